@@ -1,0 +1,122 @@
+#include "store/file_util.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cerrno>
+#include <cstring>
+
+namespace dstk::store {
+namespace {
+
+Status Errno(const std::string& what, const std::string& path) {
+  const int e = errno;
+  std::string msg = what + " " + path + ": " + std::strerror(e);
+  if (e == ENOSPC || e == EDQUOT) return Status::Limit(msg);
+  if (e == ENOENT) return Status::NotFound(msg);
+  return Status::IoError(msg);
+}
+
+std::string DirOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+Status WriteAll(int fd, std::span<const uint8_t> data, const std::string& path) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Errno("write", path);
+    }
+    data = data.subspan(static_cast<size_t>(n));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status SyncDir(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Errno("open", dir);
+  const int rc = ::fsync(fd);
+  Status st = rc == 0 ? Status::Ok() : Errno("fsync", dir);
+  ::close(fd);
+  return st;
+}
+
+Status WriteFileAtomic(const std::string& path, const std::vector<std::span<const uint8_t>>& parts) {
+  const std::string dir = DirOf(path);
+  std::string tmp = dir + "/" + kTempPrefix + "XXXXXX";
+  const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
+  if (fd < 0) return Errno("create", tmp);
+  Status st;
+  for (const auto& part : parts) {
+    st = WriteAll(fd, part, tmp);
+    if (!st.ok()) break;
+  }
+  if (st.ok() && ::fsync(fd) != 0) st = Errno("fsync", tmp);
+  if (::close(fd) != 0 && st.ok()) st = Errno("close", tmp);
+  if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) st = Errno("rename", tmp);
+  if (!st.ok()) {
+    ::unlink(tmp.c_str());
+    return st;
+  }
+  return SyncDir(dir);
+}
+
+Result<std::vector<uint8_t>> ReadFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Errno("open", path);
+  struct stat sb {};
+  if (::fstat(fd, &sb) != 0) {
+    Status st = Errno("stat", path);
+    ::close(fd);
+    return st;
+  }
+  // Read one byte past the size seen, so a file that grew meanwhile is read whole too.
+  std::vector<uint8_t> data(static_cast<size_t>(sb.st_size) + 1);
+  size_t have = 0;
+  for (;;) {
+    if (have == data.size()) data.resize(data.size() * 2);
+    const ssize_t n = ::read(fd, data.data() + have, data.size() - have);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      Status st = Errno("read", path);
+      ::close(fd);
+      return st;
+    }
+    if (n == 0) break;
+    have += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  data.resize(have);
+  return data;
+}
+
+Status MakeDirs(const std::string& root, const std::string& relative) {
+  std::string current = root;
+  size_t start = 0;
+  while (start < relative.size()) {
+    size_t end = relative.find('/', start);
+    if (end == std::string::npos) end = relative.size();
+    const std::string parent = current;
+    current += "/" + relative.substr(start, end - start);
+    if (::mkdir(current.c_str(), 0755) == 0) {
+      DSTK_RETURN_IF_ERROR(SyncDir(parent));
+    } else if (errno != EEXIST) {
+      return Errno("mkdir", current);
+    }
+    start = end + 1;
+  }
+  return Status::Ok();
+}
+
+Status RemoveFile(const std::string& path) {
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return Errno("unlink", path);
+  return Status::Ok();
+}
+
+}  // namespace dstk::store

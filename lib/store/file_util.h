@@ -1,0 +1,33 @@
+// Small POSIX file helpers for the store: the durable-publish sequence and whole-file reads.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "util/status.h"
+
+namespace dstk::store {
+
+// Writes `parts` (concatenated) to `path` so that after a crash `path` is either absent, its
+// old content, or the whole new content: a temp file in the same directory, fsync, rename over
+// `path`, fsync the directory. ENOSPC and EDQUOT come back as kLimit; the temp file is removed.
+Status WriteFileAtomic(const std::string& path, const std::vector<std::span<const uint8_t>>& parts);
+
+// Reads a whole file. kNotFound when it does not exist.
+Result<std::vector<uint8_t>> ReadFile(const std::string& path);
+
+// fsync of a directory, so that renames and unlinks in it are durable.
+Status SyncDir(const std::string& dir);
+
+// mkdir -p that fsyncs each parent whose entries it changed.
+Status MakeDirs(const std::string& root, const std::string& relative);
+
+// Removes a file; a missing file is not an error. The caller syncs the directory.
+Status RemoveFile(const std::string& path);
+
+// The basename prefix of temp files; Open() removes any left by a crash.
+inline constexpr const char* kTempPrefix = ".tmp.";
+
+}  // namespace dstk::store

@@ -1,0 +1,336 @@
+#include "store/slice_store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+
+#include "codec/crc32c.h"
+#include "store/file_util.h"
+#include "store/slice_file.h"
+#include "wire/msgpack_io.h"
+#include "wire/name.h"
+
+namespace dstk::store {
+namespace {
+
+uint64_t NowSeconds() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+
+// Manifest file: the msgpack manifest followed by its CRC32C, little-endian.
+std::string EncodeManifestFile(const wire::Manifest& m) {
+  msgpack::sbuffer buf;
+  wire::detail::Packer p(buf);
+  wire::detail::PackManifest(p, m);
+  std::string out(buf.data(), buf.size());
+  const uint32_t crc = codec::Crc32c({reinterpret_cast<const uint8_t*>(buf.data()), buf.size()});
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(crc >> (8 * i)));
+  return out;
+}
+
+Status DecodeManifestFile(std::span<const uint8_t> file, wire::Manifest& m) {
+  if (file.size() < 4) return Status::Corruption("manifest file truncated");
+  const auto body = file.first(file.size() - 4);
+  uint32_t crc = 0;
+  for (int i = 0; i < 4; ++i) crc |= uint32_t{file[body.size() + i]} << (8 * i);
+  if (codec::Crc32c(body) != crc) return Status::Corruption("manifest CRC mismatch");
+  auto oh = wire::detail::UnpackBounded(body);
+  if (!oh.ok()) return Status::Corruption(oh.status().message());
+  return wire::detail::ReadManifest(oh->get(), m);
+}
+
+bool ParseHex(std::string_view s, uint64_t& out) {
+  if (s.empty() || s.size() > 16) return false;
+  out = 0;
+  for (char c : s) {
+    int d;
+    if (c >= '0' && c <= '9') d = c - '0';
+    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+    else return false;
+    out = out << 4 | static_cast<uint64_t>(d);
+  }
+  return true;
+}
+
+std::span<const uint8_t> Bytes(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+}  // namespace
+
+std::string SliceFileName(uint64_t rev, uint32_t seg) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%016" PRIx64 ".%08" PRIx32 ".slice", rev, seg);
+  return buf;
+}
+
+std::string ManifestFileName(uint64_t rev) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%016" PRIx64 ".manifest", rev);
+  return buf;
+}
+
+SliceStore::SliceStore(std::string dir, int lock_fd)
+    : dir_(std::move(dir)), lock_fd_(lock_fd), started_s_(NowSeconds()) {}
+
+SliceStore::~SliceStore() {
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+Result<std::unique_ptr<SliceStore>> SliceStore::Open(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return Status::IoError("cannot create " + dir + ": " + std::strerror(errno));
+  }
+  DSTK_RETURN_IF_ERROR(MakeDirs(dir, "objects"));
+  const std::string lock = dir + "/LOCK";
+  const int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::IoError("cannot open " + lock + ": " + std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return Status::Conflict(dir + " is already served by another dsnode (LOCK is held)");
+  }
+  std::unique_ptr<SliceStore> store(new SliceStore(dir, fd));
+  DSTK_RETURN_IF_ERROR(store->Scan(""));
+  return store;
+}
+
+std::string SliceStore::ObjectDir(const std::string& name) const {
+  return dir_ + "/objects/" + name;
+}
+
+Status SliceStore::Scan(const std::string& relative) {
+  const std::string path = relative.empty() ? dir_ + "/objects" : ObjectDir(relative);
+  DIR* d = ::opendir(path.c_str());
+  if (d == nullptr) return Status::IoError("cannot read " + path + ": " + std::strerror(errno));
+  std::vector<std::string> children, files;
+  while (dirent* ent = ::readdir(d)) {
+    std::string entry = ent->d_name;
+    if (entry == "." || entry == "..") continue;
+    struct stat sb {};
+    if (::fstatat(::dirfd(d), ent->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (S_ISDIR(sb.st_mode)) children.push_back(entry);
+    else if (S_ISREG(sb.st_mode)) files.push_back(entry);
+  }
+  ::closedir(d);
+  for (const auto& f : files) {
+    if (f.rfind(kTempPrefix, 0) == 0) {
+      DSTK_RETURN_IF_ERROR(RemoveFile(path + "/" + f));  // a write cut short by a crash
+    } else if (!relative.empty()) {
+      DSTK_RETURN_IF_ERROR(IndexFile(relative, f));
+    }
+  }
+  for (const auto& c : children) {
+    DSTK_RETURN_IF_ERROR(Scan(relative.empty() ? c : relative + "/" + c));
+  }
+  return Status::Ok();
+}
+
+Status SliceStore::IndexFile(const std::string& name, const std::string& file) {
+  const std::string path = ObjectDir(name) + "/" + file;
+  const size_t dot = file.find('.');
+  uint64_t rev = 0, seg = 0;
+  if (dot == std::string::npos || !ParseHex(std::string_view(file).substr(0, dot), rev)) {
+    return Status::Ok();  // not ours (".corrupt" files, an operator's notes): leave it alone
+  }
+  const std::string rest = file.substr(dot + 1);
+  if (rest == "manifest") {
+    auto data = ReadFile(path);
+    if (!data.ok()) return data.status();
+    wire::Manifest m;
+    if (!DecodeManifestFile(*data, m).ok() || m.rev != rev) {
+      ::rename(path.c_str(), (path + ".corrupt").c_str());
+      return Status::Ok();
+    }
+    Entry& e = index_[name];
+    if (!e.committed || e.committed->rev < m.rev) e.committed = m;
+    return Status::Ok();
+  }
+  const size_t dot2 = rest.find('.');
+  if (dot2 == std::string::npos || rest.substr(dot2) != ".slice" ||
+      !ParseHex(std::string_view(rest).substr(0, dot2), seg)) {
+    return Status::Ok();
+  }
+  struct stat sb {};
+  if (::stat(path.c_str(), &sb) != 0) return Status::Ok();
+  // Slices are not re-read at start (that would make start-up read the whole disk); their CRC
+  // is checked on every read and by `stat --verify`.
+  index_[name].held[rev][static_cast<uint32_t>(seg)] = static_cast<uint64_t>(sb.st_size);
+  return Status::Ok();
+}
+
+Status SliceStore::PutSlice(const codec::SliceHeader& h, std::span<const uint8_t> payload) {
+  DSTK_RETURN_IF_ERROR(wire::ValidateName(h.name));
+  DSTK_RETURN_IF_ERROR(codec::VerifySlice(h, payload));
+  auto it = index_.find(h.name);
+  if (it != index_.end() && it->second.committed && it->second.committed->rev > h.rev) {
+    return Status::Conflict("revision " + std::to_string(h.rev) + " of " + h.name +
+                            " is older than the committed one");
+  }
+  DSTK_RETURN_IF_ERROR(MakeDirs(dir_ + "/objects", h.name));
+  const std::string prefix = EncodeSliceFilePrefix(h);
+  DSTK_RETURN_IF_ERROR(WriteFileAtomic(ObjectDir(h.name) + "/" + SliceFileName(h.rev, h.seg),
+                                       {Bytes(prefix), payload}));
+  index_[h.name].held[h.rev][h.seg] = prefix.size() + payload.size();
+  return Status::Ok();
+}
+
+void SliceStore::Forget(const std::string& name, uint64_t rev, uint32_t seg) {
+  auto it = index_.find(name);
+  if (it == index_.end()) return;
+  auto r = it->second.held.find(rev);
+  if (r == it->second.held.end()) return;
+  r->second.erase(seg);
+  if (r->second.empty()) it->second.held.erase(r);
+  if (it->second.held.empty() && !it->second.committed) index_.erase(it);
+}
+
+Status SliceStore::GetSlice(const std::string& name, uint64_t rev, uint32_t seg,
+                            codec::SliceHeader& h, std::vector<uint8_t>& file,
+                            std::span<const uint8_t>& payload) {
+  auto it = index_.find(name);
+  if (it == index_.end()) return Status::NotFound("no object " + name + " on this unit");
+  auto r = it->second.held.find(rev);
+  if (r == it->second.held.end() || !r->second.count(seg)) {
+    return Status::NotFound("no slice " + std::to_string(seg) + " of revision " +
+                            std::to_string(rev) + " of " + name + " on this unit");
+  }
+  const std::string path = ObjectDir(name) + "/" + SliceFileName(rev, seg);
+  auto data = ReadFile(path);
+  if (!data.ok()) {
+    if (data.status().code() == Code::kNotFound) Forget(name, rev, seg);
+    return data.status();
+  }
+  file = std::move(data).value();
+  Status st = DecodeSliceFile(file, h, payload);
+  if (st.ok() && (h.name != name || h.rev != rev || h.seg != seg)) {
+    st = Status::Corruption("slice file holds a different slice");
+  }
+  if (!st.ok()) {
+    ::rename(path.c_str(), (path + ".corrupt").c_str());  // kept for forensics, never served
+    Forget(name, rev, seg);
+    return Status::Corruption(path + ": " + st.message());
+  }
+  return Status::Ok();
+}
+
+Status SliceStore::DeleteRevision(const std::string& name, uint64_t rev) {
+  auto it = index_.find(name);
+  if (it == index_.end()) return Status::NotFound("no object " + name + " on this unit");
+  auto r = it->second.held.find(rev);
+  if (r == it->second.held.end()) return Status::NotFound("no such revision on this unit");
+  const std::string dir = ObjectDir(name);
+  for (const auto& [seg, bytes] : r->second) {
+    DSTK_RETURN_IF_ERROR(RemoveFile(dir + "/" + SliceFileName(rev, seg)));
+  }
+  it->second.held.erase(r);
+  if (it->second.held.empty() && !it->second.committed) index_.erase(it);
+  return SyncDir(dir);
+}
+
+Status SliceStore::DropOlder(const std::string& name, Entry& e, uint64_t rev) {
+  const std::string dir = ObjectDir(name);
+  for (auto r = e.held.begin(); r != e.held.end() && r->first < rev;) {
+    for (const auto& [seg, bytes] : r->second) {
+      DSTK_RETURN_IF_ERROR(RemoveFile(dir + "/" + SliceFileName(r->first, seg)));
+    }
+    r = e.held.erase(r);
+  }
+  return Status::Ok();
+}
+
+Status SliceStore::Publish(const std::string& name, const wire::Manifest& m) {
+  DSTK_RETURN_IF_ERROR(wire::ValidateName(name));
+  auto it = index_.find(name);
+  if (it != index_.end() && it->second.committed) {
+    const uint64_t current = it->second.committed->rev;
+    if (current == m.rev) return Status::Ok();
+    if (current > m.rev) {
+      return Status::Conflict("a newer revision of " + name + " is already committed");
+    }
+  }
+  DSTK_RETURN_IF_ERROR(MakeDirs(dir_ + "/objects", name));
+  const std::string dir = ObjectDir(name);
+  const std::string body = EncodeManifestFile(m);
+  DSTK_RETURN_IF_ERROR(WriteFileAtomic(dir + "/" + ManifestFileName(m.rev), {Bytes(body)}));
+  Entry& e = index_[name];
+  const std::optional<wire::Manifest> previous = e.committed;
+  e.committed = m;
+  // The new manifest is durable; only now may the old revision go.
+  if (previous) DSTK_RETURN_IF_ERROR(RemoveFile(dir + "/" + ManifestFileName(previous->rev)));
+  DSTK_RETURN_IF_ERROR(DropOlder(name, e, m.rev));
+  return SyncDir(dir);
+}
+
+Result<ObjectState> SliceStore::Stat(const std::string& name, bool verify) {
+  auto it = index_.find(name);
+  if (it == index_.end()) return Status::NotFound("no object " + name + " on this unit");
+  ObjectState out;
+  out.committed = it->second.committed;
+  // Copy the keys first: verifying may forget bad slices and so change the index.
+  std::vector<std::pair<uint64_t, std::vector<uint32_t>>> revs;
+  for (const auto& [rev, segs] : it->second.held) {
+    std::vector<uint32_t> s;
+    for (const auto& [seg, bytes] : segs) s.push_back(seg);
+    revs.emplace_back(rev, std::move(s));
+  }
+  for (const auto& [rev, segs] : revs) {
+    wire::HeldRevision held{rev, 0, 0};
+    for (uint32_t seg : segs) {
+      if (!verify) {
+        ++held.slices;
+        continue;
+      }
+      codec::SliceHeader h;
+      std::vector<uint8_t> file;
+      std::span<const uint8_t> payload;
+      Status st = GetSlice(name, rev, seg, h, file, payload);
+      if (st.ok()) ++held.slices;
+      else if (st.code() == Code::kCorruption) ++held.bad;
+      else if (st.code() != Code::kNotFound) return st;
+    }
+    out.held.push_back(held);
+  }
+  return out;
+}
+
+ListPage SliceStore::List(const std::string& prefix, const std::string& after, size_t limit) const {
+  ListPage page;
+  auto it = after.empty() || after < prefix ? index_.lower_bound(prefix) : index_.upper_bound(after);
+  for (; it != index_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+    if (!it->second.committed) continue;
+    if (page.entries.size() == limit) {
+      page.more = true;
+      break;
+    }
+    page.entries.push_back({it->first, *it->second.committed});
+  }
+  return page;
+}
+
+wire::UnitInfo SliceStore::Info() const {
+  wire::UnitInfo info;
+  for (const auto& [name, e] : index_) {
+    if (e.committed && !e.committed->tomb) ++info.objects;
+    for (const auto& [rev, segs] : e.held) {
+      info.slices += segs.size();
+      for (const auto& [seg, bytes] : segs) info.bytes_used += bytes;
+    }
+  }
+  struct statvfs vfs {};
+  if (::statvfs(dir_.c_str(), &vfs) == 0) info.bytes_free = uint64_t{vfs.f_bavail} * vfs.f_frsize;
+  info.uptime_s = NowSeconds() - started_s_;
+  return info;
+}
+
+}  // namespace dstk::store

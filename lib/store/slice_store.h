@@ -1,0 +1,106 @@
+// A storage unit's slice store: the directory one dsnode serves.
+//
+// Layout (names map to directories, so an operator can look around with ls):
+//
+//   DIR/LOCK                                  flock()ed while a dsnode serves DIR
+//   DIR/objects/<name>/<rev>.<seg>.slice      one slice (store/slice_file.h); rev and seg in hex
+//   DIR/objects/<name>/<rev>.manifest         the revision this unit has committed (publish)
+//   DIR/objects/<name>/.tmp.*                 a write in progress; removed on open
+//
+// A name like "logs/2026-11-25" is the directory objects/logs/2026-11-25; a child object
+// "a/b" lives in a subdirectory of "a", which never collides with a's own files because those
+// are regular files and children are directories.
+//
+// Revisions: put_slice writes slices of a *pending* revision; publish records the revision's
+// manifest (the unit's committed revision) and drops older revisions. A reader asks for the
+// committed revision, then reads its slices; see lib/client for why that never mixes revisions.
+//
+// Every file is published atomically (store/file_util.h), so after kill -9 at any moment each
+// slice is whole and valid or absent. Not thread-safe: dsnode serves one request at a time.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "codec/slice.h"
+#include "util/status.h"
+#include "wire/message.h"
+
+namespace dstk::store {
+
+struct ObjectState {
+  std::optional<wire::Manifest> committed;
+  std::vector<wire::HeldRevision> held;  // ascending rev
+};
+
+struct ListPage {
+  std::vector<wire::ListEntry> entries;
+  bool more = false;
+};
+
+class SliceStore {
+ public:
+  // Opens (creating when needed) the store in `dir`: takes the LOCK, removes temp files left by
+  // a crash, and indexes every slice and manifest. A second store on the same dir is refused.
+  static Result<std::unique_ptr<SliceStore>> Open(const std::string& dir);
+  ~SliceStore();
+  SliceStore(const SliceStore&) = delete;
+  SliceStore& operator=(const SliceStore&) = delete;
+
+  // Stores a slice after checking its name, fields and CRC. Rewriting the same slice is fine.
+  // A slice of a revision older than the committed one is refused (kConflict).
+  Status PutSlice(const codec::SliceHeader& h, std::span<const uint8_t> payload);
+
+  // Reads and verifies one slice. A slice whose CRC fails is moved aside (".corrupt"), forgotten,
+  // and reported as kCorruption: a unit never serves a bad slice.
+  Status GetSlice(const std::string& name, uint64_t rev, uint32_t seg, codec::SliceHeader& h,
+                  std::vector<uint8_t>& file, std::span<const uint8_t>& payload);
+
+  // Deletes every slice of `rev` of `name` (a pending revision whose put failed).
+  Status DeleteRevision(const std::string& name, uint64_t rev);
+
+  // Makes `m` the committed revision of `name` and drops older revisions. Publishing the same
+  // revision again is fine; an older one than committed is refused with kConflict.
+  Status Publish(const std::string& name, const wire::Manifest& m);
+
+  // The object's state here; kNotFound when this unit knows nothing of it. With `verify`,
+  // every slice is re-read and its CRC checked (bad ones are moved aside and counted).
+  Result<ObjectState> Stat(const std::string& name, bool verify);
+
+  // Names with a committed revision (tombstones included, so clients can merge), in byte order,
+  // starting after `after`, at most `limit`.
+  ListPage List(const std::string& prefix, const std::string& after, size_t limit) const;
+
+  wire::UnitInfo Info() const;
+  const std::string& dir() const { return dir_; }
+
+ private:
+  struct Entry {
+    std::optional<wire::Manifest> committed;
+    std::map<uint64_t, std::map<uint32_t, uint64_t>> held;  // rev -> seg -> file bytes
+  };
+
+  SliceStore(std::string dir, int lock_fd);
+  Status Scan(const std::string& relative);
+  Status IndexFile(const std::string& name, const std::string& file);
+  std::string ObjectDir(const std::string& name) const;
+  Status DropOlder(const std::string& name, Entry& e, uint64_t rev);
+  void Forget(const std::string& name, uint64_t rev, uint32_t seg);
+
+  std::string dir_;
+  int lock_fd_;
+  std::map<std::string, Entry> index_;
+  uint64_t started_s_;
+};
+
+// File names inside an object directory.
+std::string SliceFileName(uint64_t rev, uint32_t seg);
+std::string ManifestFileName(uint64_t rev);
+
+}  // namespace dstk::store

@@ -1,0 +1,20 @@
+// Limits that bound every byte the toolkit accepts from a network or a pipe. A message past
+// any of them is refused without being buffered whole.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "codec/slice.h"
+
+namespace dstk::wire {
+
+inline constexpr uint32_t kProtocolVersion = 1;
+
+inline constexpr size_t kMaxNameLength = 200;           // bytes of an object or queue name
+inline constexpr size_t kMaxHeaderFrame = 64u << 10;    // frame 1: the msgpack map
+inline constexpr size_t kMaxPayloadFrame = codec::kMaxSegmentSize;  // frame 2: slice bytes
+inline constexpr size_t kMaxListPage = 1000;            // names per list reply
+inline constexpr size_t kMaxRecord = kMaxPayloadFrame + kMaxHeaderFrame;  // one stream record
+
+}  // namespace dstk::wire

@@ -1,0 +1,297 @@
+#include "wire/message.h"
+
+#include <array>
+#include <utility>
+
+#include "wire/msgpack_io.h"
+#include "wire/name.h"
+
+namespace dstk::wire {
+namespace {
+
+using detail::ForEachField;
+using detail::Packer;
+using detail::ReadBool;
+using detail::ReadString;
+using detail::ReadU32;
+using detail::ReadU64;
+
+constexpr std::array<std::pair<Op, const char*>, 6> kOps = {{
+    {Op::kPutSlice, "put_slice"},
+    {Op::kGetSlice, "get_slice"},
+    {Op::kDelSlice, "del_slice"},
+    {Op::kPublish, "publish"},
+    {Op::kList, "list"},
+    {Op::kStat, "stat"},
+}};
+
+constexpr std::array<std::pair<ReplyStatus, const char*>, 11> kStatuses = {{
+    {ReplyStatus::kOk, "ok"},
+    {ReplyStatus::kNotFound, "not_found"},
+    {ReplyStatus::kBadRequest, "bad_request"},
+    {ReplyStatus::kConflict, "conflict"},
+    {ReplyStatus::kLocked, "locked"},
+    {ReplyStatus::kUnauthorized, "unauthorized"},
+    {ReplyStatus::kTooLarge, "too_large"},
+    {ReplyStatus::kNoSpace, "no_space"},
+    {ReplyStatus::kBusy, "busy"},
+    {ReplyStatus::kCorrupt, "corrupt"},
+    {ReplyStatus::kError, "error"},
+}};
+
+std::string Finish(const msgpack::sbuffer& buf) { return std::string(buf.data(), buf.size()); }
+
+// Checks the fields each op needs, after the whole map was read.
+Status ValidateRequest(const Request& r, bool has_name, bool has_rev) {
+  switch (r.op) {
+    case Op::kPutSlice:
+      if (!r.slice) return Status::Invalid("put_slice needs 'slice'");
+      return ValidateName(r.slice->name);
+    case Op::kGetSlice:
+    case Op::kDelSlice:
+      if (!has_name || !has_rev) return Status::Invalid(std::string(OpName(r.op)) + " needs 'name' and 'rev'");
+      return ValidateName(r.name);
+    case Op::kPublish:
+      if (!has_name || !r.manifest) return Status::Invalid("publish needs 'name' and 'manifest'");
+      return ValidateName(r.name);
+    case Op::kList:
+      return ValidatePrefix(r.prefix);
+    case Op::kStat:
+      return has_name ? ValidateName(r.name) : Status::Ok();
+  }
+  return Status::Invalid("unknown op");
+}
+
+}  // namespace
+
+const char* OpName(Op op) {
+  for (const auto& [o, name] : kOps) {
+    if (o == op) return name;
+  }
+  return "?";
+}
+
+std::optional<Op> OpFromName(std::string_view name) {
+  for (const auto& [o, n] : kOps) {
+    if (name == n) return o;
+  }
+  return std::nullopt;
+}
+
+const char* ReplyStatusName(ReplyStatus s) {
+  for (const auto& [st, name] : kStatuses) {
+    if (st == s) return name;
+  }
+  return "error";
+}
+
+std::string EncodeRequest(const Request& r) {
+  msgpack::sbuffer buf;
+  Packer p(buf);
+  uint32_t fields = 3;
+  const bool named = r.op != Op::kList && r.op != Op::kPutSlice && !r.name.empty();
+  fields += named;
+  fields += (r.op == Op::kGetSlice || r.op == Op::kDelSlice) ? 1 : 0;  // rev
+  fields += r.op == Op::kGetSlice ? 1 : 0;                             // seg
+  fields += r.verify ? 1 : 0;
+  fields += r.slice ? 1 : 0;
+  fields += r.manifest ? 1 : 0;
+  fields += r.op == Op::kList ? 3 : 0;
+  p.pack_map(fields);
+  p.pack("v"), p.pack(r.v);
+  p.pack("op"), p.pack(OpName(r.op));
+  p.pack("id"), p.pack(r.id);
+  if (named) p.pack("name"), p.pack(r.name);
+  if (r.op == Op::kGetSlice || r.op == Op::kDelSlice) p.pack("rev"), p.pack(r.rev);
+  if (r.op == Op::kGetSlice) p.pack("seg"), p.pack(r.seg);
+  if (r.verify) p.pack("verify"), p.pack(true);
+  if (r.slice) p.pack("slice"), detail::PackSliceHeader(p, *r.slice);
+  if (r.manifest) p.pack("manifest"), detail::PackManifest(p, *r.manifest);
+  if (r.op == Op::kList) {
+    p.pack("prefix"), p.pack(r.prefix);
+    p.pack("after"), p.pack(r.after);
+    p.pack("limit"), p.pack(r.limit);
+  }
+  return Finish(buf);
+}
+
+Result<Request> DecodeRequest(std::span<const uint8_t> bytes) {
+  if (bytes.size() > kMaxHeaderFrame) return Status::Invalid("request header frame too large");
+  auto oh = detail::UnpackBounded(bytes);
+  if (!oh.ok()) return oh.status();
+  Request r;
+  bool has_v = false, has_op = false, has_id = false, has_name = false, has_rev = false;
+  std::string op_name;
+  Status st = ForEachField(oh->get(), [&](std::string_view key, const msgpack::object& v) {
+    if (key == "v") return has_v = true, ReadU32(v, key, r.v);
+    if (key == "op") return has_op = true, ReadString(v, key, op_name);
+    if (key == "id") return has_id = true, ReadU64(v, key, r.id);
+    if (key == "name") return has_name = true, ReadString(v, key, r.name);
+    if (key == "rev") return has_rev = true, ReadU64(v, key, r.rev);
+    if (key == "seg") return ReadU32(v, key, r.seg);
+    if (key == "verify") return ReadBool(v, key, r.verify);
+    if (key == "prefix") return ReadString(v, key, r.prefix);
+    if (key == "after") return ReadString(v, key, r.after);
+    if (key == "limit") return ReadU32(v, key, r.limit);
+    if (key == "slice") {
+      r.slice.emplace();
+      return detail::ReadSliceHeader(v, *r.slice);
+    }
+    if (key == "manifest") {
+      r.manifest.emplace();
+      return detail::ReadManifest(v, *r.manifest);
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  if (!has_v || !has_op || !has_id) return Status::Invalid("request needs 'v', 'op' and 'id'");
+  if (r.v != kProtocolVersion) {
+    return Status::Invalid("unsupported protocol version " + std::to_string(r.v) +
+                           " (this unit speaks " + std::to_string(kProtocolVersion) + ")");
+  }
+  auto op = OpFromName(op_name);
+  if (!op) return Status::Invalid("unknown op '" + op_name.substr(0, 64) + "'");
+  r.op = *op;
+  DSTK_RETURN_IF_ERROR(ValidateRequest(r, has_name, has_rev));
+  return r;
+}
+
+std::string EncodeReply(const Reply& r) {
+  msgpack::sbuffer buf;
+  Packer p(buf);
+  uint32_t fields = 3;
+  fields += r.error.empty() ? 0 : 1;
+  fields += r.slice ? 1 : 0;
+  fields += r.committed ? 1 : 0;
+  fields += r.held.empty() ? 0 : 1;
+  fields += r.entries.empty() && !r.more ? 0 : 2;
+  fields += r.unit ? 1 : 0;
+  p.pack_map(fields);
+  p.pack("v"), p.pack(kProtocolVersion);
+  p.pack("id"), p.pack(r.id);
+  p.pack("status"), p.pack(ReplyStatusName(r.status));
+  if (!r.error.empty()) p.pack("error"), p.pack(r.error);
+  if (r.slice) p.pack("slice"), detail::PackSliceHeader(p, *r.slice);
+  if (r.committed) p.pack("committed"), detail::PackManifest(p, *r.committed);
+  if (!r.held.empty()) {
+    p.pack("held");
+    p.pack_array(static_cast<uint32_t>(r.held.size()));
+    for (const auto& h : r.held) {
+      p.pack_map(3);
+      p.pack("rev"), p.pack(h.rev);
+      p.pack("slices"), p.pack(h.slices);
+      p.pack("bad"), p.pack(h.bad);
+    }
+  }
+  if (!r.entries.empty() || r.more) {
+    p.pack("entries");
+    p.pack_array(static_cast<uint32_t>(r.entries.size()));
+    for (const auto& e : r.entries) {
+      p.pack_map(2);
+      p.pack("name"), p.pack(e.name);
+      p.pack("manifest"), detail::PackManifest(p, e.manifest);
+    }
+    p.pack("more"), p.pack(r.more);
+  }
+  if (r.unit) {
+    p.pack("unit");
+    p.pack_map(6);
+    p.pack("version"), p.pack(r.unit->version);
+    p.pack("objects"), p.pack(r.unit->objects);
+    p.pack("slices"), p.pack(r.unit->slices);
+    p.pack("bytes_used"), p.pack(r.unit->bytes_used);
+    p.pack("bytes_free"), p.pack(r.unit->bytes_free);
+    p.pack("uptime_s"), p.pack(r.unit->uptime_s);
+  }
+  return Finish(buf);
+}
+
+namespace {
+
+Status ReadHeld(const msgpack::object& o, std::vector<HeldRevision>& out) {
+  if (o.type != msgpack::type::ARRAY) return Status::Invalid("field 'held' must be an array");
+  for (uint32_t i = 0; i < o.via.array.size; ++i) {
+    HeldRevision h;
+    DSTK_RETURN_IF_ERROR(ForEachField(o.via.array.ptr[i], [&](std::string_view key, const msgpack::object& v) {
+      if (key == "rev") return ReadU64(v, key, h.rev);
+      if (key == "slices") return ReadU32(v, key, h.slices);
+      if (key == "bad") return ReadU32(v, key, h.bad);
+      return Status::Ok();
+    }));
+    out.push_back(h);
+  }
+  return Status::Ok();
+}
+
+Status ReadEntries(const msgpack::object& o, std::vector<ListEntry>& out) {
+  if (o.type != msgpack::type::ARRAY) return Status::Invalid("field 'entries' must be an array");
+  for (uint32_t i = 0; i < o.via.array.size; ++i) {
+    ListEntry e;
+    bool has_manifest = false;
+    DSTK_RETURN_IF_ERROR(ForEachField(o.via.array.ptr[i], [&](std::string_view key, const msgpack::object& v) {
+      if (key == "name") return ReadString(v, key, e.name);
+      if (key == "manifest") return has_manifest = true, detail::ReadManifest(v, e.manifest);
+      return Status::Ok();
+    }));
+    if (!has_manifest) return Status::Invalid("list entry lacks a manifest");
+    DSTK_RETURN_IF_ERROR(ValidateName(e.name));
+    out.push_back(std::move(e));
+  }
+  return Status::Ok();
+}
+
+Status ReadUnit(const msgpack::object& o, UnitInfo& u) {
+  return ForEachField(o, [&](std::string_view key, const msgpack::object& v) {
+    if (key == "version") return ReadString(v, key, u.version);
+    if (key == "objects") return ReadU64(v, key, u.objects);
+    if (key == "slices") return ReadU64(v, key, u.slices);
+    if (key == "bytes_used") return ReadU64(v, key, u.bytes_used);
+    if (key == "bytes_free") return ReadU64(v, key, u.bytes_free);
+    if (key == "uptime_s") return ReadU64(v, key, u.uptime_s);
+    return Status::Ok();
+  });
+}
+
+}  // namespace
+
+Result<Reply> DecodeReply(std::span<const uint8_t> bytes) {
+  if (bytes.size() > kMaxHeaderFrame) return Status::Invalid("reply header frame too large");
+  auto oh = detail::UnpackBounded(bytes);
+  if (!oh.ok()) return oh.status();
+  Reply r;
+  bool has_id = false, has_status = false;
+  std::string status_name;
+  Status st = ForEachField(oh->get(), [&](std::string_view key, const msgpack::object& v) {
+    if (key == "id") return has_id = true, ReadU64(v, key, r.id);
+    if (key == "status") return has_status = true, ReadString(v, key, status_name);
+    if (key == "error") return ReadString(v, key, r.error);
+    if (key == "more") return ReadBool(v, key, r.more);
+    if (key == "held") return ReadHeld(v, r.held);
+    if (key == "entries") return ReadEntries(v, r.entries);
+    if (key == "slice") {
+      r.slice.emplace();
+      return detail::ReadSliceHeader(v, *r.slice);
+    }
+    if (key == "committed") {
+      r.committed.emplace();
+      return detail::ReadManifest(v, *r.committed);
+    }
+    if (key == "unit") {
+      r.unit.emplace();
+      return ReadUnit(v, *r.unit);
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return st;
+  if (!has_id || !has_status) return Status::Invalid("reply needs 'id' and 'status'");
+  r.status = ReplyStatus::kError;
+  for (const auto& [s, name] : kStatuses) {
+    if (status_name == name) r.status = s;
+  }
+  if (r.status == ReplyStatus::kError && status_name != "error" && r.error.empty()) {
+    r.error = "unknown status '" + status_name.substr(0, 64) + "'";
+  }
+  return r;
+}
+
+}  // namespace dstk::wire

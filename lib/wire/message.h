@@ -1,0 +1,122 @@
+// The dsnode wire protocol: request and reply messages and their msgpack encoding.
+//
+// A request is a ZeroMQ multipart message: frame 1 a msgpack map {v, op, id, ...fields}, then
+// for put_slice a frame 2 with the raw slice payload. A reply is frame 1 a msgpack map
+// {v, id, status, error?, ...fields}, then for get_slice a frame 2 with the payload. Keys a
+// reader does not know are ignored, so fields can be added without a version bump; removing or
+// retyping a field needs a new `v`. man/dstk-protocol.7 is the normative description.
+//
+// This file is the one place where untrusted request and reply bytes are parsed.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "codec/slice.h"
+#include "wire/limits.h"
+#include "util/status.h"
+
+namespace dstk::wire {
+
+enum class Op {
+  kPutSlice,  // store one slice of a (pending) revision
+  kGetSlice,  // fetch one slice
+  kDelSlice,  // delete the slices of one revision (abort of a failed put)
+  kPublish,   // make a revision (or a tombstone) the unit's committed one
+  kList,      // committed names under a prefix, ordered, paged
+  kStat,      // one object's state on this unit, or the unit's own state
+};
+
+const char* OpName(Op op);
+std::optional<Op> OpFromName(std::string_view name);
+
+// What a committed revision is: written by publish, returned by stat and list.
+struct Manifest {
+  uint64_t rev = 0;
+  uint64_t size = 0;     // object length in bytes
+  uint32_t segs = 0;     // segment count
+  uint32_t segsize = codec::kDefaultSegmentSize;
+  uint32_t k = 0;
+  uint32_t n = 0;
+  bool tomb = false;     // a deletion marker: the object is gone as of `rev`
+};
+
+struct Request {
+  uint32_t v = kProtocolVersion;
+  Op op = Op::kStat;
+  uint64_t id = 0;
+  std::string name;                        // put/get/del/publish/stat(object)
+  uint64_t rev = 0;                        // get/del/publish
+  uint32_t seg = 0;                        // get
+  bool verify = false;                     // stat: re-read and check every slice's CRC
+  std::optional<codec::SliceHeader> slice;  // put_slice
+  std::optional<Manifest> manifest;        // publish
+  std::string prefix;                      // list
+  std::string after;                       // list: resume after this name
+  uint32_t limit = 0;                      // list: page size (0: the unit's maximum)
+
+};
+
+enum class ReplyStatus {
+  kOk,
+  kNotFound,
+  kBadRequest,
+  kConflict,
+  kLocked,
+  kUnauthorized,
+  kTooLarge,
+  kNoSpace,
+  kBusy,
+  kCorrupt,
+  kError,
+};
+
+const char* ReplyStatusName(ReplyStatus s);
+
+// One revision a unit holds slices of, as stat reports it.
+struct HeldRevision {
+  uint64_t rev = 0;
+  uint32_t slices = 0;  // good slices held (all of them unless `verify` found bad ones)
+  uint32_t bad = 0;     // slices whose CRC failed (only counted with `verify`)
+};
+
+struct ListEntry {
+  std::string name;
+  Manifest manifest;
+};
+
+struct UnitInfo {
+  std::string version;
+  uint64_t objects = 0;
+  uint64_t slices = 0;
+  uint64_t bytes_used = 0;
+  uint64_t bytes_free = 0;
+  uint64_t uptime_s = 0;
+};
+
+struct Reply {
+  uint64_t id = 0;
+  ReplyStatus status = ReplyStatus::kOk;
+  std::string error;                        // human-readable, when status is not ok
+  std::optional<codec::SliceHeader> slice;  // get_slice
+  std::optional<Manifest> committed;        // stat(object): the unit's committed revision
+  std::vector<HeldRevision> held;           // stat(object): revisions with slices here
+  std::vector<ListEntry> entries;           // list
+  bool more = false;                        // list: another page follows
+  std::optional<UnitInfo> unit;             // stat without a name
+
+  bool ok() const { return status == ReplyStatus::kOk; }
+};
+
+std::string EncodeRequest(const Request& r);
+std::string EncodeReply(const Reply& r);
+
+// Parse untrusted bytes. kInvalidArgument (reported as bad_request) on anything malformed:
+// not a map, a wrong type, a missing field, an unknown op or version, a bad name.
+Result<Request> DecodeRequest(std::span<const uint8_t> bytes);
+Result<Reply> DecodeReply(std::span<const uint8_t> bytes);
+
+}  // namespace dstk::wire

@@ -1,0 +1,44 @@
+// Internal to lib/wire: bounded msgpack parsing and typed field access. Every accessor checks
+// the msgpack type before converting, so a wrong-typed field is an error value, never an
+// exception or a silent truncation.
+#pragma once
+
+#include <msgpack.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "codec/slice.h"
+#include "util/status.h"
+#include "wire/message.h"
+
+namespace dstk::wire::detail {
+
+// Unpacks exactly one msgpack value filling all of `bytes`, with limits on container sizes and
+// nesting so that a hostile message cannot make us allocate much.
+Result<msgpack::object_handle> UnpackBounded(std::span<const uint8_t> bytes);
+
+// The msgpack limits used for headers (container sizes, depth, string and bin lengths).
+msgpack::unpack_limit HeaderLimits();
+
+// Calls `visit(key, value)` for each entry of a map whose keys are strings.
+Status ForEachField(const msgpack::object& map,
+                    const std::function<Status(std::string_view, const msgpack::object&)>& visit);
+
+Status ReadU64(const msgpack::object& o, std::string_view key, uint64_t& out);
+Status ReadU32(const msgpack::object& o, std::string_view key, uint32_t& out);
+Status ReadBool(const msgpack::object& o, std::string_view key, bool& out);
+Status ReadString(const msgpack::object& o, std::string_view key, std::string& out);
+
+using Packer = msgpack::packer<msgpack::sbuffer>;
+
+void PackSliceHeader(Packer& p, const codec::SliceHeader& h);
+Status ReadSliceHeader(const msgpack::object& o, codec::SliceHeader& h);
+
+void PackManifest(Packer& p, const Manifest& m);
+Status ReadManifest(const msgpack::object& o, Manifest& m);
+
+}  // namespace dstk::wire::detail

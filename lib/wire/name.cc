@@ -1,0 +1,56 @@
+#include "wire/name.h"
+
+#include <string>
+
+#include "wire/limits.h"
+
+namespace dstk::wire {
+namespace {
+
+Status CheckBytes(std::string_view s, const char* what) {
+  if (s.size() > kMaxNameLength) {
+    return Status::Invalid(std::string(what) + " is " + std::to_string(s.size()) +
+                           " bytes; the limit is " + std::to_string(kMaxNameLength));
+  }
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) {
+      return Status::Invalid(std::string(what) + " contains a control character or NUL");
+    }
+  }
+  return Status::Ok();
+}
+
+Status CheckComponents(std::string_view s, bool allow_trailing_slash, const char* what) {
+  if (!s.empty() && s.front() == '/') return Status::Invalid(std::string(what) + " must not start with '/'");
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t end = s.find('/', start);
+    if (end == std::string_view::npos) end = s.size();
+    std::string_view comp = s.substr(start, end - start);
+    const bool last = end == s.size();
+    if (comp.empty() && !(last && (allow_trailing_slash || s.empty()))) {
+      return Status::Invalid(std::string(what) + " has an empty path component");
+    }
+    if (comp == "." || comp == "..") {
+      return Status::Invalid(std::string(what) + " must not contain '.' or '..' components");
+    }
+    start = end + 1;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ValidateName(std::string_view name) {
+  if (name.empty()) return Status::Invalid("name is empty");
+  DSTK_RETURN_IF_ERROR(CheckBytes(name, "name"));
+  return CheckComponents(name, false, "name");
+}
+
+Status ValidatePrefix(std::string_view prefix) {
+  if (prefix.empty()) return Status::Ok();
+  DSTK_RETURN_IF_ERROR(CheckBytes(prefix, "prefix"));
+  return CheckComponents(prefix, true, "prefix");
+}
+
+}  // namespace dstk::wire
