@@ -156,6 +156,18 @@ Result<Request> DecodeRequest(std::span<const uint8_t> bytes) {
   return r;
 }
 
+uint64_t PeekRequestId(std::span<const uint8_t> bytes) {
+  if (bytes.size() > kMaxHeaderFrame) return 0;
+  auto oh = detail::UnpackBounded(bytes);
+  if (!oh.ok()) return 0;
+  uint64_t id = 0;
+  (void)ForEachField(oh->get(), [&](std::string_view key, const msgpack::object& v) {
+    if (key == "id") (void)ReadU64(v, key, id);
+    return Status::Ok();
+  });
+  return id;
+}
+
 std::string EncodeReply(const Reply& r) {
   msgpack::sbuffer buf;
   Packer p(buf);

@@ -119,4 +119,8 @@ std::string EncodeReply(const Reply& r);
 Result<Request> DecodeRequest(std::span<const uint8_t> bytes);
 Result<Reply> DecodeReply(std::span<const uint8_t> bytes);
 
+// The `id` of a request that failed to decode, when one can be found, so that the refusal
+// can still be matched by the client. 0 when there is none.
+uint64_t PeekRequestId(std::span<const uint8_t> bytes);
+
 }  // namespace dstk::wire

@@ -132,7 +132,7 @@ Status ReadManifest(const msgpack::object& o, Manifest& m) {
     if (key == "tomb") return seen |= 1u << 6, ReadBool(v, key, m.tomb);
     return Status::Ok();
   }));
-  if (seen != (1u << 7) - 1) return Status::Invalid("manifest lacks a field");
+  if ((seen & 0x3f) != 0x3f) return Status::Invalid("manifest lacks a field");  // tomb is optional
   if (!m.tomb && (m.k < 1 || m.n < m.k || m.segsize == 0 || m.segsize > codec::kMaxSegmentSize)) {
     return Status::Invalid("manifest has bad k/n/segsize");
   }

@@ -1,0 +1,43 @@
+// Finding an object: one stat round to every unit, then the revision to read.
+//
+// Why reads never mix revisions: a writer publishes revision R only after at least w units
+// acknowledged every slice of R, and a unit reports R as committed only after publish. So the
+// highest revision any unit reports committed is fully stored on >= w units; the reader takes
+// exactly that revision and asks only for slices of it (every slice names its revision, and a
+// slice of another one is refused).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "net/cluster.h"
+#include "util/status.h"
+#include "wire/message.h"
+
+namespace dstk::client {
+
+struct UnitView {
+  bool answered = false;
+  Status error;                            // why not, when !answered
+  std::optional<wire::Manifest> committed;
+  std::vector<wire::HeldRevision> held;
+  uint32_t SlicesOf(uint64_t rev) const;   // good slices this unit holds of `rev`
+  uint32_t BadOf(uint64_t rev) const;
+};
+
+struct Location {
+  std::vector<UnitView> units;              // by unit index
+  std::optional<wire::Manifest> manifest;   // highest committed revision seen (may be a tomb)
+  size_t answered = 0;
+
+  // Units that hold slices of the located revision, data pillars first.
+  std::vector<size_t> Holders() const;
+  // "unit 2 (tcp://...): timeout; unit 4 (...): ..." for the units that did not answer.
+  std::string Failures(const net::Cluster& c) const;
+};
+
+// Asks every unit about `name` (with `verify`, each unit re-checks its slices' CRCs).
+Location Locate(net::Cluster& cluster, const std::string& name, bool verify);
+
+}  // namespace dstk::client

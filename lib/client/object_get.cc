@@ -1,0 +1,201 @@
+// GetObject: locate the revision, read each segment from k units, decode, write in order.
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <unordered_map>
+
+#include "client/object_io.h"
+#include "codec/segment.h"
+#include "util/fd_io.h"
+
+namespace dstk::client {
+namespace {
+
+// One segment being gathered.
+struct Gather {
+  uint32_t seg = 0;
+  std::vector<size_t> tried;                      // units asked (or that failed) for it
+  std::map<uint32_t, net::Response> good;         // pillar index -> verified slice
+  size_t asking = 0;                              // requests outstanding
+  std::vector<std::string> failures;
+  bool corrupt_seen = false;
+};
+
+class Reader {
+ public:
+  Reader(net::Cluster& c, const std::string& name, const GetOptions& o) : c_(c), name_(name), o_(o) {}
+  Result<wire::Manifest> Run(int fd, const ProgressSink& progress);
+
+ private:
+  Status Ask(Gather& g);
+  Status Collect(Gather& g, net::Response&& r);
+  uint32_t SegLen(uint32_t seg) const {
+    return seg + 1 < m_.segs ? m_.segsize : static_cast<uint32_t>(m_.size - uint64_t{seg} * m_.segsize);
+  }
+
+  net::Cluster& c_;
+  std::string name_;
+  GetOptions o_;
+  wire::Manifest m_;
+  std::vector<size_t> holders_;
+  std::vector<bool> down_;
+  std::deque<Gather> flight_;
+  struct Asked {
+    uint32_t seg;
+    size_t unit;
+    net::Clock::time_point deadline;
+  };
+  std::unordered_map<uint64_t, Asked> ids_;
+};
+
+// Sends requests until k are outstanding-or-good for this segment, from holders not yet tried.
+Status Reader::Ask(Gather& g) {
+  for (size_t u : holders_) {
+    if (g.good.size() + g.asking >= m_.k) break;
+    if (down_[u] || std::find(g.tried.begin(), g.tried.end(), u) != g.tried.end()) continue;
+    g.tried.push_back(u);
+    wire::Request req;
+    req.op = wire::Op::kGetSlice;
+    req.name = name_;
+    req.rev = m_.rev;
+    req.seg = g.seg;
+    auto id = c_.Send(u, req);
+    if (!id.ok()) {
+      g.failures.push_back(id.status().message());
+      continue;
+    }
+    ids_[*id] = {g.seg, u, net::Clock::now() + c_.timeout()};
+    ++g.asking;
+  }
+  if (g.good.size() + g.asking >= m_.k) return Status::Ok();
+  std::string why;
+  for (const auto& f : g.failures) why += (why.empty() ? "" : "; ") + f;
+  const std::string msg = "get " + name_ + ": segment " + std::to_string(g.seg) + " has only " +
+                          std::to_string(g.good.size()) + " good slices, need k=" +
+                          std::to_string(m_.k) + " (" + why + ")";
+  return g.corrupt_seen ? Status::Corruption(msg) : Status::Unavailable(msg);
+}
+
+Status Reader::Collect(Gather& g, net::Response&& r) {
+  const std::string who = c_.Describe(r.unit);
+  const wire::Reply& rep = r.reply;
+  Status bad;
+  if (!rep.ok()) {
+    bad = Status(rep.status == wire::ReplyStatus::kCorrupt ? Code::kCorruption : Code::kUnavailable,
+                 who + ": " + wire::ReplyStatusName(rep.status) + ": " + rep.error);
+  } else if (!rep.slice) {
+    bad = Status::Corruption(who + ": reply lacks the slice header");
+  } else {
+    const codec::SliceHeader& h = *rep.slice;
+    Status v = codec::VerifySlice(h, r.Payload());
+    if (!v.ok()) {
+      bad = Status::Corruption(who + ": " + v.message());
+    } else if (h.name != name_ || h.rev != m_.rev || h.seg != g.seg || h.k != m_.k ||
+               h.n != m_.n || h.segsize != m_.segsize || h.seglen != SegLen(g.seg)) {
+      bad = Status::Corruption(who + ": slice does not belong to revision " + std::to_string(m_.rev));
+    } else if (g.good.count(h.idx)) {
+      bad = Status::Corruption(who + ": duplicate pillar index " + std::to_string(h.idx));
+    }
+  }
+  if (!bad.ok()) {
+    g.corrupt_seen |= bad.code() == Code::kCorruption;
+    g.failures.push_back(bad.message());
+    return Ask(g);
+  }
+  const uint32_t idx = rep.slice->idx;
+  g.good.emplace(idx, std::move(r));
+  return Status::Ok();
+}
+
+Result<wire::Manifest> Reader::Run(int fd, const ProgressSink& progress) {
+  Location loc = Locate(c_, name_, false);
+  if (!loc.manifest || loc.manifest->tomb) {
+    if (loc.answered == 0) {
+      return Status::Unavailable("get " + name_ + ": no unit answered (" + loc.Failures(c_) + ")");
+    }
+    return Status::NotFound("no object " + name_);
+  }
+  m_ = *loc.manifest;
+  holders_ = loc.Holders();
+  down_.assign(c_.size(), false);
+  if (holders_.size() < m_.k) {
+    std::string failures = loc.Failures(c_);
+    return Status::Unavailable("get " + name_ + ": only " + std::to_string(holders_.size()) +
+                               " units hold revision " + std::to_string(m_.rev) + ", need k=" +
+                               std::to_string(m_.k) + (failures.empty() ? "" : " (" + failures + ")"));
+  }
+  auto coder = codec::ErasureCoder::Create(static_cast<int>(m_.k), static_cast<int>(m_.n));
+  if (!coder.ok()) return Status::Corruption("manifest: " + coder.status().message());
+
+  uint32_t next_to_ask = 0;
+  uint64_t written = 0;
+  std::vector<uint8_t> segment;
+  while (next_to_ask < m_.segs || !flight_.empty()) {
+    while (next_to_ask < m_.segs && flight_.size() < o_.window) {
+      flight_.push_back(Gather{next_to_ask++, {}, {}, 0, {}, false});
+      DSTK_RETURN_IF_ERROR(Ask(flight_.back()));
+    }
+    Gather& head = flight_.front();
+    if (head.good.size() >= m_.k) {
+      std::vector<int> indices;
+      std::vector<std::span<const uint8_t>> payloads;
+      for (const auto& [idx, resp] : head.good) {
+        if (indices.size() == m_.k) break;
+        indices.push_back(static_cast<int>(idx));
+        payloads.push_back(resp.Payload());
+      }
+      DSTK_RETURN_IF_ERROR(codec::DecodeSegment(**coder, SegLen(head.seg), indices, payloads, segment));
+      DSTK_RETURN_IF_ERROR(WriteAll(fd, segment).With("get " + name_));
+      written += segment.size();
+      progress(written, m_.size);
+      flight_.pop_front();
+      continue;
+    }
+    // Wait for the earliest deadline among outstanding requests.
+    auto deadline = net::Clock::time_point::max();
+    for (const auto& [id, a] : ids_) deadline = std::min(deadline, a.deadline);
+    auto resp = c_.Receive(deadline);
+    if (!resp) {
+      // Every request past its deadline is given up; its unit is treated as down from now on.
+      const auto now = net::Clock::now();
+      for (auto it = ids_.begin(); it != ids_.end();) {
+        if (it->second.deadline > now) {
+          ++it;
+          continue;
+        }
+        down_[it->second.unit] = true;
+        c_.Forget(it->first);
+        for (auto& g : flight_) {
+          if (g.seg != it->second.seg) continue;
+          --g.asking;
+          g.failures.push_back(c_.Describe(it->second.unit) + ": no reply within " +
+                               std::to_string(c_.timeout().count()) + " ms");
+        }
+        it = ids_.erase(it);
+      }
+      for (auto& g : flight_) DSTK_RETURN_IF_ERROR(Ask(g));
+      continue;
+    }
+    auto it = ids_.find(resp->reply.id);
+    if (it == ids_.end()) continue;
+    const uint32_t seg = it->second.seg;
+    ids_.erase(it);
+    for (auto& g : flight_) {
+      if (g.seg != seg) continue;
+      --g.asking;
+      DSTK_RETURN_IF_ERROR(Collect(g, std::move(*resp)));
+    }
+  }
+  if (written != m_.size) return Status::Corruption("get " + name_ + ": decoded size differs from the manifest");
+  return m_;
+}
+
+}  // namespace
+
+Result<wire::Manifest> GetObject(net::Cluster& cluster, const std::string& name, int fd,
+                                 const GetOptions& options, const ProgressSink& progress) {
+  Reader r(cluster, name, options);
+  return r.Run(fd, progress ? progress : [](uint64_t, uint64_t) {});
+}
+
+}  // namespace dstk::client

@@ -1,0 +1,50 @@
+// Storing and reading whole objects over a Cluster: put, get, rm, ls and stat.
+//
+// put streams the input segment by segment (a few segments in flight), so memory stays flat
+// whatever the object's size; it succeeds when >= w units stored every slice, then publishes.
+// get locates the newest committed revision and reads each segment from k units, asking another
+// holder whenever one fails, times out or returns a slice whose CRC fails.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "client/locate.h"
+#include "client/options.h"
+#include "net/cluster.h"
+#include "util/status.h"
+#include "wire/message.h"
+
+namespace dstk::client {
+
+struct PutOptions {
+  Thresholds t;
+  uint32_t segment_size = codec::kDefaultSegmentSize;
+  uint32_t window = 3;  // segments in flight
+};
+
+// Reads `fd` to its end and stores it as a new revision of `name`. On failure the previous
+// revision stays readable and what was written of the new one is deleted (best effort).
+Result<wire::Manifest> PutObject(net::Cluster& cluster, const std::string& name, int fd,
+                                 const PutOptions& options, const ProgressSink& progress = {});
+
+struct GetOptions {
+  uint32_t window = 3;
+};
+
+// Writes the newest committed revision of `name` to `fd`. kNotFound when there is none (or it
+// was removed), kUnavailable when fewer than k units can serve a segment, kCorruption when the
+// slices found are damaged beyond what k good ones can make up for.
+Result<wire::Manifest> GetObject(net::Cluster& cluster, const std::string& name, int fd,
+                                 const GetOptions& options = {}, const ProgressSink& progress = {});
+
+// Removes `name`: publishes a tombstone revision on the units; needs w acknowledgements.
+Status RemoveObject(net::Cluster& cluster, const std::string& name, const Thresholds& t);
+
+// Names under `prefix` whose newest committed revision is not a tombstone, merged from every
+// unit that answers, in byte order. Needs answers from at least `min_units` units.
+Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const std::string& prefix,
+                                                 size_t min_units);
+
+}  // namespace dstk::client

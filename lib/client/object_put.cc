@@ -1,0 +1,262 @@
+// PutObject: stream, encode, fan out slices, publish.
+#include <deque>
+#include <set>
+#include <unordered_map>
+
+#include "client/object_io.h"
+#include "client/revision.h"
+#include "codec/segment.h"
+#include "util/fd_io.h"
+
+namespace dstk::client {
+namespace {
+
+// Tracks which units are still part of this put and why the others left.
+class UnitSet {
+ public:
+  explicit UnitSet(size_t n) : alive_(n, true), why_(n) {}
+  bool alive(size_t u) const { return alive_[u]; }
+  size_t count() const {
+    size_t n = 0;
+    for (bool a : alive_) n += a;
+    return n;
+  }
+  // `why` names the unit (net::Cluster::Describe) and says what went wrong.
+  void Drop(size_t u, const std::string& why) {
+    if (!alive_[u]) return;
+    alive_[u] = false;
+    why_[u] = why;
+  }
+  std::string Reasons() const {
+    std::string out;
+    for (size_t u = 0; u < alive_.size(); ++u) {
+      if (alive_[u]) continue;
+      if (!out.empty()) out += "; ";
+      out += why_[u];
+    }
+    return out;
+  }
+
+ private:
+  std::vector<bool> alive_;
+  std::vector<std::string> why_;
+};
+
+struct InFlight {
+  uint32_t seg;
+  std::set<size_t> waiting;  // units that have not acknowledged this segment yet
+  net::Clock::time_point deadline;
+};
+
+class Writer {
+ public:
+  Writer(net::Cluster& c, const std::string& name, const PutOptions& o)
+      : c_(c), name_(name), o_(o), units_(c.size()) {}
+
+  Result<wire::Manifest> Run(int fd, const ProgressSink& progress);
+
+ private:
+  Status SendSegment(const codec::SliceHeader& base, const std::vector<std::span<const uint8_t>>& payloads);
+  Status Pump(size_t max_in_flight);
+  Status CheckQuorum() const;
+  void Abort();
+
+  net::Cluster& c_;
+  std::string name_;
+  PutOptions o_;
+  UnitSet units_;
+  std::deque<InFlight> flight_;
+  std::unordered_map<uint64_t, std::pair<size_t, uint32_t>> ids_;  // id -> (unit, seg)
+  uint64_t rev_ = 0;
+};
+
+Status Writer::CheckQuorum() const {
+  if (units_.count() >= o_.t.w) return Status::Ok();
+  return Status::Unavailable("put " + name_ + ": only " + std::to_string(units_.count()) +
+                             " units can store it, the write threshold is w=" +
+                             std::to_string(o_.t.w) + " (" + units_.Reasons() + ")");
+}
+
+Status Writer::SendSegment(const codec::SliceHeader& base,
+                           const std::vector<std::span<const uint8_t>>& payloads) {
+  InFlight f{base.seg, {}, net::Clock::now() + c_.timeout()};
+  for (size_t u = 0; u < c_.size(); ++u) {
+    if (!units_.alive(u)) continue;
+    wire::Request req;
+    req.op = wire::Op::kPutSlice;
+    req.slice = base;
+    req.slice->idx = static_cast<uint32_t>(u);
+    req.slice->crc = codec::ComputeSliceCrc(*req.slice, payloads[u]);
+    auto id = c_.Send(u, req, payloads[u]);
+    if (!id.ok()) {
+      units_.Drop(u, id.status().message());
+      continue;
+    }
+    ids_[*id] = {u, base.seg};
+    f.waiting.insert(u);
+  }
+  flight_.push_back(std::move(f));
+  return CheckQuorum();
+}
+
+// Waits for replies until at most `max_in_flight` segments are unacknowledged.
+Status Writer::Pump(size_t max_in_flight) {
+  while (flight_.size() > max_in_flight) {
+    InFlight& oldest = flight_.front();
+    for (auto it = oldest.waiting.begin(); it != oldest.waiting.end();) {
+      it = units_.alive(*it) ? std::next(it) : oldest.waiting.erase(it);
+    }
+    if (oldest.waiting.empty()) {
+      flight_.pop_front();
+      continue;
+    }
+    auto resp = c_.Receive(oldest.deadline);
+    if (!resp) {
+      for (size_t u : oldest.waiting) {
+        units_.Drop(u, c_.Describe(u) + ": no reply within " + std::to_string(c_.timeout().count()) + " ms");
+      }
+      DSTK_RETURN_IF_ERROR(CheckQuorum());
+      continue;
+    }
+    auto id = ids_.find(resp->reply.id);
+    if (id == ids_.end()) continue;
+    const auto [unit, seg] = id->second;
+    ids_.erase(id);
+    if (!resp->reply.ok()) {
+      units_.Drop(unit, c_.Describe(unit) + ": " + wire::ReplyStatusName(resp->reply.status) + ": " +
+                            resp->reply.error);
+      DSTK_RETURN_IF_ERROR(CheckQuorum());
+      continue;
+    }
+    for (auto& f : flight_) {
+      if (f.seg == seg) f.waiting.erase(unit);
+    }
+  }
+  return Status::Ok();
+}
+
+void Writer::Abort() {
+  // Best effort: a unit we cannot reach keeps a pending revision that no manifest names and
+  // that the next successful put of this name removes.
+  wire::Request del;
+  del.op = wire::Op::kDelSlice;
+  del.name = name_;
+  del.rev = rev_;
+  std::vector<size_t> all;
+  for (size_t u = 0; u < c_.size(); ++u) {
+    if (units_.alive(u)) all.push_back(u);
+  }
+  c_.CallEach(del, all);
+}
+
+Result<wire::Manifest> Writer::Run(int fd, const ProgressSink& progress) {
+  // One stat round first: it finds the revision to go past and which units answer at all, so
+  // that a put to a network too small to hold it fails before it reads any input.
+  Location loc = Locate(c_, name_, false);
+  for (size_t u = 0; u < c_.size(); ++u) {
+    if (!loc.units[u].answered) units_.Drop(u, loc.units[u].error.message());
+  }
+  DSTK_RETURN_IF_ERROR(CheckQuorum());
+  rev_ = NewRevision(loc.manifest ? loc.manifest->rev + 1 : 0);
+
+  auto coder = codec::ErasureCoder::Create(static_cast<int>(o_.t.k), static_cast<int>(c_.size()));
+  if (!coder.ok()) return coder.status();
+  codec::SegmentEncoder encoder(*coder);
+
+  uint64_t known_size = codec::kUnknownSize;
+  uint32_t known_segs = codec::kUnknownCount;
+  if (const uint64_t len = KnownLength(fd); len != kUnknownLength) {
+    known_size = len;
+    known_segs = static_cast<uint32_t>(std::max<uint64_t>(1, (known_size + o_.segment_size - 1) / o_.segment_size));
+  }
+
+  // Read one segment ahead, so we know which segment is the last one.
+  std::vector<uint8_t> cur(o_.segment_size), next(o_.segment_size);
+  auto got = ReadFull(fd, cur);
+  if (!got.ok()) return got.status();
+  size_t cur_len = *got;
+  uint64_t total = 0;
+  uint32_t seg = 0;
+  Status st;
+  for (;;) {
+    size_t next_len = 0;
+    if (cur_len == o_.segment_size) {
+      auto n = ReadFull(fd, next);
+      if (!n.ok()) {
+        st = n.status();
+        break;
+      }
+      next_len = *n;
+    }
+    codec::SliceHeader h;
+    h.name = name_;
+    h.rev = rev_;
+    h.seg = seg;
+    h.segs = known_segs;
+    h.k = o_.t.k;
+    h.n = static_cast<uint32_t>(c_.size());
+    h.size = known_size;
+    h.seglen = static_cast<uint32_t>(cur_len);
+    h.segsize = o_.segment_size;
+    const auto& payloads = encoder.Encode({cur.data(), cur_len});
+    st = SendSegment(h, payloads);
+    if (!st.ok()) break;
+    st = Pump(o_.window - 1);
+    if (!st.ok()) break;
+    total += cur_len;
+    progress(total, known_size == codec::kUnknownSize ? 0 : known_size);
+    ++seg;
+    if (next_len == 0) break;  // the segment just sent was the last (or the only, empty, one)
+    std::swap(cur, next);
+    cur_len = next_len;
+  }
+  if (st.ok()) st = Pump(0);
+  if (st.ok() && known_size != codec::kUnknownSize && total != known_size) {
+    st = Status::IoError("input changed size while being read");
+  }
+  if (!st.ok()) {
+    Abort();
+    return st;
+  }
+
+  wire::Manifest m;
+  m.rev = rev_;
+  m.size = total;
+  m.segs = seg;
+  m.segsize = o_.segment_size;
+  m.k = o_.t.k;
+  m.n = static_cast<uint32_t>(c_.size());
+  wire::Request pub;
+  pub.op = wire::Op::kPublish;
+  pub.name = name_;
+  pub.manifest = m;
+  std::vector<size_t> targets;
+  for (size_t u = 0; u < c_.size(); ++u) {
+    if (units_.alive(u)) targets.push_back(u);
+  }
+  auto outcomes = c_.CallEach(pub, targets);
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const auto& o = outcomes[i];
+    if (!o.status.ok()) {
+      units_.Drop(targets[i], o.status.message());
+    } else if (!o.response->reply.ok() && o.response->reply.status != wire::ReplyStatus::kConflict) {
+      // conflict: a newer revision is committed there already; ours is superseded, not lost.
+      units_.Drop(targets[i], c_.Describe(targets[i]) + ": " + o.response->reply.error);
+    }
+  }
+  st = CheckQuorum();
+  if (!st.ok()) {
+    return Status::Unavailable("put " + name_ + ": the new revision was stored but published on too few units; it may or may not be visible: " + st.message());
+  }
+  return m;
+}
+
+}  // namespace
+
+Result<wire::Manifest> PutObject(net::Cluster& cluster, const std::string& name, int fd,
+                                 const PutOptions& options, const ProgressSink& progress) {
+  Writer w(cluster, name, options);
+  return w.Run(fd, progress ? progress : [](uint64_t, uint64_t) {});
+}
+
+}  // namespace dstk::client

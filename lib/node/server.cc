@@ -1,0 +1,82 @@
+#include "node/server.h"
+
+#include <vector>
+
+#include <zmq.hpp>
+
+#include "wire/limits.h"
+
+namespace dstk::node {
+namespace {
+
+void SendReply(zmq::socket_t& sock, zmq::message_t& identity, const Outgoing& out) {
+  // A peer that went away makes ROUTER drop the reply silently, which is what we want.
+  sock.send(identity, zmq::send_flags::sndmore);
+  sock.send(zmq::buffer(out.header), out.has_payload ? zmq::send_flags::sndmore : zmq::send_flags::none);
+  if (out.has_payload) sock.send(zmq::buffer(out.payload.data(), out.payload.size()), zmq::send_flags::none);
+}
+
+}  // namespace
+
+Status Serve(Service& service, const ServerOptions& options, const LogSink& log) {
+  zmq::context_t ctx(1);
+  zmq::socket_t sock(ctx, zmq::socket_type::router);
+  sock.set(zmq::sockopt::linger, 0);
+  // Frames over the limit make ZeroMQ drop the connection before buffering them whole.
+  sock.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(wire::kMaxPayloadFrame));
+  sock.set(zmq::sockopt::router_mandatory, 0);
+  try {
+    sock.bind(options.listen);
+  } catch (const zmq::error_t& e) {
+    return Status::IoError("cannot listen on " + options.listen + ": " + e.what());
+  }
+  log(LogLevel::kInfo, "listening on " + sock.get(zmq::sockopt::last_endpoint));
+
+  std::vector<zmq::pollitem_t> items = {{sock.handle(), 0, ZMQ_POLLIN, 0},
+                                        {nullptr, options.stop_fd, ZMQ_POLLIN, 0}};
+  for (;;) {
+    try {
+      zmq::poll(items.data(), options.stop_fd >= 0 ? 2 : 1, std::chrono::milliseconds(-1));
+    } catch (const zmq::error_t& e) {
+      if (e.num() == EINTR) continue;
+      return Status::IoError(std::string("poll: ") + e.what());
+    }
+    if (options.stop_fd >= 0 && (items[1].revents & ZMQ_POLLIN)) break;
+    if (!(items[0].revents & ZMQ_POLLIN)) continue;
+    // Drain everything queued before polling again.
+    for (;;) {
+      std::vector<zmq::message_t> frames;
+      for (;;) {
+        zmq::message_t m;
+        if (!sock.recv(m, zmq::recv_flags::dontwait)) break;
+        const bool more = m.more();
+        frames.push_back(std::move(m));
+        if (!more) break;
+      }
+      if (frames.empty()) break;
+      if (frames.size() < 2 || frames.size() > 3) {
+        log(LogLevel::kWarn, "dropped a message with " + std::to_string(frames.size()) + " frames");
+        if (frames.size() > 3) {
+          Outgoing out;
+          wire::Reply r;
+          r.status = wire::ReplyStatus::kBadRequest;
+          r.error = "a request has one or two frames";
+          out.header = wire::EncodeReply(r);
+          SendReply(sock, frames[0], out);
+        }
+        continue;
+      }
+      const auto span_of = [](const zmq::message_t& m) {
+        return std::span<const uint8_t>(static_cast<const uint8_t*>(m.data()), m.size());
+      };
+      const bool has_payload = frames.size() == 3;
+      Outgoing out = service.Handle(span_of(frames[1]), has_payload ? span_of(frames[2]) : std::span<const uint8_t>{},
+                                    has_payload);
+      SendReply(sock, frames[0], out);
+    }
+  }
+  log(LogLevel::kInfo, "stopping");
+  return Status::Ok();
+}
+
+}  // namespace dstk::node

@@ -1,0 +1,110 @@
+#include "node/service.h"
+
+#include "wire/limits.h"
+
+namespace dstk::node {
+
+wire::ReplyStatus ReplyStatusFor(const Status& s) {
+  switch (s.code()) {
+    case Code::kOk: return wire::ReplyStatus::kOk;
+    case Code::kNotFound: return wire::ReplyStatus::kNotFound;
+    case Code::kInvalidArgument: return wire::ReplyStatus::kBadRequest;
+    case Code::kConflict: return wire::ReplyStatus::kConflict;
+    case Code::kCorruption: return wire::ReplyStatus::kCorrupt;
+    case Code::kLimit: return wire::ReplyStatus::kNoSpace;
+    case Code::kUnavailable:
+    case Code::kIoError: return wire::ReplyStatus::kError;
+  }
+  return wire::ReplyStatus::kError;
+}
+
+Service::Service(store::SliceStore& store, LogSink log) : store_(store), log_(std::move(log)) {}
+
+Outgoing Service::Handle(std::span<const uint8_t> header, std::span<const uint8_t> payload,
+                         bool has_payload) {
+  Outgoing out;
+  wire::Reply reply;
+  auto req = wire::DecodeRequest(header);
+  if (!req.ok()) {
+    // Echo the id when the map had one, so the client can match the refusal.
+    reply.id = wire::PeekRequestId(header);
+    reply.status = wire::ReplyStatus::kBadRequest;
+    reply.error = req.status().message();
+    log_(LogLevel::kWarn, "bad request: " + reply.error);
+  } else {
+    reply = Dispatch(*req, payload, has_payload, out);
+    reply.id = req->id;
+    if (reply.status == wire::ReplyStatus::kCorrupt || reply.status == wire::ReplyStatus::kError ||
+        reply.status == wire::ReplyStatus::kNoSpace) {
+      log_(LogLevel::kError, std::string(wire::OpName(req->op)) + " " + req->name + ": " + reply.error);
+    } else {
+      log_(LogLevel::kDebug, std::string(wire::OpName(req->op)) + " " + req->name + ": " +
+                                 wire::ReplyStatusName(reply.status));
+    }
+  }
+  out.header = wire::EncodeReply(reply);
+  return out;
+}
+
+wire::Reply Service::Dispatch(const wire::Request& r, std::span<const uint8_t> payload,
+                              bool has_payload, Outgoing& out) {
+  wire::Reply reply;
+  auto fail = [&](const Status& s) {
+    reply.status = ReplyStatusFor(s);
+    reply.error = s.message();
+    return reply;
+  };
+  if (has_payload != (r.op == wire::Op::kPutSlice)) {
+    return fail(Status::Invalid(has_payload ? "this op takes no payload frame"
+                                            : "put_slice needs a payload frame"));
+  }
+  switch (r.op) {
+    case wire::Op::kPutSlice: {
+      Status st = store_.PutSlice(*r.slice, payload);
+      return st.ok() ? reply : fail(st);
+    }
+    case wire::Op::kGetSlice: {
+      codec::SliceHeader h;
+      Status st = store_.GetSlice(r.name, r.rev, r.seg, h, out.file, out.payload);
+      if (!st.ok()) return fail(st);
+      reply.slice = h;
+      out.has_payload = true;
+      return reply;
+    }
+    case wire::Op::kDelSlice: {
+      Status st = store_.DeleteRevision(r.name, r.rev);
+      return st.ok() ? reply : fail(st);
+    }
+    case wire::Op::kPublish: {
+      Status st = store_.Publish(r.name, *r.manifest);
+      return st.ok() ? reply : fail(st);
+    }
+    case wire::Op::kList: {
+      const size_t limit = r.limit == 0 || r.limit > wire::kMaxListPage ? wire::kMaxListPage : r.limit;
+      store::ListPage page = store_.List(r.prefix, r.after, limit);
+      reply.entries = std::move(page.entries);
+      reply.more = page.more;
+      return reply;
+    }
+    case wire::Op::kStat: {
+      if (r.name.empty()) {
+        reply.unit = store_.Info();
+        return reply;
+      }
+      auto st = store_.Stat(r.name, r.verify);
+      if (!st.ok()) return fail(st.status());
+      for (const auto& h : st->held) {
+        if (h.bad > 0) {
+          log_(LogLevel::kWarn, r.name + ": " + std::to_string(h.bad) + " corrupt slices of revision " +
+                                    std::to_string(h.rev) + " moved aside (.corrupt)");
+        }
+      }
+      reply.committed = st->committed;
+      reply.held = std::move(st->held);
+      return reply;
+    }
+  }
+  return fail(Status::Invalid("unknown op"));
+}
+
+}  // namespace dstk::node

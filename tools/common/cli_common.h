@@ -1,0 +1,52 @@
+// Glue every tool shares: the flags that mean the same everywhere (--nodes, -k, -w,
+// --timeout, -q/-v), one-line diagnostics prefixed with the tool's name, and the exit-code
+// mapping. Front-end code only: lib/ never prints.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "util/exit_code.h"
+#include "util/status.h"
+
+namespace dstk::tools {
+
+// The flags that select and talk to the network.
+struct NetworkFlags {
+  std::string nodes_file;                // --nodes FILE
+  std::optional<uint32_t> k, w;          // -k, -w
+  double timeout_s = 2.0;                // --timeout SECONDS
+};
+
+// Adds --nodes, -k, -w and --timeout to `app` (or a subcommand).
+void AddNetworkFlags(CLI::App& app, NetworkFlags& flags);
+
+// The endpoints from --nodes FILE, else from $DSTK_NODES; kInvalidArgument when neither.
+Result<std::vector<std::string>> ResolveNodes(const NetworkFlags& flags);
+
+std::chrono::milliseconds TimeoutOf(const NetworkFlags& flags);
+
+// Verbosity shared by all tools: 0 = -q (errors only), 1 = default, 2 = -v.
+struct Verbosity {
+  int level = 1;
+};
+void AddVerbosityFlags(CLI::App& app, Verbosity& v);
+
+// Prints "TOOL: message" to stderr.
+void Diag(const char* tool, const std::string& message);
+
+// Prints the failure and returns the documented exit code for it.
+int Fail(const char* tool, const Status& s);
+
+// Runs CLI11's parse; returns an exit code to leave with, or -1 to go on.
+int ParseArgs(CLI::App& app, int argc, char** argv);
+
+// The version string every tool prints for --version.
+const char* Version();
+
+}  // namespace dstk::tools

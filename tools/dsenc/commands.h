@@ -1,0 +1,26 @@
+// dsenc's subcommands, one function each; main.cc wires them to CLI11.
+#pragma once
+
+#include <string>
+
+#include "cli_common.h"
+
+namespace dstk::tools::dsenc {
+
+struct Common {
+  NetworkFlags net;
+  Verbosity verbosity;
+  bool json = false;
+  uint32_t segment_size = 4u << 20;
+};
+
+int Put(const Common& c, const std::string& name, const std::string& file);
+int Get(const Common& c, const std::string& name);
+int Remove(const Common& c, const std::string& name);
+int List(const Common& c, const std::string& prefix, bool nul);
+int Stat(const Common& c, const std::string& name);
+int Split(const Common& c, uint32_t k, uint32_t n, const std::string& name, const std::string& file);
+int Join(const Common& c);
+int Inspect(const Common& c);
+
+}  // namespace dstk::tools::dsenc

@@ -1,0 +1,81 @@
+// dsenc: put, get, rm, ls and stat objects on a dstk network; split, join and inspect slice
+// record streams offline. Each subcommand is a function in object_commands.cc or
+// stream_commands.cc; this file only declares the command line.
+#include <signal.h>
+
+#include "commands.h"
+#include "wire/name.h"
+
+namespace {
+
+// CLI11 validator for object names, so a bad name is a usage error before anything runs.
+struct NameValidator : CLI::Validator {
+  explicit NameValidator(bool prefix) {
+    name_ = prefix ? "PREFIX" : "NAME";
+    func_ = [prefix](const std::string& s) {
+      dstk::Status st = prefix ? dstk::wire::ValidatePrefix(s) : dstk::wire::ValidateName(s);
+      return st.ok() ? std::string() : st.message();
+    };
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace dstk::tools::dsenc;
+  signal(SIGPIPE, SIG_IGN);
+  CLI::App app{"dsenc - store objects on a dstk network, and split/join/inspect slice streams", "dsenc"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", dstk::tools::Version());
+  Common c;
+  dstk::tools::AddVerbosityFlags(app, c.verbosity);
+  app.add_flag("--json", c.json, "Print results as JSON lines");
+  app.add_option("--segment-size", c.segment_size, "Bytes per segment (default 4 MiB)")
+      ->check(CLI::Range(1u, 64u << 20));
+
+  std::string name, file, prefix;
+  bool nul = false;
+  uint32_t k = 0, n = 0;
+
+  auto* put = app.add_subcommand("put", "Store FILE (or stdin) as object NAME");
+  dstk::tools::AddNetworkFlags(*put, c.net);
+  put->add_option("NAME", name, "Object name")->required()->check(NameValidator(false));
+  put->add_option("FILE", file, "Input file (default: stdin)");
+
+  auto* get = app.add_subcommand("get", "Write object NAME to stdout");
+  dstk::tools::AddNetworkFlags(*get, c.net);
+  get->add_option("NAME", name, "Object name")->required()->check(NameValidator(false));
+
+  auto* rm = app.add_subcommand("rm", "Remove object NAME");
+  dstk::tools::AddNetworkFlags(*rm, c.net);
+  rm->add_option("NAME", name, "Object name")->required()->check(NameValidator(false));
+
+  auto* ls = app.add_subcommand("ls", "List object names under PREFIX, one a line");
+  dstk::tools::AddNetworkFlags(*ls, c.net);
+  ls->add_option("PREFIX", prefix, "Name prefix (default: all)")->check(NameValidator(true));
+  ls->add_flag("-0,--null", nul, "Separate names with NUL, for xargs -0");
+
+  auto* stat = app.add_subcommand("stat", "Show NAME's revision, size and which units hold good slices");
+  dstk::tools::AddNetworkFlags(*stat, c.net);
+  stat->add_option("NAME", name, "Object name")->required()->check(NameValidator(false));
+
+  auto* split = app.add_subcommand("split", "Encode FILE (or stdin) into a slice record stream on stdout");
+  split->add_option("-k", k, "Decode threshold")->required()->check(CLI::Range(1, 255));
+  split->add_option("-n", n, "Pillar width (slices per segment)")->required()->check(CLI::Range(1, 255));
+  split->add_option("--name", name, "Object name recorded in the slices")->default_str("stdin")->check(NameValidator(false));
+  split->add_option("FILE", file, "Input file (default: stdin)");
+
+  auto* join = app.add_subcommand("join", "Rebuild the bytes from a slice record stream on stdin");
+  auto* inspect = app.add_subcommand("inspect", "Print any record stream on stdin as JSON lines");
+
+  if (int rc = dstk::tools::ParseArgs(app, argc, argv); rc >= 0) return rc;
+  if (*put) return Put(c, name, file);
+  if (*get) return Get(c, name);
+  if (*rm) return Remove(c, name);
+  if (*ls) return List(c, prefix, nul);
+  if (*stat) return Stat(c, name);
+  if (*split) return Split(c, k, n, name.empty() ? "stdin" : name, file);
+  if (*join) return Join(c);
+  if (*inspect) return Inspect(c);
+  return dstk::kExitUsage;
+}

@@ -1,0 +1,60 @@
+// dsenc split, join and inspect: the offline record-stream subcommands.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "commands.h"
+#include "progress.h"
+#include "stream/split_join.h"
+#include "wire/record.h"
+
+namespace dstk::tools::dsenc {
+namespace {
+constexpr const char* kTool = "dsenc";
+}  // namespace
+
+int Split(const Common& c, uint32_t k, uint32_t n, const std::string& name, const std::string& file) {
+  if (::isatty(STDOUT_FILENO) == 1) {
+    return Fail(kTool, Status::Invalid("split writes a binary record stream; redirect stdout or pipe it "
+                                       "(e.g. into 'dsenc inspect')"));
+  }
+  int fd = STDIN_FILENO;
+  if (!file.empty() && file != "-") {
+    fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Fail(kTool, Status::Invalid("cannot open " + file + ": " + std::strerror(errno)));
+  }
+  stream::SplitOptions o;
+  o.k = k;
+  o.n = n;
+  o.name = name;
+  o.segment_size = c.segment_size;
+  ProgressBar bar(kTool, "split");
+  Status st = stream::Split(fd, STDOUT_FILENO, o, [&bar](uint64_t d, uint64_t t) { bar.Update(d, t); });
+  if (fd != STDIN_FILENO) ::close(fd);
+  return st.ok() ? kExitOk : Fail(kTool, st);
+}
+
+int Join(const Common&) {
+  Status st = stream::Join(STDIN_FILENO, STDOUT_FILENO);
+  return st.ok() ? kExitOk : Fail(kTool, st);
+}
+
+int Inspect(const Common&) {
+  wire::RecordReader reader(STDIN_FILENO);
+  size_t count = 0;
+  for (;;) {
+    auto rec = reader.Next();
+    if (!rec.ok()) return Fail(kTool, rec.status().With("record " + std::to_string(count + 1)));
+    if (!rec->has_value()) break;
+    const std::string line = wire::RecordToJson((*rec)->get());
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fputc('\n', stdout);
+    ++count;
+  }
+  return std::fflush(stdout) == 0 ? kExitOk : Fail(kTool, Status::IoError("write: " + std::string(std::strerror(errno))));
+}
+
+}  // namespace dstk::tools::dsenc
