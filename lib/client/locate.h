@@ -37,6 +37,10 @@ struct Location {
   std::string Failures(const net::Cluster& c) const;
 };
 
+// Whether "no such object" is certain: a committed revision lives on >= w units, so when more
+// than n-w units answered without one, none exists. With fewer answers it may be on the others.
+inline bool AbsenceIsCertain(size_t answered, size_t n, size_t w) { return answered + w > n; }
+
 // Asks every unit about `name` (with `verify`, each unit re-checks its slices' CRCs).
 Location Locate(net::Cluster& cluster, const std::string& name, bool verify);
 

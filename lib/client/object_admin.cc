@@ -1,5 +1,6 @@
 // RemoveObject and ListObjects.
 #include <map>
+#include <unordered_map>
 
 #include "client/object_io.h"
 #include "client/revision.h"
@@ -48,35 +49,44 @@ Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const st
   std::vector<std::string> after(cluster.size());
   std::string failures;
   size_t answered = 0;
-  // Page through every unit in lockstep, one round per page.
+  // Page through every unit at once: one round per page, each unit resuming after its own last
+  // name, all requests of a round in flight together.
   for (;;) {
-    std::vector<size_t> units;
+    std::unordered_map<uint64_t, size_t> unit_of;
+    std::vector<bool> replied(cluster.size(), false);
     for (size_t u = 0; u < cluster.size(); ++u) {
-      if (!done[u]) units.push_back(u);
-    }
-    if (units.empty()) break;
-    wire::Request req;
-    req.op = wire::Op::kList;
-    req.prefix = prefix;
-    std::vector<net::Outcome> outcomes;
-    // Each unit resumes after its own last name, so the requests differ per unit.
-    for (size_t u : units) {
+      if (done[u]) continue;
+      wire::Request req;
+      req.op = wire::Op::kList;
+      req.prefix = prefix;
       req.after = after[u];
-      outcomes.push_back(std::move(cluster.CallEach(req, {u})[0]));
-    }
-    for (size_t i = 0; i < units.size(); ++i) {
-      const size_t u = units[i];
-      const auto& o = outcomes[i];
-      if (!o.status.ok() || !o.response->reply.ok()) {
+      auto id = cluster.Send(u, req);
+      if (!id.ok()) {
         done[u] = true;
-        if (!failures.empty()) failures += "; ";
-        failures += o.status.ok() ? cluster.Describe(u) + ": " + o.response->reply.error : o.status.message();
+        failures += (failures.empty() ? "" : "; ") + id.status().message();
         continue;
       }
-      const wire::Reply& r = o.response->reply;
+      unit_of[*id] = u;
+    }
+    if (unit_of.empty()) break;
+    const auto deadline = net::Clock::now() + cluster.timeout();
+    for (size_t waiting = unit_of.size(); waiting > 0;) {
+      auto resp = cluster.Receive(deadline);
+      if (!resp) break;
+      auto it = unit_of.find(resp->reply.id);
+      if (it == unit_of.end()) continue;
+      const size_t u = it->second;
+      replied[u] = true;
+      --waiting;
+      const wire::Reply& r = resp->reply;
+      if (!r.ok()) {
+        done[u] = true;
+        failures += (failures.empty() ? "" : "; ") + cluster.Describe(u) + ": " + r.error;
+        continue;
+      }
       for (const auto& e : r.entries) {
-        auto [it, fresh] = merged.emplace(e.name, e.manifest);
-        if (!fresh && it->second.rev < e.manifest.rev) it->second = e.manifest;
+        auto [m, fresh] = merged.emplace(e.name, e.manifest);
+        if (!fresh && m->second.rev < e.manifest.rev) m->second = e.manifest;
       }
       if (!r.more || r.entries.empty()) {
         done[u] = true;
@@ -84,6 +94,13 @@ Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const st
       } else {
         after[u] = r.entries.back().name;
       }
+    }
+    for (const auto& [id, u] : unit_of) {
+      if (replied[u]) continue;
+      cluster.Forget(id);
+      done[u] = true;
+      failures += (failures.empty() ? "" : "; ") + cluster.Describe(u) + ": no reply within " +
+                  std::to_string(cluster.timeout().count()) + " ms";
     }
   }
   if (answered < min_units) {

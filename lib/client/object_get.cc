@@ -110,8 +110,10 @@ Status Reader::Collect(Gather& g, net::Response&& r) {
 Result<wire::Manifest> Reader::Run(int fd, const ProgressSink& progress) {
   Location loc = Locate(c_, name_, false);
   if (!loc.manifest || loc.manifest->tomb) {
-    if (loc.answered == 0) {
-      return Status::Unavailable("get " + name_ + ": no unit answered (" + loc.Failures(c_) + ")");
+    if (!AbsenceIsCertain(loc.answered, c_.size(), o_.t.w)) {
+      return Status::Unavailable("get " + name_ + ": only " + std::to_string(loc.answered) +
+                                 " units answered and none has it; it may be on the others (" +
+                                 loc.Failures(c_) + ")");
     }
     return Status::NotFound("no object " + name_);
   }

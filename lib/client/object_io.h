@@ -30,14 +30,15 @@ Result<wire::Manifest> PutObject(net::Cluster& cluster, const std::string& name,
                                  const PutOptions& options, const ProgressSink& progress = {});
 
 struct GetOptions {
-  uint32_t window = 3;
+  Thresholds t;         // w decides when "not found" is certain (see AbsenceIsCertain)
+  uint32_t window = 3;  // segments in flight
 };
 
 // Writes the newest committed revision of `name` to `fd`. kNotFound when there is none (or it
 // was removed), kUnavailable when fewer than k units can serve a segment, kCorruption when the
 // slices found are damaged beyond what k good ones can make up for.
 Result<wire::Manifest> GetObject(net::Cluster& cluster, const std::string& name, int fd,
-                                 const GetOptions& options = {}, const ProgressSink& progress = {});
+                                 const GetOptions& options, const ProgressSink& progress = {});
 
 // Removes `name`: publishes a tombstone revision on the units; needs w acknowledgements.
 Status RemoveObject(net::Cluster& cluster, const std::string& name, const Thresholds& t);

@@ -15,7 +15,7 @@ const std::vector<std::span<const uint8_t>>& SegmentEncoder::Encode(
   scratch_.resize(len * (n - k + 2));
   uint8_t* partial = scratch_.data();
   uint8_t* zeros = scratch_.data() + len;
-  std::memset(zeros, 0, len);
+  if (len > 0) std::memset(zeros, 0, len);
   views_.assign(n, {});
   std::vector<const uint8_t*> data(k);
   for (size_t i = 0; i < k; ++i) {

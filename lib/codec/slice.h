@@ -13,7 +13,7 @@
 namespace dstk::codec {
 
 // Written when the producer does not know yet how long the object is (put or split from a
-// pipe). The definitive figures then come from the revision's manifest (store/manifest.h) or,
+// pipe). The definitive figures then come from the revision's manifest (wire::Manifest) or,
 // in a record stream, from the trailing `object` record.
 inline constexpr uint32_t kUnknownCount = std::numeric_limits<uint32_t>::max();
 inline constexpr uint64_t kUnknownSize = std::numeric_limits<uint64_t>::max();

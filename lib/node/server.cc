@@ -55,7 +55,7 @@ Status Serve(Service& service, const ServerOptions& options, const LogSink& log)
       }
       if (frames.empty()) break;
       if (frames.size() < 2 || frames.size() > 3) {
-        log(LogLevel::kWarn, "dropped a message with " + std::to_string(frames.size()) + " frames");
+        log(LogLevel::kWarn, "refused a message with " + std::to_string(frames.size()) + " frames");
         if (frames.size() > 3) {
           Outgoing out;
           wire::Reply r;

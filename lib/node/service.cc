@@ -18,7 +18,8 @@ wire::ReplyStatus ReplyStatusFor(const Status& s) {
   return wire::ReplyStatus::kError;
 }
 
-Service::Service(store::SliceStore& store, LogSink log) : store_(store), log_(std::move(log)) {}
+Service::Service(store::SliceStore& store, LogSink log, std::string version)
+    : store_(store), log_(std::move(log)), version_(std::move(version)) {}
 
 Outgoing Service::Handle(std::span<const uint8_t> header, std::span<const uint8_t> payload,
                          bool has_payload) {
@@ -34,12 +35,13 @@ Outgoing Service::Handle(std::span<const uint8_t> header, std::span<const uint8_
   } else {
     reply = Dispatch(*req, payload, has_payload, out);
     reply.id = req->id;
+    const std::string what = std::string(wire::OpName(req->op)) + " " +
+                             (req->slice ? req->slice->name : req->name);
     if (reply.status == wire::ReplyStatus::kCorrupt || reply.status == wire::ReplyStatus::kError ||
         reply.status == wire::ReplyStatus::kNoSpace) {
-      log_(LogLevel::kError, std::string(wire::OpName(req->op)) + " " + req->name + ": " + reply.error);
+      log_(LogLevel::kError, what + ": " + reply.error);
     } else {
-      log_(LogLevel::kDebug, std::string(wire::OpName(req->op)) + " " + req->name + ": " +
-                                 wire::ReplyStatusName(reply.status));
+      log_(LogLevel::kDebug, what + ": " + wire::ReplyStatusName(reply.status));
     }
   }
   out.header = wire::EncodeReply(reply);
@@ -81,7 +83,8 @@ wire::Reply Service::Dispatch(const wire::Request& r, std::span<const uint8_t> p
     }
     case wire::Op::kList: {
       const size_t limit = r.limit == 0 || r.limit > wire::kMaxListPage ? wire::kMaxListPage : r.limit;
-      store::ListPage page = store_.List(r.prefix, r.after, limit);
+      // Leave room in the reply frame for the map around the entries.
+      store::ListPage page = store_.List(r.prefix, r.after, limit, wire::kMaxHeaderFrame - 1024);
       reply.entries = std::move(page.entries);
       reply.more = page.more;
       return reply;
@@ -89,6 +92,7 @@ wire::Reply Service::Dispatch(const wire::Request& r, std::span<const uint8_t> p
     case wire::Op::kStat: {
       if (r.name.empty()) {
         reply.unit = store_.Info();
+        reply.unit->version = version_;
         return reply;
       }
       auto st = store_.Stat(r.name, r.verify);

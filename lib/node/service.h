@@ -27,7 +27,8 @@ using LogSink = std::function<void(LogLevel, const std::string&)>;
 
 class Service {
  public:
-  Service(store::SliceStore& store, LogSink log);
+  // `version` is what stat reports as the unit's software version.
+  Service(store::SliceStore& store, LogSink log, std::string version);
 
   // Handles one request given as its frames (header, and payload for put_slice). Malformed
   // input is answered with bad_request and never throws.
@@ -40,6 +41,7 @@ class Service {
 
   store::SliceStore& store_;
   LogSink log_;
+  std::string version_;
 };
 
 // Maps a store Status onto the wire status a client sees.

@@ -152,8 +152,11 @@ Status SliceStore::IndexFile(const std::string& name, const std::string& file) {
       ::rename(path.c_str(), (path + ".corrupt").c_str());
       return Status::Ok();
     }
+    // Two manifests mean a crash between publishing one and removing the other: keep the newer.
     Entry& e = index_[name];
-    if (!e.committed || e.committed->rev < m.rev) e.committed = m;
+    if (e.committed && e.committed->rev > m.rev) return RemoveFile(path);
+    if (e.committed) DSTK_RETURN_IF_ERROR(RemoveFile(ObjectDir(name) + "/" + ManifestFileName(e.committed->rev)));
+    e.committed = m;
     return Status::Ok();
   }
   const size_t dot2 = rest.find('.');
@@ -227,6 +230,10 @@ Status SliceStore::GetSlice(const std::string& name, uint64_t rev, uint32_t seg,
 Status SliceStore::DeleteRevision(const std::string& name, uint64_t rev) {
   auto it = index_.find(name);
   if (it == index_.end()) return Status::NotFound("no object " + name + " on this unit");
+  if (it->second.committed && it->second.committed->rev == rev) {
+    return Status::Conflict("revision " + std::to_string(rev) + " of " + name +
+                            " is committed; only a pending revision can be deleted");
+  }
   auto r = it->second.held.find(rev);
   if (r == it->second.held.end()) return Status::NotFound("no such revision on this unit");
   const std::string dir = ObjectDir(name);
@@ -304,12 +311,15 @@ Result<ObjectState> SliceStore::Stat(const std::string& name, bool verify) {
   return out;
 }
 
-ListPage SliceStore::List(const std::string& prefix, const std::string& after, size_t limit) const {
+ListPage SliceStore::List(const std::string& prefix, const std::string& after, size_t limit,
+                          size_t max_bytes) const {
   ListPage page;
+  size_t bytes = 0;
   auto it = after.empty() || after < prefix ? index_.lower_bound(prefix) : index_.upper_bound(after);
   for (; it != index_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
     if (!it->second.committed) continue;
-    if (page.entries.size() == limit) {
+    bytes += it->first.size() + kListEntryOverhead;
+    if (page.entries.size() == limit || (bytes > max_bytes && !page.entries.empty())) {
       page.more = true;
       break;
     }

@@ -8,8 +8,8 @@
 //   DIR/objects/<name>/.tmp.*                 a write in progress; removed on open
 //
 // A name like "logs/2026-11-25" is the directory objects/logs/2026-11-25; a child object
-// "a/b" lives in a subdirectory of "a", which never collides with a's own files because those
-// are regular files and children are directories.
+// "a/b" lives in a subdirectory of "a". That never collides with a's own files because name
+// components may not look like them (wire/name.h reserves the suffixes used here).
 //
 // Revisions: put_slice writes slices of a *pending* revision; publish records the revision's
 // manifest (the unit's committed revision) and drops older revisions. A reader asks for the
@@ -62,7 +62,8 @@ class SliceStore {
   Status GetSlice(const std::string& name, uint64_t rev, uint32_t seg, codec::SliceHeader& h,
                   std::vector<uint8_t>& file, std::span<const uint8_t>& payload);
 
-  // Deletes every slice of `rev` of `name` (a pending revision whose put failed).
+  // Deletes every slice of `rev` of `name` (a pending revision whose put failed). The committed
+  // revision cannot be deleted this way (kConflict); publish a newer one or a tombstone.
   Status DeleteRevision(const std::string& name, uint64_t rev);
 
   // Makes `m` the committed revision of `name` and drops older revisions. Publishing the same
@@ -74,8 +75,11 @@ class SliceStore {
   Result<ObjectState> Stat(const std::string& name, bool verify);
 
   // Names with a committed revision (tombstones included, so clients can merge), in byte order,
-  // starting after `after`, at most `limit`.
-  ListPage List(const std::string& prefix, const std::string& after, size_t limit) const;
+  // starting after `after`, at most `limit` entries and about `max_bytes` of encoded reply
+  // (each entry counted as its name plus kListEntryOverhead).
+  ListPage List(const std::string& prefix, const std::string& after, size_t limit,
+                size_t max_bytes) const;
+  static constexpr size_t kListEntryOverhead = 96;  // an encoded manifest and map keys, at most
 
   wire::UnitInfo Info() const;
   const std::string& dir() const { return dir_; }

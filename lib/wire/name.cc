@@ -20,6 +20,16 @@ Status CheckBytes(std::string_view s, const char* what) {
   return Status::Ok();
 }
 
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// The unit's own file names (store/slice_store.h); an object's children must not look like them.
+bool IsReserved(std::string_view comp) {
+  return EndsWith(comp, ".slice") || EndsWith(comp, ".manifest") || EndsWith(comp, ".corrupt") ||
+         comp.substr(0, 5) == ".tmp.";
+}
+
 Status CheckComponents(std::string_view s, bool allow_trailing_slash, const char* what) {
   if (!s.empty() && s.front() == '/') return Status::Invalid(std::string(what) + " must not start with '/'");
   size_t start = 0;
@@ -33,6 +43,11 @@ Status CheckComponents(std::string_view s, bool allow_trailing_slash, const char
     }
     if (comp == "." || comp == "..") {
       return Status::Invalid(std::string(what) + " must not contain '.' or '..' components");
+    }
+    if (IsReserved(comp) && !(last && allow_trailing_slash)) {
+      return Status::Invalid(std::string(what) + " component '" + std::string(comp) +
+                             "' is reserved: components may not end in .slice, .manifest or "
+                             ".corrupt, nor start with .tmp.");
     }
     start = end + 1;
   }

@@ -1,8 +1,10 @@
 // Validation of object and queue names, done before a name touches any disk.
 //
 // A name is 1..kMaxNameLength bytes of printable characters (UTF-8 allowed), '/'-separated
-// components none of which is empty, "." or "..", and with no leading '/'. These rules make a
-// name safe to turn into a single file name on a unit (store/layout.h) and to print on a line.
+// components none of which is empty, "." or "..", and with no leading '/'. A component may
+// not end in ".slice", ".manifest" or ".corrupt" nor start with ".tmp.": those are the unit's
+// own file names, and an object's files share a directory with its children (see
+// store/slice_store.h). These rules make a name safe to use as a path on a unit and to print.
 #pragma once
 
 #include <string_view>

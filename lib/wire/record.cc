@@ -150,10 +150,15 @@ Result<std::optional<msgpack::object_handle>> RecordReader::Next() {
       return Status::Corruption(std::string("malformed record stream: ") + e.what());
     }
     if (eof_) {
-      if (unpacker_.nonparsed_size() != 0) return Status::Corruption("record stream ends inside a record");
+      // parsed_size counts the tokens of a record begun but not finished.
+      if (unpacker_.parsed_size() + unpacker_.nonparsed_size() != 0) {
+        return Status::Corruption("record stream ends inside a record");
+      }
       return std::optional<msgpack::object_handle>();
     }
-    if (unpacker_.nonparsed_size() > kMaxRecord) return Status::Corruption("record larger than the limit");
+    if (unpacker_.parsed_size() + unpacker_.nonparsed_size() > kMaxRecord) {
+      return Status::Corruption("record larger than the limit");
+    }
     constexpr size_t kChunk = 1u << 20;
     unpacker_.reserve_buffer(kChunk);
     ssize_t got;
@@ -166,6 +171,9 @@ Result<std::optional<msgpack::object_handle>> RecordReader::Next() {
   }
 }
 
-std::string RecordToJson(const msgpack::object& record) { return ToJson(record).dump(); }
+std::string RecordToJson(const msgpack::object& record) {
+  // Names may hold bytes that are not UTF-8; show them replaced rather than fail.
+  return ToJson(record).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
 
 }  // namespace dstk::wire

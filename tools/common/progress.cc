@@ -6,10 +6,10 @@
 
 namespace dstk::tools {
 
-ProgressBar::ProgressBar(std::string tool, std::string label)
+ProgressBar::ProgressBar(std::string tool, std::string label, bool wanted)
     : tool_(std::move(tool)),
       label_(std::move(label)),
-      enabled_(::isatty(STDERR_FILENO) == 1),
+      enabled_(wanted && ::isatty(STDERR_FILENO) == 1),
       start_(std::chrono::steady_clock::now()),
       last_(start_) {}
 

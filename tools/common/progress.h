@@ -10,7 +10,8 @@ namespace dstk::tools {
 
 class ProgressBar {
  public:
-  ProgressBar(std::string tool, std::string label);
+  // Draws only when `wanted` (not -q) and stderr is a terminal.
+  ProgressBar(std::string tool, std::string label, bool wanted = true);
   ~ProgressBar();
   ProgressBar(const ProgressBar&) = delete;
   ProgressBar& operator=(const ProgressBar&) = delete;

@@ -32,31 +32,30 @@ int main(int argc, char** argv) {
   app.add_flag("--json", c.json, "Print results as JSON lines");
   app.add_option("--segment-size", c.segment_size, "Bytes per segment (default 4 MiB)")
       ->check(CLI::Range(1u, 64u << 20));
+  // The network flags belong to dsenc itself and may come before or after the subcommand.
+  dstk::tools::AddNetworkFlags(app, c.net);
+  app.fallthrough();
+  app.footer("Global and network options may come before or after the subcommand.");
 
   std::string name, file, prefix;
   bool nul = false;
   uint32_t k = 0, n = 0;
 
   auto* put = app.add_subcommand("put", "Store FILE (or stdin) as object NAME");
-  dstk::tools::AddNetworkFlags(*put, c.net);
   put->add_option("NAME", name, "Object name")->required()->check(NameValidator(false));
   put->add_option("FILE", file, "Input file (default: stdin)");
 
   auto* get = app.add_subcommand("get", "Write object NAME to stdout");
-  dstk::tools::AddNetworkFlags(*get, c.net);
   get->add_option("NAME", name, "Object name")->required()->check(NameValidator(false));
 
   auto* rm = app.add_subcommand("rm", "Remove object NAME");
-  dstk::tools::AddNetworkFlags(*rm, c.net);
   rm->add_option("NAME", name, "Object name")->required()->check(NameValidator(false));
 
   auto* ls = app.add_subcommand("ls", "List object names under PREFIX, one a line");
-  dstk::tools::AddNetworkFlags(*ls, c.net);
   ls->add_option("PREFIX", prefix, "Name prefix (default: all)")->check(NameValidator(true));
   ls->add_flag("-0,--null", nul, "Separate names with NUL, for xargs -0");
 
   auto* stat = app.add_subcommand("stat", "Show NAME's revision, size and which units hold good slices");
-  dstk::tools::AddNetworkFlags(*stat, c.net);
   stat->add_option("NAME", name, "Object name")->required()->check(NameValidator(false));
 
   auto* split = app.add_subcommand("split", "Encode FILE (or stdin) into a slice record stream on stdout");

@@ -53,7 +53,7 @@ int Put(const Common& c, const std::string& name, const std::string& file) {
   client::PutOptions o;
   o.t = s->t;
   o.segment_size = c.segment_size;
-  ProgressBar bar(kTool, "put " + name);
+  ProgressBar bar(kTool, "put " + name, c.verbosity.level > 0);
   auto m = client::PutObject(*s->cluster, name, fd, o, [&bar](uint64_t d, uint64_t t) { bar.Update(d, t); });
   if (fd != STDIN_FILENO) ::close(fd);
   if (!m.ok()) return Fail(kTool, m.status());
@@ -69,8 +69,10 @@ int Put(const Common& c, const std::string& name, const std::string& file) {
 int Get(const Common& c, const std::string& name) {
   auto s = Connect(c);
   if (!s.ok()) return Fail(kTool, s.status());
-  ProgressBar bar(kTool, "get " + name);
-  auto m = client::GetObject(*s->cluster, name, STDOUT_FILENO, {},
+  ProgressBar bar(kTool, "get " + name, c.verbosity.level > 0);
+  client::GetOptions o;
+  o.t = s->t;
+  auto m = client::GetObject(*s->cluster, name, STDOUT_FILENO, o,
                              [&bar](uint64_t d, uint64_t t) { bar.Update(d, t); });
   if (!m.ok()) return Fail(kTool, m.status());
   return kExitOk;
@@ -106,7 +108,7 @@ int Stat(const Common& c, const std::string& name) {
   net::Cluster& cl = *s->cluster;
   client::Location loc = client::Locate(cl, name, true);
   if (!loc.manifest || loc.manifest->tomb) {
-    if (loc.answered < s->t.k) {
+    if (!client::AbsenceIsCertain(loc.answered, cl.size(), s->t.w)) {
       return Fail(kTool, Status::Unavailable("stat " + name + ": only " + std::to_string(loc.answered) +
                                              " units answered (" + loc.Failures(cl) + ")"));
     }

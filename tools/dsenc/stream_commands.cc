@@ -31,7 +31,7 @@ int Split(const Common& c, uint32_t k, uint32_t n, const std::string& name, cons
   o.n = n;
   o.name = name;
   o.segment_size = c.segment_size;
-  ProgressBar bar(kTool, "split");
+  ProgressBar bar(kTool, "split", c.verbosity.level > 0);
   Status st = stream::Split(fd, STDOUT_FILENO, o, [&bar](uint64_t d, uint64_t t) { bar.Update(d, t); });
   if (fd != STDIN_FILENO) ::close(fd);
   return st.ok() ? kExitOk : Fail(kTool, st);

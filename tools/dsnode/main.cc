@@ -5,7 +5,9 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <ctime>
 
@@ -34,7 +36,7 @@ bool IsLocalEndpoint(const std::string& ep) {
   if (ep.rfind("ipc://", 0) == 0 || ep.rfind("inproc://", 0) == 0) return true;
   if (ep.rfind("tcp://", 0) != 0) return false;
   const std::string host = ep.substr(6, ep.rfind(':') - 6);
-  return host.rfind("127.", 0) == 0 || host == "localhost" || host == "[::1]";
+  return host.rfind("127.", 0) == 0;
 }
 
 }  // namespace
@@ -75,6 +77,9 @@ int main(int argc, char** argv) {
   sigprocmask(SIG_BLOCK, &mask, nullptr);
   signal(SIGPIPE, SIG_IGN);
   const int stop_fd = signalfd(-1, &mask, SFD_CLOEXEC);
+  if (stop_fd < 0) {
+    return dstk::tools::Fail("dsnode", dstk::Status::IoError(std::string("signalfd: ") + std::strerror(errno)));
+  }
 
   auto store = dstk::store::SliceStore::Open(dir);
   if (!store.ok()) return dstk::tools::Fail("dsnode", store.status());
@@ -85,7 +90,7 @@ int main(int argc, char** argv) {
   if (!IsLocalEndpoint(listen)) {
     log(LogLevel::kWarn, "listening on a non-loopback address WITHOUT authentication");
   }
-  dstk::node::Service service(**store, log);
+  dstk::node::Service service(**store, log, dstk::tools::Version());
   dstk::node::ServerOptions opts;
   opts.listen = listen;
   opts.stop_fd = stop_fd;

@@ -1,0 +1,918 @@
+// Unit tests of lib/store: the slice file format and the SliceStore a dsnode serves, including
+// recovery after kill -9 in the middle of writes.
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "codec/erasure.h"
+#include "codec/segment.h"
+#include "codec/slice.h"
+#include "store/file_util.h"
+#include "store/slice_file.h"
+#include "node/service.h"
+#include "store/slice_store.h"
+#include "util/status.h"
+#include "wire/message.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using dstk::Code;
+using dstk::codec::SliceHeader;
+using dstk::store::SliceStore;
+using dstk::wire::Manifest;
+
+// A fresh directory under /tmp, removed with everything in it at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/dstk-store-test.XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+struct TestSlice {
+  SliceHeader h;
+  std::vector<uint8_t> payload;
+};
+
+// Object geometry used throughout: k=2, n=3, segments of kSegsize bytes.
+constexpr uint32_t kK = 2, kN = 3, kSegsize = 4096;
+
+std::shared_ptr<const dstk::codec::ErasureCoder> Coder() {
+  static auto coder = dstk::codec::ErasureCoder::Create(kK, kN).value();
+  return coder;
+}
+
+// Pillar `idx` of segment `seg` of a real encoding of `segment`.
+TestSlice MakeSlice(const std::string& name, uint64_t rev, uint32_t seg, uint32_t segs, uint32_t idx,
+                    const std::vector<uint8_t>& segment) {
+  dstk::codec::SegmentEncoder enc(Coder());
+  const auto& views = enc.Encode(segment);
+  TestSlice s;
+  s.payload.assign(views[idx].begin(), views[idx].end());
+  s.h.name = name;
+  s.h.rev = rev;
+  s.h.seg = seg;
+  s.h.segs = segs;
+  s.h.idx = idx;
+  s.h.k = kK;
+  s.h.n = kN;
+  s.h.size = uint64_t{segs - 1} * kSegsize + segment.size();
+  s.h.seglen = static_cast<uint32_t>(segment.size());
+  s.h.segsize = kSegsize;
+  s.h.crc = dstk::codec::ComputeSliceCrc(s.h, s.payload);
+  return s;
+}
+
+std::vector<uint8_t> RandomBytes(std::mt19937_64& rng, size_t n) {
+  std::vector<uint8_t> out(n);
+  for (auto& b : out) b = static_cast<uint8_t>(rng());
+  return out;
+}
+
+TestSlice RandomSlice(std::mt19937_64& rng, const std::string& name, uint64_t rev, uint32_t seg,
+                      uint32_t segs = 4, uint32_t idx = 1) {
+  const size_t len = seg + 1 == segs ? 1 + rng() % kSegsize : kSegsize;
+  return MakeSlice(name, rev, seg, segs, idx, RandomBytes(rng, len));
+}
+
+Manifest MakeManifest(uint64_t rev, uint32_t segs = 4, bool tomb = false) {
+  Manifest m;
+  m.rev = rev;
+  m.segs = tomb ? 0 : segs;
+  m.size = tomb ? 0 : uint64_t{segs} * kSegsize;
+  m.segsize = kSegsize;
+  m.k = tomb ? 0 : kK;
+  m.n = tomb ? 0 : kN;
+  m.tomb = tomb;
+  return m;
+}
+
+std::unique_ptr<SliceStore> OpenStore(const std::string& dir) {
+  auto s = SliceStore::Open(dir);
+  INFO(s.status().message());
+  REQUIRE(s.ok());
+  return std::move(s).value();
+}
+
+void Put(SliceStore& store, const TestSlice& s) {
+  auto st = store.PutSlice(s.h, s.payload);
+  INFO(s.h.name << " rev " << s.h.rev << " seg " << s.h.seg << ": " << st.message());
+  REQUIRE(st.ok());
+}
+
+// Reads a slice back and checks it is the one that was put.
+void CheckGet(SliceStore& store, const TestSlice& s) {
+  SliceHeader h;
+  std::vector<uint8_t> file;
+  std::span<const uint8_t> payload;
+  auto st = store.GetSlice(s.h.name, s.h.rev, s.h.seg, h, file, payload);
+  INFO(s.h.name << " rev " << s.h.rev << " seg " << s.h.seg << ": " << st.message());
+  REQUIRE(st.ok());
+  CHECK(h.name == s.h.name);
+  CHECK(h.rev == s.h.rev);
+  CHECK(h.seg == s.h.seg);
+  CHECK(h.segs == s.h.segs);
+  CHECK(h.idx == s.h.idx);
+  CHECK(h.k == s.h.k);
+  CHECK(h.n == s.h.n);
+  CHECK(h.size == s.h.size);
+  CHECK(h.seglen == s.h.seglen);
+  CHECK(h.segsize == s.h.segsize);
+  CHECK(h.crc == s.h.crc);
+  REQUIRE(payload.size() == s.payload.size());
+  CHECK(std::equal(payload.begin(), payload.end(), s.payload.begin()));
+  // The payload is a view into `file`.
+  CHECK(payload.data() >= file.data());
+  CHECK(payload.data() + payload.size() == file.data() + file.size());
+}
+
+Code GetCode(SliceStore& store, const std::string& name, uint64_t rev, uint32_t seg) {
+  SliceHeader h;
+  std::vector<uint8_t> file;
+  std::span<const uint8_t> payload;
+  return store.GetSlice(name, rev, seg, h, file, payload).code();
+}
+
+std::string SlicePath(const std::string& dir, const std::string& name, uint64_t rev, uint32_t seg) {
+  return dir + "/objects/" + name + "/" + dstk::store::SliceFileName(rev, seg);
+}
+
+std::string ManifestPath(const std::string& dir, const std::string& name, uint64_t rev) {
+  return dir + "/objects/" + name + "/" + dstk::store::ManifestFileName(rev);
+}
+
+std::vector<uint8_t> ReadAll(const std::string& path) {
+  auto r = dstk::store::ReadFile(path);
+  REQUIRE(r.ok());
+  return r.value();
+}
+
+void WriteAll(const std::string& path, const std::vector<uint8_t>& data) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+  REQUIRE(out.good());
+}
+
+// Regular files under `dir` whose basename satisfies `pred`, as paths relative to `dir`.
+template <typename Pred>
+std::vector<std::string> FilesWhere(const std::string& dir, Pred pred) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file() && pred(e.path().filename().string())) {
+      out.push_back(fs::relative(e.path(), dir).string());
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool StartsWith(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
+bool EndsWith(const std::string& s, const std::string& p) {
+  return s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0;
+}
+
+std::vector<std::string> Names(const dstk::store::ListPage& page) {
+  std::vector<std::string> out;
+  for (const auto& e : page.entries) out.push_back(e.name);
+  return out;
+}
+
+using Held = std::vector<std::pair<uint64_t, std::pair<uint32_t, uint32_t>>>;  // rev, slices, bad
+
+Held HeldOf(SliceStore& store, const std::string& name, bool verify = false) {
+  auto st = store.Stat(name, verify);
+  INFO(name << ": " << st.status().message());
+  REQUIRE(st.ok());
+  Held out;
+  for (const auto& h : st->held) out.push_back({h.rev, {h.slices, h.bad}});
+  return out;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------
+// Slice files
+
+TEST_CASE("slice and manifest file names are fixed-width hex", "[store][file]") {
+  CHECK(dstk::store::SliceFileName(1, 2) == "0000000000000001.00000002.slice");
+  CHECK(dstk::store::SliceFileName(0xfedcba9876543210ull, 0xffffffffu) ==
+        "fedcba9876543210.ffffffff.slice");
+  CHECK(dstk::store::ManifestFileName(0xabc) == "0000000000000abc.manifest");
+}
+
+TEST_CASE("a slice file round-trips and every corruption of it is caught", "[store][file]") {
+  std::mt19937_64 rng(1);
+  const TestSlice s = RandomSlice(rng, "dir/file", 9, 3, 4, 2);
+  const std::string prefix = dstk::store::EncodeSliceFilePrefix(s.h);
+  REQUIRE(prefix.substr(0, 4) == "DSS1");
+  std::vector<uint8_t> file(prefix.begin(), prefix.end());
+  file.insert(file.end(), s.payload.begin(), s.payload.end());
+
+  SliceHeader h;
+  std::span<const uint8_t> payload;
+  REQUIRE(dstk::store::DecodeSliceFile(file, h, payload).ok());
+  CHECK(h.name == s.h.name);
+  CHECK(h.crc == s.h.crc);
+  CHECK(payload.size() == s.payload.size());
+  CHECK(std::equal(payload.begin(), payload.end(), s.payload.begin()));
+
+  SECTION("every truncation") {
+    for (size_t len = 0; len < file.size(); ++len) {
+      const std::span<const uint8_t> cut(file.data(), len);
+      if (dstk::store::DecodeSliceFile(cut, h, payload).code() != Code::kCorruption) {
+        FAIL("truncation to " << len << " bytes not detected");
+      }
+    }
+  }
+  SECTION("every byte of the header and the first payload bytes, flipped") {
+    const size_t upto = std::min(file.size(), prefix.size() + 64);
+    for (size_t i = 0; i < upto; ++i) {
+      for (uint8_t mask : {uint8_t{0x01}, uint8_t{0x80}, uint8_t{0xff}}) {
+        std::vector<uint8_t> bad = file;
+        bad[i] ^= mask;
+        const auto st = dstk::store::DecodeSliceFile(bad, h, payload);
+        if (st.code() != Code::kCorruption) {
+          FAIL("flip of byte " << i << " with mask " << int{mask} << " not detected");
+        }
+      }
+    }
+  }
+  SECTION("trailing bytes") {
+    std::vector<uint8_t> longer = file;
+    longer.push_back(0);
+    CHECK(dstk::store::DecodeSliceFile(longer, h, payload).code() == Code::kCorruption);
+  }
+  SECTION("a header length pointing past the end") {
+    std::vector<uint8_t> bad = file;
+    bad[4] = 0xff, bad[5] = 0xff, bad[6] = 0xff, bad[7] = 0xff;
+    CHECK(dstk::store::DecodeSliceFile(bad, h, payload).code() == Code::kCorruption);
+  }
+}
+
+// ------------------------------------------------------------------------------------------
+// SliceStore
+
+TEST_CASE("put and get round-trip real encoded slices", "[store]") {
+  TempDir tmp;
+  std::mt19937_64 rng(2);
+  // Three units, one pillar each, as a client would spread one object.
+  std::vector<std::unique_ptr<SliceStore>> units;
+  for (uint32_t u = 0; u < kN; ++u) units.push_back(OpenStore(tmp.path() + "/unit" + std::to_string(u)));
+
+  const uint32_t segs = 3;
+  std::vector<std::vector<uint8_t>> segments;
+  std::vector<std::vector<TestSlice>> slices(kN);
+  for (uint32_t seg = 0; seg < segs; ++seg) {
+    segments.push_back(RandomBytes(rng, seg + 1 == segs ? 1001 : kSegsize));
+    for (uint32_t idx = 0; idx < kN; ++idx) {
+      slices[idx].push_back(MakeSlice("photos/cat.jpg", 5, seg, segs, idx, segments.back()));
+      Put(*units[idx], slices[idx].back());
+    }
+  }
+  for (uint32_t idx = 0; idx < kN; ++idx) {
+    for (const auto& s : slices[idx]) CheckGet(*units[idx], s);
+  }
+  // Any two units rebuild every segment.
+  for (uint32_t seg = 0; seg < segs; ++seg) {
+    std::vector<std::vector<uint8_t>> files(2);
+    std::vector<std::span<const uint8_t>> payloads(2);
+    const std::vector<int> pillars = {2, 0};
+    for (size_t j = 0; j < 2; ++j) {
+      SliceHeader h;
+      REQUIRE(units[static_cast<size_t>(pillars[j])]
+                  ->GetSlice("photos/cat.jpg", 5, seg, h, files[j], payloads[j])
+                  .ok());
+      CHECK(h.idx == static_cast<uint32_t>(pillars[j]));
+    }
+    std::vector<uint8_t> out;
+    REQUIRE(dstk::codec::DecodeSegment(*Coder(), segments[seg].size(), pillars, payloads, out).ok());
+    CHECK(out == segments[seg]);
+  }
+
+  SliceStore& store = *units[1];
+  // What is not there.
+  CHECK(GetCode(store, "photos/cat.jpg", 5, segs) == Code::kNotFound);
+  CHECK(GetCode(store, "photos/cat.jpg", 4, 0) == Code::kNotFound);
+  CHECK(GetCode(store, "photos/dog.jpg", 5, 0) == Code::kNotFound);
+  CHECK(GetCode(store, "photos", 5, 0) == Code::kNotFound);
+  // Rewriting the same slice is fine.
+  Put(store, slices[1][0]);
+  CheckGet(store, slices[1][0]);
+  // A slice whose CRC or length does not match is refused and nothing is written.
+  TestSlice bad = RandomSlice(rng, "bad", 1, 0);
+  bad.h.crc ^= 1;
+  CHECK(store.PutSlice(bad.h, bad.payload).code() == Code::kCorruption);
+  TestSlice shorter = RandomSlice(rng, "bad", 1, 0);
+  shorter.payload.pop_back();
+  CHECK(store.PutSlice(shorter.h, shorter.payload).code() == Code::kCorruption);
+  TestSlice badk = RandomSlice(rng, "bad", 1, 0);
+  badk.h.k = 0;
+  badk.h.crc = dstk::codec::ComputeSliceCrc(badk.h, badk.payload);
+  CHECK(store.PutSlice(badk.h, badk.payload).code() == Code::kCorruption);
+  CHECK_FALSE(fs::exists(store.dir() + "/objects/bad"));
+  CHECK(store.Stat("bad", false).status().code() == Code::kNotFound);
+
+  const auto info = store.Info();
+  CHECK(info.slices == segs);
+  CHECK(info.objects == 0);  // nothing published yet
+  uint64_t on_disk = 0;
+  for (uint32_t seg = 0; seg < segs; ++seg) on_disk += fs::file_size(SlicePath(store.dir(), "photos/cat.jpg", 5, seg));
+  CHECK(info.bytes_used == on_disk);
+  CHECK(info.bytes_free > 0);
+}
+
+TEST_CASE("publish, stat and list: ordering, prefixes, paging and tombstones", "[store]") {
+  TempDir tmp;
+  auto store = OpenStore(tmp.path() + "/unit");
+  std::mt19937_64 rng(3);
+  const std::vector<std::string> names = {"logs/2", "b", "a/b", "Z", "logs/1", "a", "logsx",
+                                          "logs/3", "\xc3\xa9t\xc3\xa9", "c", "logs/10"};
+  for (const auto& name : names) {
+    Put(*store, RandomSlice(rng, name, 10, 0, 1));
+    if (name == "c") {
+      REQUIRE(store->Publish(name, MakeManifest(11, 0, true)).ok());
+    } else {
+      REQUIRE(store->Publish(name, MakeManifest(10, 1)).ok());
+    }
+  }
+  // Held but never published: not listed, but known to stat.
+  Put(*store, RandomSlice(rng, "pending", 3, 0, 1));
+  Put(*store, RandomSlice(rng, "logs/pending", 3, 0, 1));
+
+  const std::vector<std::string> all = {"Z", "a", "a/b", "b", "c", "logs/1", "logs/10", "logs/2",
+                                        "logs/3", "logsx", "\xc3\xa9t\xc3\xa9"};  // byte order
+  auto page = store->List("", "", 100, size_t{1} << 20);
+  CHECK(Names(page) == all);
+  CHECK_FALSE(page.more);
+  for (const auto& e : page.entries) {
+    CHECK(e.manifest.tomb == (e.name == "c"));
+    CHECK(e.manifest.rev == (e.name == "c" ? 11u : 10u));
+  }
+
+  SECTION("prefix") {
+    auto logs = store->List("logs/", "", 100, size_t{1} << 20);
+    CHECK(Names(logs) == std::vector<std::string>{"logs/1", "logs/10", "logs/2", "logs/3"});
+    CHECK_FALSE(logs.more);
+    CHECK(Names(store->List("logs", "", 100, size_t{1} << 20)) ==
+          std::vector<std::string>{"logs/1", "logs/10", "logs/2", "logs/3", "logsx"});
+    CHECK(Names(store->List("a", "", 100, size_t{1} << 20)) == std::vector<std::string>{"a", "a/b"});
+    CHECK(store->List("nothing/", "", 100, size_t{1} << 20).entries.empty());
+    CHECK(store->List("pending", "", 100, size_t{1} << 20).entries.empty());
+  }
+  SECTION("paging with after and limit visits every name once") {
+    std::vector<std::string> seen;
+    std::string after;
+    int pages = 0;
+    for (;;) {
+      auto p = store->List("", after, 3, size_t{1} << 20);
+      REQUIRE(p.entries.size() <= 3);
+      ++pages;
+      for (const auto& e : p.entries) seen.push_back(e.name);
+      if (!p.more) break;
+      REQUIRE_FALSE(p.entries.empty());
+      after = p.entries.back().name;
+      REQUIRE(pages < 100);
+    }
+    CHECK(seen == all);
+    CHECK(pages == 4);  // 3 + 3 + 3 + 2
+    // A page that ends exactly at the last name.
+    auto exact = store->List("logs/", "logs/1", 3, size_t{1} << 20);
+    CHECK(Names(exact) == std::vector<std::string>{"logs/10", "logs/2", "logs/3"});
+    CHECK_FALSE(exact.more);
+    auto shorter = store->List("logs/", "logs/1", 2, size_t{1} << 20);
+    CHECK(Names(shorter) == std::vector<std::string>{"logs/10", "logs/2"});
+    CHECK(shorter.more);
+    // `after` before the prefix starts at the prefix; after the end gives nothing.
+    CHECK(Names(store->List("logs/", "a", 1, size_t{1} << 20)) == std::vector<std::string>{"logs/1"});
+    CHECK(store->List("logs/", "logs/9", 10, size_t{1} << 20).entries.empty());
+    CHECK(store->List("", "\xff", 10, size_t{1} << 20).entries.empty());
+    // `after` need not be a listed name.
+    CHECK(Names(store->List("", "logs/1x", 2, size_t{1} << 20)) == std::vector<std::string>{"logs/2", "logs/3"});
+  }
+  SECTION("stat") {
+    auto a = store->Stat("a", false);
+    REQUIRE(a.ok());
+    REQUIRE(a->committed.has_value());
+    CHECK(a->committed->rev == 10);
+    CHECK(a->committed->segs == 1);
+    CHECK(a->committed->k == kK);
+    CHECK_FALSE(a->committed->tomb);
+    CHECK(HeldOf(*store, "a") == Held{{10, {1, 0}}});
+    // The tombstone (rev 11) dropped the slices of rev 10.
+    auto c = store->Stat("c", false);
+    REQUIRE(c.ok());
+    REQUIRE(c->committed.has_value());
+    CHECK(c->committed->tomb);
+    CHECK(c->held.empty());
+    CHECK_FALSE(fs::exists(SlicePath(store->dir(), "c", 10, 0)));
+    auto p = store->Stat("pending", false);
+    REQUIRE(p.ok());
+    CHECK_FALSE(p->committed.has_value());
+    CHECK(HeldOf(*store, "pending") == Held{{3, {1, 0}}});
+    CHECK(store->Stat("nothing", false).status().code() == Code::kNotFound);
+    CHECK(store->Stat("logs", false).status().code() == Code::kNotFound);  // a directory only
+    const auto info = store->Info();
+    CHECK(info.objects == all.size() - 1);  // the tombstone is not an object
+    CHECK(info.slices == all.size() - 1 + 2);
+  }
+}
+
+TEST_CASE("revisions: older publishes and puts conflict, publish drops older revisions", "[store]") {
+  TempDir tmp;
+  auto store = OpenStore(tmp.path() + "/unit");
+  const std::string dir = store->dir();
+  std::mt19937_64 rng(4);
+  for (uint64_t rev : {3u, 5u, 7u}) {
+    for (uint32_t seg = 0; seg < 2; ++seg) Put(*store, RandomSlice(rng, "obj", rev, seg, 2));
+  }
+  CHECK(HeldOf(*store, "obj") == Held{{3, {2, 0}}, {5, {2, 0}}, {7, {2, 0}}});
+
+  REQUIRE(store->Publish("obj", MakeManifest(5, 2)).ok());
+  CHECK(fs::exists(ManifestPath(dir, "obj", 5)));
+  // Revision 3 is gone from the index and the disk; 5 and 7 stay.
+  CHECK(HeldOf(*store, "obj") == Held{{5, {2, 0}}, {7, {2, 0}}});
+  CHECK_FALSE(fs::exists(SlicePath(dir, "obj", 3, 0)));
+  CHECK_FALSE(fs::exists(SlicePath(dir, "obj", 3, 1)));
+  CHECK(GetCode(*store, "obj", 3, 0) == Code::kNotFound);
+  CHECK(fs::exists(SlicePath(dir, "obj", 7, 1)));
+
+  // Publishing the same revision again is fine; an older one is a conflict.
+  CHECK(store->Publish("obj", MakeManifest(5, 2)).ok());
+  CHECK(store->Publish("obj", MakeManifest(4, 2)).code() == Code::kConflict);
+  CHECK(store->Publish("obj", MakeManifest(1, 2, true)).code() == Code::kConflict);
+  // A put of an older revision than committed is a conflict; the committed one and newer are not.
+  const TestSlice old = RandomSlice(rng, "obj", 4, 0, 2);
+  CHECK(store->PutSlice(old.h, old.payload).code() == Code::kConflict);
+  CHECK_FALSE(fs::exists(SlicePath(dir, "obj", 4, 0)));
+  Put(*store, RandomSlice(rng, "obj", 5, 1, 2));
+  Put(*store, RandomSlice(rng, "obj", 9, 0, 2));
+
+  // Publishing 7 drops 5 (slices and manifest) but keeps the pending 9.
+  REQUIRE(store->Publish("obj", MakeManifest(7, 2)).ok());
+  CHECK(HeldOf(*store, "obj") == Held{{7, {2, 0}}, {9, {1, 0}}});
+  CHECK_FALSE(fs::exists(ManifestPath(dir, "obj", 5)));
+  CHECK(fs::exists(ManifestPath(dir, "obj", 7)));
+  CHECK(FilesWhere(dir + "/objects/obj", [](const std::string&) { return true; }) ==
+        std::vector<std::string>{dstk::store::SliceFileName(7, 0), dstk::store::SliceFileName(7, 1),
+                                 dstk::store::ManifestFileName(7), dstk::store::SliceFileName(9, 0)});
+  auto st = store->Stat("obj", false);
+  REQUIRE(st.ok());
+  REQUIRE(st->committed.has_value());
+  CHECK(st->committed->rev == 7);
+
+  // A tombstone drops everything older than itself.
+  REQUIRE(store->Publish("obj", MakeManifest(10, 0, true)).ok());
+  CHECK(HeldOf(*store, "obj").empty());
+  CHECK(FilesWhere(dir + "/objects/obj", [](const std::string&) { return true; }) ==
+        std::vector<std::string>{dstk::store::ManifestFileName(10)});
+  const TestSlice after_tomb = RandomSlice(rng, "obj", 9, 0, 2);
+  CHECK(store->PutSlice(after_tomb.h, after_tomb.payload).code() == Code::kConflict);
+}
+
+TEST_CASE("DeleteRevision removes one pending revision", "[store]") {
+  TempDir tmp;
+  auto store = OpenStore(tmp.path() + "/unit");
+  const std::string dir = store->dir();
+  std::mt19937_64 rng(5);
+  for (uint32_t seg = 0; seg < 3; ++seg) {
+    Put(*store, RandomSlice(rng, "x/y", 1, seg, 3));
+    Put(*store, RandomSlice(rng, "x/y", 2, seg, 3));
+  }
+  REQUIRE(store->DeleteRevision("x/y", 2).ok());
+  CHECK(HeldOf(*store, "x/y") == Held{{1, {3, 0}}});
+  for (uint32_t seg = 0; seg < 3; ++seg) {
+    CHECK_FALSE(fs::exists(SlicePath(dir, "x/y", 2, seg)));
+    CHECK(fs::exists(SlicePath(dir, "x/y", 1, seg)));
+    CHECK(GetCode(*store, "x/y", 2, seg) == Code::kNotFound);
+  }
+  CHECK(store->DeleteRevision("x/y", 2).code() == Code::kNotFound);
+  CHECK(store->DeleteRevision("x/z", 1).code() == Code::kNotFound);
+  CHECK(store->DeleteRevision("x", 1).code() == Code::kNotFound);
+  // Deleting the last revision of an unpublished object forgets the object.
+  REQUIRE(store->DeleteRevision("x/y", 1).ok());
+  CHECK(store->Stat("x/y", false).status().code() == Code::kNotFound);
+  CHECK(FilesWhere(dir, [](const std::string& f) { return EndsWith(f, ".slice"); }).empty());
+  // A published object stays known after its pending revision is deleted.
+  Put(*store, RandomSlice(rng, "p", 1, 0, 1));
+  REQUIRE(store->Publish("p", MakeManifest(1, 1)).ok());
+  Put(*store, RandomSlice(rng, "p", 2, 0, 1));
+  REQUIRE(store->DeleteRevision("p", 2).ok());
+  CHECK(HeldOf(*store, "p") == Held{{1, {1, 0}}});
+  CHECK(Names(store->List("", "", 10, size_t{1} << 20)) == std::vector<std::string>{"p"});
+}
+
+TEST_CASE("a store directory is served by one SliceStore at a time", "[store]") {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/unit";
+  {
+    auto first = OpenStore(dir);
+    auto second = SliceStore::Open(dir);
+    CHECK(second.status().code() == Code::kConflict);
+    CHECK_FALSE(second.status().message().empty());
+    // The refused open left the first one working.
+    std::mt19937_64 rng(6);
+    Put(*first, RandomSlice(rng, "still", 1, 0, 1));
+  }
+  auto again = SliceStore::Open(dir);
+  INFO(again.status().message());
+  CHECK(again.ok());
+  // A directory that cannot be created.
+  CHECK_FALSE(SliceStore::Open(tmp.path() + "/no/such/parent").ok());
+}
+
+TEST_CASE("open removes temp files and re-indexes everything after a restart", "[store]") {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/unit";
+  std::mt19937_64 rng(7);
+  std::vector<TestSlice> kept;
+  std::map<std::string, Held> held_before;
+  std::vector<std::string> listed_before;
+  dstk::wire::UnitInfo info_before;
+  {
+    auto store = OpenStore(dir);
+    for (const std::string name : {"a", "a/b", "a/b/c", "deep/er/still", "t"}) {
+      for (uint64_t rev : {1u, 2u}) {
+        for (uint32_t seg = 0; seg < 3; ++seg) {
+          kept.push_back(RandomSlice(rng, name, rev, seg, 3));
+          Put(*store, kept.back());
+        }
+      }
+    }
+    REQUIRE(store->Publish("a", MakeManifest(1, 3)).ok());
+    REQUIRE(store->Publish("a/b/c", MakeManifest(2, 3)).ok());
+    REQUIRE(store->Publish("gone", MakeManifest(4, 0, true)).ok());
+    for (const std::string name : {"a", "a/b", "a/b/c", "deep/er/still", "t"}) {
+      held_before[name] = HeldOf(*store, name);
+    }
+    listed_before = Names(store->List("", "", 100, size_t{1} << 20));
+    info_before = store->Info();
+  }
+  // Leftovers of writes cut short, and files that are not the store's.
+  const std::vector<std::string> temps = {"objects/a/.tmp.AbC123", "objects/a/b/.tmp.x",
+                                          "objects/deep/er/still/.tmp.", "objects/.tmp.top"};
+  for (const auto& t : temps) WriteAll(dir + "/" + t, {1, 2, 3});
+  WriteAll(dir + "/objects/a/README", {'h', 'i'});
+  WriteAll(dir + "/objects/a/zz.notes", {'h', 'i'});
+
+  auto store = OpenStore(dir);
+  for (const auto& t : temps) CHECK_FALSE(fs::exists(dir + "/" + t));
+  CHECK(FilesWhere(dir, [](const std::string& f) { return StartsWith(f, ".tmp."); }).empty());
+  CHECK(fs::exists(dir + "/objects/a/README"));
+  CHECK(fs::exists(dir + "/objects/a/zz.notes"));
+
+  // Publishing dropped revision 1 of a/b/c; everything else must be back.
+  CHECK(Names(store->List("", "", 100, size_t{1} << 20)) == listed_before);
+  CHECK(listed_before == std::vector<std::string>{"a", "a/b/c", "gone"});
+  for (const auto& [name, held] : held_before) {
+    INFO(name);
+    CHECK(HeldOf(*store, name) == held);
+  }
+  auto a = store->Stat("a", false);
+  REQUIRE(a.ok());
+  REQUIRE(a->committed.has_value());
+  CHECK(a->committed->rev == 1);
+  CHECK(a->committed->segs == 3);
+  auto gone = store->Stat("gone", false);
+  REQUIRE(gone.ok());
+  REQUIRE(gone->committed.has_value());
+  CHECK(gone->committed->tomb);
+  const auto info = store->Info();
+  CHECK(info.objects == info_before.objects);
+  CHECK(info.slices == info_before.slices);
+  CHECK(info.bytes_used == info_before.bytes_used);
+  size_t read_back = 0;
+  for (const auto& s : kept) {
+    if (s.h.name == "a/b/c" && s.h.rev == 1) continue;
+    CheckGet(*store, s);
+    ++read_back;
+  }
+  CHECK(read_back == 27);
+}
+
+TEST_CASE("a half-written or flipped slice is corruption, moved aside and never served again",
+          "[store]") {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/unit";
+  std::mt19937_64 rng(8);
+  std::vector<TestSlice> slices;
+  {
+    auto store = OpenStore(dir);
+    for (uint32_t seg = 0; seg < 4; ++seg) {
+      slices.push_back(RandomSlice(rng, "obj", 1, seg, 4));
+      Put(*store, slices.back());
+    }
+    REQUIRE(store->Publish("obj", MakeManifest(1, 4)).ok());
+  }
+  // seg 0: cut short (as a crash without atomic rename would leave it); seg 1: one payload
+  // byte flipped; seg 2: one header byte flipped (the segment length); seg 3 untouched.
+  const std::string p0 = SlicePath(dir, "obj", 1, 0), p1 = SlicePath(dir, "obj", 1, 1),
+                    p2 = SlicePath(dir, "obj", 1, 2);
+  fs::resize_file(p0, fs::file_size(p0) - 17);
+  auto b1 = ReadAll(p1);
+  b1[b1.size() - 100] ^= 0x10;
+  WriteAll(p1, b1);
+  auto b2 = ReadAll(p2);
+  const std::string prefix = dstk::store::EncodeSliceFilePrefix(slices[2].h);
+  const auto at = prefix.find("seglen");
+  REQUIRE(at != std::string::npos);
+  // The value follows the key; for 4096 it is a uint16 (0xcd 0x10 0x00). Make it 4095: the
+  // header stays self-consistent (same payload length for k=2), so only the CRC can tell.
+  REQUIRE(b2[at + 6] == 0xcd);
+  REQUIRE(b2[at + 7] == 0x10);
+  b2[at + 7] = 0x0f;
+  b2[at + 8] = 0xff;
+  WriteAll(p2, b2);
+
+  auto store = OpenStore(dir);  // start-up does not read slices; they are all indexed
+  CHECK(HeldOf(*store, "obj") == Held{{1, {4, 0}}});
+
+  SECTION("GetSlice reports each as corruption once, then not found") {
+    for (uint32_t seg = 0; seg < 3; ++seg) {
+      INFO("seg " << seg);
+      CHECK(GetCode(*store, "obj", 1, seg) == Code::kCorruption);
+      CHECK(GetCode(*store, "obj", 1, seg) == Code::kNotFound);
+      CHECK_FALSE(fs::exists(SlicePath(dir, "obj", 1, seg)));
+      CHECK(fs::exists(SlicePath(dir, "obj", 1, seg) + ".corrupt"));
+    }
+    CheckGet(*store, slices[3]);
+    CHECK(HeldOf(*store, "obj") == Held{{1, {1, 0}}});
+  }
+  SECTION("Stat with verify counts them bad and moves them aside") {
+    CHECK(HeldOf(*store, "obj", true) == Held{{1, {1, 3}}});
+    CHECK(HeldOf(*store, "obj", false) == Held{{1, {1, 0}}});
+    CHECK(HeldOf(*store, "obj", true) == Held{{1, {1, 0}}});
+    CHECK(FilesWhere(dir, [](const std::string& f) { return EndsWith(f, ".corrupt"); }).size() == 3);
+  }
+  // Either way the bad slices stay out of service after a restart, and the object stays listed.
+  store.reset();
+  store = OpenStore(dir);
+  CHECK(HeldOf(*store, "obj") == Held{{1, {1, 0}}});
+  for (uint32_t seg = 0; seg < 3; ++seg) CHECK(GetCode(*store, "obj", 1, seg) == Code::kNotFound);
+  CheckGet(*store, slices[3]);
+  CHECK(Names(store->List("", "", 10, size_t{1} << 20)) == std::vector<std::string>{"obj"});
+  // A good copy can be written again in place of a bad one.
+  Put(*store, slices[1]);
+  CheckGet(*store, slices[1]);
+}
+
+TEST_CASE("a slice file holding a different slice than its name says is not served", "[store]") {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/unit";
+  std::mt19937_64 rng(9);
+  const TestSlice s0 = RandomSlice(rng, "obj", 1, 0, 2), s1 = RandomSlice(rng, "obj", 1, 1, 2);
+  {
+    auto store = OpenStore(dir);
+    Put(*store, s0);
+    Put(*store, s1);
+  }
+  // A valid slice file (seg 1) copied over seg 0's name.
+  fs::copy_file(SlicePath(dir, "obj", 1, 1), SlicePath(dir, "obj", 1, 0),
+                fs::copy_options::overwrite_existing);
+  auto store = OpenStore(dir);
+  CHECK(GetCode(*store, "obj", 1, 0) == Code::kCorruption);
+  CheckGet(*store, s1);
+}
+
+TEST_CASE("names are validated before anything touches the disk", "[store]") {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/unit";
+  auto store = OpenStore(dir);
+  std::mt19937_64 rng(10);
+  for (const std::string name : {"../x", "../../x", "a/../../x", "/abs", "a//b", "..", ".", "a/./b", ""}) {
+    INFO("name '" << name << "'");
+    const TestSlice s = RandomSlice(rng, name, 1, 0, 1);  // a valid CRC over the bad name
+    CHECK(store->PutSlice(s.h, s.payload).code() == Code::kInvalidArgument);
+    CHECK(store->Publish(name, MakeManifest(1, 1)).code() == Code::kInvalidArgument);
+  }
+  // Nothing was created next to the store or inside it.
+  std::vector<std::string> top;
+  for (const auto& e : fs::directory_iterator(tmp.path())) top.push_back(e.path().filename().string());
+  CHECK(top == std::vector<std::string>{"unit"});
+  std::set<std::string> inside;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    inside.insert(fs::relative(e.path(), dir).string());
+  }
+  CHECK(inside == std::set<std::string>{"LOCK", "objects"});
+  CHECK(store->List("", "", 10, size_t{1} << 20).entries.empty());
+  CHECK(store->Info().slices == 0);
+}
+
+TEST_CASE("kill -9 during writes leaves only whole, valid slices", "[store][crash]") {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/unit";
+  const std::vector<std::string> names = {"o0", "o1", "dir/o2", "dir/o3", "dir/sub/o4"};
+  std::mt19937_64 rng(11);
+  constexpr int kRounds = 20;
+  size_t max_slices = 0, corrupt_total = 0, rounds_with_temps = 0;
+
+  for (int round = 0; round < kRounds; ++round) {
+    const uint64_t seed = rng();
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+      // The child: write slices and publish revisions as fast as it can until killed. No
+      // Catch2 here; any failure is an exit code the parent never sees (it kills us anyway).
+      std::mt19937_64 crng(seed);
+      auto opened = SliceStore::Open(dir);
+      if (!opened.ok()) ::_exit(3);
+      auto& store = *opened.value();
+      for (uint64_t i = 0;; ++i) {
+        const std::string& name = names[i % names.size()];
+        const uint64_t rev = uint64_t(round + 1) * 1000000 + i;
+        const uint32_t segs = 1 + static_cast<uint32_t>(crng() % 4);
+        for (uint32_t seg = 0; seg < segs; ++seg) {
+          const size_t len = 1 + crng() % (64u << 10);
+          std::vector<uint8_t> segment(len);
+          for (auto& b : segment) b = static_cast<uint8_t>(crng());
+          TestSlice s = MakeSlice(name, rev, seg, segs, static_cast<uint32_t>(crng() % kN), segment);
+          s.h.segsize = 64u << 10;
+          s.h.crc = dstk::codec::ComputeSliceCrc(s.h, s.payload);
+          if (!store.PutSlice(s.h, s.payload).ok()) ::_exit(4);
+        }
+        // Most revisions are published once all their slices are in; some stay pending.
+        if (crng() % 4 != 0) {
+          Manifest m = MakeManifest(rev, segs, crng() % 8 == 0);
+          if (!store.Publish(name, m).ok()) ::_exit(5);
+        }
+      }
+    }
+    std::uniform_int_distribution<int> delay_us(0, 20000);
+    ::usleep(static_cast<useconds_t>(delay_us(rng)));
+    REQUIRE(::kill(pid, SIGKILL) == 0);
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    INFO("round " << round);
+    // Killed, not exited on its own: an exit would mean a put or publish failed.
+    REQUIRE(WIFSIGNALED(status));
+    CHECK(WTERMSIG(status) == SIGKILL);
+    if (!fs::exists(dir + "/objects")) continue;  // killed before it created the store
+
+    const auto is_temp = [](const std::string& f) { return StartsWith(f, ".tmp."); };
+    if (!FilesWhere(dir, is_temp).empty()) ++rounds_with_temps;  // killed inside a write
+    auto store = OpenStore(dir);
+    CHECK(FilesWhere(dir, is_temp).empty());
+    // Every slice file on disk is indexed and reads back whole with a valid CRC.
+    const auto files = FilesWhere(dir + "/objects", [](const std::string& f) { return EndsWith(f, ".slice"); });
+    std::map<std::string, std::map<uint64_t, uint32_t>> per_rev;  // name -> rev -> slices
+    for (const auto& rel : files) {
+      const fs::path p(rel);
+      const std::string name = p.parent_path().string();
+      const std::string file = p.filename().string();
+      const uint64_t rev = std::stoull(file.substr(0, 16), nullptr, 16);
+      const auto seg = static_cast<uint32_t>(std::stoul(file.substr(17, 8), nullptr, 16));
+      SliceHeader h;
+      std::vector<uint8_t> bytes;
+      std::span<const uint8_t> payload;
+      const auto st = store->GetSlice(name, rev, seg, h, bytes, payload);
+      if (!st.ok()) {
+        ++corrupt_total;
+        FAIL_CHECK(rel << ": " << st.message());
+        continue;
+      }
+      CHECK(dstk::codec::VerifySlice(h, payload).ok());
+      CHECK(h.name == name);
+      ++per_rev[name][rev];
+    }
+    size_t slices = 0;
+    for (const auto& name : names) {
+      auto stat = store->Stat(name, false);
+      if (!stat.ok()) {
+        CHECK(stat.status().code() == Code::kNotFound);
+        CHECK(per_rev[name].empty());
+        continue;
+      }
+      std::map<uint64_t, uint32_t> indexed;
+      for (const auto& h : stat->held) indexed[h.rev] = h.slices;
+      CHECK(indexed == per_rev[name]);
+      for (const auto& [rev, n] : indexed) slices += n;
+      // A revision is published only after all its slices were written, so the committed
+      // revision (unless a tombstone) is whole here.
+      if (stat->committed && !stat->committed->tomb) {
+        CHECK(indexed[stat->committed->rev] == stat->committed->segs);
+      }
+    }
+    CHECK(store->Info().slices == files.size());
+    max_slices = std::max(max_slices, slices);
+  }
+  INFO(rounds_with_temps << " of " << kRounds << " kills left a temp file behind");
+  CHECK(corrupt_total == 0);
+  // The children did get work done before being killed (otherwise this test tests nothing).
+  CHECK(max_slices > 0);
+}
+
+// An object's files (<rev>.<seg>.slice, <rev>.manifest) share a directory with its children's
+// directories, so names whose components look like those files are refused before they touch
+// the disk, and the parent's files stay usable.
+TEST_CASE("object names that look like store file names are refused", "[store]") {
+  TempDir tmp;
+  auto store = OpenStore(tmp.path() + "/unit");
+  std::mt19937_64 rng(12);
+  Put(*store, RandomSlice(rng, "a", 1, 0, 1));
+  REQUIRE(store->Publish("a", MakeManifest(1, 1)).ok());
+  for (const std::string& child : {dstk::store::ManifestFileName(2), dstk::store::SliceFileName(2, 0),
+                                  std::string("x.corrupt"), std::string(".tmp.x")}) {
+    const TestSlice s = RandomSlice(rng, "a/" + child, 1, 0, 1);
+    const auto st = store->PutSlice(s.h, s.payload);
+    INFO(child << ": " << st.message());
+    CHECK(st.code() == Code::kInvalidArgument);
+    CHECK(store->Publish("a/" + child, MakeManifest(1, 1)).code() == Code::kInvalidArgument);
+    CHECK_FALSE(fs::exists(tmp.path() + "/unit/objects/a/" + child));
+  }
+  Put(*store, RandomSlice(rng, "a", 2, 0, 1));
+  CHECK(store->Publish("a", MakeManifest(2, 1)).ok());
+}
+
+// A reply to `list` with no limit must fit the header-frame limit whatever the names' length:
+// the unit caps a page by bytes as well as by count.
+TEST_CASE("a full list page fits in one reply header frame", "[store]") {
+  TempDir tmp;
+  auto store = OpenStore(tmp.path() + "/unit");
+  dstk::node::Service service(*store, [](dstk::node::LogLevel, const std::string&) {}, "test");
+  for (size_t name_len : {size_t{8}, dstk::wire::kMaxNameLength}) {
+    const std::string prefix = "p" + std::to_string(name_len) + "/";
+    for (size_t i = 0; i < dstk::wire::kMaxListPage + 10; ++i) {
+      std::string name = prefix + std::to_string(i);
+      name += std::string(name_len - std::min(name_len, name.size()), 'n');
+      REQUIRE(store->Publish(name.substr(0, dstk::wire::kMaxNameLength), MakeManifest(1 + i, 1)).ok());
+    }
+    dstk::wire::Request req;
+    req.op = dstk::wire::Op::kList;
+    req.id = 7;
+    req.prefix = prefix;
+    size_t seen = 0;
+    for (bool more = true; more;) {
+      const std::string bytes = dstk::wire::EncodeRequest(req);
+      auto out = service.Handle({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, {}, false);
+      INFO("reply of " << out.header.size() << " bytes for " << name_len << "-byte names");
+      CHECK(out.header.size() <= dstk::wire::kMaxHeaderFrame);
+      auto reply = dstk::wire::DecodeReply({reinterpret_cast<const uint8_t*>(out.header.data()), out.header.size()});
+      REQUIRE(reply.ok());
+      REQUIRE_FALSE(reply->entries.empty());
+      seen += reply->entries.size();
+      req.after = reply->entries.back().name;
+      more = reply->more;
+    }
+    CHECK(seen == dstk::wire::kMaxListPage + 10);
+  }
+}
+
+// A crash between writing a new manifest and removing the previous one leaves two manifests:
+// Open keeps the newer and removes the older.
+TEST_CASE("a stale manifest left by a crash is dropped by the next publish", "[store]") {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/unit", other = tmp.path() + "/other";
+  std::mt19937_64 rng(13);
+  {
+    auto store = OpenStore(dir);
+    Put(*store, RandomSlice(rng, "obj", 1, 0, 1));
+    REQUIRE(store->Publish("obj", MakeManifest(1, 1)).ok());
+  }
+  {
+    // The manifest of revision 2 as Publish writes it, placed next to revision 1's: the state
+    // after a crash right after WriteFileAtomic of the new manifest.
+    auto o = OpenStore(other);
+    REQUIRE(o->Publish("obj", MakeManifest(2, 1)).ok());
+  }
+  fs::copy_file(ManifestPath(other, "obj", 2), ManifestPath(dir, "obj", 2));
+  auto store = OpenStore(dir);
+  auto st = store->Stat("obj", false);
+  REQUIRE(st.ok());
+  REQUIRE(st->committed.has_value());
+  CHECK(st->committed->rev == 2);
+  REQUIRE(store->Publish("obj", MakeManifest(3, 1)).ok());
+  CHECK(FilesWhere(dir + "/objects/obj", [](const std::string& f) { return EndsWith(f, ".manifest"); }) ==
+        std::vector<std::string>{dstk::store::ManifestFileName(3)});
+}

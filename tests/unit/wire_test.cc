@@ -1,0 +1,1142 @@
+// Unit tests of lib/wire: request and reply encoding, the hostile-input behaviour of the
+// decoders, name validation, and record streams.
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <msgpack.hpp>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <random>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "codec/crc32c.h"
+#include "codec/slice.h"
+#include "util/status.h"
+#include "wire/limits.h"
+#include "wire/message.h"
+#include "wire/name.h"
+#include "wire/record.h"
+
+namespace {
+
+using dstk::Code;
+using dstk::codec::SliceHeader;
+using dstk::wire::DecodeReply;
+using dstk::wire::DecodeRequest;
+using dstk::wire::EncodeReply;
+using dstk::wire::EncodeRequest;
+using dstk::wire::Manifest;
+using dstk::wire::Op;
+using dstk::wire::Reply;
+using dstk::wire::ReplyStatus;
+using dstk::wire::Request;
+
+using Packer = msgpack::packer<msgpack::sbuffer>;
+
+std::span<const uint8_t> Bytes(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+// A string literal with embedded NULs, all of it.
+template <size_t N>
+std::string Lit(const char (&s)[N]) {
+  return std::string(s, N - 1);
+}
+
+std::string Str(const msgpack::sbuffer& b) { return std::string(b.data(), b.size()); }
+
+// A msgpack map built field by field, so tests can write what an encoder never would.
+struct Field {
+  std::string key;
+  std::function<void(Packer&)> pack;
+};
+
+std::string PackMap(const std::vector<Field>& fields) {
+  msgpack::sbuffer buf;
+  Packer p(buf);
+  p.pack_map(static_cast<uint32_t>(fields.size()));
+  for (const auto& f : fields) {
+    p.pack(f.key);
+    f.pack(p);
+  }
+  return Str(buf);
+}
+
+template <typename T>
+Field F(std::string key, T value) {
+  return {std::move(key), [value](Packer& p) { p.pack(value); }};
+}
+
+Field Raw(std::string key, std::function<void(Packer&)> pack) { return {std::move(key), std::move(pack)}; }
+
+SliceHeader SampleSlice(std::string name = "photos/2026/cat.jpg") {
+  SliceHeader h;
+  h.name = std::move(name);
+  h.rev = 0x1234567890ull;
+  h.seg = 3;
+  h.segs = 9;
+  h.idx = 5;
+  h.k = 4;
+  h.n = 6;
+  h.size = 37u << 20;
+  h.seglen = 4u << 20;
+  h.segsize = 4u << 20;
+  h.crc = 0xdeadbeef;
+  return h;
+}
+
+Manifest SampleManifest(bool tomb = false) {
+  Manifest m;
+  m.rev = 77;
+  m.size = tomb ? 0 : 123456789;
+  m.segs = tomb ? 0 : 30;
+  m.segsize = 4u << 20;
+  m.k = tomb ? 0 : 3;
+  m.n = tomb ? 0 : 5;
+  m.tomb = tomb;
+  return m;
+}
+
+void CheckSameSlice(const SliceHeader& a, const SliceHeader& b) {
+  CHECK(a.name == b.name);
+  CHECK(a.rev == b.rev);
+  CHECK(a.seg == b.seg);
+  CHECK(a.segs == b.segs);
+  CHECK(a.idx == b.idx);
+  CHECK(a.k == b.k);
+  CHECK(a.n == b.n);
+  CHECK(a.size == b.size);
+  CHECK(a.seglen == b.seglen);
+  CHECK(a.segsize == b.segsize);
+  CHECK(a.crc == b.crc);
+}
+
+void CheckSameManifest(const Manifest& a, const Manifest& b) {
+  CHECK(a.rev == b.rev);
+  CHECK(a.size == b.size);
+  CHECK(a.segs == b.segs);
+  CHECK(a.segsize == b.segsize);
+  CHECK(a.k == b.k);
+  CHECK(a.n == b.n);
+  CHECK(a.tomb == b.tomb);
+}
+
+void CheckSameRequest(const Request& a, const Request& b) {
+  CHECK(a.v == b.v);
+  CHECK(a.op == b.op);
+  CHECK(a.id == b.id);
+  CHECK(a.name == b.name);
+  CHECK(a.rev == b.rev);
+  CHECK(a.seg == b.seg);
+  CHECK(a.verify == b.verify);
+  REQUIRE(a.slice.has_value() == b.slice.has_value());
+  if (a.slice) CheckSameSlice(*a.slice, *b.slice);
+  REQUIRE(a.manifest.has_value() == b.manifest.has_value());
+  if (a.manifest) CheckSameManifest(*a.manifest, *b.manifest);
+  CHECK(a.prefix == b.prefix);
+  CHECK(a.after == b.after);
+  CHECK(a.limit == b.limit);
+}
+
+Request RoundTrip(const Request& r) {
+  const std::string bytes = EncodeRequest(r);
+  auto back = DecodeRequest(Bytes(bytes));
+  INFO("op " << dstk::wire::OpName(r.op) << ": " << back.status().message());
+  REQUIRE(back.ok());
+  CheckSameRequest(r, *back);
+  return *back;
+}
+
+Reply RoundTrip(const Reply& r) {
+  const std::string bytes = EncodeReply(r);
+  auto back = DecodeReply(Bytes(bytes));
+  INFO(back.status().message());
+  REQUIRE(back.ok());
+  CHECK(back->id == r.id);
+  CHECK(back->status == r.status);
+  CHECK(back->error == r.error);
+  CHECK(back->ok() == r.ok());
+  REQUIRE(back->slice.has_value() == r.slice.has_value());
+  if (r.slice) CheckSameSlice(*back->slice, *r.slice);
+  REQUIRE(back->committed.has_value() == r.committed.has_value());
+  if (r.committed) CheckSameManifest(*back->committed, *r.committed);
+  REQUIRE(back->held.size() == r.held.size());
+  for (size_t i = 0; i < r.held.size(); ++i) {
+    CHECK(back->held[i].rev == r.held[i].rev);
+    CHECK(back->held[i].slices == r.held[i].slices);
+    CHECK(back->held[i].bad == r.held[i].bad);
+  }
+  REQUIRE(back->entries.size() == r.entries.size());
+  for (size_t i = 0; i < r.entries.size(); ++i) {
+    CHECK(back->entries[i].name == r.entries[i].name);
+    CheckSameManifest(back->entries[i].manifest, r.entries[i].manifest);
+  }
+  CHECK(back->more == r.more);
+  REQUIRE(back->unit.has_value() == r.unit.has_value());
+  if (r.unit) {
+    CHECK(back->unit->version == r.unit->version);
+    CHECK(back->unit->objects == r.unit->objects);
+    CHECK(back->unit->slices == r.unit->slices);
+    CHECK(back->unit->bytes_used == r.unit->bytes_used);
+    CHECK(back->unit->bytes_free == r.unit->bytes_free);
+    CHECK(back->unit->uptime_s == r.unit->uptime_s);
+  }
+  return *back;
+}
+
+// One valid request of every op (and both stat shapes).
+std::vector<Request> SampleRequests() {
+  std::vector<Request> out;
+  Request put;
+  put.op = Op::kPutSlice;
+  put.id = 1;
+  put.slice = SampleSlice();
+  out.push_back(put);
+
+  Request get;
+  get.op = Op::kGetSlice;
+  get.id = std::numeric_limits<uint64_t>::max();
+  get.name = "a";
+  get.rev = std::numeric_limits<uint64_t>::max();
+  get.seg = std::numeric_limits<uint32_t>::max();
+  out.push_back(get);
+
+  Request del;
+  del.op = Op::kDelSlice;
+  del.id = 3;
+  del.name = "logs/2026-11-25";
+  del.rev = 0;
+  out.push_back(del);
+
+  Request pub;
+  pub.op = Op::kPublish;
+  pub.id = 4;
+  pub.name = "x/y/z";
+  pub.manifest = SampleManifest();
+  out.push_back(pub);
+
+  Request tomb = pub;
+  tomb.id = 5;
+  tomb.manifest = SampleManifest(true);
+  out.push_back(tomb);
+
+  Request list;
+  list.op = Op::kList;
+  list.id = 6;
+  list.prefix = "logs/";
+  list.after = "logs/2026-11-24";
+  list.limit = 250;
+  out.push_back(list);
+
+  Request list_all;
+  list_all.op = Op::kList;
+  list_all.id = 7;
+  out.push_back(list_all);
+
+  Request stat;
+  stat.op = Op::kStat;
+  stat.id = 8;
+  stat.name = "données/été";  // UTF-8 is allowed
+  stat.verify = true;
+  out.push_back(stat);
+
+  Request unit_stat;
+  unit_stat.op = Op::kStat;
+  unit_stat.id = 9;
+  out.push_back(unit_stat);
+  return out;
+}
+
+std::vector<Field> BaseStat() { return {F("v", 1u), F("op", "stat"), F("id", 42u)}; }
+
+Code DecodeCode(const std::string& bytes) {
+  auto r = DecodeRequest(Bytes(bytes));
+  if (!r.ok()) {
+    CHECK_FALSE(r.status().message().empty());
+  }
+  return r.status().code();
+}
+
+// Runs `f` and fails the test if it throws; returns whether the decode succeeded.
+template <typename Fn>
+bool NoThrowDecode(Fn&& f) {
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    FAIL("decoder threw: " << e.what());
+  } catch (...) {
+    FAIL("decoder threw a non-std exception");
+  }
+  return false;
+}
+
+// A file descriptor reading `bytes` from an unlinked temp file.
+int TempFileWith(const std::string& bytes) {
+  char path[] = "/tmp/dstk-wire-test.XXXXXX";
+  const int fd = ::mkstemp(path);
+  REQUIRE(fd >= 0);
+  ::unlink(path);
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    REQUIRE(n > 0);
+    done += static_cast<size_t>(n);
+  }
+  REQUIRE(::lseek(fd, 0, SEEK_SET) == 0);
+  return fd;
+}
+
+// A pipe's read end holding `bytes` (which must fit in the pipe buffer), write end closed.
+int PipeWith(const std::string& bytes) {
+  REQUIRE(bytes.size() <= 60000);
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fds[1], bytes.data() + done, bytes.size() - done);
+    REQUIRE(n > 0);
+    done += static_cast<size_t>(n);
+  }
+  ::close(fds[1]);
+  return fds[0];
+}
+
+struct ReadAll {
+  std::vector<msgpack::object_handle> records;
+  dstk::Status end;  // ok: clean end of stream
+};
+
+ReadAll ReadRecords(int fd) {
+  ReadAll out;
+  dstk::wire::RecordReader reader(fd);
+  for (int guard = 0; guard < 1000; ++guard) {
+    auto next = reader.Next();
+    if (!next.ok()) {
+      out.end = next.status();
+      return out;
+    }
+    if (!next->has_value()) return out;
+    out.records.push_back(std::move(**next));
+  }
+  FAIL("record reader did not stop");
+  return out;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------------------
+// Round trips
+
+TEST_CASE("op names map both ways", "[wire][message]") {
+  for (Op op : {Op::kPutSlice, Op::kGetSlice, Op::kDelSlice, Op::kPublish, Op::kList, Op::kStat}) {
+    auto back = dstk::wire::OpFromName(dstk::wire::OpName(op));
+    REQUIRE(back.has_value());
+    CHECK(*back == op);
+  }
+  CHECK(std::string(dstk::wire::OpName(Op::kPutSlice)) == "put_slice");
+  CHECK_FALSE(dstk::wire::OpFromName("PUT_SLICE").has_value());
+  CHECK_FALSE(dstk::wire::OpFromName("").has_value());
+  CHECK(std::string(dstk::wire::ReplyStatusName(ReplyStatus::kNotFound)) == "not_found");
+}
+
+TEST_CASE("every request op round-trips through Encode/Decode", "[wire][message]") {
+  for (const Request& r : SampleRequests()) {
+    INFO("op " << dstk::wire::OpName(r.op) << " id " << r.id);
+    RoundTrip(r);
+  }
+}
+
+TEST_CASE("every reply shape round-trips through Encode/Decode", "[wire][message]") {
+  SECTION("plain ok") {
+    Reply r;
+    r.id = 17;
+    CHECK(RoundTrip(r).ok());
+  }
+  SECTION("every status, with an error message") {
+    for (ReplyStatus s : {ReplyStatus::kOk, ReplyStatus::kNotFound, ReplyStatus::kBadRequest,
+                          ReplyStatus::kConflict, ReplyStatus::kLocked, ReplyStatus::kUnauthorized,
+                          ReplyStatus::kTooLarge, ReplyStatus::kNoSpace, ReplyStatus::kBusy,
+                          ReplyStatus::kCorrupt, ReplyStatus::kError}) {
+      Reply r;
+      r.id = 1000 + static_cast<uint64_t>(s);
+      r.status = s;
+      r.error = std::string("because ") + dstk::wire::ReplyStatusName(s);
+      RoundTrip(r);
+    }
+  }
+  SECTION("get_slice: a slice header") {
+    Reply r;
+    r.id = 2;
+    r.slice = SampleSlice();
+    RoundTrip(r);
+  }
+  SECTION("stat of an object: committed manifest and held revisions") {
+    Reply r;
+    r.id = 3;
+    r.committed = SampleManifest();
+    r.held = {{76, 30, 0}, {77, 28, 2}, {std::numeric_limits<uint64_t>::max(), 1, 0}};
+    RoundTrip(r);
+  }
+  SECTION("stat of a deleted object: a tombstone") {
+    Reply r;
+    r.id = 4;
+    r.committed = SampleManifest(true);
+    RoundTrip(r);
+  }
+  SECTION("list: entries and more") {
+    Reply r;
+    r.id = 5;
+    r.entries = {{"a", SampleManifest()}, {"a/b", SampleManifest(true)}, {"z", SampleManifest()}};
+    r.more = true;
+    RoundTrip(r);
+    r.more = false;
+    RoundTrip(r);
+  }
+  SECTION("list: an empty page that says more follows") {
+    Reply r;
+    r.id = 6;
+    r.more = true;
+    RoundTrip(r);
+  }
+  SECTION("stat of the unit") {
+    Reply r;
+    r.id = 7;
+    r.unit = dstk::wire::UnitInfo{"dsnode 0.1.0", 12, 345, 6789, 1ull << 40, 86400};
+    RoundTrip(r);
+  }
+}
+
+TEST_CASE("a reply with an unknown status decodes as an error", "[wire][message]") {
+  const std::string bytes = PackMap({F("v", 1u), F("id", 9u), F("status", "on_fire")});
+  auto r = DecodeReply(Bytes(bytes));
+  REQUIRE(r.ok());
+  CHECK(r->status == ReplyStatus::kError);
+  CHECK_FALSE(r->ok());
+  CHECK(r->error.find("on_fire") != std::string::npos);
+}
+
+TEST_CASE("DecodeReply refuses malformed replies", "[wire][message]") {
+  CHECK_FALSE(DecodeReply({}).ok());
+  CHECK_FALSE(DecodeReply(Bytes(PackMap({F("v", 1u), F("status", "ok")}))).ok());  // no id
+  CHECK_FALSE(DecodeReply(Bytes(PackMap({F("v", 1u), F("id", 1u)}))).ok());        // no status
+  CHECK_FALSE(DecodeReply(Bytes(PackMap({F("id", "1"), F("status", "ok")}))).ok());
+  CHECK_FALSE(DecodeReply(Bytes(PackMap({F("id", 1u), F("status", "ok"), F("held", 3u)}))).ok());
+  CHECK_FALSE(DecodeReply(Bytes(PackMap({F("id", 1u), F("status", "ok"), F("more", 1u)}))).ok());
+  // A list entry with a name that is not a valid object name.
+  Reply bad;
+  bad.entries = {{"../etc/passwd", SampleManifest()}};
+  CHECK(DecodeReply(Bytes(EncodeReply(bad))).status().code() == Code::kInvalidArgument);
+  // A list entry with an invalid manifest.
+  Manifest m = SampleManifest();
+  m.k = 0;
+  bad.entries = {{"ok", m}};
+  CHECK_FALSE(DecodeReply(Bytes(EncodeReply(bad))).ok());
+}
+
+// ------------------------------------------------------------------------------------------
+// Hostile requests
+
+TEST_CASE("DecodeRequest refuses empty and non-map input", "[wire][message][hostile]") {
+  CHECK(DecodeRequest({}).status().code() == Code::kInvalidArgument);
+  const std::vector<std::vector<uint8_t>> cases = {
+      {0xc0},              // nil
+      {0x01},              // an integer
+      {0x90},              // an empty array
+      {0x80},              // an empty map: no v/op/id
+      {0xc1},              // never-used byte
+      {0xa3, 'a', 'b'},    // a truncated string
+      {0x81, 0x01, 0x02},  // a map with an integer key
+  };
+  for (const auto& c : cases) {
+    INFO("first byte " << int{c[0]});
+    CHECK(DecodeRequest(c).status().code() == Code::kInvalidArgument);
+  }
+}
+
+TEST_CASE("DecodeRequest refuses missing v, op or id, an unknown op or version", "[wire][message][hostile]") {
+  REQUIRE(DecodeCode(PackMap(BaseStat())) == Code::kOk);
+  CHECK(DecodeCode(PackMap({F("op", "stat"), F("id", 1u)})) == Code::kInvalidArgument);
+  CHECK(DecodeCode(PackMap({F("v", 1u), F("id", 1u)})) == Code::kInvalidArgument);
+  CHECK(DecodeCode(PackMap({F("v", 1u), F("op", "stat")})) == Code::kInvalidArgument);
+  CHECK(DecodeCode(PackMap({F("v", 1u), F("op", "frobnicate"), F("id", 1u)})) == Code::kInvalidArgument);
+  CHECK(DecodeCode(PackMap({F("v", 1u), F("op", ""), F("id", 1u)})) == Code::kInvalidArgument);
+  CHECK(DecodeCode(PackMap({F("v", 1u), F("op", std::string(4000, 'x')), F("id", 1u)})) ==
+        Code::kInvalidArgument);
+  CHECK(DecodeCode(PackMap({F("v", 0u), F("op", "stat"), F("id", 1u)})) == Code::kInvalidArgument);
+  CHECK(DecodeCode(PackMap({F("v", 2u), F("op", "stat"), F("id", 1u)})) == Code::kInvalidArgument);
+  CHECK(DecodeCode(PackMap({F("v", 1ull << 32), F("op", "stat"), F("id", 1u)})) ==
+        Code::kInvalidArgument);
+  // Ops that need more fields than v/op/id.
+  CHECK(DecodeCode(PackMap({F("v", 1u), F("op", "put_slice"), F("id", 1u)})) == Code::kInvalidArgument);
+  CHECK(DecodeCode(PackMap({F("v", 1u), F("op", "get_slice"), F("id", 1u), F("name", "a")})) ==
+        Code::kInvalidArgument);  // no rev
+  CHECK(DecodeCode(PackMap({F("v", 1u), F("op", "get_slice"), F("id", 1u), F("rev", 1u)})) ==
+        Code::kInvalidArgument);  // no name
+  CHECK(DecodeCode(PackMap({F("v", 1u), F("op", "del_slice"), F("id", 1u), F("name", "a")})) ==
+        Code::kInvalidArgument);
+  CHECK(DecodeCode(PackMap({F("v", 1u), F("op", "publish"), F("id", 1u), F("name", "a")})) ==
+        Code::kInvalidArgument);  // no manifest
+  // Unknown keys are ignored.
+  auto extra = BaseStat();
+  extra.push_back(F("future_field", "whatever"));
+  extra.push_back(Raw("nested", [](Packer& p) {
+    p.pack_map(1);
+    p.pack("a");
+    p.pack_array(2);
+    p.pack(1);
+    p.pack(2);
+  }));
+  CHECK(DecodeCode(PackMap(extra)) == Code::kOk);
+}
+
+TEST_CASE("DecodeRequest refuses wrong-typed fields", "[wire][message][hostile]") {
+  struct Case {
+    const char* what;
+    std::vector<Field> fields;
+  };
+  auto with = [](std::vector<Field> base, Field f) {
+    for (auto& b : base) {
+      if (b.key == f.key) {
+        b = std::move(f);
+        return base;
+      }
+    }
+    base.push_back(std::move(f));
+    return base;
+  };
+  const auto get = std::vector<Field>{F("v", 1u), F("op", "get_slice"), F("id", 1u), F("name", "a"),
+                                      F("rev", 2u), F("seg", 0u)};
+  REQUIRE(DecodeCode(PackMap(get)) == Code::kOk);
+  auto good_slice = [](Packer& p) {
+    p.pack_map(11);
+    const SliceHeader h = SampleSlice();
+    p.pack("name"), p.pack(h.name);
+    p.pack("rev"), p.pack(h.rev);
+    p.pack("seg"), p.pack(h.seg);
+    p.pack("segs"), p.pack(h.segs);
+    p.pack("idx"), p.pack(h.idx);
+    p.pack("k"), p.pack(h.k);
+    p.pack("n"), p.pack(h.n);
+    p.pack("size"), p.pack(h.size);
+    p.pack("seglen"), p.pack(h.seglen);
+    p.pack("segsize"), p.pack(h.segsize);
+    p.pack("crc"), p.pack(h.crc);
+  };
+  const auto put = std::vector<Field>{F("v", 1u), F("op", "put_slice"), F("id", 1u), Raw("slice", good_slice)};
+  REQUIRE(DecodeCode(PackMap(put)) == Code::kOk);
+
+  // A slice header with one field replaced or dropped.
+  auto slice_with = [](const char* key, std::function<void(Packer&)> value) {
+    return Raw("slice", [key, value](Packer& p) {
+      const SliceHeader h = SampleSlice();
+      std::vector<Field> fs = {F("name", h.name), F("rev", h.rev),     F("seg", h.seg),
+                               F("segs", h.segs), F("idx", h.idx),     F("k", h.k),
+                               F("n", h.n),       F("size", h.size),   F("seglen", h.seglen),
+                               F("segsize", h.segsize), F("crc", h.crc)};
+      std::vector<Field> kept;
+      for (auto& f : fs) {
+        if (f.key != key) kept.push_back(std::move(f));
+        else if (value) kept.push_back({f.key, value});
+      }
+      p.pack_map(static_cast<uint32_t>(kept.size()));
+      for (const auto& f : kept) {
+        p.pack(f.key);
+        f.pack(p);
+      }
+    });
+  };
+  auto manifest_with = [](const char* key, std::function<void(Packer&)> value) {
+    return Raw("manifest", [key, value](Packer& p) {
+      const Manifest m = SampleManifest();
+      std::vector<Field> fs = {F("rev", m.rev), F("size", m.size), F("segs", m.segs),
+                               F("segsize", m.segsize), F("k", m.k), F("n", m.n), F("tomb", m.tomb)};
+      std::vector<Field> kept;
+      for (auto& f : fs) {
+        if (f.key != key) kept.push_back(std::move(f));
+        else if (value) kept.push_back({f.key, value});
+      }
+      p.pack_map(static_cast<uint32_t>(kept.size()));
+      for (const auto& f : kept) {
+        p.pack(f.key);
+        f.pack(p);
+      }
+    });
+  };
+  const auto pub = std::vector<Field>{F("v", 1u), F("op", "publish"), F("id", 1u), F("name", "a"),
+                                      manifest_with("", nullptr)};
+  REQUIRE(DecodeCode(PackMap(pub)) == Code::kOk);
+  const auto list = std::vector<Field>{F("v", 1u), F("op", "list"), F("id", 1u)};
+  REQUIRE(DecodeCode(PackMap(list)) == Code::kOk);
+
+  const std::vector<Case> cases = {
+      {"id as string", with(get, F("id", "1"))},
+      {"id negative", with(get, F("id", -1))},
+      {"id float", with(get, F("id", 1.5))},
+      {"id nil", with(get, Raw("id", [](Packer& p) { p.pack_nil(); }))},
+      {"id bool", with(get, F("id", true))},
+      {"v as string", with(get, F("v", "1"))},
+      {"v negative", with(get, F("v", -1))},
+      {"op as integer", with(get, F("op", 3u))},
+      {"op as bin", with(get, Raw("op", [](Packer& p) { p.pack_bin(4), p.pack_bin_body("stat", 4); }))},
+      {"name as integer", with(get, F("name", 5u))},
+      {"name as array", with(get, Raw("name", [](Packer& p) { p.pack_array(1), p.pack("a"); }))},
+      {"rev negative", with(get, F("rev", -2))},
+      {"rev as string", with(get, F("rev", "2"))},
+      {"rev float", with(get, F("rev", 2.5))},
+      {"seg above 32 bits", with(get, F("seg", 1ull << 32))},
+      {"seg negative", with(get, F("seg", -1))},
+      {"verify as integer", with(get, F("verify", 1u))},
+      {"verify as string", with(get, F("verify", "true"))},
+      {"limit as string", with(list, F("limit", "10"))},
+      {"limit above 32 bits", with(list, F("limit", 1ull << 33))},
+      {"prefix as integer", with(list, F("prefix", 1u))},
+      {"after as nil", with(list, Raw("after", [](Packer& p) { p.pack_nil(); }))},
+      {"slice as array", with(put, Raw("slice", [](Packer& p) { p.pack_array(1), p.pack(1); }))},
+      {"slice as string", with(put, F("slice", "slice"))},
+      {"slice as nil", with(put, Raw("slice", [](Packer& p) { p.pack_nil(); }))},
+      {"slice without crc", with(put, slice_with("crc", nullptr))},
+      {"slice without name", with(put, slice_with("name", nullptr))},
+      {"slice k as string", with(put, slice_with("k", [](Packer& p) { p.pack("4"); }))},
+      {"slice rev negative", with(put, slice_with("rev", [](Packer& p) { p.pack(-1); }))},
+      {"slice crc above 32 bits", with(put, slice_with("crc", [](Packer& p) { p.pack(1ull << 32); }))},
+      {"slice with an integer key", with(put, Raw("slice", [](Packer& p) { p.pack_map(1), p.pack(1), p.pack(2); }))},
+      {"manifest as array", with(pub, Raw("manifest", [](Packer& p) { p.pack_array(0); }))},
+      {"manifest without k", with(pub, manifest_with("k", nullptr))},
+      {"manifest without rev", with(pub, manifest_with("rev", nullptr))},
+      {"manifest tomb as integer", with(pub, manifest_with("tomb", [](Packer& p) { p.pack(0u); }))},
+      {"manifest k = 0", with(pub, manifest_with("k", [](Packer& p) { p.pack(0u); }))},
+      {"manifest n < k", with(pub, manifest_with("n", [](Packer& p) { p.pack(2u); }))},
+      {"manifest segsize 0", with(pub, manifest_with("segsize", [](Packer& p) { p.pack(0u); }))},
+      {"manifest segsize too big",
+       with(pub, manifest_with("segsize", [](Packer& p) { p.pack(dstk::codec::kMaxSegmentSize + 1); }))},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    CHECK(DecodeCode(PackMap(c.fields)) == Code::kInvalidArgument);
+  }
+  // "tomb" is optional in a manifest and defaults to false.
+  auto no_tomb = DecodeRequest(Bytes(PackMap(with(pub, manifest_with("tomb", nullptr)))));
+  REQUIRE(no_tomb.ok());
+  REQUIRE(no_tomb->manifest.has_value());
+  CHECK_FALSE(no_tomb->manifest->tomb);
+  CHECK(no_tomb->manifest->rev == SampleManifest().rev);
+  // A top-level key that is not a string.
+  msgpack::sbuffer buf;
+  Packer p(buf);
+  p.pack_map(4), p.pack("v"), p.pack(1u), p.pack("op"), p.pack("stat"), p.pack("id"), p.pack(1u);
+  p.pack(7u), p.pack(7u);
+  CHECK(DecodeCode(Str(buf)) == Code::kInvalidArgument);
+}
+
+TEST_CASE("DecodeRequest refuses every truncation and trailing bytes", "[wire][message][hostile]") {
+  for (const Request& r : SampleRequests()) {
+    const std::string bytes = EncodeRequest(r);
+    INFO("op " << dstk::wire::OpName(r.op) << " length " << bytes.size());
+    for (size_t len = 0; len < bytes.size(); ++len) {
+      const bool ok = NoThrowDecode([&] { return DecodeRequest(Bytes(bytes).first(len)).ok(); });
+      if (ok) FAIL("a truncation to " << len << " bytes decoded");
+    }
+    CHECK(DecodeRequest(Bytes(bytes)).ok());
+    CHECK_FALSE(DecodeRequest(Bytes(bytes + '\0')).ok());
+    CHECK_FALSE(DecodeRequest(Bytes(bytes + bytes)).ok());
+  }
+  for (const std::string& bytes :
+       {EncodeReply(Reply{}), [] {
+          Reply r;
+          r.entries = {{"a", SampleManifest()}};
+          r.more = true;
+          r.unit = dstk::wire::UnitInfo{"v", 1, 2, 3, 4, 5};
+          return EncodeReply(r);
+        }()}) {
+    for (size_t len = 0; len < bytes.size(); ++len) {
+      const bool ok = NoThrowDecode([&] { return DecodeReply(Bytes(bytes).first(len)).ok(); });
+      if (ok) FAIL("a reply truncated to " << len << " bytes decoded");
+    }
+    CHECK(DecodeReply(Bytes(bytes)).ok());
+  }
+}
+
+TEST_CASE("DecodeRequest refuses oversize headers, deep nesting and huge claimed sizes",
+          "[wire][message][hostile]") {
+  SECTION("a header frame up to kMaxHeaderFrame is accepted, one byte more is not") {
+    auto padded = [](size_t pad) {
+      auto fields = BaseStat();
+      fields.push_back(Raw("pad", [pad](Packer& p) {
+        const std::string zeros(pad, '\0');
+        p.pack_bin(static_cast<uint32_t>(pad));
+        p.pack_bin_body(zeros.data(), static_cast<uint32_t>(pad));
+      }));
+      return PackMap(fields);
+    };
+    const size_t base = padded(60000).size();
+    const size_t pad = 60000 + (dstk::wire::kMaxHeaderFrame - base);
+    const std::string at = padded(pad);
+    REQUIRE(at.size() == dstk::wire::kMaxHeaderFrame);
+    CHECK(DecodeCode(at) == Code::kOk);
+    const std::string over = padded(pad + 1);
+    REQUIRE(over.size() == dstk::wire::kMaxHeaderFrame + 1);
+    CHECK(DecodeCode(over) == Code::kInvalidArgument);
+    CHECK(DecodeCode(padded(1u << 20)) == Code::kInvalidArgument);
+  }
+  SECTION("deeply nested arrays") {
+    for (size_t depth : {9u, 20u, 100u, 10000u}) {
+      std::string deep(depth, '\x91');  // fixarray of 1, nested
+      deep += '\xc0';
+      INFO("depth " << depth);
+      CHECK(DecodeCode(deep) == Code::kInvalidArgument);
+      // The same nesting under an unknown key of an otherwise valid request.
+      auto fields = BaseStat();
+      const std::string inner = deep;
+      std::string bytes = PackMap(fields);
+      bytes[0] = static_cast<char>(0x84);  // fixmap of 4 instead of 3
+      bytes += "\xa4" "deep" + inner;
+      CHECK(DecodeCode(bytes) == Code::kInvalidArgument);
+    }
+    std::string maps;
+    for (int i = 0; i < 1000; ++i) maps += "\x81\xa1x";  // {"x": {"x": ...}}
+    maps += '\xc0';
+    CHECK(DecodeCode(maps) == Code::kInvalidArgument);
+  }
+  SECTION("containers and strings claiming 2^31 entries or bytes") {
+    const std::vector<std::string> cases = {
+        Lit("\xdf\x80\x00\x00\x00"),                       // map32 of 2^31 entries
+        Lit("\xdf\x80\x00\x00\x00\xa1v\x01\xa2op\xa4stat"),  // ... followed by some
+        Lit("\xdf\xff\xff\xff\xff"),                       // map32 of 2^32-1
+        Lit("\xdd\x80\x00\x00\x00"),                       // array32 of 2^31
+        Lit("\xdb\x80\x00\x00\x00xyz"),                    // str32 of 2^31 bytes
+        Lit("\xc6\xff\xff\xff\xff"),                       // bin32 of 2^32-1 bytes
+        Lit("\xc9\x7f\xff\xff\xff\x01"),                   // ext32
+        Lit("\xde\xff\xff"),                               // map16 of 65535
+    };
+    for (const auto& c : cases) {
+      INFO("case starting " << int{static_cast<uint8_t>(c[0])} << " size " << c.size());
+      CHECK(DecodeCode(c) == Code::kInvalidArgument);
+    }
+    // The same claims as the value of a field in an otherwise valid request.
+    for (const auto& c : cases) {
+      std::string bytes = PackMap(BaseStat());
+      bytes[0] = static_cast<char>(0x84);
+      bytes += "\xa1x" + c;
+      CHECK(DecodeCode(bytes) == Code::kInvalidArgument);
+    }
+  }
+}
+
+TEST_CASE("DecodeRequest survives random garbage and mutated requests", "[wire][message][hostile][fuzz]") {
+  std::mt19937_64 rng(0xd57c);
+  SECTION("random buffers never decode and never throw") {
+    size_t decoded = 0;
+    for (int i = 0; i < 20000; ++i) {
+      std::vector<uint8_t> buf(rng() % 300);
+      for (auto& b : buf) b = static_cast<uint8_t>(rng());
+      // Half of them look like a map at the top, to get past the first byte.
+      if (!buf.empty() && i % 2 == 0) buf[0] = static_cast<uint8_t>(0x80 | (rng() % 16));
+      if (NoThrowDecode([&] { return DecodeRequest(buf).ok(); })) ++decoded;
+      NoThrowDecode([&] { return DecodeReply(buf).ok(); });
+    }
+    CHECK(decoded == 0);
+  }
+  SECTION("bit flips, byte changes, truncations and splices of valid requests") {
+    const auto samples = SampleRequests();
+    size_t decoded = 0, refused = 0;
+    for (int i = 0; i < 20000; ++i) {
+      const Request& orig = samples[rng() % samples.size()];
+      std::string bytes = EncodeRequest(orig);
+      switch (rng() % 4) {
+        case 0:  // 1-4 bit flips
+          for (int f = 0, nf = 1 + static_cast<int>(rng() % 4); f < nf; ++f) {
+            bytes[rng() % bytes.size()] ^= static_cast<char>(1u << (rng() % 8));
+          }
+          break;
+        case 1:  // a random byte value somewhere
+          bytes[rng() % bytes.size()] = static_cast<char>(rng());
+          break;
+        case 2:  // cut and flip
+          bytes.resize(rng() % bytes.size());
+          if (!bytes.empty()) bytes[rng() % bytes.size()] ^= 0x40;
+          break;
+        case 3: {  // splice in random bytes
+          std::string junk(1 + rng() % 8, '\0');
+          for (auto& c : junk) c = static_cast<char>(rng());
+          bytes.insert(rng() % (bytes.size() + 1), junk);
+          break;
+        }
+      }
+      dstk::Result<Request> r = Request{};
+      NoThrowDecode([&] {
+        r = DecodeRequest(Bytes(bytes));
+        return r.ok();
+      });
+      if (!r.ok()) {
+        ++refused;
+        if (r.status().code() != Code::kInvalidArgument) FAIL("unexpected code: " << r.status().message());
+        continue;
+      }
+      ++decoded;
+      // Whatever got through must be a valid request that survives its own round trip.
+      if (r->op == Op::kPutSlice) {
+        REQUIRE(r->slice.has_value());
+        REQUIRE(dstk::wire::ValidateName(r->slice->name).ok());
+      }
+      const std::string again = EncodeRequest(*r);
+      REQUIRE(DecodeRequest(Bytes(again)).ok());
+    }
+    CHECK(refused > 1000);  // the mutations do bite
+    CHECK(decoded + refused == 20000);
+  }
+}
+
+// ------------------------------------------------------------------------------------------
+// Names
+
+TEST_CASE("ValidateName accepts ordinary names and refuses unsafe ones", "[wire][name]") {
+  using dstk::wire::ValidateName;
+  for (const std::string& good : std::vector<std::string>{
+       "a", "a/b", "logs/2026-11-25", "..a", "a..", ".hidden", "a/.b", "with space", "données/été",
+        "x~!@#$%^&*()_+-=[]{};':\",<>?", std::string(dstk::wire::kMaxNameLength, 'n'),
+        std::string(99, 'a') + "/" + std::string(100, 'b')}) {
+    INFO("name '" << good << "'");
+    CHECK(ValidateName(good).ok());
+  }
+  const std::vector<std::string> bad = {
+      "",
+      ".",
+      "..",
+      "../x",
+      "a/..",
+      "a/../b",
+      "./a",
+      "a/./b",
+      "a/.",
+      "/abs",
+      "/",
+      "a/",
+      "a//b",
+      "//",
+      std::string("a\0b", 3),
+      std::string(1, '\0'),
+      "a\nb",
+      "a\tb",
+      "\x01",
+      "a\x1f",
+      "a\x7f",
+      "\r",
+      std::string(dstk::wire::kMaxNameLength + 1, 'n'),
+      std::string(100, 'a') + "/" + std::string(100, 'b'),  // 201 bytes
+  };
+  for (const auto& name : bad) {
+    INFO("name of " << name.size() << " bytes");
+    auto st = ValidateName(name);
+    CHECK(st.code() == Code::kInvalidArgument);
+    CHECK_FALSE(st.message().empty());
+  }
+}
+
+TEST_CASE("ValidatePrefix accepts the empty string and a trailing slash", "[wire][name]") {
+  using dstk::wire::ValidatePrefix;
+  CHECK(ValidatePrefix("").ok());
+  CHECK(ValidatePrefix("logs/").ok());
+  CHECK(ValidatePrefix("logs").ok());
+  CHECK(ValidatePrefix("logs/2026-").ok());
+  CHECK(ValidatePrefix("a/b/").ok());
+  CHECK(ValidatePrefix("/").code() == Code::kInvalidArgument);
+  CHECK(ValidatePrefix("/logs/").code() == Code::kInvalidArgument);
+  CHECK(ValidatePrefix("a//").code() == Code::kInvalidArgument);
+  CHECK(ValidatePrefix("../").code() == Code::kInvalidArgument);
+  CHECK(ValidatePrefix("./").code() == Code::kInvalidArgument);
+  CHECK(ValidatePrefix("a/../").code() == Code::kInvalidArgument);
+  CHECK(ValidatePrefix(std::string("a\0", 2)).code() == Code::kInvalidArgument);
+  CHECK(ValidatePrefix(std::string(dstk::wire::kMaxNameLength + 1, 'p')).code() == Code::kInvalidArgument);
+}
+
+TEST_CASE("bad names are refused inside requests of every op", "[wire][name][message]") {
+  const std::vector<std::string> bad = {"",   "..",    "/abs",  "a//b", "a/./b", std::string("a\0b", 3),
+                                        "\x1b[2J", "a/", std::string(dstk::wire::kMaxNameLength + 1, 'x')};
+  for (const auto& name : bad) {
+    INFO("name of " << name.size() << " bytes");
+    Request put;
+    put.op = Op::kPutSlice;
+    put.slice = SampleSlice(name);
+    CHECK(DecodeRequest(Bytes(EncodeRequest(put))).status().code() == Code::kInvalidArgument);
+    // The empty name is simply left out by the encoder; craft the requests by hand.
+    for (const char* op : {"get_slice", "del_slice", "stat"}) {
+      const std::string bytes = PackMap({F("v", 1u), F("op", op), F("id", 1u), F("name", name), F("rev", 1u)});
+      CHECK(DecodeCode(bytes) == Code::kInvalidArgument);
+    }
+    Request pub;
+    pub.op = Op::kPublish;
+    pub.name = name;
+    pub.manifest = SampleManifest();
+    CHECK(DecodeRequest(Bytes(EncodeRequest(pub))).status().code() == Code::kInvalidArgument);
+  }
+  // A list prefix is validated too.
+  for (const std::string prefix : {"/abs/", "a//", "../"}) {
+    Request list;
+    list.op = Op::kList;
+    list.prefix = prefix;
+    CHECK(DecodeRequest(Bytes(EncodeRequest(list))).status().code() == Code::kInvalidArgument);
+  }
+}
+
+// ------------------------------------------------------------------------------------------
+// Record streams
+
+TEST_CASE("slice and object records round-trip through a file and RecordReader", "[wire][record]") {
+  std::mt19937_64 rng(77);
+  // A 3 MiB payload needs several reads of the reader's 1 MiB chunks.
+  std::vector<uint8_t> big(3u << 20 | 12345);
+  for (auto& b : big) b = static_cast<uint8_t>(rng());
+  SliceHeader h1 = SampleSlice("big/object");
+  h1.k = 1;
+  h1.n = 3;
+  h1.idx = 2;
+  h1.seg = 0;
+  h1.segs = 1;
+  h1.seglen = static_cast<uint32_t>(big.size());
+  h1.segsize = h1.seglen;
+  h1.size = big.size();
+  h1.crc = dstk::codec::ComputeSliceCrc(h1, big);
+  SliceHeader h2 = SampleSlice("empty");
+  h2.seglen = 0;
+  h2.segs = dstk::codec::kUnknownCount;
+  h2.size = dstk::codec::kUnknownSize;
+  h2.crc = dstk::codec::ComputeSliceCrc(h2, {});
+  Manifest m = SampleManifest();
+
+  const std::string stream = dstk::wire::EncodeSliceRecord(h1, big) +
+                             dstk::wire::EncodeSliceRecord(h2, {}) +
+                             dstk::wire::EncodeObjectRecord("big/object", m);
+  const int fd = TempFileWith(stream);
+  ReadAll all = ReadRecords(fd);
+  ::close(fd);
+  INFO(all.end.message());
+  REQUIRE(all.end.ok());
+  REQUIRE(all.records.size() == 3);
+
+  auto t1 = dstk::wire::RecordType(all.records[0].get());
+  REQUIRE(t1.ok());
+  CHECK(*t1 == "slice");
+  auto s1 = dstk::wire::AsSliceRecord(all.records[0].get());
+  REQUIRE(s1.ok());
+  CheckSameSlice(s1->header, h1);
+  REQUIRE(s1->payload.size() == big.size());
+  CHECK(std::equal(big.begin(), big.end(), s1->payload.begin()));
+  CHECK(dstk::codec::VerifySlice(s1->header, s1->payload).ok());
+
+  auto s2 = dstk::wire::AsSliceRecord(all.records[1].get());
+  REQUIRE(s2.ok());
+  CheckSameSlice(s2->header, h2);
+  CHECK(s2->payload.empty());
+  CHECK(dstk::codec::VerifySlice(s2->header, s2->payload).ok());
+
+  auto t3 = dstk::wire::RecordType(all.records[2].get());
+  REQUIRE(t3.ok());
+  CHECK(*t3 == "object");
+  auto o3 = dstk::wire::AsObjectRecord(all.records[2].get());
+  INFO(o3.status().message());
+  REQUIRE(o3.ok());
+  CHECK(o3->name == "big/object");
+  CheckSameManifest(o3->manifest, m);
+  // An object record lacks the slice fields and data.
+  CHECK(dstk::wire::AsSliceRecord(all.records[2].get()).status().code() == Code::kCorruption);
+}
+
+// EncodeObjectRecord writes no "tomb" key; AsObjectRecord must not require one.
+TEST_CASE("an object record written by EncodeObjectRecord reads back with AsObjectRecord",
+          "[wire][record]") {
+  // EncodeObjectRecord writes {type, name, rev, size, segs, segsize, k, n} (as record.h documents);
+  // AsObjectRecord must accept exactly that.
+  const Manifest m = SampleManifest();
+  const std::string rec = dstk::wire::EncodeObjectRecord("big/object", m);
+  const int fd = PipeWith(rec);
+  ReadAll all = ReadRecords(fd);
+  ::close(fd);
+  REQUIRE(all.end.ok());
+  REQUIRE(all.records.size() == 1);
+  auto o = dstk::wire::AsObjectRecord(all.records[0].get());
+  INFO(o.status().message());
+  REQUIRE(o.ok());
+  CHECK(o->name == "big/object");
+  CheckSameManifest(o->manifest, m);
+}
+
+// Regression: RecordReader::Next decides "clean end of stream" from unpacker_.nonparsed_size()
+// alone; msgpack's unpacker consumes the complete tokens of a partial record (they count in
+// parsed_size() instead), so a stream cut at a token boundary inside a record reads as a clean
+// end and the partial record is silently dropped.
+TEST_CASE("RecordReader reports a stream cut short as corruption", "[wire][record]") {
+  std::vector<uint8_t> payload(200);
+  for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<uint8_t>(i * 7);
+  SliceHeader h = SampleSlice("cut");
+  h.k = 2;
+  h.seglen = 400;
+  h.segsize = 400;
+  h.crc = dstk::codec::ComputeSliceCrc(h, payload);
+  const std::string first = dstk::wire::EncodeSliceRecord(h, payload);
+  const std::string second = dstk::wire::EncodeObjectRecord("cut", SampleManifest());
+  const std::string stream = first + second;
+
+  std::string missed;  // cuts that read as a clean end of stream
+  size_t checked = 0;
+  for (size_t cut = 0; cut <= stream.size(); ++cut) {
+    INFO("cut at " << cut << " of " << stream.size());
+    const int fd = PipeWith(stream.substr(0, cut));
+    ReadAll all = ReadRecords(fd);
+    ::close(fd);
+    if (cut == 0 || cut == first.size() || cut == stream.size()) {
+      REQUIRE(all.end.ok());
+      REQUIRE(all.records.size() == (cut == 0 ? 0u : cut == first.size() ? 1u : 2u));
+      continue;
+    }
+    // Whole records before the cut come out; then the reader must say the stream is cut short.
+    REQUIRE(all.records.size() == (cut < first.size() ? 0u : 1u));
+    ++checked;
+    if (all.end.code() != Code::kCorruption) {
+      REQUIRE(all.end.ok());
+      missed += (missed.empty() ? "" : " ") + std::to_string(cut);
+    }
+  }
+  CHECK(checked == stream.size() - 2);
+  INFO("cuts read as a clean end of stream: " << missed);
+  CHECK(missed.empty());
+}
+
+TEST_CASE("RecordReader refuses garbage and oversized records", "[wire][record]") {
+  SECTION("a never-used msgpack byte") {
+    const int fd = PipeWith(std::string("\xc1", 1));
+    ReadAll all = ReadRecords(fd);
+    ::close(fd);
+    CHECK(all.end.code() == Code::kCorruption);
+  }
+  SECTION("a record claiming a 2 GiB binary") {
+    std::string rec = "\x82\xa4type\xa5slice\xa4" "data";
+    rec += Lit("\xc6\x7f\xff\xff\xff");
+    rec += std::string(1000, 'x');
+    const int fd = PipeWith(rec);
+    ReadAll all = ReadRecords(fd);
+    ::close(fd);
+    CHECK(all.end.code() == Code::kCorruption);
+  }
+  SECTION("a record claiming 2^31 map entries") {
+    const int fd = PipeWith(Lit("\xdf\x80\x00\x00\x00\xa4type"));
+    ReadAll all = ReadRecords(fd);
+    ::close(fd);
+    CHECK(all.end.code() == Code::kCorruption);
+  }
+  SECTION("a record nested too deep") {
+    const int fd = PipeWith(std::string(50, '\x91') + '\x01');
+    ReadAll all = ReadRecords(fd);
+    ::close(fd);
+    CHECK(all.end.code() == Code::kCorruption);
+  }
+  SECTION("a record that is not a map with a string type") {
+    msgpack::sbuffer buf;
+    Packer p(buf);
+    p.pack(42u);
+    p.pack_map(1), p.pack("type"), p.pack(1u);
+    p.pack_map(1), p.pack("name"), p.pack("x");
+    p.pack_map(0);
+    const int fd = PipeWith(Str(buf));
+    ReadAll all = ReadRecords(fd);
+    ::close(fd);
+    REQUIRE(all.end.ok());
+    REQUIRE(all.records.size() == 4);
+    for (const auto& r : all.records) {
+      CHECK(dstk::wire::RecordType(r.get()).status().code() == Code::kCorruption);
+    }
+  }
+  SECTION("a slice record whose data is not binary") {
+    msgpack::sbuffer buf;
+    Packer p(buf);
+    p.pack_map(13);
+    p.pack("type"), p.pack("slice");
+    const SliceHeader h = SampleSlice();
+    p.pack("name"), p.pack(h.name);
+    p.pack("rev"), p.pack(h.rev);
+    p.pack("seg"), p.pack(h.seg);
+    p.pack("segs"), p.pack(h.segs);
+    p.pack("idx"), p.pack(h.idx);
+    p.pack("k"), p.pack(h.k);
+    p.pack("n"), p.pack(h.n);
+    p.pack("size"), p.pack(h.size);
+    p.pack("seglen"), p.pack(h.seglen);
+    p.pack("segsize"), p.pack(h.segsize);
+    p.pack("crc"), p.pack(h.crc);
+    p.pack("data"), p.pack("not binary");
+    const int fd = PipeWith(Str(buf));
+    ReadAll all = ReadRecords(fd);
+    ::close(fd);
+    REQUIRE(all.records.size() == 1);
+    CHECK(dstk::wire::AsSliceRecord(all.records[0].get()).status().code() == Code::kCorruption);
+  }
+}
+
+TEST_CASE("RecordToJson prints binary as its length and CRC32C", "[wire][record]") {
+  const std::string text = "123456789";
+  const std::span<const uint8_t> payload = Bytes(text);
+  SliceHeader h;
+  h.name = "a/b";
+  h.rev = 1;
+  h.seg = 0;
+  h.segs = 1;
+  h.idx = 0;
+  h.k = 1;
+  h.n = 1;
+  h.size = 9;
+  h.seglen = 9;
+  h.segsize = 4194304;
+  h.crc = dstk::codec::ComputeSliceCrc(h, payload);
+  const std::string rec = dstk::wire::EncodeSliceRecord(h, payload);
+  auto oh = msgpack::unpack(rec.data(), rec.size());
+  const std::string json = dstk::wire::RecordToJson(oh.get());
+  const std::string want = std::string("{\"type\":\"slice\",\"name\":\"a/b\",\"rev\":1,\"seg\":0,\"segs\":1,") +
+                           "\"idx\":0,\"k\":1,\"n\":1,\"size\":9,\"seglen\":9,\"segsize\":4194304,\"crc\":" +
+                           std::to_string(h.crc) + ",\"data\":{\"bytes\":9,\"crc32c\":\"e3069283\"}}";
+  CHECK(json == want);
+
+  const std::string obj = dstk::wire::EncodeObjectRecord("a/b", SampleManifest());
+  auto oh2 = msgpack::unpack(obj.data(), obj.size());
+  CHECK(dstk::wire::RecordToJson(oh2.get()) ==
+        "{\"type\":\"object\",\"name\":\"a/b\",\"rev\":77,\"size\":123456789,\"segs\":30,"
+        "\"segsize\":4194304,\"k\":3,\"n\":5}");
+
+  // An empty binary, a leading-zero CRC, and a name that needs JSON escaping.
+  h.name = "q\"uote\\";
+  const std::vector<uint8_t> zero_crc_data = {};
+  const std::string rec2 = dstk::wire::EncodeSliceRecord(h, zero_crc_data);
+  auto oh3 = msgpack::unpack(rec2.data(), rec2.size());
+  const std::string json2 = dstk::wire::RecordToJson(oh3.get());
+  CHECK(json2.find("\"name\":\"q\\\"uote\\\\\"") != std::string::npos);
+  CHECK(json2.find("\"data\":{\"bytes\":0,\"crc32c\":\"00000000\"}") != std::string::npos);
+}
+
+// Regression: RecordToJson calls nlohmann::json::dump() with its default error handler, which throws
+// type_error.316 on a string that is not valid UTF-8. ValidateName accepts any byte >= 0x20 but
+// 0x7f, so a valid object name such as Latin-1 "caf\xe9" (or any garbage in an untrusted stream)
+// makes `dsenc inspect` die with an uncaught exception.
+TEST_CASE("RecordToJson never throws on names that are not UTF-8", "[wire][record]") {
+  const std::string latin1 = "caf\xe9";
+  REQUIRE(dstk::wire::ValidateName(latin1).ok());
+  SliceHeader h = SampleSlice(latin1);
+  h.seglen = 0;
+  h.crc = dstk::codec::ComputeSliceCrc(h, {});
+  const std::string rec = dstk::wire::EncodeSliceRecord(h, {});
+  auto oh = msgpack::unpack(rec.data(), rec.size());
+  std::string json;
+  CHECK_NOTHROW(json = dstk::wire::RecordToJson(oh.get()));
+  CHECK(json.find("\"type\":\"slice\"") != std::string::npos);
+  // The same for a key that is not UTF-8.
+  const std::string odd = PackMap({F("type", "x"), F("\xff\xfe", 1u)});
+  auto oh2 = msgpack::unpack(odd.data(), odd.size());
+  CHECK_NOTHROW(json = dstk::wire::RecordToJson(oh2.get()));
+}
