@@ -1,4 +1,5 @@
 // RemoveObject and ListObjects.
+#include <algorithm>
 #include <map>
 #include <unordered_map>
 
@@ -43,10 +44,14 @@ Status RemoveObject(net::Cluster& cluster, const std::string& name, const Thresh
 }
 
 Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const std::string& prefix,
-                                                 size_t min_units) {
+                                                 size_t min_units, size_t max_entries,
+                                                 const std::string& start_after) {
+  // Each unit's first max_entries names contain every name of the merged first max_entries
+  // that the unit holds, so a unit can stop paging once it returned that many.
+  std::vector<size_t> returned(cluster.size(), 0);
   std::map<std::string, wire::Manifest> merged;
   std::vector<bool> done(cluster.size(), false);
-  std::vector<std::string> after(cluster.size());
+  std::vector<std::string> after(cluster.size(), start_after);
   std::string failures;
   size_t answered = 0;
   // Page through every unit at once: one round per page, each unit resuming after its own last
@@ -60,6 +65,7 @@ Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const st
       req.op = wire::Op::kList;
       req.prefix = prefix;
       req.after = after[u];
+      if (max_entries > 0) req.limit = static_cast<uint32_t>(std::min<size_t>(max_entries, 1000));
       auto id = cluster.Send(u, req);
       if (!id.ok()) {
         done[u] = true;
@@ -88,7 +94,8 @@ Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const st
         auto [m, fresh] = merged.emplace(e.name, e.manifest);
         if (!fresh && m->second.rev < e.manifest.rev) m->second = e.manifest;
       }
-      if (!r.more || r.entries.empty()) {
+      returned[u] += r.entries.size();
+      if (!r.more || r.entries.empty() || (max_entries > 0 && returned[u] >= max_entries)) {
         done[u] = true;
         ++answered;
       } else {
@@ -109,6 +116,7 @@ Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const st
   }
   std::vector<wire::ListEntry> out;
   for (auto& [name, m] : merged) {
+    if (max_entries > 0 && out.size() == max_entries) break;
     if (!m.tomb) out.push_back({name, m});
   }
   return out;

@@ -22,6 +22,8 @@ struct PutOptions {
   Thresholds t;
   uint32_t segment_size = codec::kDefaultSegmentSize;
   uint32_t window = 3;  // segments in flight
+  bool fresh = false;   // the name is new (a queue key): skip the stat round
+  uint64_t token = 0;   // fencing token (a claim's) the units check the write against
 };
 
 // Reads `fd` to its end and stores it as a new revision of `name`. On failure the previous
@@ -45,7 +47,10 @@ Status RemoveObject(net::Cluster& cluster, const std::string& name, const Thresh
 
 // Names under `prefix` whose newest committed revision is not a tombstone, merged from every
 // unit that answers, in byte order. Needs answers from at least `min_units` units.
+// With `max_entries` > 0, only the first max_entries names (in byte order) are gathered.
+// With `start_after`, only names after it.
 Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const std::string& prefix,
-                                                 size_t min_units);
+                                                 size_t min_units, size_t max_entries = 0,
+                                                 const std::string& start_after = "");
 
 }  // namespace dstk::client

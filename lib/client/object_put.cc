@@ -87,6 +87,7 @@ Status Writer::SendSegment(const codec::SliceHeader& base,
     req.slice = base;
     req.slice->idx = static_cast<uint32_t>(u);
     req.slice->crc = codec::ComputeSliceCrc(*req.slice, payloads[u]);
+    req.token = o_.token;
     auto id = c_.Send(u, req, payloads[u]);
     if (!id.ok()) {
       units_.Drop(u, id.status().message());
@@ -122,6 +123,9 @@ Status Writer::Pump(size_t max_in_flight) {
     if (id == ids_.end()) continue;
     const auto [unit, seg] = id->second;
     ids_.erase(id);
+    if (resp->reply.status == wire::ReplyStatus::kFenced) {
+      return Status::Fenced("put " + name_ + ": " + c_.Describe(unit) + ": " + resp->reply.error);
+    }
     if (!resp->reply.ok()) {
       units_.Drop(unit, c_.Describe(unit) + ": " + wire::ReplyStatusName(resp->reply.status) + ": " +
                             resp->reply.error);
@@ -152,12 +156,16 @@ void Writer::Abort() {
 Result<wire::Manifest> Writer::Run(int fd, const ProgressSink& progress) {
   // One stat round first: it finds the revision to go past and which units answer at all, so
   // that a put to a network too small to hold it fails before it reads any input.
-  Location loc = Locate(c_, name_, false);
-  for (size_t u = 0; u < c_.size(); ++u) {
-    if (!loc.units[u].answered) units_.Drop(u, loc.units[u].error.message());
+  if (o_.fresh) {
+    rev_ = NewRevision(0);
+  } else {
+    Location loc = Locate(c_, name_, false);
+    for (size_t u = 0; u < c_.size(); ++u) {
+      if (!loc.units[u].answered) units_.Drop(u, loc.units[u].error.message());
+    }
+    DSTK_RETURN_IF_ERROR(CheckQuorum());
+    rev_ = NewRevision(loc.manifest ? loc.manifest->rev + 1 : 0);
   }
-  DSTK_RETURN_IF_ERROR(CheckQuorum());
-  rev_ = NewRevision(loc.manifest ? loc.manifest->rev + 1 : 0);
 
   auto coder = codec::ErasureCoder::Create(static_cast<int>(o_.t.k), static_cast<int>(c_.size()));
   if (!coder.ok()) return coder.status();
@@ -226,6 +234,7 @@ Result<wire::Manifest> Writer::Run(int fd, const ProgressSink& progress) {
   m.segsize = o_.segment_size;
   m.k = o_.t.k;
   m.n = static_cast<uint32_t>(c_.size());
+  m.token = o_.token;
   wire::Request pub;
   pub.op = wire::Op::kPublish;
   pub.name = name_;
@@ -237,10 +246,14 @@ Result<wire::Manifest> Writer::Run(int fd, const ProgressSink& progress) {
   auto outcomes = c_.CallEach(pub, targets);
   for (size_t i = 0; i < targets.size(); ++i) {
     const auto& o = outcomes[i];
+    if (o.status.ok() && o.response->reply.status == wire::ReplyStatus::kFenced) {
+      return Status::Fenced("put " + name_ + ": " + c_.Describe(targets[i]) + ": " + o.response->reply.error);
+    }
     if (!o.status.ok()) {
       units_.Drop(targets[i], o.status.message());
     } else if (!o.response->reply.ok() && o.response->reply.status != wire::ReplyStatus::kConflict) {
       // conflict: a newer revision is committed there already; ours is superseded, not lost.
+      // A fenced write is refused outright: its writer lost the claim.
       units_.Drop(targets[i], c_.Describe(targets[i]) + ": " + o.response->reply.error);
     }
   }

@@ -14,7 +14,8 @@ Cluster::Cluster(std::vector<std::string> endpoints, std::chrono::milliseconds t
   next_id_ = (uint64_t{rd()} << 32 | rd()) >> 1;
   for (const auto& ep : endpoints_) {
     zmq::socket_t s(context_, zmq::socket_type::dealer);
-    s.set(zmq::sockopt::linger, 0);
+    // A little linger, so that fire-and-forget messages (releases) still leave on exit.
+    s.set(zmq::sockopt::linger, 200);
     s.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(wire::kMaxPayloadFrame + wire::kMaxHeaderFrame));
     s.set(zmq::sockopt::sndhwm, 1000);
     s.set(zmq::sockopt::rcvhwm, 1000);

@@ -1,5 +1,8 @@
 #include "node/service.h"
 
+#include <chrono>
+
+#include "node/claim_rules.h"
 #include "wire/limits.h"
 
 namespace dstk::node {
@@ -11,6 +14,7 @@ wire::ReplyStatus ReplyStatusFor(const Status& s) {
     case Code::kInvalidArgument: return wire::ReplyStatus::kBadRequest;
     case Code::kConflict: return wire::ReplyStatus::kConflict;
     case Code::kCorruption: return wire::ReplyStatus::kCorrupt;
+    case Code::kFenced: return wire::ReplyStatus::kFenced;
     case Code::kLimit: return wire::ReplyStatus::kNoSpace;
     case Code::kUnavailable:
     case Code::kIoError: return wire::ReplyStatus::kError;
@@ -62,7 +66,7 @@ wire::Reply Service::Dispatch(const wire::Request& r, std::span<const uint8_t> p
   }
   switch (r.op) {
     case wire::Op::kPutSlice: {
-      Status st = store_.PutSlice(*r.slice, payload);
+      Status st = store_.PutSlice(*r.slice, payload, r.token);
       return st.ok() ? reply : fail(st);
     }
     case wire::Op::kGetSlice: {
@@ -107,8 +111,51 @@ wire::Reply Service::Dispatch(const wire::Request& r, std::span<const uint8_t> p
       reply.held = std::move(st->held);
       return reply;
     }
+    case wire::Op::kLockReadDelete:
+    case wire::Op::kCommit:
+    case wire::Op::kRelease:
+    case wire::Op::kRenew:
+    case wire::Op::kFinish:
+      return HandleClaim(r, out);
   }
   return fail(Status::Invalid("unknown op"));
+}
+
+wire::Reply Service::HandleClaim(const wire::Request& r, Outgoing& out) {
+  wire::Reply reply;
+  auto st = store_.Stat(r.name, false);
+  if (!st.ok() || !st->committed || st->committed->tomb) {
+    reply.status = wire::ReplyStatus::kNotFound;
+    reply.error = "no function " + r.name + " on this unit";
+    return reply;
+  }
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  const store::ClaimState* current = store_.Claim(r.name);
+  store::ClaimState state = current != nullptr ? *current : store::ClaimState{};
+  ClaimDecision d = ApplyClaimOp(state, r, now);
+  if (d.save) {
+    // Durable before the reply: a promise or acceptance a unit forgets could elect two owners.
+    Status saved = store_.SaveClaim(r.name, state, d.drop_slices);
+    if (!saved.ok()) {
+      reply.status = ReplyStatusFor(saved);
+      reply.error = saved.message();
+      return reply;
+    }
+  }
+  reply.status = d.status;
+  reply.error = d.error;
+  reply.claim = ViewOf(current != nullptr && !d.save ? *current : state, now);
+  if (d.send_slice) {
+    codec::SliceHeader h;
+    Status got = store_.GetSlice(r.name, st->committed->rev, 0, h, out.file, out.payload);
+    if (got.ok()) {
+      reply.slice = h;
+      out.has_payload = true;
+    }
+  }
+  return reply;
 }
 
 }  // namespace dstk::node

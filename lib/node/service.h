@@ -36,6 +36,7 @@ class Service {
                   bool has_payload);
 
  private:
+  wire::Reply HandleClaim(const wire::Request& r, Outgoing& out);
   wire::Reply Dispatch(const wire::Request& r, std::span<const uint8_t> payload,
                        bool has_payload, Outgoing& out);
 

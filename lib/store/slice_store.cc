@@ -12,6 +12,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 #include "codec/crc32c.h"
 #include "store/file_util.h"
@@ -48,6 +49,48 @@ Status DecodeManifestFile(std::span<const uint8_t> file, wire::Manifest& m) {
   auto oh = wire::detail::UnpackBounded(body);
   if (!oh.ok()) return Status::Corruption(oh.status().message());
   return wire::detail::ReadManifest(oh->get(), m);
+}
+
+// Claim state file: a msgpack array of the fields, then its CRC32C.
+std::string EncodeClaimFile(const ClaimState& c) {
+  msgpack::sbuffer buf;
+  wire::detail::Packer p(buf);
+  p.pack_array(10);
+  p.pack(c.promised.n), p.pack(c.promised.id), p.pack(c.lock_until_ms), p.pack(c.has_accepted);
+  p.pack(c.accepted.n), p.pack(c.accepted.id), p.pack(c.owner), p.pack(c.epoch), p.pack(c.attempts);
+  p.pack(static_cast<int>(c.phase));
+  std::string out(buf.data(), buf.size());
+  const uint32_t crc = codec::Crc32c({reinterpret_cast<const uint8_t*>(buf.data()), buf.size()});
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(crc >> (8 * i)));
+  return out;
+}
+
+Status DecodeClaimFile(std::span<const uint8_t> file, ClaimState& c) {
+  if (file.size() < 4) return Status::Corruption("claim file truncated");
+  const auto body = file.first(file.size() - 4);
+  uint32_t crc = 0;
+  for (int i = 0; i < 4; ++i) crc |= uint32_t{file[body.size() + i]} << (8 * i);
+  if (codec::Crc32c(body) != crc) return Status::Corruption("claim file CRC mismatch");
+  auto oh = wire::detail::UnpackBounded(body);
+  if (!oh.ok()) return Status::Corruption(oh.status().message());
+  try {
+    const msgpack::object& o = oh->get();
+    if (o.type != msgpack::type::ARRAY || o.via.array.size != 10) return Status::Corruption("bad claim file");
+    const msgpack::object* a = o.via.array.ptr;
+    c.promised = {a[0].as<uint64_t>(), a[1].as<uint64_t>()};
+    c.lock_until_ms = a[2].as<int64_t>();
+    c.has_accepted = a[3].as<bool>();
+    c.accepted = {a[4].as<uint64_t>(), a[5].as<uint64_t>()};
+    c.owner = a[6].as<uint64_t>();
+    c.epoch = a[7].as<uint64_t>();
+    c.attempts = a[8].as<uint32_t>();
+    const int phase = a[9].as<int>();
+    if (phase < 0 || phase > 2) return Status::Corruption("bad claim phase");
+    c.phase = static_cast<ClaimState::Phase>(phase);
+  } catch (const std::exception& e) {
+    return Status::Corruption(std::string("bad claim file: ") + e.what());
+  }
+  return Status::Ok();
 }
 
 bool ParseHex(std::string_view s, uint64_t& out) {
@@ -89,9 +132,9 @@ SliceStore::~SliceStore() {
 }
 
 Result<std::unique_ptr<SliceStore>> SliceStore::Open(const std::string& dir) {
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    return Status::IoError("cannot create " + dir + ": " + std::strerror(errno));
-  }
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::IoError("cannot create " + dir + ": " + ec.message());
   DSTK_RETURN_IF_ERROR(MakeDirs(dir, "objects"));
   const std::string lock = dir + "/LOCK";
   const int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -138,6 +181,18 @@ Status SliceStore::Scan(const std::string& relative) {
 
 Status SliceStore::IndexFile(const std::string& name, const std::string& file) {
   const std::string path = ObjectDir(name) + "/" + file;
+  if (file == kClaimFileName) {
+    auto data = ReadFile(path);
+    if (!data.ok()) return data.status();
+    ClaimState c;
+    if (!DecodeClaimFile(*data, c).ok()) {
+      // A claim state is only written whole (atomic publish); a bad one is bitrot. Refusing to
+      // start is safer than forgetting a promise, which could let two claimers win.
+      return Status::Corruption(path + ": claim state is corrupt; move it aside to serve this unit");
+    }
+    index_[name].claim = c;
+    return Status::Ok();
+  }
   const size_t dot = file.find('.');
   uint64_t rev = 0, seg = 0;
   if (dot == std::string::npos || !ParseHex(std::string_view(file).substr(0, dot), rev)) {
@@ -172,13 +227,19 @@ Status SliceStore::IndexFile(const std::string& name, const std::string& file) {
   return Status::Ok();
 }
 
-Status SliceStore::PutSlice(const codec::SliceHeader& h, std::span<const uint8_t> payload) {
+Status SliceStore::PutSlice(const codec::SliceHeader& h, std::span<const uint8_t> payload,
+                            uint64_t token) {
   DSTK_RETURN_IF_ERROR(wire::ValidateName(h.name));
   DSTK_RETURN_IF_ERROR(codec::VerifySlice(h, payload));
   auto it = index_.find(h.name);
   if (it != index_.end() && it->second.committed && it->second.committed->rev > h.rev) {
     return Status::Conflict("revision " + std::to_string(h.rev) + " of " + h.name +
                             " is older than the committed one");
+  }
+  if (it != index_.end() && it->second.committed && it->second.committed->token > token) {
+    return Status::Fenced("fenced: " + h.name + " was written with claim token " +
+                            std::to_string(it->second.committed->token) + ", this write has " +
+                            std::to_string(token));
   }
   DSTK_RETURN_IF_ERROR(MakeDirs(dir_ + "/objects", h.name));
   const std::string prefix = EncodeSliceFilePrefix(h);
@@ -261,6 +322,11 @@ Status SliceStore::Publish(const std::string& name, const wire::Manifest& m) {
   auto it = index_.find(name);
   if (it != index_.end() && it->second.committed) {
     const uint64_t current = it->second.committed->rev;
+    if (it->second.committed->token > m.token) {
+      return Status::Fenced("fenced: " + name + " was written with claim token " +
+                              std::to_string(it->second.committed->token) + ", this write has " +
+                              std::to_string(m.token));
+    }
     if (current == m.rev) return Status::Ok();
     if (current > m.rev) {
       return Status::Conflict("a newer revision of " + name + " is already committed");
@@ -318,6 +384,7 @@ ListPage SliceStore::List(const std::string& prefix, const std::string& after, s
   auto it = after.empty() || after < prefix ? index_.lower_bound(prefix) : index_.upper_bound(after);
   for (; it != index_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
     if (!it->second.committed) continue;
+    if (it->second.claim && it->second.claim->phase != ClaimState::Phase::kPending) continue;
     bytes += it->first.size() + kListEntryOverhead;
     if (page.entries.size() == limit || (bytes > max_bytes && !page.entries.empty())) {
       page.more = true;
@@ -326,6 +393,26 @@ ListPage SliceStore::List(const std::string& prefix, const std::string& after, s
     page.entries.push_back({it->first, *it->second.committed});
   }
   return page;
+}
+
+const ClaimState* SliceStore::Claim(const std::string& name) const {
+  auto it = index_.find(name);
+  if (it == index_.end() || !it->second.claim) return nullptr;
+  return &*it->second.claim;
+}
+
+Status SliceStore::SaveClaim(const std::string& name, const ClaimState& state, bool drop_slices) {
+  auto it = index_.find(name);
+  if (it == index_.end()) return Status::NotFound("no object " + name + " on this unit");
+  const std::string dir = ObjectDir(name);
+  const std::string body = EncodeClaimFile(state);
+  DSTK_RETURN_IF_ERROR(WriteFileAtomic(dir + "/" + kClaimFileName, {Bytes(body)}));
+  it->second.claim = state;
+  if (drop_slices && !it->second.held.empty()) {
+    DSTK_RETURN_IF_ERROR(DropOlder(name, it->second, ~uint64_t{0}));
+    return SyncDir(dir);
+  }
+  return Status::Ok();
 }
 
 wire::UnitInfo SliceStore::Info() const {

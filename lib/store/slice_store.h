@@ -39,6 +39,19 @@ struct ObjectState {
   std::vector<wire::HeldRevision> held;  // ascending rev
 };
 
+// A function's claim state on this unit (docs/claim.md), durable in <name>/lease.claim.
+struct ClaimState {
+  enum class Phase { kPending, kConsumed, kDone };
+  wire::Ballot promised;
+  int64_t lock_until_ms = 0;  // wall-clock ms (so it survives a restart); 0: no lock
+  bool has_accepted = false;
+  wire::Ballot accepted;
+  uint64_t owner = 0;
+  uint64_t epoch = 0;
+  uint32_t attempts = 0;
+  Phase phase = Phase::kPending;
+};
+
 struct ListPage {
   std::vector<wire::ListEntry> entries;
   bool more = false;
@@ -54,8 +67,9 @@ class SliceStore {
   SliceStore& operator=(const SliceStore&) = delete;
 
   // Stores a slice after checking its name, fields and CRC. Rewriting the same slice is fine.
-  // A slice of a revision older than the committed one is refused (kConflict).
-  Status PutSlice(const codec::SliceHeader& h, std::span<const uint8_t> payload);
+  // A slice of a revision older than the committed one is refused (kConflict), and so is one
+  // whose fencing `token` is lower than the committed revision's (a deposed claim owner).
+  Status PutSlice(const codec::SliceHeader& h, std::span<const uint8_t> payload, uint64_t token = 0);
 
   // Reads and verifies one slice. A slice whose CRC fails is moved aside (".corrupt"), forgotten,
   // and reported as kCorruption: a unit never serves a bad slice.
@@ -67,7 +81,8 @@ class SliceStore {
   Status DeleteRevision(const std::string& name, uint64_t rev);
 
   // Makes `m` the committed revision of `name` and drops older revisions. Publishing the same
-  // revision again is fine; an older one than committed is refused with kConflict.
+  // revision again is fine; an older one than committed is refused with kConflict, and so is
+  // one whose m.token is lower than the committed revision's token (fencing).
   Status Publish(const std::string& name, const wire::Manifest& m);
 
   // The object's state here; kNotFound when this unit knows nothing of it. With `verify`,
@@ -81,6 +96,12 @@ class SliceStore {
                 size_t max_bytes) const;
   static constexpr size_t kListEntryOverhead = 96;  // an encoded manifest and map keys, at most
 
+  // The claim state of function `name`, or nullptr when none was ever written.
+  const ClaimState* Claim(const std::string& name) const;
+  // Writes the claim state durably. With `drop_slices`, the object's slices are deleted too
+  // (a consumed or finished function); its manifest stays so the name is remembered.
+  Status SaveClaim(const std::string& name, const ClaimState& state, bool drop_slices);
+
   wire::UnitInfo Info() const;
   const std::string& dir() const { return dir_; }
 
@@ -88,6 +109,7 @@ class SliceStore {
   struct Entry {
     std::optional<wire::Manifest> committed;
     std::map<uint64_t, std::map<uint32_t, uint64_t>> held;  // rev -> seg -> file bytes
+    std::optional<ClaimState> claim;
   };
 
   SliceStore(std::string dir, int lock_fd);
@@ -106,5 +128,6 @@ class SliceStore {
 // File names inside an object directory.
 std::string SliceFileName(uint64_t rev, uint32_t seg);
 std::string ManifestFileName(uint64_t rev);
+inline constexpr const char* kClaimFileName = "lease.claim";
 
 }  // namespace dstk::store

@@ -25,6 +25,7 @@ inline int ExitCodeFor(const Status& s) {
     case Code::kCorruption: return kExitIntegrity;
     case Code::kIoError:
     case Code::kConflict:
+    case Code::kFenced:
     case Code::kLimit: return kExitSystem;
   }
   return kExitSystem;

@@ -20,6 +20,7 @@ enum class Code {
   kIoError,          // local I/O or system error
   kConflict,         // lost a race (a lock held by another, a fenced write)
   kLimit,            // a configured limit was exceeded (frame size, name length, disk full)
+  kFenced,           // a write carried a claim token lower than one already stored
 };
 
 class Status {
@@ -35,6 +36,7 @@ class Status {
   static Status IoError(std::string m) { return {Code::kIoError, std::move(m)}; }
   static Status Conflict(std::string m) { return {Code::kConflict, std::move(m)}; }
   static Status Limit(std::string m) { return {Code::kLimit, std::move(m)}; }
+  static Status Fenced(std::string m) { return {Code::kFenced, std::move(m)}; }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

@@ -16,16 +16,68 @@ using detail::ReadString;
 using detail::ReadU32;
 using detail::ReadU64;
 
-constexpr std::array<std::pair<Op, const char*>, 6> kOps = {{
+constexpr std::array<std::pair<Op, const char*>, 11> kOps = {{
     {Op::kPutSlice, "put_slice"},
     {Op::kGetSlice, "get_slice"},
     {Op::kDelSlice, "del_slice"},
     {Op::kPublish, "publish"},
     {Op::kList, "list"},
     {Op::kStat, "stat"},
+    {Op::kLockReadDelete, "lock_read_delete"},
+    {Op::kCommit, "commit"},
+    {Op::kRelease, "release"},
+    {Op::kRenew, "renew"},
+    {Op::kFinish, "finish"},
 }};
 
-constexpr std::array<std::pair<ReplyStatus, const char*>, 11> kStatuses = {{
+bool IsClaimOp(Op op) {
+  return op == Op::kLockReadDelete || op == Op::kCommit || op == Op::kRelease || op == Op::kRenew ||
+         op == Op::kFinish;
+}
+
+void PackBallot(Packer& p, const Ballot& b) {
+  p.pack_map(2);
+  p.pack("n"), p.pack(b.n);
+  p.pack("id"), p.pack(b.id);
+}
+
+Status ReadBallot(const msgpack::object& o, Ballot& b) {
+  return ForEachField(o, [&](std::string_view key, const msgpack::object& v) {
+    if (key == "n") return ReadU64(v, key, b.n);
+    if (key == "id") return ReadU64(v, key, b.id);
+    return Status::Ok();
+  });
+}
+
+void PackClaimView(Packer& p, const ClaimView& c) {
+  p.pack_map(c.has_accepted ? 8 : 5);
+  p.pack("promised"), PackBallot(p, c.promised);
+  p.pack("lock_ms_left"), p.pack(c.lock_ms_left);
+  if (c.has_accepted) {
+    p.pack("accepted"), PackBallot(p, c.accepted);
+    p.pack("owner"), p.pack(c.owner);
+    p.pack("lease_live"), p.pack(c.lease_live);
+  }
+  p.pack("epoch"), p.pack(c.epoch);
+  p.pack("attempts"), p.pack(c.attempts);
+  p.pack("state"), p.pack(c.state);
+}
+
+Status ReadClaimView(const msgpack::object& o, ClaimView& c) {
+  return ForEachField(o, [&](std::string_view key, const msgpack::object& v) {
+    if (key == "promised") return ReadBallot(v, c.promised);
+    if (key == "lock_ms_left") return ReadU64(v, key, c.lock_ms_left);
+    if (key == "accepted") return c.has_accepted = true, ReadBallot(v, c.accepted);
+    if (key == "owner") return ReadU64(v, key, c.owner);
+    if (key == "lease_live") return ReadBool(v, key, c.lease_live);
+    if (key == "epoch") return ReadU64(v, key, c.epoch);
+    if (key == "attempts") return ReadU32(v, key, c.attempts);
+    if (key == "state") return ReadString(v, key, c.state);
+    return Status::Ok();
+  });
+}
+
+constexpr std::array<std::pair<ReplyStatus, const char*>, 12> kStatuses = {{
     {ReplyStatus::kOk, "ok"},
     {ReplyStatus::kNotFound, "not_found"},
     {ReplyStatus::kBadRequest, "bad_request"},
@@ -36,6 +88,7 @@ constexpr std::array<std::pair<ReplyStatus, const char*>, 11> kStatuses = {{
     {ReplyStatus::kNoSpace, "no_space"},
     {ReplyStatus::kBusy, "busy"},
     {ReplyStatus::kCorrupt, "corrupt"},
+    {ReplyStatus::kFenced, "fenced"},
     {ReplyStatus::kError, "error"},
 }};
 
@@ -58,6 +111,14 @@ Status ValidateRequest(const Request& r, bool has_name, bool has_rev) {
       return ValidatePrefix(r.prefix);
     case Op::kStat:
       return has_name ? ValidateName(r.name) : Status::Ok();
+    case Op::kLockReadDelete:
+    case Op::kCommit:
+    case Op::kRelease:
+    case Op::kRenew:
+    case Op::kFinish:
+      if (!has_name) return Status::Invalid(std::string(OpName(r.op)) + " needs 'name'");
+      if (r.ballot.n == 0) return Status::Invalid(std::string(OpName(r.op)) + " needs a 'ballot' with n >= 1");
+      return ValidateName(r.name);
   }
   return Status::Invalid("unknown op");
 }
@@ -78,6 +139,8 @@ std::optional<Op> OpFromName(std::string_view name) {
   return std::nullopt;
 }
 
+const char* ClaimModeName(ClaimMode m) { return m == ClaimMode::kLease ? "lease" : "consume"; }
+
 const char* ReplyStatusName(ReplyStatus s) {
   for (const auto& [st, name] : kStatuses) {
     if (st == s) return name;
@@ -97,6 +160,8 @@ std::string EncodeRequest(const Request& r) {
   fields += r.slice ? 1 : 0;
   fields += r.manifest ? 1 : 0;
   fields += r.op == Op::kList ? 3 : 0;
+  fields += IsClaimOp(r.op) ? 4 : 0;  // ballot, owner, lease_ms, mode
+  fields += r.token != 0 ? 1 : 0;
   p.pack_map(fields);
   p.pack("v"), p.pack(r.v);
   p.pack("op"), p.pack(OpName(r.op));
@@ -112,6 +177,13 @@ std::string EncodeRequest(const Request& r) {
     p.pack("after"), p.pack(r.after);
     p.pack("limit"), p.pack(r.limit);
   }
+  if (IsClaimOp(r.op)) {
+    p.pack("ballot"), PackBallot(p, r.ballot);
+    p.pack("owner"), p.pack(r.owner);
+    p.pack("lease_ms"), p.pack(r.lease_ms);
+    p.pack("mode"), p.pack(ClaimModeName(r.mode));
+  }
+  if (r.token != 0) p.pack("token"), p.pack(r.token);
   return Finish(buf);
 }
 
@@ -133,6 +205,18 @@ Result<Request> DecodeRequest(std::span<const uint8_t> bytes) {
     if (key == "prefix") return ReadString(v, key, r.prefix);
     if (key == "after") return ReadString(v, key, r.after);
     if (key == "limit") return ReadU32(v, key, r.limit);
+    if (key == "ballot") return ReadBallot(v, r.ballot);
+    if (key == "owner") return ReadU64(v, key, r.owner);
+    if (key == "lease_ms") return ReadU32(v, key, r.lease_ms);
+    if (key == "token") return ReadU64(v, key, r.token);
+    if (key == "mode") {
+      std::string m;
+      DSTK_RETURN_IF_ERROR(ReadString(v, key, m));
+      if (m == "consume") r.mode = ClaimMode::kConsume;
+      else if (m == "lease") r.mode = ClaimMode::kLease;
+      else return Status::Invalid("field 'mode' must be \"consume\" or \"lease\"");
+      return Status::Ok();
+    }
     if (key == "slice") {
       r.slice.emplace();
       return detail::ReadSliceHeader(v, *r.slice);
@@ -178,6 +262,7 @@ std::string EncodeReply(const Reply& r) {
   fields += r.held.empty() ? 0 : 1;
   fields += r.entries.empty() && !r.more ? 0 : 2;
   fields += r.unit ? 1 : 0;
+  fields += r.claim ? 1 : 0;
   p.pack_map(fields);
   p.pack("v"), p.pack(kProtocolVersion);
   p.pack("id"), p.pack(r.id);
@@ -205,6 +290,7 @@ std::string EncodeReply(const Reply& r) {
     }
     p.pack("more"), p.pack(r.more);
   }
+  if (r.claim) p.pack("claim"), PackClaimView(p, *r.claim);
   if (r.unit) {
     p.pack("unit");
     p.pack_map(6);
@@ -291,6 +377,10 @@ Result<Reply> DecodeReply(std::span<const uint8_t> bytes) {
     if (key == "unit") {
       r.unit.emplace();
       return ReadUnit(v, *r.unit);
+    }
+    if (key == "claim") {
+      r.claim.emplace();
+      return ReadClaimView(v, *r.claim);
     }
     return Status::Ok();
   });

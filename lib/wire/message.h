@@ -28,6 +28,35 @@ enum class Op {
   kPublish,   // make a revision (or a tombstone) the unit's committed one
   kList,      // committed names under a prefix, ordered, paged
   kStat,      // one object's state on this unit, or the unit's own state
+  // The claim (docs/claim.md): Paxos phase 1 with the read, phase 2, and the lease ops.
+  kLockReadDelete,
+  kCommit,
+  kRelease,
+  kRenew,
+  kFinish,
+};
+
+// A Paxos ballot: ordered by number, then by the claimer's id. The number is the claim token.
+struct Ballot {
+  uint64_t n = 0;
+  uint64_t id = 0;
+  auto operator<=>(const Ballot&) const = default;
+};
+
+enum class ClaimMode { kConsume, kLease };
+const char* ClaimModeName(ClaimMode m);
+
+// What a unit reports of its claim state for one function (lock_read_delete, commit, ...).
+struct ClaimView {
+  Ballot promised;
+  uint64_t lock_ms_left = 0;       // 0: no live lock
+  bool has_accepted = false;
+  Ballot accepted;                 // valid when has_accepted
+  uint64_t owner = 0;              // the accepted owner's claimer id
+  bool lease_live = false;         // lease mode: the accepted owner's lease has not lapsed
+  uint64_t epoch = 0;              // highest ballot number accepted here
+  uint32_t attempts = 0;           // distinct ballots accepted (runs started)
+  std::string state = "pending";   // pending | consumed | done
 };
 
 const char* OpName(Op op);
@@ -42,6 +71,7 @@ struct Manifest {
   uint32_t k = 0;
   uint32_t n = 0;
   bool tomb = false;     // a deletion marker: the object is gone as of `rev`
+  uint64_t token = 0;    // fencing: the claim token the revision was written with (0: none)
 };
 
 struct Request {
@@ -57,6 +87,11 @@ struct Request {
   std::string prefix;                      // list
   std::string after;                       // list: resume after this name
   uint32_t limit = 0;                      // list: page size (0: the unit's maximum)
+  Ballot ballot;                           // claim ops
+  uint64_t owner = 0;                      // commit: the owner to accept
+  uint32_t lease_ms = 0;                   // lock_read_delete, commit, renew
+  ClaimMode mode = ClaimMode::kConsume;    // lock_read_delete, commit
+  uint64_t token = 0;                      // put_slice: fencing token (0: none)
 
 };
 
@@ -71,6 +106,7 @@ enum class ReplyStatus {
   kNoSpace,
   kBusy,
   kCorrupt,
+  kFenced,
   kError,
 };
 
@@ -107,6 +143,7 @@ struct Reply {
   std::vector<ListEntry> entries;           // list
   bool more = false;                        // list: another page follows
   std::optional<UnitInfo> unit;             // stat without a name
+  std::optional<ClaimView> claim;           // claim ops
 
   bool ok() const { return status == ReplyStatus::kOk; }
 };

@@ -110,7 +110,7 @@ Status ReadSliceHeader(const msgpack::object& o, codec::SliceHeader& h) {
 }
 
 void PackManifest(Packer& p, const Manifest& m) {
-  p.pack_map(7);
+  p.pack_map(m.token != 0 ? 8 : 7);
   p.pack("rev"), p.pack(m.rev);
   p.pack("size"), p.pack(m.size);
   p.pack("segs"), p.pack(m.segs);
@@ -118,6 +118,7 @@ void PackManifest(Packer& p, const Manifest& m) {
   p.pack("k"), p.pack(m.k);
   p.pack("n"), p.pack(m.n);
   p.pack("tomb"), p.pack(m.tomb);
+  if (m.token != 0) p.pack("token"), p.pack(m.token);
 }
 
 Status ReadManifest(const msgpack::object& o, Manifest& m) {
@@ -130,6 +131,7 @@ Status ReadManifest(const msgpack::object& o, Manifest& m) {
     if (key == "k") return seen |= 1u << 4, ReadU32(v, key, m.k);
     if (key == "n") return seen |= 1u << 5, ReadU32(v, key, m.n);
     if (key == "tomb") return seen |= 1u << 6, ReadBool(v, key, m.tomb);
+    if (key == "token") return ReadU64(v, key, m.token);
     return Status::Ok();
   }));
   if ((seen & 0x3f) != 0x3f) return Status::Invalid("manifest lacks a field");  // tomb is optional

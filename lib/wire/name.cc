@@ -27,6 +27,7 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
 // The unit's own file names (store/slice_store.h); an object's children must not look like them.
 bool IsReserved(std::string_view comp) {
   return EndsWith(comp, ".slice") || EndsWith(comp, ".manifest") || EndsWith(comp, ".corrupt") ||
+         EndsWith(comp, ".claim") ||
          comp.substr(0, 5) == ".tmp.";
 }
 
@@ -46,8 +47,8 @@ Status CheckComponents(std::string_view s, bool allow_trailing_slash, const char
     }
     if (IsReserved(comp) && !(last && allow_trailing_slash)) {
       return Status::Invalid(std::string(what) + " component '" + std::string(comp) +
-                             "' is reserved: components may not end in .slice, .manifest or "
-                             ".corrupt, nor start with .tmp.");
+                             "' is reserved: components may not end in .slice, .manifest, "
+                             ".corrupt or .claim, nor start with .tmp.");
     }
     start = end + 1;
   }

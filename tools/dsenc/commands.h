@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "cli_common.h"
 
@@ -14,6 +15,17 @@ struct Common {
   uint32_t segment_size = 4u << 20;
 };
 
+struct PushArgs {
+  std::string queue;
+  std::vector<std::string> inputs;
+  std::string output;
+  uint32_t timeout_s = 0;
+  uint32_t attempts = 3;
+  std::string from;               // --from FILE ("-" = stdin): JSON lines
+  std::vector<std::string> argv;  // after --
+};
+
+int Push(const Common& c, const PushArgs& a);
 int Put(const Common& c, const std::string& name, const std::string& file);
 int Get(const Common& c, const std::string& name);
 int Remove(const Common& c, const std::string& name);

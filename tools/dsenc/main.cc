@@ -64,11 +64,23 @@ int main(int argc, char** argv) {
   split->add_option("--name", name, "Object name recorded in the slices")->default_str("stdin")->check(NameValidator(false));
   split->add_option("FILE", file, "Input file (default: stdin)");
 
+  PushArgs pa;
+  auto* push = app.add_subcommand("push", "Store a function (a command and its objects) on QUEUE; print its key");
+  push->add_option("QUEUE", pa.queue, "Queue name")->required()->check(NameValidator(false));
+  push->add_option("--in", pa.inputs, "Object streamed into the command's stdin (repeatable, in order)");
+  push->add_option("--out", pa.output, "Object that stores the command's stdout");
+  push->add_option("--timeout", pa.timeout_s, "Wall-clock limit of one run, in seconds (0: dsrun's default)");
+  push->add_option("--attempts", pa.attempts, "Runs before the function goes to QUEUE.failed")->capture_default_str();
+  push->add_option("--from", pa.from, "Push many: JSON lines {\"argv\":[...],\"in\":[...],\"out\":\"...\"} from FILE or - (stdin)");
+  push->add_option("CMD", pa.argv, "The command and its arguments, after --");
+  push->positionals_at_end();
+
   auto* join = app.add_subcommand("join", "Rebuild the bytes from a slice record stream on stdin");
   auto* inspect = app.add_subcommand("inspect", "Print any record stream on stdin as JSON lines");
 
   if (int rc = dstk::tools::ParseArgs(app, argc, argv); rc >= 0) return rc;
   if (*put) return Put(c, name, file);
+  if (*push) return Push(c, pa);
   if (*get) return Get(c, name);
   if (*rm) return Remove(c, name);
   if (*ls) return List(c, prefix, nul);

@@ -1,0 +1,249 @@
+#include "claim/claimer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <thread>
+#include <unordered_map>
+
+#include "client/object_io.h"
+
+namespace dstk::claim {
+namespace {
+
+using wire::ReplyStatus;
+
+// Sends `req` to `units` and gathers replies until `enough(replies, outstanding)` or the
+// timeout. Requests still outstanding are forgotten (their replies will be dropped).
+std::vector<net::Response> Gather(net::Cluster& c, const std::vector<size_t>& units, const wire::Request& req,
+                                  const std::function<bool(const std::vector<net::Response>&, size_t)>& enough,
+                                  const ClaimOptions& o) {
+  std::unordered_map<uint64_t, size_t> sent;
+  for (size_t u : units) {
+    wire::Request r = req;
+    auto id = c.Send(u, r);
+    if (!id.ok()) continue;
+    sent[*id] = u;
+    if (o.trace) o.trace({false, u, r.op, r.name, r.ballot, "", std::nullopt});
+  }
+  std::vector<net::Response> got;
+  const auto deadline = net::Clock::now() + c.timeout();
+  while (!sent.empty() && !enough(got, sent.size())) {
+    auto resp = c.Receive(deadline);
+    if (!resp) break;
+    auto it = sent.find(resp->reply.id);
+    if (it == sent.end()) continue;
+    sent.erase(it);
+    if (o.trace) {
+      o.trace({true, resp->unit, req.op, req.name, req.ballot, wire::ReplyStatusName(resp->reply.status),
+               resp->reply.claim});
+    }
+    got.push_back(std::move(*resp));
+  }
+  for (const auto& [id, u] : sent) c.Forget(id);
+  return got;
+}
+
+size_t OkCount(const std::vector<net::Response>& got) {
+  size_t ok = 0;
+  for (const auto& r : got) ok += r.reply.ok();
+  return ok;
+}
+
+// Fire and forget: releases need no reply.
+void ReleaseAll(net::Cluster& c, const std::vector<size_t>& units, const std::string& key,
+                const wire::Ballot& b, const ClaimOptions& o) {
+  for (size_t u : units) {
+    wire::Request r;
+    r.op = wire::Op::kRelease;
+    r.name = key;
+    r.ballot = b;
+    auto id = c.Send(u, r);
+    if (id.ok()) {
+      c.Forget(*id);
+      if (o.trace) o.trace({false, u, r.op, key, b, "", std::nullopt});
+    }
+  }
+}
+
+void Backoff(std::mt19937_64& rng, int round) {
+  const int cap = std::min(200, 2 << std::min(round, 7));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1 + static_cast<int>(rng() % static_cast<uint64_t>(cap))));
+}
+
+}  // namespace
+
+Claimer::Claimer(net::Cluster& cluster, ClaimOptions options) : c_(cluster), o_(std::move(options)) {
+  std::random_device rd;
+  id_ = (uint64_t{rd()} << 32 | rd()) | 1;  // never 0: 0 means "no owner"
+}
+
+Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::ListEntry& entry, Claim& out) {
+  const std::string& key = entry.name;
+  const size_t n = c_.size();
+  const size_t q = Quorum(entry.manifest.k, n);
+  std::vector<size_t> all(n);
+  for (size_t u = 0; u < n; ++u) all[u] = u;
+  std::mt19937_64 rng(id_ ^ std::hash<std::string>{}(key));
+  bool any_accepted_ours = false;  // once true, we may not walk away (docs/claim.md step 6)
+
+  for (int round = 0; round < 64; ++round) {
+    uint64_t& seen = seen_[key];
+    const wire::Ballot ballot{seen + 1, id_};
+    seen = ballot.n;
+    ++stats_.rounds;
+
+    // Phase 1: lock-read-delete to all n units; stop once q promised or q is out of reach.
+    if (o_.step) o_.step("phase 1: lock_read_delete " + key + " ballot " + std::to_string(ballot.n));
+    wire::Request lrd;
+    lrd.op = wire::Op::kLockReadDelete;
+    lrd.name = key;
+    lrd.ballot = ballot;
+    lrd.lease_ms = o_.lease_ms;
+    lrd.mode = o_.mode;
+    auto replies = Gather(c_, all, lrd, [&](const std::vector<net::Response>& got, size_t outstanding) {
+      const size_t ok = OkCount(got);
+      return ok >= q || ok + outstanding < q;
+    }, o_);
+    std::vector<const net::Response*> fav;
+    bool live_lock_seen = false, gone_seen = false;
+    for (const auto& r : replies) {
+      if (r.reply.claim) {
+        seen = std::max({seen, r.reply.claim->promised.n, r.reply.claim->epoch, r.reply.claim->accepted.n});
+        if (r.reply.claim->state != "pending") gone_seen = true;
+      }
+      if (r.reply.ok()) fav.push_back(&r);
+      else if (r.reply.status == ReplyStatus::kLocked && r.reply.claim && r.reply.claim->lock_ms_left > 0) live_lock_seen = true;
+      else if (r.reply.status == ReplyStatus::kNotFound) gone_seen = true;
+    }
+    std::vector<size_t> promised;
+    for (const auto* r : fav) promised.push_back(r->unit);
+
+    if (fav.size() < q) {
+      ReleaseAll(c_, promised, key, ballot, o_);
+      if (any_accepted_ours) {
+        Backoff(rng, round);
+        continue;  // keep learning until decided
+      }
+      if (replies.size() < q && !live_lock_seen && !gone_seen) {
+        return Status::Unavailable("claim " + key + ": only " + std::to_string(replies.size()) +
+                                   " units answered, the claim quorum is q=" + std::to_string(q));
+      }
+      if (!live_lock_seen && !gone_seen && round < 3) continue;  // a stale promise: go higher
+      return gone_seen && !live_lock_seen ? Outcome::kGone : Outcome::kLost;
+    }
+
+    // Choose the value (step 4): the highest accepted owner among the promises, else us.
+    uint64_t value = id_;
+    wire::Ballot best{0, 0};
+    bool finished = false;
+    for (const auto* r : fav) {
+      const auto& v = *r->reply.claim;
+      if (v.state != "pending") finished = true;
+      if (!v.has_accepted) continue;
+      // Lease mode: a unit that promised us had no live lease, so an accepted owner seen here
+      // has lapsed; it is replaced unless the function is already consumed or done.
+      if (o_.mode == wire::ClaimMode::kLease && v.state == "pending") continue;
+      if (best < v.accepted) best = v.accepted, value = v.owner;
+    }
+    if (o_.mode == wire::ClaimMode::kLease && finished) {
+      ReleaseAll(c_, promised, key, ballot, o_);
+      return Outcome::kGone;
+    }
+    std::vector<std::pair<codec::SliceHeader, std::vector<uint8_t>>> slices;
+    if (value == id_) {
+      for (const auto* r : fav) {
+        if (!r->reply.slice || !codec::VerifySlice(*r->reply.slice, r->Payload()).ok()) continue;
+        const auto& h = *r->reply.slice;
+        if (h.name != key || h.rev != entry.manifest.rev) continue;
+        slices.emplace_back(h, std::vector<uint8_t>(r->Payload().begin(), r->Payload().end()));
+      }
+      if (slices.size() < entry.manifest.k && !any_accepted_ours) {
+        ReleaseAll(c_, promised, key, ballot, o_);
+        return Outcome::kLost;  // too few readable slices among the promises; try later
+      }
+    }
+
+    // Phase 2: commit to every unit (a unit that did not promise accepts too unless it promised
+    // a higher ballot), so that units that missed phase 1 learn the decision now.
+    if (o_.step) o_.step("phase 2: commit " + key + " ballot " + std::to_string(ballot.n));
+    wire::Request commit;
+    commit.op = wire::Op::kCommit;
+    commit.name = key;
+    commit.ballot = ballot;
+    commit.owner = value;
+    commit.lease_ms = o_.lease_ms;
+    commit.mode = o_.mode;
+    auto accepted = Gather(c_, all, commit, [&](const std::vector<net::Response>& got, size_t outstanding) {
+      const size_t ok = OkCount(got);
+      return ok >= q || ok + outstanding < q;
+    }, o_);
+    const size_t acks = OkCount(accepted);
+    if (acks > 0 && value == id_) any_accepted_ours = true;
+    for (const auto& r : accepted) {
+      if (r.reply.claim) seen = std::max(seen, r.reply.claim->promised.n);
+    }
+    if (acks >= q) {
+      if (value != id_) {
+        ++stats_.decided_other;
+        return Outcome::kDecidedOther;
+      }
+      out.queue = queue;
+      out.key = key;
+      out.ballot = ballot;
+      out.mode = o_.mode;
+      out.lease_ms = o_.lease_ms;
+      for (const auto& r : accepted) {
+        if (r.reply.claim) out.attempts = std::max(out.attempts, r.reply.claim->attempts);
+      }
+      if (slices.size() < entry.manifest.k) {
+        return Status::Unavailable("claim " + key + ": won without k readable slices");
+      }
+      out.slices = std::move(slices);
+      return Outcome::kWon;
+    }
+    if (!any_accepted_ours && value == id_) {
+      ReleaseAll(c_, promised, key, ballot, o_);
+      return Outcome::kLost;
+    }
+    Backoff(rng, round);
+  }
+  return Status::Unavailable("claim " + key + ": still undecided after 64 rounds");
+}
+
+Result<Claim> Claimer::Next(const std::string& queue) {
+  std::mt19937_64 rng(id_);
+  // Walk the queue in key order, a page at a time. A pass that claims nothing but lost keys to
+  // others backs off with jitter and starts again from the head; after a few such passes the
+  // queue has nothing claimable right now (every function locked by a live lease).
+  for (int pass = 0; pass < 6; ++pass) {
+    std::string after;
+    bool contended = false;
+    for (;;) {
+      auto entries = client::ListObjects(c_, queue + "/", 1, o_.page, after);
+      if (!entries.ok()) return entries.status();
+      if (entries->empty()) break;
+      for (const auto& e : *entries) {
+        if (e.manifest.k == 0 || Quorum(e.manifest.k, c_.size()) > c_.size()) continue;
+        Claim claim;
+        auto outcome = TryKey(queue, e, claim);
+        if (!outcome.ok()) return outcome.status();
+        if (*outcome == Outcome::kWon) {
+          ++stats_.won;
+          if (seen_.size() > 4096) seen_.clear();
+          return claim;
+        }
+        if (*outcome == Outcome::kLost) {
+          ++stats_.lost;
+          contended = true;
+        }
+      }
+      after = entries->back().name;
+    }
+    if (!contended) return Status::NotFound("queue " + queue + " is empty");
+    Backoff(rng, pass + 3);
+  }
+  return Status::NotFound("queue " + queue + ": every function is locked by another claimer now");
+}
+
+}  // namespace dstk::claim

@@ -1,0 +1,80 @@
+// The claimer: walks a queue in key order and claims the next function by lock-read-delete
+// (Paxos phase 1 with the read) and commit (phase 2), as docs/claim.md describes. A claimer
+// that loses a key in phase 1 releases what it locked and moves to the next key; one that had
+// any commit accepted keeps learning until that key is decided.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "codec/slice.h"
+#include "net/cluster.h"
+#include "util/status.h"
+#include "wire/message.h"
+
+namespace dstk::claim {
+
+// One protocol message, for --trace: a request sent or a reply received.
+struct TraceEvent {
+  bool reply = false;
+  size_t unit = 0;
+  wire::Op op = wire::Op::kLockReadDelete;
+  std::string key;
+  wire::Ballot ballot;
+  std::string status;  // replies only
+  std::optional<wire::ClaimView> view;
+};
+
+struct ClaimOptions {
+  wire::ClaimMode mode = wire::ClaimMode::kConsume;
+  uint32_t lease_ms = 30000;
+  size_t page = 32;  // queue keys listed per walk
+  std::function<void(const TraceEvent&)> trace;
+  std::function<void(const std::string& phase)> step;  // called before each phase (--step)
+};
+
+// A won claim: what dsrun needs to run the function and to keep or finish its lease.
+struct Claim {
+  std::string queue;
+  std::string key;
+  wire::Ballot ballot;  // ballot.n is the claim token
+  wire::ClaimMode mode = wire::ClaimMode::kConsume;
+  uint32_t lease_ms = 0;
+  uint32_t attempts = 0;  // runs started, this one included
+  std::vector<std::pair<codec::SliceHeader, std::vector<uint8_t>>> slices;  // >= k
+};
+
+struct ClaimStats {
+  uint64_t won = 0;
+  uint64_t lost = 0;            // keys lost in phase 1 to another claimer
+  uint64_t decided_other = 0;   // keys found decided for someone else
+  uint64_t rounds = 0;          // phase-1 rounds sent
+};
+
+class Claimer {
+ public:
+  Claimer(net::Cluster& cluster, ClaimOptions options);
+
+  // Claims the next function of `queue` in order. kNotFound when no key is claimable now;
+  // kUnavailable when too few units answer to reach a quorum.
+  Result<Claim> Next(const std::string& queue);
+
+  uint64_t id() const { return id_; }
+  const ClaimStats& stats() const { return stats_; }
+  static size_t Quorum(size_t k, size_t n) { return std::max(k, n / 2 + 1); }
+
+ private:
+  enum class Outcome { kWon, kLost, kDecidedOther, kGone };
+  Result<Outcome> TryKey(const std::string& queue, const wire::ListEntry& entry, Claim& out);
+
+  net::Cluster& c_;
+  ClaimOptions o_;
+  uint64_t id_;
+  std::map<std::string, uint64_t> seen_;  // key -> highest ballot number seen (bounded)
+  ClaimStats stats_;
+};
+
+}  // namespace dstk::claim

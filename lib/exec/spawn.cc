@@ -1,0 +1,158 @@
+#include "exec/spawn.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "exec/unique_fd.h"
+
+namespace dstk::exec {
+namespace {
+
+// What the child reports through the close-on-exec pipe when a step fails.
+enum class Step : int { kSetpgid = 1, kDup, kChdir, kRlimit, kReportFd, kExec };
+
+const char* StepName(Step step) {
+  switch (step) {
+    case Step::kSetpgid: return "setpgid";
+    case Step::kDup: return "dup2";
+    case Step::kChdir: return "chdir";
+    case Step::kRlimit: return "setrlimit";
+    case Step::kReportFd: return "dup3";
+    case Step::kExec: return "execve";
+  }
+  return "?";
+}
+
+struct Report {
+  Step step;
+  int err;
+};
+
+struct Rlimit {
+  int resource;
+  rlimit value;
+};
+
+// Everything the child needs, computed before fork: between fork and exec the child of a
+// multi-threaded process may only make async-signal-safe calls (no allocation).
+struct Prepared {
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+  std::vector<Rlimit> limits;
+  int max_fd = 0;  // for closing fds one by one when close_range is unavailable
+};
+
+// The limit {soft, hard}, lowered to what the current hard limit allows.
+rlimit Capped(int resource, rlim_t soft, rlim_t hard) {
+  rlimit cur{};
+  if (::getrlimit(resource, &cur) == 0 && cur.rlim_max != RLIM_INFINITY) {
+    soft = std::min(soft, cur.rlim_max);
+    hard = std::min(hard, cur.rlim_max);
+  }
+  return {soft, hard};
+}
+
+Prepared Prepare(const ChildPlan& plan) {
+  Prepared p;
+  for (const std::string& a : plan.argv) p.argv.push_back(const_cast<char*>(a.c_str()));
+  p.argv.push_back(nullptr);
+  for (const std::string& e : plan.env) p.envp.push_back(const_cast<char*>(e.c_str()));
+  p.envp.push_back(nullptr);
+  if (plan.cpu_seconds > 0) {
+    const rlim_t s = static_cast<rlim_t>(plan.cpu_seconds);
+    const rlim_t hard = s < RLIM_INFINITY ? s + 1 : s;  // SIGXCPU at soft, SIGKILL at hard
+    p.limits.push_back({RLIMIT_CPU, Capped(RLIMIT_CPU, s, hard)});
+  }
+  if (plan.memory_bytes > 0) {
+    const rlim_t m = static_cast<rlim_t>(plan.memory_bytes);
+    p.limits.push_back({RLIMIT_AS, Capped(RLIMIT_AS, m, m)});
+  }
+  p.limits.push_back({RLIMIT_CORE, {0, 0}});
+  rlimit nofile{};
+  p.max_fd = 65536;
+  if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY) {
+    p.max_fd = static_cast<int>(std::min<rlim_t>(nofile.rlim_cur, 1 << 20));
+  }
+  return p;
+}
+
+[[noreturn]] void Fail(int report_fd, Step step) {
+  const Report r{step, errno};
+  ssize_t n;
+  do {
+    n = ::write(report_fd, &r, sizeof r);
+  } while (n < 0 && errno == EINTR);
+  ::_exit(127);
+}
+
+// The child between fork and exec. Async-signal-safe calls only.
+[[noreturn]] void ChildMain(const ChildPlan& plan, const Prepared& p, int report_fd) {
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);  // some fail: fine
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+
+  if (::setpgid(0, 0) != 0) Fail(report_fd, Step::kSetpgid);
+  if (::dup2(plan.stdin_fd, 0) < 0 || ::dup2(plan.stdout_fd, 1) < 0 ||
+      ::dup2(plan.stderr_fd, 2) < 0) {
+    Fail(report_fd, Step::kDup);
+  }
+  if (::chdir(plan.cwd.c_str()) != 0) Fail(report_fd, Step::kChdir);
+  for (const Rlimit& l : p.limits) {
+    if (::setrlimit(l.resource, &l.value) != 0) Fail(report_fd, Step::kRlimit);
+  }
+  // Keep only 0, 1, 2 and the report pipe (moved to 3; close-on-exec, so exec closes it).
+  if (report_fd != 3) {
+    if (::dup3(report_fd, 3, O_CLOEXEC) < 0) Fail(report_fd, Step::kReportFd);
+    report_fd = 3;
+  }
+  if (::close_range(4, ~0U, 0) != 0) {
+    for (int fd = 4; fd < p.max_fd; ++fd) ::close(fd);
+  }
+  ::execve(plan.path.c_str(), p.argv.data(), p.envp.data());
+  Fail(report_fd, Step::kExec);
+}
+
+}  // namespace
+
+Result<Spawned> Spawn(const ChildPlan& plan) {
+  const Prepared prepared = Prepare(plan);
+  Result<Pipe> report = MakePipe();
+  if (!report.ok()) return report.status();
+
+  const pid_t pid = ::fork();
+  if (pid < 0) return Status::IoError(std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) ChildMain(plan, prepared, report->write.get());
+
+  report->write.reset();
+  Report r{};
+  ssize_t n;
+  do {
+    n = ::read(report->read.get(), &r, sizeof r);
+  } while (n < 0 && errno == EINTR);
+  if (n == 0) return Spawned{pid, 0};  // end of file: the exec closed the pipe
+
+  const int read_errno = errno;
+  int wstatus = 0;
+  while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+  }
+  if (n != static_cast<ssize_t>(sizeof r)) {
+    return Status::IoError(std::string("reading the child's start report: ") +
+                           (n < 0 ? std::strerror(read_errno) : "short read"));
+  }
+  if (r.step == Step::kExec) return Spawned{-1, r.err};
+  return Status::IoError(std::string("starting the command: ") + StepName(r.step) + ": " +
+                         std::strerror(r.err));
+}
+
+}  // namespace dstk::exec
