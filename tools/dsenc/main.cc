@@ -73,7 +73,6 @@ int main(int argc, char** argv) {
   push->add_option("--attempts", pa.attempts, "Runs before the function goes to QUEUE.failed")->capture_default_str();
   push->add_option("--from", pa.from, "Push many: JSON lines {\"argv\":[...],\"in\":[...],\"out\":\"...\"} from FILE or - (stdin)");
   push->add_option("CMD", pa.argv, "The command and its arguments, after --");
-  push->positionals_at_end();
 
   auto* join = app.add_subcommand("join", "Rebuild the bytes from a slice record stream on stdin");
   auto* inspect = app.add_subcommand("inspect", "Print any record stream on stdin as JSON lines");

@@ -1,0 +1,213 @@
+#include "claim/run_claim.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "claim/claim_record.h"
+#include "claim/lease.h"
+#include "claim/push.h"
+#include "client/object_io.h"
+#include "exec/runner.h"
+#include "util/fd_io.h"
+
+namespace dstk::claim {
+namespace {
+
+// Renews the lease every third of it on its own thread (and its own Cluster: a Cluster is not
+// thread-safe). `lost` turns true when renewal fails; the run is then cancelled.
+class Renewer {
+ public:
+  Renewer(const Claim& c, const RunOptions& o) : claim_(c), opts_(o) {
+    if (c.mode == wire::ClaimMode::kLease) thread_ = std::thread([this] { Loop(); });
+  }
+  ~Renewer() { Stop(); }
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  bool lost() const { return lost_.load(); }
+  std::string why() const {
+    std::lock_guard<std::mutex> g(mu_);
+    return why_;
+  }
+
+ private:
+  void Loop() {
+    net::Cluster cluster(opts_.nodes, opts_.net_timeout);
+    const auto period = std::chrono::milliseconds(std::max<uint32_t>(claim_.lease_ms / 3, 50));
+    std::unique_lock<std::mutex> lk(mu_);
+    while (!cv_.wait_for(lk, period, [this] { return stop_; })) {
+      lk.unlock();
+      Status st = Renew(cluster, claim_);
+      lk.lock();
+      if (!st.ok()) {
+        why_ = st.message();
+        lost_ = true;
+        return;
+      }
+    }
+  }
+
+  const Claim& claim_;
+  const RunOptions& opts_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::atomic<bool> lost_{false};
+  std::string why_;
+  std::thread thread_;
+};
+
+std::string LeafOf(const std::string& key) { return key.substr(key.rfind('/') + 1); }
+
+// A small JSON object per run, under QUEUE.log/, so that exit status and stderr survive.
+Status WriteLog(net::Cluster& cl, const client::Thresholds& t, const Claim& c, const RunReport& r,
+                const exec::RunResult* run, const std::string& worker) {
+  nlohmann::json j = nlohmann::json::parse(ReportJson(r, worker));
+  if (run != nullptr) j["stderr"] = run->stderr_tail;
+  const std::string body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  char path[] = "/tmp/dstk-log.XXXXXX";
+  const int fd = ::mkstemp(path);
+  if (fd < 0) return Status::IoError("mkstemp failed");
+  ::unlink(path);
+  Status st = WriteAll(fd, {reinterpret_cast<const uint8_t*>(body.data()), body.size()});
+  if (st.ok() && ::lseek(fd, 0, SEEK_SET) != 0) st = Status::IoError("lseek failed");
+  if (st.ok()) {
+    client::PutOptions o;
+    o.t = t;
+    o.token = c.ballot.n;
+    auto m = client::PutObject(cl, c.queue + ".log/" + LeafOf(c.key), fd, o);
+    if (!m.ok()) st = m.status();
+  }
+  ::close(fd);
+  return st;
+}
+
+}  // namespace
+
+std::string ReportJson(const RunReport& r, const std::string& worker) {
+  nlohmann::ordered_json j{{"type", "result"}, {"key", r.key},          {"outcome", r.outcome},
+                           {"exit", r.exit_code}, {"signal", r.signal}, {"output", r.output},
+                           {"token", r.token},    {"worker", worker},   {"elapsed_ms", r.elapsed_ms},
+                           {"detail", r.detail}};
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Result<RunReport> RunClaim(const Claim& claim, const RunOptions& o) {
+  RunReport report;
+  report.key = claim.key;
+  report.token = claim.ballot.n;
+  net::Cluster cl(o.nodes, o.net_timeout);
+  auto f = FunctionOf(claim);
+  if (!f.ok()) return f.status().With("claim " + claim.key);
+
+  // Stdout goes to an unlinked temp file, stored only if the run succeeds.
+  char path[] = "/tmp/dstk-out.XXXXXX";
+  const int out_fd = ::mkstemp(path);
+  if (out_fd < 0) return Status::IoError("cannot create a temp file for the output");
+  ::unlink(path);
+
+  exec::RunSpec spec;
+  spec.argv = f->argv;
+  spec.env = exec::CleanEnv();
+  spec.scratch_parent = o.scratch_parent;
+  spec.limits.timeout = std::chrono::seconds(f->timeout_s != 0 ? f->timeout_s : o.default_timeout_s);
+  spec.limits.cpu_seconds = o.cpu_seconds;
+  spec.limits.memory_bytes = o.memory_bytes;
+  const std::vector<std::string> inputs = f->inputs;
+  auto feed = [&](int stdin_fd) -> Status {
+    if (inputs.empty()) return Status::Ok();
+    net::Cluster feeder(o.nodes, o.net_timeout);  // this runs on its own thread
+    client::GetOptions g;
+    g.t = o.t;
+    for (const auto& in : inputs) {
+      auto m = client::GetObject(feeder, in, stdin_fd, g);
+      if (!m.ok()) return m.status().With("input " + in);
+    }
+    return Status::Ok();
+  };
+  Renewer renewer(claim, o);
+  auto run = exec::Run(spec, feed, out_fd, [&renewer] { return renewer.lost(); });
+  renewer.Stop();
+  if (!run.ok()) {
+    ::close(out_fd);
+    return run.status().With("run " + claim.key);
+  }
+  report.exit_code = run->exit_code;
+  report.signal = run->signal;
+  report.elapsed_ms = run->elapsed.count();
+  report.detail = run->start_error.empty() ? run->Describe() : run->start_error;
+
+  if (renewer.lost()) {
+    ::close(out_fd);
+    report.outcome = "lease-lost";
+    report.detail = "lease lost, output discarded: " + renewer.why();
+    return report;
+  }
+  if (run->ok()) {
+    if (!f->output.empty()) {
+      client::PutOptions po;
+      po.t = o.t;
+      po.token = claim.ballot.n;
+      Status st = ::lseek(out_fd, 0, SEEK_SET) == 0 ? Status::Ok() : Status::IoError("lseek failed");
+      if (st.ok()) {
+        auto m = client::PutObject(cl, f->output, out_fd, po);
+        if (!m.ok()) st = m.status();
+      }
+      if (!st.ok()) {
+        ::close(out_fd);
+        if (st.code() == Code::kFenced) {
+          report.outcome = "fenced";
+          report.detail = st.message();
+          return report;
+        }
+        return st.With("output of " + claim.key);
+      }
+      report.output = f->output;
+    }
+    ::close(out_fd);
+    report.outcome = "done";
+    (void)WriteLog(cl, o.t, claim, report, &*run, o.worker);
+    if (claim.mode == wire::ClaimMode::kLease) {
+      Status st = Finish(cl, claim);
+      if (!st.ok()) report.detail += "; finish: " + st.message();
+    }
+    return report;
+  }
+  ::close(out_fd);
+
+  // Failed. Retry up to the function's attempts, then dead-letter it to QUEUE.failed.
+  const uint32_t runs = claim.mode == wire::ClaimMode::kLease ? claim.attempts : f->attempt + 1;
+  KeyGenerator keys;
+  if (runs >= f->attempts) {
+    Function dead = *f;
+    dead.reason = report.detail + " (after " + std::to_string(runs) + " runs)";
+    auto k = PushFunction(cl, o.t, keys, claim.queue + ".failed", dead);
+    if (!k.ok()) return k.status().With("dead-letter " + claim.key);
+    if (claim.mode == wire::ClaimMode::kLease) (void)Finish(cl, claim);
+    report.outcome = "dead-lettered";
+  } else if (claim.mode == wire::ClaimMode::kLease) {
+    Release(cl, claim);
+    report.outcome = "failed";
+  } else {
+    Function again = *f;
+    again.attempt = runs;
+    auto k = PushFunction(cl, o.t, keys, claim.queue, again);
+    if (!k.ok()) return k.status().With("re-queue " + claim.key);
+    report.outcome = "requeued";
+  }
+  (void)WriteLog(cl, o.t, claim, report, &*run, o.worker);
+  return report;
+}
+
+}  // namespace dstk::claim

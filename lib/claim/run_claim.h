@@ -1,0 +1,48 @@
+// Running a claimed function: decode it, stream its inputs into the command, store its output
+// fenced with the claim token, record how it went, then finish, release or re-queue it.
+//
+// Lease mode renews the lease every third of it while the command runs; a run whose lease is
+// lost is killed and stores nothing (another worker may own the function by then).
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "claim/claimer.h"
+#include "client/options.h"
+#include "util/status.h"
+
+namespace dstk::claim {
+
+struct RunOptions {
+  std::vector<std::string> nodes;         // every thread makes its own Cluster from these
+  std::chrono::milliseconds net_timeout{2000};
+  client::Thresholds t;                   // for output and log writes and re-pushes
+  std::string worker;                     // who runs it, recorded in the log
+  std::string scratch_parent = "/tmp";    // per-run scratch directories go here
+  uint32_t default_timeout_s = 600;       // when the function names none
+  uint64_t cpu_seconds = 0;               // RLIMIT_CPU (0: none)
+  uint64_t memory_bytes = 0;              // RLIMIT_AS (0: none)
+};
+
+struct RunReport {
+  std::string key;
+  std::string outcome;    // done | failed | requeued | dead-lettered | lease-lost | fenced
+  int exit_code = -1;
+  int signal = 0;
+  std::string detail;     // one line: what happened
+  std::string output;     // the output object written, if any
+  uint64_t token = 0;
+  int64_t elapsed_ms = 0;
+  bool ok() const { return outcome == "done"; }
+};
+
+// Never throws; infrastructure failures (units unreachable) come back as a non-ok Status,
+// the function's own failure as a RunReport with outcome failed/requeued/dead-lettered.
+Result<RunReport> RunClaim(const Claim& claim, const RunOptions& options);
+
+// The JSON line dsrun prints for a report.
+std::string ReportJson(const RunReport& r, const std::string& worker);
+
+}  // namespace dstk::claim

@@ -1,0 +1,142 @@
+// dsrun: read claim records (from dsclaim) on stdin and run each claimed function: decode it,
+// stream its inputs, store its output fenced by the claim token, finish or retry it.
+// The logic is lib/claim/run_claim.h; this file reads records and runs --jobs at once.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "claim/claim_record.h"
+#include "claim/run_claim.h"
+#include "cli_common.h"
+#include "wire/record.h"
+
+namespace {
+
+constexpr const char* kTool = "dsrun";
+using namespace dstk;
+
+// Claims waiting for a free job slot. Bounded, so dsrun does not read far ahead of what it can
+// run (a claim read is a claim owned: lease mode keeps its lease only while being run).
+class ClaimQueue {
+ public:
+  explicit ClaimQueue(size_t cap) : cap_(cap) {}
+  void Push(claim::Claim c) {
+    std::unique_lock<std::mutex> lk(mu_);
+    cv_.wait(lk, [this] { return q_.size() < cap_; });
+    q_.push_back(std::move(c));
+    cv_.notify_all();
+  }
+  bool Pop(claim::Claim& c) {
+    std::unique_lock<std::mutex> lk(mu_);
+    cv_.wait(lk, [this] { return !q_.empty() || closed_; });
+    if (q_.empty()) return false;
+    c = std::move(q_.front());
+    q_.pop_front();
+    cv_.notify_all();
+    return true;
+  }
+  void Close() {
+    std::lock_guard<std::mutex> g(mu_);
+    closed_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  size_t cap_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<claim::Claim> q_;
+  bool closed_ = false;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  signal(SIGPIPE, SIG_IGN);
+  CLI::App app{"dsrun - run claimed functions read from stdin (dsclaim QUEUE --follow | dsrun)", "dsrun"};
+  app.set_version_flag("--version", tools::Version());
+  tools::NetworkFlags net;
+  tools::Verbosity verbosity;
+  tools::AddNetworkFlags(app, net);
+  tools::AddVerbosityFlags(app, verbosity);
+  unsigned jobs = 1;
+  claim::RunOptions o;
+  double mem_mib = 0;
+  app.add_option("--jobs,-j", jobs, "Functions run at once")->capture_default_str()->check(CLI::Range(1, 256));
+  app.add_option("--worker", o.worker, "Name recorded as the worker (default host:pid)");
+  app.add_option("--scratch", o.scratch_parent, "Where per-run scratch directories are made")->capture_default_str();
+  app.add_option("--default-timeout", o.default_timeout_s, "Seconds a function may run when it names no timeout")
+      ->capture_default_str();
+  app.add_option("--cpu", o.cpu_seconds, "CPU seconds per run (RLIMIT_CPU, 0: none)");
+  app.add_option("--memory", mem_mib, "Address space per run in MiB (RLIMIT_AS, 0: none)");
+  if (int rc = tools::ParseArgs(app, argc, argv); rc >= 0) return rc;
+  o.memory_bytes = static_cast<uint64_t>(mem_mib * 1024 * 1024);
+
+  auto nodes = tools::ResolveNodes(net);
+  if (!nodes.ok()) return tools::Fail(kTool, nodes.status());
+  auto t = client::ResolveThresholds(static_cast<uint32_t>(nodes->size()), net.k, net.w);
+  if (!t.ok()) return tools::Fail(kTool, t.status());
+  o.nodes = *nodes;
+  o.net_timeout = tools::TimeoutOf(net);
+  o.t = *t;
+  if (o.worker.empty()) {
+    char host[256] = "?";
+    ::gethostname(host, sizeof host - 1);
+    o.worker = std::string(host) + ":" + std::to_string(::getpid());
+  }
+
+  ClaimQueue queue(jobs);
+  std::mutex out_mu;
+  std::atomic<int> worst{kExitOk};
+  auto note = [&](int code) {
+    int cur = worst.load();
+    while (code != kExitOk && (cur == kExitOk || code < cur) && !worst.compare_exchange_weak(cur, code)) {
+    }
+  };
+  std::vector<std::thread> workers;
+  for (unsigned i = 0; i < jobs; ++i) {
+    workers.emplace_back([&] {
+      claim::Claim c;
+      while (queue.Pop(c)) {
+        auto r = claim::RunClaim(c, o);
+        std::lock_guard<std::mutex> g(out_mu);
+        if (!r.ok()) {
+          tools::Diag(kTool, r.status().message());
+          note(ExitCodeFor(r.status()));
+          continue;
+        }
+        std::printf("%s\n", claim::ReportJson(*r, o.worker).c_str());
+        std::fflush(stdout);
+        if (!r->ok()) {
+          note(kExitFunction);
+          if (verbosity.level > 0) tools::Diag(kTool, c.key + ": " + r->outcome + ": " + r->detail);
+        }
+      }
+    });
+  }
+  wire::RecordReader reader(STDIN_FILENO);
+  int rc = kExitOk;
+  for (;;) {
+    auto rec = reader.Next();
+    if (!rec.ok()) {
+      rc = tools::Fail(kTool, rec.status().With("stdin"));
+      break;
+    }
+    if (!rec->has_value()) break;
+    auto c = claim::DecodeClaimRecord((*rec)->get());
+    if (!c.ok()) {
+      rc = tools::Fail(kTool, c.status().With("stdin"));
+      break;
+    }
+    queue.Push(std::move(*c));
+  }
+  queue.Close();
+  for (auto& w : workers) w.join();
+  return rc != kExitOk ? rc : worst.load();
+}
