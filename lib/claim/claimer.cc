@@ -120,7 +120,9 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
     for (const auto* r : fav) promised.push_back(r->unit);
 
     if (fav.size() < q) {
-      ReleaseAll(c_, promised, key, ballot, o_);
+      // Release everywhere: a unit whose promise arrived after we stopped waiting holds a lock
+      // for us too, and release is a no-op where our ballot is not the promised one.
+      ReleaseAll(c_, all, key, ballot, o_);
       if (any_accepted_ours) {
         Backoff(rng, round);
         continue;  // keep learning until decided

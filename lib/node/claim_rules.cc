@@ -25,6 +25,11 @@ ClaimDecision LockReadDelete(store::ClaimState& s, const wire::Request& r, int64
   if (LockLive(s, now) && s.promised != r.ballot) {
     return Refuse(wire::ReplyStatus::kLocked, "locked by ballot " + Show(s.promised));
   }
+  // A new owner's token must exceed every token accepted here, or fencing could not tell a
+  // deposed owner from its successor.
+  if (s.has_accepted && r.ballot.n <= s.epoch && r.ballot != s.accepted) {
+    return Refuse(wire::ReplyStatus::kLocked, "stale ballot: epoch here is " + std::to_string(s.epoch));
+  }
   s.promised = r.ballot;
   s.lock_until_ms = now + r.lease_ms;
   ClaimDecision d;

@@ -13,6 +13,7 @@ struct Common {
   Verbosity verbosity;
   bool json = false;
   uint32_t segment_size = 4u << 20;
+  uint64_t token = 0;
 };
 
 struct PushArgs {

@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   auto* put = app.add_subcommand("put", "Store FILE (or stdin) as object NAME");
   put->add_option("NAME", name, "Object name")->required()->check(NameValidator(false));
   put->add_option("FILE", file, "Input file (default: stdin)");
+  put->add_option("--token", c.token, "Fencing token: the claim token a function's owner writes with");
 
   auto* get = app.add_subcommand("get", "Write object NAME to stdout");
   get->add_option("NAME", name, "Object name")->required()->check(NameValidator(false));

@@ -53,6 +53,7 @@ int Put(const Common& c, const std::string& name, const std::string& file) {
   client::PutOptions o;
   o.t = s->t;
   o.segment_size = c.segment_size;
+  o.token = c.token;
   ProgressBar bar(kTool, "put " + name, c.verbosity.level > 0);
   auto m = client::PutObject(*s->cluster, name, fd, o, [&bar](uint64_t d, uint64_t t) { bar.Update(d, t); });
   if (fd != STDIN_FILENO) ::close(fd);

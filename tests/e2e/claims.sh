@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The work queue end to end on 5 units (k=3, q=3): push order, contention in consume mode
+# (every function executed exactly once, none lost), lease mode with a worker killed -9 (the
+# function runs again after the lease, its output stored once, the dead owner's late write
+# fenced), a unit restarted during a held lease (no second owner), tolerance at n-q.
+#   E2E_CLAIM_FUNCTIONS (default 2000) and E2E_CLAIM_WORKERS (default 8) size the contention run.
+PORT_BASE=${PORT_BASE:-17220}
+source "$(dirname "$0")/lib.sh"
+DSCLAIM="$DSTK_BIN/dsclaim/dsclaim"
+DSRUN="$DSTK_BIN/dsrun/dsrun"
+start_units 5
+export DSTK_NODES
+
+# --- order: several producers, one worker, claims come in push order ---------------------------
+for i in $(seq 1 12); do
+  "$DSENC" push order -- echo "$i" >>"$WORK/pushed"   # each push is its own producer process
+done
+"$DSCLAIM" --list order >"$WORK/listed"
+cmp "$WORK/pushed" "$WORK/listed" || fail "queue listing is not in push order"
+"$DSCLAIM" order --json | sed 's/.*"key":"\([^"]*\)".*/\1/' >"$WORK/claimed"
+cmp "$WORK/pushed" "$WORK/claimed" || fail "claims are not in push order"
+expect_rc 1 "$DSCLAIM" order
+note "order: 12 functions from 12 producers claimed in push order; empty queue exits 1"
+
+# --- contention, consume mode ---------------------------------------------------------------------
+N=${E2E_CLAIM_FUNCTIONS:-2000}
+W=${E2E_CLAIM_WORKERS:-8}
+ran=$WORK/ran
+: >"$ran"
+for i in $(seq 1 "$N"); do
+  printf '{"argv":["sh","-c","echo %s >> %s"]}\n' "$i" "$ran"
+done >"$WORK/functions"
+t0=$(date +%s.%N)
+"$DSENC" push work --from "$WORK/functions" >/dev/null || fail "push --from"
+t1=$(date +%s.%N)
+pids=()
+for w in $(seq 1 "$W"); do
+  ( "$DSCLAIM" work --follow 2>>"$WORK/claim.err" | "$DSRUN" --worker "w$w" >>"$WORK/results.$w" 2>>"$WORK/run.err" ) &
+  pids+=($!)
+done
+deadline=$((SECONDS + 600))
+until [ "$(wc -l <"$ran")" -ge "$N" ] && [ -z "$("$DSCLAIM" --list work 2>/dev/null)" ]; do
+  [ $SECONDS -lt $deadline ] || fail "contention run did not finish: $(wc -l <"$ran") of $N ran"
+  sleep 0.5
+done
+t2=$(date +%s.%N)
+sleep 1   # let any (wrong) duplicate run show up before counting
+for p in "${pids[@]}"; do pkill -P "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done
+wait "${pids[@]}" 2>/dev/null || true
+total=$(wc -l <"$ran")
+unique=$(sort -u "$ran" | wc -l)
+[ "$total" = "$N" ] || fail "$total executions for $N functions (duplicates: $((total - unique)))"
+[ "$unique" = "$N" ] || fail "only $unique distinct functions ran of $N"
+workers_used=$(cat "$WORK"/results.* | sed 's/.*"worker":"\([^"]*\)".*/\1/' | sort -u | wc -l)
+note "contention: $N functions, $W workers: each executed exactly once; $workers_used workers won some"
+note "  push $(echo "$N / ($t1 - $t0)" | bc) functions/s, claim+run $(echo "$N / ($t2 - $t1)" | bc) functions/s"
+
+# --- lease mode: a worker killed -9 mid-run; the function comes back; the old owner is fenced ------
+echo "lease input" | "$DSENC" put lease/in
+"$DSENC" push lq --in lease/in --out lease/out -- sh -c 'sleep 2; tr a-z A-Z' >/dev/null
+( "$DSCLAIM" lq --mode lease --lease 1.5 | "$DSRUN" --worker doomed >"$WORK/doomed.out" 2>&1 ) &
+doomed=$!
+sleep 0.8
+pkill -9 -P "$doomed" || true   # dsclaim and dsrun die; the command is orphaned
+pkill -9 -f "sleep 2" || true
+wait "$doomed" 2>/dev/null || true
+expect_rc 1 "$DSENC" get lease/out
+expect_rc 1 "$DSCLAIM" lq --mode lease   # the dead owner's lease is still live
+sleep 1.5
+"$DSCLAIM" lq --mode lease --lease 5 | "$DSRUN" --worker heir >"$WORK/heir.out" || fail "rerun: $(cat "$WORK/heir.out")"
+grep -q '"outcome":"done".*"token":2' "$WORK/heir.out" || fail "heir did not run with token 2: $(cat "$WORK/heir.out")"
+[ "$("$DSENC" get lease/out)" = "LEASE INPUT" ] || fail "lease output wrong"
+echo "late" | expect_rc 6 "$DSENC" put lease/out --token 1
+grep -q fenced "$WORK/err" || fail "late write of the dead owner not fenced: $(cat "$WORK/err")"
+[ "$("$DSENC" get lease/out)" = "LEASE INPUT" ] || fail "fenced write changed the output"
+expect_rc 1 "$DSCLAIM" lq --mode lease
+note "lease: killed worker's function ran again after the lease with token 2; late token-1 write fenced"
+
+# --- a unit restarted during a held lease grants no second ownership ---------------------------------
+"$DSENC" push rq -- sh -c 'sleep 3; echo owned' >/dev/null
+( "$DSCLAIM" rq --mode lease --lease 10 --max 1 | "$DSRUN" --worker first >"$WORK/first.out" 2>&1 ) &
+first=$!
+sleep 0.7
+kill_unit 2
+start_unit 2
+expect_rc 1 "$DSCLAIM" rq --mode lease --lease 10
+grep -q "locked" "$WORK/err" || fail "second claimer: $(cat "$WORK/err")"
+wait "$first" || fail "first owner failed: $(cat "$WORK/first.out")"
+grep -q '"outcome":"done"' "$WORK/first.out" || fail "first owner did not finish: $(cat "$WORK/first.out")"
+note "restart: unit 2 restarted during a held lease; no second owner; the first finished"
+
+# --- tolerance: claims work with n-q=2 units down, and fail clearly with 3 down ----------------------
+for i in 1 2; do "$DSENC" push tq -- echo "$i" >/dev/null; done
+kill_unit 3
+kill_unit 4
+"$DSCLAIM" tq --max 1 --timeout 0.5 | "$DSRUN" --timeout 0.5 >"$WORK/tq.out" || fail "claim with 2 of 5 down"
+grep -q '"outcome":"done"' "$WORK/tq.out" || fail "run with 2 of 5 down: $(cat "$WORK/tq.out")"
+kill_unit 2
+expect_rc 3 "$DSCLAIM" tq --timeout 0.5
+grep -q "q=3" "$WORK/err" || fail "claim past the limit should name q: $(cat "$WORK/err")"
+start_unit 2
+start_unit 3
+start_unit 4
+"$DSCLAIM" --list tq | grep -q . || fail "the unclaimed function was lost"
+note "tolerance: claims with n-q units down ok; one more down fails with exit 3; nothing lost"
+echo "PASS claims"
