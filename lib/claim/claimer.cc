@@ -127,7 +127,8 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
         Backoff(rng, round);
         continue;  // keep learning until decided
       }
-      if (replies.size() < q && !live_lock_seen && !gone_seen) {
+      // No refusal at all means the missing answers are units that did not reply in time.
+      if (replies.size() == fav.size() && replies.size() < q) {
         return Status::Unavailable("claim " + key + ": only " + std::to_string(replies.size()) +
                                    " units answered, the claim quorum is q=" + std::to_string(q));
       }

@@ -45,7 +45,7 @@ ClaimDecision Commit(store::ClaimState& s, const wire::Request& r, int64_t now) 
   if (s.phase != Phase::kPending && s.has_accepted && s.owner != r.owner) {
     return Refuse(wire::ReplyStatus::kConflict, "already decided for another owner");
   }
-  if (!s.has_accepted || s.owner != r.owner) ++s.attempts;
+  if (!s.has_accepted || s.accepted != r.ballot) ++s.attempts;  // one more run started
   s.promised = r.ballot;
   s.has_accepted = true;
   s.accepted = r.ballot;

@@ -549,8 +549,11 @@ TEST_CASE("a store directory is served by one SliceStore at a time", "[store]") 
   auto again = SliceStore::Open(dir);
   INFO(again.status().message());
   CHECK(again.ok());
-  // A directory that cannot be created.
-  CHECK_FALSE(SliceStore::Open(tmp.path() + "/no/such/parent").ok());
+  // Missing parents are created (dsnode --dir /srv/new/unit just works)...
+  CHECK(SliceStore::Open(tmp.path() + "/no/such/parent").ok());
+  // ...but a path under a regular file cannot be.
+  { std::ofstream(tmp.path() + "/file") << "x"; }
+  CHECK_FALSE(SliceStore::Open(tmp.path() + "/file/unit").ok());
 }
 
 TEST_CASE("open removes temp files and re-indexes everything after a restart", "[store]") {
