@@ -103,6 +103,38 @@ std::string ReportJson(const RunReport& r, const std::string& worker) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+namespace {
+
+// The failure path: retry up to the function's attempts, then dead-letter it to QUEUE.failed.
+// Consume mode re-pushes the function (the claim consumed it); lease mode releases it (or
+// finishes it once dead-lettered). Either way nothing is lost.
+Result<RunReport> Failed(net::Cluster& cl, const Claim& claim, const Function& f, const RunOptions& o,
+                         RunReport report, const exec::RunResult* run) {
+  const uint32_t runs = claim.mode == wire::ClaimMode::kLease ? claim.attempts : f.attempt + 1;
+  KeyGenerator keys;
+  if (runs >= f.attempts) {
+    Function dead = f;
+    dead.reason = report.detail + " (after " + std::to_string(runs) + " runs)";
+    auto k = PushFunction(cl, o.t, keys, claim.queue + ".failed", dead);
+    if (!k.ok()) return k.status().With("dead-letter " + claim.key);
+    if (claim.mode == wire::ClaimMode::kLease) (void)Finish(cl, claim);
+    report.outcome = "dead-lettered";
+  } else if (claim.mode == wire::ClaimMode::kLease) {
+    Release(cl, claim);
+    report.outcome = "failed";
+  } else {
+    Function again = f;
+    again.attempt = runs;
+    auto k = PushFunction(cl, o.t, keys, claim.queue, again);
+    if (!k.ok()) return k.status().With("re-queue " + claim.key);
+    report.outcome = "requeued";
+  }
+  (void)WriteLog(cl, o.t, claim, report, run, o.worker);
+  return report;
+}
+
+}  // namespace
+
 Result<RunReport> RunClaim(const Claim& claim, const RunOptions& o) {
   RunReport report;
   report.key = claim.key;
@@ -141,7 +173,8 @@ Result<RunReport> RunClaim(const Claim& claim, const RunOptions& o) {
   renewer.Stop();
   if (!run.ok()) {
     ::close(out_fd);
-    return run.status().With("run " + claim.key);
+    report.detail = "could not run: " + run.status().message();
+    return Failed(cl, claim, *f, o, report, nullptr);
   }
   report.exit_code = run->exit_code;
   report.signal = run->signal;
@@ -166,12 +199,12 @@ Result<RunReport> RunClaim(const Claim& claim, const RunOptions& o) {
       }
       if (!st.ok()) {
         ::close(out_fd);
-        if (st.code() == Code::kFenced) {
-          report.outcome = "fenced";
-          report.detail = st.message();
+        report.detail = "output not stored: " + st.message();
+        if (st.code() == Code::kFenced && claim.mode == wire::ClaimMode::kLease) {
+          report.outcome = "fenced";  // a newer owner has it; it is theirs to finish
           return report;
         }
-        return st.With("output of " + claim.key);
+        return Failed(cl, claim, *f, o, report, &*run);
       }
       report.output = f->output;
     }
@@ -185,29 +218,7 @@ Result<RunReport> RunClaim(const Claim& claim, const RunOptions& o) {
     return report;
   }
   ::close(out_fd);
-
-  // Failed. Retry up to the function's attempts, then dead-letter it to QUEUE.failed.
-  const uint32_t runs = claim.mode == wire::ClaimMode::kLease ? claim.attempts : f->attempt + 1;
-  KeyGenerator keys;
-  if (runs >= f->attempts) {
-    Function dead = *f;
-    dead.reason = report.detail + " (after " + std::to_string(runs) + " runs)";
-    auto k = PushFunction(cl, o.t, keys, claim.queue + ".failed", dead);
-    if (!k.ok()) return k.status().With("dead-letter " + claim.key);
-    if (claim.mode == wire::ClaimMode::kLease) (void)Finish(cl, claim);
-    report.outcome = "dead-lettered";
-  } else if (claim.mode == wire::ClaimMode::kLease) {
-    Release(cl, claim);
-    report.outcome = "failed";
-  } else {
-    Function again = *f;
-    again.attempt = runs;
-    auto k = PushFunction(cl, o.t, keys, claim.queue, again);
-    if (!k.ok()) return k.status().With("re-queue " + claim.key);
-    report.outcome = "requeued";
-  }
-  (void)WriteLog(cl, o.t, claim, report, &*run, o.worker);
-  return report;
+  return Failed(cl, claim, *f, o, report, &*run);
 }
 
 }  // namespace dstk::claim

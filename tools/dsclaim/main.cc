@@ -1,5 +1,6 @@
 // dsclaim: walk a queue in order and claim functions by lock-read-delete quorum; print each
 // claim as a record on stdout (for dsrun). The algorithm is lib/claim/claimer.h.
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -99,6 +100,9 @@ int main(int argc, char** argv) {
       std::getline(tty, ignored);
     };
   }
+  // Claims wait in the pipe until dsrun reads them; a claim in a pipe buffer is owned but not
+  // running. Shrink the buffer to one page so dsclaim stays only a claim or two ahead.
+  (void)::fcntl(STDOUT_FILENO, F_SETPIPE_SZ, 4096);
   claim::Claimer claimer(cluster, o);
   const bool as_json = json || ::isatty(STDOUT_FILENO) == 1;
   uint64_t claimed = 0;
