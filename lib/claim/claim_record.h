@@ -5,7 +5,6 @@
 #pragma once
 
 #include <msgpack.hpp>
-
 #include <string>
 
 #include "claim/claimer.h"

@@ -15,9 +15,10 @@ using wire::ReplyStatus;
 
 // Sends `req` to `units` and gathers replies until `enough(replies, outstanding)` or the
 // timeout. Requests still outstanding are forgotten (their replies will be dropped).
-std::vector<net::Response> Gather(net::Cluster& c, const std::vector<size_t>& units, const wire::Request& req,
-                                  const std::function<bool(const std::vector<net::Response>&, size_t)>& enough,
-                                  const ClaimOptions& o) {
+std::vector<net::Response> Gather(
+    net::Cluster& c, const std::vector<size_t>& units, const wire::Request& req,
+    const std::function<bool(const std::vector<net::Response>&, size_t)>& enough,
+    const ClaimOptions& o) {
   std::unordered_map<uint64_t, size_t> sent;
   for (size_t u : units) {
     wire::Request r = req;
@@ -35,8 +36,8 @@ std::vector<net::Response> Gather(net::Cluster& c, const std::vector<size_t>& un
     if (it == sent.end()) continue;
     sent.erase(it);
     if (o.trace) {
-      o.trace({true, resp->unit, req.op, req.name, req.ballot, wire::ReplyStatusName(resp->reply.status),
-               resp->reply.claim});
+      o.trace({true, resp->unit, req.op, req.name, req.ballot,
+               wire::ReplyStatusName(resp->reply.status), resp->reply.claim});
     }
     got.push_back(std::move(*resp));
   }
@@ -68,17 +69,20 @@ void ReleaseAll(net::Cluster& c, const std::vector<size_t>& units, const std::st
 
 void Backoff(std::mt19937_64& rng, int round) {
   const int cap = std::min(200, 2 << std::min(round, 7));
-  std::this_thread::sleep_for(std::chrono::milliseconds(1 + static_cast<int>(rng() % static_cast<uint64_t>(cap))));
+  std::this_thread::sleep_for(
+      std::chrono::milliseconds(1 + static_cast<int>(rng() % static_cast<uint64_t>(cap))));
 }
 
 }  // namespace
 
-Claimer::Claimer(net::Cluster& cluster, ClaimOptions options) : c_(cluster), o_(std::move(options)) {
+Claimer::Claimer(net::Cluster& cluster, ClaimOptions options)
+    : c_(cluster), o_(std::move(options)) {
   std::random_device rd;
   id_ = (uint64_t{rd()} << 32 | rd()) | 1;  // never 0: 0 means "no owner"
 }
 
-Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::ListEntry& entry, Claim& out) {
+Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::ListEntry& entry,
+                                         Claim& out) {
   const std::string& key = entry.name;
   const size_t n = c_.size();
   const size_t q = Quorum(entry.manifest.k, n);
@@ -94,27 +98,36 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
     ++stats_.rounds;
 
     // Phase 1: lock-read-delete to all n units; stop once q promised or q is out of reach.
-    if (o_.step) o_.step("phase 1: lock_read_delete " + key + " ballot " + std::to_string(ballot.n));
+    if (o_.step)
+      o_.step("phase 1: lock_read_delete " + key + " ballot " + std::to_string(ballot.n));
     wire::Request lrd;
     lrd.op = wire::Op::kLockReadDelete;
     lrd.name = key;
     lrd.ballot = ballot;
     lrd.lease_ms = o_.lease_ms;
     lrd.mode = o_.mode;
-    auto replies = Gather(c_, all, lrd, [&](const std::vector<net::Response>& got, size_t outstanding) {
-      const size_t ok = OkCount(got);
-      return ok >= q || ok + outstanding < q;
-    }, o_);
+    auto replies = Gather(
+        c_, all, lrd,
+        [&](const std::vector<net::Response>& got, size_t outstanding) {
+          const size_t ok = OkCount(got);
+          return ok >= q || ok + outstanding < q;
+        },
+        o_);
     std::vector<const net::Response*> fav;
     bool live_lock_seen = false, gone_seen = false;
     for (const auto& r : replies) {
       if (r.reply.claim) {
-        seen = std::max({seen, r.reply.claim->promised.n, r.reply.claim->epoch, r.reply.claim->accepted.n});
+        seen = std::max(
+            {seen, r.reply.claim->promised.n, r.reply.claim->epoch, r.reply.claim->accepted.n});
         if (r.reply.claim->state != "pending") gone_seen = true;
       }
-      if (r.reply.ok()) fav.push_back(&r);
-      else if (r.reply.status == ReplyStatus::kLocked && r.reply.claim && r.reply.claim->lock_ms_left > 0) live_lock_seen = true;
-      else if (r.reply.status == ReplyStatus::kNotFound) gone_seen = true;
+      if (r.reply.ok())
+        fav.push_back(&r);
+      else if (r.reply.status == ReplyStatus::kLocked && r.reply.claim &&
+               r.reply.claim->lock_ms_left > 0)
+        live_lock_seen = true;
+      else if (r.reply.status == ReplyStatus::kNotFound)
+        gone_seen = true;
     }
     std::vector<size_t> promised;
     for (const auto* r : fav) promised.push_back(r->unit);
@@ -177,10 +190,13 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
     commit.owner = value;
     commit.lease_ms = o_.lease_ms;
     commit.mode = o_.mode;
-    auto accepted = Gather(c_, all, commit, [&](const std::vector<net::Response>& got, size_t outstanding) {
-      const size_t ok = OkCount(got);
-      return ok >= q || ok + outstanding < q;
-    }, o_);
+    auto accepted = Gather(
+        c_, all, commit,
+        [&](const std::vector<net::Response>& got, size_t outstanding) {
+          const size_t ok = OkCount(got);
+          return ok >= q || ok + outstanding < q;
+        },
+        o_);
     const size_t acks = OkCount(accepted);
     if (acks > 0 && value == id_) any_accepted_ours = true;
     for (const auto& r : accepted) {

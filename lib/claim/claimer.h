@@ -49,9 +49,9 @@ struct Claim {
 
 struct ClaimStats {
   uint64_t won = 0;
-  uint64_t lost = 0;            // keys lost in phase 1 to another claimer
-  uint64_t decided_other = 0;   // keys found decided for someone else
-  uint64_t rounds = 0;          // phase-1 rounds sent
+  uint64_t lost = 0;           // keys lost in phase 1 to another claimer
+  uint64_t decided_other = 0;  // keys found decided for someone else
+  uint64_t rounds = 0;         // phase-1 rounds sent
 };
 
 class Claimer {

@@ -22,7 +22,8 @@ void PackStrings(wire::detail::Packer& p, const std::vector<std::string>& v) {
 }
 
 Status ReadStrings(const msgpack::object& o, std::string_view key, std::vector<std::string>& out) {
-  if (o.type != msgpack::type::ARRAY) return Status::Invalid("field '" + std::string(key) + "' must be an array");
+  if (o.type != msgpack::type::ARRAY)
+    return Status::Invalid("field '" + std::string(key) + "' must be an array");
   for (uint32_t i = 0; i < o.via.array.size; ++i) {
     std::string s;
     DSTK_RETURN_IF_ERROR(ReadString(o.via.array.ptr[i], key, s));
@@ -72,7 +73,8 @@ Result<Function> DecodeFunction(std::span<const uint8_t> bytes) {
   if (type != "function") return Status::Corruption("not a function record");
   if (f.argv.empty()) return Status::Corruption("function record has an empty argv");
   for (const auto& in : f.inputs) {
-    if (!wire::ValidateName(in).ok()) return Status::Corruption("function input has a bad name: " + in);
+    if (!wire::ValidateName(in).ok())
+      return Status::Corruption("function input has a bad name: " + in);
   }
   if (!f.output.empty() && !wire::ValidateName(f.output).ok()) {
     return Status::Corruption("function output has a bad name: " + f.output);

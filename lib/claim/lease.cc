@@ -24,19 +24,25 @@ Status Round(net::Cluster& c, const Claim& claim, wire::Op op) {
       ++ok;
     } else {
       ++refused;
-      why += (why.empty() ? "" : "; ") + c.Describe(o.response->unit) + ": " + o.response->reply.error;
+      why +=
+          (why.empty() ? "" : "; ") + c.Describe(o.response->unit) + ": " + o.response->reply.error;
     }
   }
   if (ok >= q) return Status::Ok();
-  const std::string msg = std::string(wire::OpName(op)) + " " + claim.key + ": " + std::to_string(ok) +
-                          " units agreed, need q=" + std::to_string(q) + " (" + why + ")";
+  const std::string msg = std::string(wire::OpName(op)) + " " + claim.key + ": " +
+                          std::to_string(ok) + " units agreed, need q=" + std::to_string(q) + " (" +
+                          why + ")";
   return refused > c.size() - q ? Status::Conflict(msg) : Status::Unavailable(msg);
 }
 
 }  // namespace
 
-Status Renew(net::Cluster& c, const Claim& claim) { return Round(c, claim, wire::Op::kRenew); }
-Status Finish(net::Cluster& c, const Claim& claim) { return Round(c, claim, wire::Op::kFinish); }
+Status Renew(net::Cluster& c, const Claim& claim) {
+  return Round(c, claim, wire::Op::kRenew);
+}
+Status Finish(net::Cluster& c, const Claim& claim) {
+  return Round(c, claim, wire::Op::kFinish);
+}
 
 void Release(net::Cluster& c, const Claim& claim) {
   for (size_t u = 0; u < c.size(); ++u) {

@@ -21,7 +21,8 @@ std::string Producer() {
 Status CheckFunction(const Function& f) {
   if (f.argv.empty()) return Status::Invalid("a function needs a command");
   for (const auto& in : f.inputs) DSTK_RETURN_IF_ERROR(wire::ValidateName(in).With("input " + in));
-  if (!f.output.empty()) DSTK_RETURN_IF_ERROR(wire::ValidateName(f.output).With("output " + f.output));
+  if (!f.output.empty())
+    DSTK_RETURN_IF_ERROR(wire::ValidateName(f.output).With("output " + f.output));
   if (f.attempts == 0) return Status::Invalid("attempts must be at least 1");
   return Status::Ok();
 }
@@ -37,7 +38,8 @@ Result<std::string> PushFunction(net::Cluster& cl, const client::Thresholds& t, 
                                           std::chrono::system_clock::now().time_since_epoch())
                                           .count());
   const std::string bytes = EncodeFunction(f);
-  if (bytes.size() > kMaxFunctionBytes) return Status::Invalid("function record is larger than 1 MiB");
+  if (bytes.size() > kMaxFunctionBytes)
+    return Status::Invalid("function record is larger than 1 MiB");
   // The put path reads a file descriptor; a memfd is a file of known length with no disk.
   const int fd = ::memfd_create("dstk-function", MFD_CLOEXEC);
   if (fd < 0) return Status::IoError("memfd_create failed");

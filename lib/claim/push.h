@@ -11,7 +11,7 @@
 namespace dstk::claim {
 
 // Checks the function, stamps producer and time, stores it; returns the queue key.
-Result<std::string> PushFunction(net::Cluster& cluster, const client::Thresholds& t, KeyGenerator& keys,
-                                 const std::string& queue, Function f);
+Result<std::string> PushFunction(net::Cluster& cluster, const client::Thresholds& t,
+                                 KeyGenerator& keys, const std::string& queue, Function f);
 
 }  // namespace dstk::claim

@@ -68,7 +68,9 @@ class Renewer {
   std::thread thread_;
 };
 
-std::string LeafOf(const std::string& key) { return key.substr(key.rfind('/') + 1); }
+std::string LeafOf(const std::string& key) {
+  return key.substr(key.rfind('/') + 1);
+}
 
 // A small JSON object per run, under QUEUE.log/, so that exit status and stderr survive.
 Status WriteLog(net::Cluster& cl, const client::Thresholds& t, const Claim& c, const RunReport& r,
@@ -96,10 +98,11 @@ Status WriteLog(net::Cluster& cl, const client::Thresholds& t, const Claim& c, c
 }  // namespace
 
 std::string ReportJson(const RunReport& r, const std::string& worker) {
-  nlohmann::ordered_json j{{"type", "result"}, {"key", r.key},          {"outcome", r.outcome},
-                           {"exit", r.exit_code}, {"signal", r.signal}, {"output", r.output},
-                           {"token", r.token},    {"worker", worker},   {"elapsed_ms", r.elapsed_ms},
-                           {"detail", r.detail}};
+  nlohmann::ordered_json j{{"type", "result"},           {"key", r.key},
+                           {"outcome", r.outcome},       {"exit", r.exit_code},
+                           {"signal", r.signal},         {"output", r.output},
+                           {"token", r.token},           {"worker", worker},
+                           {"elapsed_ms", r.elapsed_ms}, {"detail", r.detail}};
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -108,8 +111,8 @@ namespace {
 // The failure path: retry up to the function's attempts, then dead-letter it to QUEUE.failed.
 // Consume mode re-pushes the function (the claim consumed it); lease mode releases it (or
 // finishes it once dead-lettered). Either way nothing is lost.
-Result<RunReport> Failed(net::Cluster& cl, const Claim& claim, const Function& f, const RunOptions& o,
-                         RunReport report, const exec::RunResult* run) {
+Result<RunReport> Failed(net::Cluster& cl, const Claim& claim, const Function& f,
+                         const RunOptions& o, RunReport report, const exec::RunResult* run) {
   const uint32_t runs = claim.mode == wire::ClaimMode::kLease ? claim.attempts : f.attempt + 1;
   KeyGenerator keys;
   if (runs >= f.attempts) {
@@ -153,7 +156,8 @@ Result<RunReport> RunClaim(const Claim& claim, const RunOptions& o) {
   spec.argv = f->argv;
   spec.env = exec::CleanEnv();
   spec.scratch_parent = o.scratch_parent;
-  spec.limits.timeout = std::chrono::seconds(f->timeout_s != 0 ? f->timeout_s : o.default_timeout_s);
+  spec.limits.timeout =
+      std::chrono::seconds(f->timeout_s != 0 ? f->timeout_s : o.default_timeout_s);
   spec.limits.cpu_seconds = o.cpu_seconds;
   spec.limits.memory_bytes = o.memory_bytes;
   const std::vector<std::string> inputs = f->inputs;
@@ -192,7 +196,8 @@ Result<RunReport> RunClaim(const Claim& claim, const RunOptions& o) {
       client::PutOptions po;
       po.t = o.t;
       po.token = claim.ballot.n;
-      Status st = ::lseek(out_fd, 0, SEEK_SET) == 0 ? Status::Ok() : Status::IoError("lseek failed");
+      Status st =
+          ::lseek(out_fd, 0, SEEK_SET) == 0 ? Status::Ok() : Status::IoError("lseek failed");
       if (st.ok()) {
         auto m = client::PutObject(cl, f->output, out_fd, po);
         if (!m.ok()) st = m.status();

@@ -16,23 +16,23 @@
 namespace dstk::claim {
 
 struct RunOptions {
-  std::vector<std::string> nodes;         // every thread makes its own Cluster from these
+  std::vector<std::string> nodes;  // every thread makes its own Cluster from these
   std::chrono::milliseconds net_timeout{2000};
-  client::Thresholds t;                   // for output and log writes and re-pushes
-  std::string worker;                     // who runs it, recorded in the log
-  std::string scratch_parent = "/tmp";    // per-run scratch directories go here
-  uint32_t default_timeout_s = 600;       // when the function names none
-  uint64_t cpu_seconds = 0;               // RLIMIT_CPU (0: none)
-  uint64_t memory_bytes = 0;              // RLIMIT_AS (0: none)
+  client::Thresholds t;                 // for output and log writes and re-pushes
+  std::string worker;                   // who runs it, recorded in the log
+  std::string scratch_parent = "/tmp";  // per-run scratch directories go here
+  uint32_t default_timeout_s = 600;     // when the function names none
+  uint64_t cpu_seconds = 0;             // RLIMIT_CPU (0: none)
+  uint64_t memory_bytes = 0;            // RLIMIT_AS (0: none)
 };
 
 struct RunReport {
   std::string key;
-  std::string outcome;    // done | failed | requeued | dead-lettered | lease-lost | fenced
+  std::string outcome;  // done | failed | requeued | dead-lettered | lease-lost | fenced
   int exit_code = -1;
   int signal = 0;
-  std::string detail;     // one line: what happened
-  std::string output;     // the output object written, if any
+  std::string detail;  // one line: what happened
+  std::string output;  // the output object written, if any
   uint64_t token = 0;
   int64_t elapsed_ms = 0;
   bool ok() const { return outcome == "done"; }

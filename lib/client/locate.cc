@@ -51,8 +51,8 @@ Location Locate(net::Cluster& cluster, const std::string& name, bool verify) {
     }
     const wire::Reply& r = outcomes[u].response->reply;
     if (r.status != wire::ReplyStatus::kOk && r.status != wire::ReplyStatus::kNotFound) {
-      view.error = Status::Unavailable(cluster.Describe(u) + ": " + wire::ReplyStatusName(r.status) +
-                                       ": " + r.error);
+      view.error = Status::Unavailable(cluster.Describe(u) + ": " +
+                                       wire::ReplyStatusName(r.status) + ": " + r.error);
       continue;
     }
     view.answered = true;

@@ -19,16 +19,16 @@ namespace dstk::client {
 
 struct UnitView {
   bool answered = false;
-  Status error;                            // why not, when !answered
+  Status error;  // why not, when !answered
   std::optional<wire::Manifest> committed;
   std::vector<wire::HeldRevision> held;
-  uint32_t SlicesOf(uint64_t rev) const;   // good slices this unit holds of `rev`
+  uint32_t SlicesOf(uint64_t rev) const;  // good slices this unit holds of `rev`
   uint32_t BadOf(uint64_t rev) const;
 };
 
 struct Location {
-  std::vector<UnitView> units;              // by unit index
-  std::optional<wire::Manifest> manifest;   // highest committed revision seen (may be a tomb)
+  std::vector<UnitView> units;             // by unit index
+  std::optional<wire::Manifest> manifest;  // highest committed revision seen (may be a tomb)
   size_t answered = 0;
 
   // Units that hold slices of the located revision, data pillars first.
@@ -39,7 +39,9 @@ struct Location {
 
 // Whether "no such object" is certain: a committed revision lives on >= w units, so when more
 // than n-w units answered without one, none exists. With fewer answers it may be on the others.
-inline bool AbsenceIsCertain(size_t answered, size_t n, size_t w) { return answered + w > n; }
+inline bool AbsenceIsCertain(size_t answered, size_t n, size_t w) {
+  return answered + w > n;
+}
 
 // Asks every unit about `name` (with `verify`, each unit re-checks its slices' CRCs).
 Location Locate(net::Cluster& cluster, const std::string& name, bool verify);

@@ -28,12 +28,14 @@ Status RemoveObject(net::Cluster& cluster, const std::string& name, const Thresh
   auto outcomes = cluster.CallAll(pub);
   for (size_t u = 0; u < outcomes.size(); ++u) {
     const auto& o = outcomes[u];
-    if (o.status.ok() && (o.response->reply.ok() || o.response->reply.status == wire::ReplyStatus::kConflict)) {
+    if (o.status.ok() &&
+        (o.response->reply.ok() || o.response->reply.status == wire::ReplyStatus::kConflict)) {
       ++acked;
       continue;
     }
     if (!failures.empty()) failures += "; ";
-    failures += o.status.ok() ? cluster.Describe(u) + ": " + o.response->reply.error : o.status.message();
+    failures +=
+        o.status.ok() ? cluster.Describe(u) + ": " + o.response->reply.error : o.status.message();
   }
   if (acked < t.w) {
     return Status::Unavailable("rm " + name + ": only " + std::to_string(acked) +

@@ -14,23 +14,25 @@ namespace {
 // One segment being gathered.
 struct Gather {
   uint32_t seg = 0;
-  std::vector<size_t> tried;                      // units asked (or that failed) for it
-  std::map<uint32_t, net::Response> good;         // pillar index -> verified slice
-  size_t asking = 0;                              // requests outstanding
+  std::vector<size_t> tried;               // units asked (or that failed) for it
+  std::map<uint32_t, net::Response> good;  // pillar index -> verified slice
+  size_t asking = 0;                       // requests outstanding
   std::vector<std::string> failures;
   bool corrupt_seen = false;
 };
 
 class Reader {
  public:
-  Reader(net::Cluster& c, const std::string& name, const GetOptions& o) : c_(c), name_(name), o_(o) {}
+  Reader(net::Cluster& c, const std::string& name, const GetOptions& o)
+      : c_(c), name_(name), o_(o) {}
   Result<wire::Manifest> Run(int fd, const ProgressSink& progress);
 
  private:
   Status Ask(Gather& g);
   Status Collect(Gather& g, net::Response&& r);
   uint32_t SegLen(uint32_t seg) const {
-    return seg + 1 < m_.segs ? m_.segsize : static_cast<uint32_t>(m_.size - uint64_t{seg} * m_.segsize);
+    return seg + 1 < m_.segs ? m_.segsize
+                             : static_cast<uint32_t>(m_.size - uint64_t{seg} * m_.segsize);
   }
 
   net::Cluster& c_;
@@ -71,8 +73,8 @@ Status Reader::Ask(Gather& g) {
   std::string why;
   for (const auto& f : g.failures) why += (why.empty() ? "" : "; ") + f;
   const std::string msg = "get " + name_ + ": segment " + std::to_string(g.seg) + " has only " +
-                          std::to_string(g.good.size()) + " good slices, need k=" +
-                          std::to_string(m_.k) + " (" + why + ")";
+                          std::to_string(g.good.size()) +
+                          " good slices, need k=" + std::to_string(m_.k) + " (" + why + ")";
   return g.corrupt_seen ? Status::Corruption(msg) : Status::Unavailable(msg);
 }
 
@@ -90,9 +92,10 @@ Status Reader::Collect(Gather& g, net::Response&& r) {
     Status v = codec::VerifySlice(h, r.Payload());
     if (!v.ok()) {
       bad = Status::Corruption(who + ": " + v.message());
-    } else if (h.name != name_ || h.rev != m_.rev || h.seg != g.seg || h.k != m_.k ||
-               h.n != m_.n || h.segsize != m_.segsize || h.seglen != SegLen(g.seg)) {
-      bad = Status::Corruption(who + ": slice does not belong to revision " + std::to_string(m_.rev));
+    } else if (h.name != name_ || h.rev != m_.rev || h.seg != g.seg || h.k != m_.k || h.n != m_.n ||
+               h.segsize != m_.segsize || h.seglen != SegLen(g.seg)) {
+      bad =
+          Status::Corruption(who + ": slice does not belong to revision " + std::to_string(m_.rev));
     } else if (g.good.count(h.idx)) {
       bad = Status::Corruption(who + ": duplicate pillar index " + std::to_string(h.idx));
     }
@@ -123,8 +126,9 @@ Result<wire::Manifest> Reader::Run(int fd, const ProgressSink& progress) {
   if (holders_.size() < m_.k) {
     std::string failures = loc.Failures(c_);
     return Status::Unavailable("get " + name_ + ": only " + std::to_string(holders_.size()) +
-                               " units hold revision " + std::to_string(m_.rev) + ", need k=" +
-                               std::to_string(m_.k) + (failures.empty() ? "" : " (" + failures + ")"));
+                               " units hold revision " + std::to_string(m_.rev) +
+                               ", need k=" + std::to_string(m_.k) +
+                               (failures.empty() ? "" : " (" + failures + ")"));
   }
   auto coder = codec::ErasureCoder::Create(static_cast<int>(m_.k), static_cast<int>(m_.n));
   if (!coder.ok()) return Status::Corruption("manifest: " + coder.status().message());
@@ -146,7 +150,8 @@ Result<wire::Manifest> Reader::Run(int fd, const ProgressSink& progress) {
         indices.push_back(static_cast<int>(idx));
         payloads.push_back(resp.Payload());
       }
-      DSTK_RETURN_IF_ERROR(codec::DecodeSegment(**coder, SegLen(head.seg), indices, payloads, segment));
+      DSTK_RETURN_IF_ERROR(
+          codec::DecodeSegment(**coder, SegLen(head.seg), indices, payloads, segment));
       DSTK_RETURN_IF_ERROR(WriteAll(fd, segment).With("get " + name_));
       written += segment.size();
       progress(written, m_.size);
@@ -188,7 +193,8 @@ Result<wire::Manifest> Reader::Run(int fd, const ProgressSink& progress) {
       DSTK_RETURN_IF_ERROR(Collect(g, std::move(*resp)));
     }
   }
-  if (written != m_.size) return Status::Corruption("get " + name_ + ": decoded size differs from the manifest");
+  if (written != m_.size)
+    return Status::Corruption("get " + name_ + ": decoded size differs from the manifest");
   return m_;
 }
 
@@ -197,7 +203,8 @@ Result<wire::Manifest> Reader::Run(int fd, const ProgressSink& progress) {
 Result<wire::Manifest> GetObject(net::Cluster& cluster, const std::string& name, int fd,
                                  const GetOptions& options, const ProgressSink& progress) {
   Reader r(cluster, name, options);
-  return r.Run(fd, progress ? progress : [](uint64_t, uint64_t) {});
+  return r.Run(
+      fd, progress ? progress : [](uint64_t, uint64_t) {});
 }
 
 }  // namespace dstk::client

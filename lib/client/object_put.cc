@@ -56,7 +56,8 @@ class Writer {
   Result<wire::Manifest> Run(int fd, const ProgressSink& progress);
 
  private:
-  Status SendSegment(const codec::SliceHeader& base, const std::vector<std::span<const uint8_t>>& payloads);
+  Status SendSegment(const codec::SliceHeader& base,
+                     const std::vector<std::span<const uint8_t>>& payloads);
   Status Pump(size_t max_in_flight);
   Status CheckQuorum() const;
   void Abort();
@@ -114,7 +115,8 @@ Status Writer::Pump(size_t max_in_flight) {
     auto resp = c_.Receive(oldest.deadline);
     if (!resp) {
       for (size_t u : oldest.waiting) {
-        units_.Drop(u, c_.Describe(u) + ": no reply within " + std::to_string(c_.timeout().count()) + " ms");
+        units_.Drop(u, c_.Describe(u) + ": no reply within " +
+                           std::to_string(c_.timeout().count()) + " ms");
       }
       DSTK_RETURN_IF_ERROR(CheckQuorum());
       continue;
@@ -127,8 +129,8 @@ Status Writer::Pump(size_t max_in_flight) {
       return Status::Fenced("put " + name_ + ": " + c_.Describe(unit) + ": " + resp->reply.error);
     }
     if (!resp->reply.ok()) {
-      units_.Drop(unit, c_.Describe(unit) + ": " + wire::ReplyStatusName(resp->reply.status) + ": " +
-                            resp->reply.error);
+      units_.Drop(unit, c_.Describe(unit) + ": " + wire::ReplyStatusName(resp->reply.status) +
+                            ": " + resp->reply.error);
       DSTK_RETURN_IF_ERROR(CheckQuorum());
       continue;
     }
@@ -175,7 +177,8 @@ Result<wire::Manifest> Writer::Run(int fd, const ProgressSink& progress) {
   uint32_t known_segs = codec::kUnknownCount;
   if (const uint64_t len = KnownLength(fd); len != kUnknownLength) {
     known_size = len;
-    known_segs = static_cast<uint32_t>(std::max<uint64_t>(1, (known_size + o_.segment_size - 1) / o_.segment_size));
+    known_segs = static_cast<uint32_t>(
+        std::max<uint64_t>(1, (known_size + o_.segment_size - 1) / o_.segment_size));
   }
 
   // Read one segment ahead, so we know which segment is the last one.
@@ -247,11 +250,13 @@ Result<wire::Manifest> Writer::Run(int fd, const ProgressSink& progress) {
   for (size_t i = 0; i < targets.size(); ++i) {
     const auto& o = outcomes[i];
     if (o.status.ok() && o.response->reply.status == wire::ReplyStatus::kFenced) {
-      return Status::Fenced("put " + name_ + ": " + c_.Describe(targets[i]) + ": " + o.response->reply.error);
+      return Status::Fenced("put " + name_ + ": " + c_.Describe(targets[i]) + ": " +
+                            o.response->reply.error);
     }
     if (!o.status.ok()) {
       units_.Drop(targets[i], o.status.message());
-    } else if (!o.response->reply.ok() && o.response->reply.status != wire::ReplyStatus::kConflict) {
+    } else if (!o.response->reply.ok() &&
+               o.response->reply.status != wire::ReplyStatus::kConflict) {
       // conflict: a newer revision is committed there already; ours is superseded, not lost.
       // A fenced write is refused outright: its writer lost the claim.
       units_.Drop(targets[i], c_.Describe(targets[i]) + ": " + o.response->reply.error);
@@ -259,7 +264,10 @@ Result<wire::Manifest> Writer::Run(int fd, const ProgressSink& progress) {
   }
   st = CheckQuorum();
   if (!st.ok()) {
-    return Status::Unavailable("put " + name_ + ": the new revision was stored but published on too few units; it may or may not be visible: " + st.message());
+    return Status::Unavailable("put " + name_ +
+                               ": the new revision was stored but published on too few units; it "
+                               "may or may not be visible: " +
+                               st.message());
   }
   return m;
 }
@@ -269,7 +277,8 @@ Result<wire::Manifest> Writer::Run(int fd, const ProgressSink& progress) {
 Result<wire::Manifest> PutObject(net::Cluster& cluster, const std::string& name, int fd,
                                  const PutOptions& options, const ProgressSink& progress) {
   Writer w(cluster, name, options);
-  return w.Run(fd, progress ? progress : [](uint64_t, uint64_t) {});
+  return w.Run(
+      fd, progress ? progress : [](uint64_t, uint64_t) {});
 }
 
 }  // namespace dstk::client

@@ -10,8 +10,8 @@ namespace dstk::codec {
 Result<std::shared_ptr<const ErasureCoder>> ErasureCoder::Create(int k, int n) {
   if (k < 1 || n < k || n > kMaxPillars) {
     return Status::Invalid("bad erasure parameters k=" + std::to_string(k) +
-                           " n=" + std::to_string(n) + ": need 1 <= k <= n <= " +
-                           std::to_string(kMaxPillars));
+                           " n=" + std::to_string(n) +
+                           ": need 1 <= k <= n <= " + std::to_string(kMaxPillars));
   }
   return std::shared_ptr<const ErasureCoder>(new ErasureCoder(k, n));
 }
@@ -19,7 +19,8 @@ Result<std::shared_ptr<const ErasureCoder>> ErasureCoder::Create(int k, int n) {
 ErasureCoder::ErasureCoder(int k, int n)
     : k_(k), n_(n), matrix_(static_cast<size_t>(n) * k), parity_tables_(32u * k * (n - k) + 1) {
   gf_gen_cauchy1_matrix(matrix_.data(), n_, k_);
-  if (n_ > k_) ec_init_tables(k_, n_ - k_, &matrix_[static_cast<size_t>(k_) * k_], parity_tables_.data());
+  if (n_ > k_)
+    ec_init_tables(k_, n_ - k_, &matrix_[static_cast<size_t>(k_) * k_], parity_tables_.data());
 }
 
 void ErasureCoder::Encode(size_t len, const std::vector<const uint8_t*>& data,

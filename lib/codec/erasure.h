@@ -46,7 +46,7 @@ class ErasureCoder {
 
   int k_;
   int n_;
-  std::vector<uint8_t> matrix_;        // n x k encoding matrix (top k rows: identity)
+  std::vector<uint8_t> matrix_;         // n x k encoding matrix (top k rows: identity)
   std::vector<uint8_t> parity_tables_;  // ec_init_tables() of the n-k parity rows
 };
 

@@ -22,17 +22,17 @@ inline constexpr uint32_t kDefaultSegmentSize = 4u << 20;  // 4 MiB
 inline constexpr uint32_t kMaxSegmentSize = 64u << 20;     // bounds every frame we accept
 
 struct SliceHeader {
-  std::string name;          // object name
-  uint64_t rev = 0;          // revision: larger is newer
-  uint32_t seg = 0;          // segment number, from 0
-  uint32_t segs = kUnknownCount;  // segment count of the revision
-  uint32_t idx = 0;          // pillar index, < n
-  uint32_t k = 0;            // decode threshold
-  uint32_t n = 0;            // pillar width
-  uint64_t size = kUnknownSize;  // object length in bytes
-  uint32_t seglen = 0;       // bytes of this segment before padding
+  std::string name;                        // object name
+  uint64_t rev = 0;                        // revision: larger is newer
+  uint32_t seg = 0;                        // segment number, from 0
+  uint32_t segs = kUnknownCount;           // segment count of the revision
+  uint32_t idx = 0;                        // pillar index, < n
+  uint32_t k = 0;                          // decode threshold
+  uint32_t n = 0;                          // pillar width
+  uint64_t size = kUnknownSize;            // object length in bytes
+  uint32_t seglen = 0;                     // bytes of this segment before padding
   uint32_t segsize = kDefaultSegmentSize;  // nominal segment size of the revision
-  uint32_t crc = 0;          // CRC32C over every field above, then the payload
+  uint32_t crc = 0;                        // CRC32C over every field above, then the payload
 
   // Payload bytes this header implies: ceil(seglen / k).
   size_t PayloadLength() const { return k == 0 ? 0 : (size_t{seglen} + k - 1) / k; }

@@ -10,7 +10,9 @@
 namespace dstk::exec {
 namespace {
 
-bool HasNul(const std::string& s) { return s.find('\0') != std::string::npos; }
+bool HasNul(const std::string& s) {
+  return s.find('\0') != std::string::npos;
+}
 
 }  // namespace
 

@@ -69,9 +69,15 @@ Result<RunResult> Run(const RunSpec& spec, const StdinFeeder& feed_stdin, int st
     Result<Pipe> err = MakePipe();
     if (!err.ok()) return err.status();
 
-    ChildPlan plan{*path, spec.argv, std::move(*env), scratch->path(),
-                   spec.limits.cpu_seconds, spec.limits.memory_bytes,
-                   in->read.get(), out->write.get(), err->write.get()};
+    ChildPlan plan{*path,
+                   spec.argv,
+                   std::move(*env),
+                   scratch->path(),
+                   spec.limits.cpu_seconds,
+                   spec.limits.memory_bytes,
+                   in->read.get(),
+                   out->write.get(),
+                   err->write.get()};
     Result<Spawned> spawned = Spawn(plan);
     in->read.reset();
     out->write.reset();
@@ -97,10 +103,9 @@ Result<RunResult> Run(const RunSpec& spec, const StdinFeeder& feed_stdin, int st
       } else {
         in->write.reset();  // end of file at once
       }
-      DSTK_RETURN_IF_ERROR(Supervise(child,
-                                     {std::move(in->write), std::move(out->read),
-                                      std::move(err->read)},
-                                     relay.get(), spec.limits, stdout_fd, cancel, result));
+      DSTK_RETURN_IF_ERROR(
+          Supervise(child, {std::move(in->write), std::move(out->read), std::move(err->read)},
+                    relay.get(), spec.limits, stdout_fd, cancel, result));
       relay.reset();  // the supervisor joined it, or abandoned it when the command exited
 
       Result<int> wstatus = child.Reap();

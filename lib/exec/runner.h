@@ -87,7 +87,7 @@ struct RunResult {
   uint64_t stderr_bytes = 0;      // all of stderr, of which stderr_tail is the end
   uint64_t stdout_bytes = 0;      // written to stdout_fd
   std::chrono::milliseconds elapsed{0};
-  std::string cleanup_error;      // set when the scratch directory could not be removed whole
+  std::string cleanup_error;  // set when the scratch directory could not be removed whole
 
   // Exited with status 0 and was not stopped for any reason.
   bool ok() const;

@@ -102,7 +102,7 @@ Prepared Prepare(const ChildPlan& plan) {
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
 
-  if (false) Fail(report_fd, Step::kSetpgid);
+  if (::setpgid(0, 0) != 0) Fail(report_fd, Step::kSetpgid);
   if (::dup2(plan.stdin_fd, 0) < 0 || ::dup2(plan.stdout_fd, 1) < 0 ||
       ::dup2(plan.stderr_fd, 2) < 0) {
     Fail(report_fd, Step::kDup);

@@ -15,9 +15,9 @@ struct ChildPlan {
   std::vector<std::string> argv;  // argv[0] as given by the user
   std::vector<std::string> env;
   std::string cwd;
-  uint64_t cpu_seconds = 0;       // 0 = leave as is
-  uint64_t memory_bytes = 0;      // 0 = leave as is
-  int stdin_fd = -1;              // the child's ends of its three pipes
+  uint64_t cpu_seconds = 0;   // 0 = leave as is
+  uint64_t memory_bytes = 0;  // 0 = leave as is
+  int stdin_fd = -1;          // the child's ends of its three pipes
   int stdout_fd = -1;
   int stderr_fd = -1;
 };

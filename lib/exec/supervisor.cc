@@ -36,9 +36,16 @@ class Supervisor {
  public:
   Supervisor(ChildProcess& child, ChildPipes pipes, StdinRelay* relay, const Limits& limits,
              int stdout_fd, const CancelCheck& cancel, RunResult& result)
-      : child_(child), in_(std::move(pipes.stdin_w)), out_(std::move(pipes.stdout_r)),
-        err_(std::move(pipes.stderr_r)), relay_(relay), limits_(limits), stdout_fd_(stdout_fd),
-        cancel_(cancel), result_(result), buf_(kChunk) {}
+      : child_(child),
+        in_(std::move(pipes.stdin_w)),
+        out_(std::move(pipes.stdout_r)),
+        err_(std::move(pipes.stderr_r)),
+        relay_(relay),
+        limits_(limits),
+        stdout_fd_(stdout_fd),
+        cancel_(cancel),
+        result_(result),
+        buf_(kChunk) {}
 
   Status Run() {
     const Clock::time_point start = Clock::now();

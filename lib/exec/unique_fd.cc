@@ -10,7 +10,9 @@
 namespace dstk::exec {
 namespace {
 
-Status Errno(const char* what) { return Status::IoError(std::string(what) + ": " + std::strerror(errno)); }
+Status Errno(const char* what) {
+  return Status::IoError(std::string(what) + ": " + std::strerror(errno));
+}
 
 // Moves `fd` to a number >= 3, keeping close-on-exec.
 Status LiftAboveStdio(UniqueFd& fd) {

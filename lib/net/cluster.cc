@@ -16,7 +16,8 @@ Cluster::Cluster(std::vector<std::string> endpoints, std::chrono::milliseconds t
     zmq::socket_t s(context_, zmq::socket_type::dealer);
     // A little linger, so that fire-and-forget messages (releases) still leave on exit.
     s.set(zmq::sockopt::linger, 200);
-    s.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(wire::kMaxPayloadFrame + wire::kMaxHeaderFrame));
+    s.set(zmq::sockopt::maxmsgsize,
+          static_cast<int64_t>(wire::kMaxPayloadFrame + wire::kMaxHeaderFrame));
     s.set(zmq::sockopt::sndhwm, 1000);
     s.set(zmq::sockopt::rcvhwm, 1000);
     s.set(zmq::sockopt::reconnect_ivl, 100);
@@ -38,11 +39,13 @@ Result<uint64_t> Cluster::Send(size_t unit, wire::Request& request,
   const std::string header = wire::EncodeRequest(request);
   try {
     const bool has_payload = request.op == wire::Op::kPutSlice;
-    auto flags = zmq::send_flags::dontwait | (has_payload ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    auto flags = zmq::send_flags::dontwait |
+                 (has_payload ? zmq::send_flags::sndmore : zmq::send_flags::none);
     if (!sockets_[unit].send(zmq::buffer(header), flags)) {
       return Status::Unavailable(Describe(unit) + ": send queue full");
     }
-    if (has_payload && !sockets_[unit].send(zmq::buffer(payload.data(), payload.size()), zmq::send_flags::dontwait)) {
+    if (has_payload && !sockets_[unit].send(zmq::buffer(payload.data(), payload.size()),
+                                            zmq::send_flags::dontwait)) {
       return Status::Unavailable(Describe(unit) + ": send queue full");
     }
   } catch (const zmq::error_t& e) {
@@ -77,7 +80,8 @@ std::optional<Response> Cluster::Receive(Clock::time_point deadline) {
         if (!more) break;
       }
       if (frames.empty()) continue;
-      auto decoded = wire::DecodeReply({static_cast<const uint8_t*>(frames[0].data()), frames[0].size()});
+      auto decoded =
+          wire::DecodeReply({static_cast<const uint8_t*>(frames[0].data()), frames[0].size()});
       if (!decoded.ok()) continue;  // cannot be matched to a request; its deadline will pass
       auto it = pending_.find(decoded->id);
       if (it == pending_.end() || it->second != u) continue;  // late or foreign: drop
@@ -95,7 +99,8 @@ std::optional<Response> Cluster::Receive(Clock::time_point deadline) {
   }
 }
 
-std::vector<Outcome> Cluster::CallEach(const wire::Request& request, const std::vector<size_t>& units) {
+std::vector<Outcome> Cluster::CallEach(const wire::Request& request,
+                                       const std::vector<size_t>& units) {
   std::vector<Outcome> out(units.size());
   std::unordered_map<uint64_t, size_t> slot;
   for (size_t i = 0; i < units.size(); ++i) {

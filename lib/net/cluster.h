@@ -16,7 +16,6 @@
 #include <string>
 #include <unordered_map>
 #include <vector>
-
 #include <zmq.hpp>
 
 #include "util/status.h"
@@ -38,7 +37,7 @@ struct Response {
 
 // The outcome of one request in a fan-out: a response, or why there is none.
 struct Outcome {
-  Status status;                  // ok when `response` holds a reply (whatever its own status)
+  Status status;  // ok when `response` holds a reply (whatever its own status)
   std::optional<Response> response;
 };
 

@@ -5,7 +5,9 @@ namespace {
 
 using Phase = store::ClaimState::Phase;
 
-bool LockLive(const store::ClaimState& s, int64_t now) { return now < s.lock_until_ms; }
+bool LockLive(const store::ClaimState& s, int64_t now) {
+  return now < s.lock_until_ms;
+}
 
 ClaimDecision Refuse(wire::ReplyStatus st, std::string why) {
   ClaimDecision d;
@@ -28,7 +30,8 @@ ClaimDecision LockReadDelete(store::ClaimState& s, const wire::Request& r, int64
   // A new owner's token must exceed every token accepted here, or fencing could not tell a
   // deposed owner from its successor.
   if (s.has_accepted && r.ballot.n <= s.epoch && r.ballot != s.accepted) {
-    return Refuse(wire::ReplyStatus::kLocked, "stale ballot: epoch here is " + std::to_string(s.epoch));
+    return Refuse(wire::ReplyStatus::kLocked,
+                  "stale ballot: epoch here is " + std::to_string(s.epoch));
   }
   s.promised = r.ballot;
   s.lock_until_ms = now + r.lease_ms;
@@ -66,7 +69,8 @@ ClaimDecision Commit(store::ClaimState& s, const wire::Request& r, int64_t now) 
 }
 
 ClaimDecision Release(store::ClaimState& s, const wire::Request& r) {
-  if (s.promised != r.ballot) return Refuse(wire::ReplyStatus::kConflict, "not locked by this ballot");
+  if (s.promised != r.ballot)
+    return Refuse(wire::ReplyStatus::kConflict, "not locked by this ballot");
   if (s.lock_until_ms == 0) return {};
   s.lock_until_ms = 0;
   ClaimDecision d;
@@ -75,8 +79,10 @@ ClaimDecision Release(store::ClaimState& s, const wire::Request& r) {
 }
 
 ClaimDecision Renew(store::ClaimState& s, const wire::Request& r, int64_t now) {
-  if (!s.has_accepted || s.accepted != r.ballot || s.promised != r.ballot || s.phase != Phase::kPending) {
-    return Refuse(wire::ReplyStatus::kConflict, "the lease of ballot " + Show(r.ballot) + " is not held here");
+  if (!s.has_accepted || s.accepted != r.ballot || s.promised != r.ballot ||
+      s.phase != Phase::kPending) {
+    return Refuse(wire::ReplyStatus::kConflict,
+                  "the lease of ballot " + Show(r.ballot) + " is not held here");
   }
   s.lock_until_ms = now + r.lease_ms;
   ClaimDecision d;
@@ -86,7 +92,8 @@ ClaimDecision Renew(store::ClaimState& s, const wire::Request& r, int64_t now) {
 
 ClaimDecision Finish(store::ClaimState& s, const wire::Request& r) {
   if (!s.has_accepted || s.accepted != r.ballot) {
-    return Refuse(wire::ReplyStatus::kConflict, "ballot " + Show(r.ballot) + " is not the accepted owner here");
+    return Refuse(wire::ReplyStatus::kConflict,
+                  "ballot " + Show(r.ballot) + " is not the accepted owner here");
   }
   if (s.phase == Phase::kDone) return {};
   s.phase = Phase::kDone;
@@ -101,12 +108,18 @@ ClaimDecision Finish(store::ClaimState& s, const wire::Request& r) {
 
 ClaimDecision ApplyClaimOp(store::ClaimState& s, const wire::Request& r, int64_t now_ms) {
   switch (r.op) {
-    case wire::Op::kLockReadDelete: return LockReadDelete(s, r, now_ms);
-    case wire::Op::kCommit: return Commit(s, r, now_ms);
-    case wire::Op::kRelease: return Release(s, r);
-    case wire::Op::kRenew: return Renew(s, r, now_ms);
-    case wire::Op::kFinish: return Finish(s, r);
-    default: return Refuse(wire::ReplyStatus::kBadRequest, "not a claim op");
+    case wire::Op::kLockReadDelete:
+      return LockReadDelete(s, r, now_ms);
+    case wire::Op::kCommit:
+      return Commit(s, r, now_ms);
+    case wire::Op::kRelease:
+      return Release(s, r);
+    case wire::Op::kRenew:
+      return Renew(s, r, now_ms);
+    case wire::Op::kFinish:
+      return Finish(s, r);
+    default:
+      return Refuse(wire::ReplyStatus::kBadRequest, "not a claim op");
   }
 }
 
@@ -117,10 +130,13 @@ wire::ClaimView ViewOf(const store::ClaimState& s, int64_t now_ms) {
   v.has_accepted = s.has_accepted;
   v.accepted = s.accepted;
   v.owner = s.owner;
-  v.lease_live = s.has_accepted && s.promised == s.accepted && LockLive(s, now_ms) && s.phase == Phase::kPending;
+  v.lease_live = s.has_accepted && s.promised == s.accepted && LockLive(s, now_ms) &&
+                 s.phase == Phase::kPending;
   v.epoch = s.epoch;
   v.attempts = s.attempts;
-  v.state = s.phase == Phase::kPending ? "pending" : s.phase == Phase::kConsumed ? "consumed" : "done";
+  v.state = s.phase == Phase::kPending    ? "pending"
+            : s.phase == Phase::kConsumed ? "consumed"
+                                          : "done";
   return v;
 }
 

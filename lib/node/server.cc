@@ -1,7 +1,6 @@
 #include "node/server.h"
 
 #include <vector>
-
 #include <zmq.hpp>
 
 #include "wire/limits.h"
@@ -12,8 +11,10 @@ namespace {
 void SendReply(zmq::socket_t& sock, zmq::message_t& identity, const Outgoing& out) {
   // A peer that went away makes ROUTER drop the reply silently, which is what we want.
   sock.send(identity, zmq::send_flags::sndmore);
-  sock.send(zmq::buffer(out.header), out.has_payload ? zmq::send_flags::sndmore : zmq::send_flags::none);
-  if (out.has_payload) sock.send(zmq::buffer(out.payload.data(), out.payload.size()), zmq::send_flags::none);
+  sock.send(zmq::buffer(out.header),
+            out.has_payload ? zmq::send_flags::sndmore : zmq::send_flags::none);
+  if (out.has_payload)
+    sock.send(zmq::buffer(out.payload.data(), out.payload.size()), zmq::send_flags::none);
 }
 
 }  // namespace
@@ -70,7 +71,8 @@ Status Serve(Service& service, const ServerOptions& options, const LogSink& log)
         return std::span<const uint8_t>(static_cast<const uint8_t*>(m.data()), m.size());
       };
       const bool has_payload = frames.size() == 3;
-      Outgoing out = service.Handle(span_of(frames[1]), has_payload ? span_of(frames[2]) : std::span<const uint8_t>{},
+      Outgoing out = service.Handle(span_of(frames[1]),
+                                    has_payload ? span_of(frames[2]) : std::span<const uint8_t>{},
                                     has_payload);
       SendReply(sock, frames[0], out);
     }

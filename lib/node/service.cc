@@ -9,15 +9,23 @@ namespace dstk::node {
 
 wire::ReplyStatus ReplyStatusFor(const Status& s) {
   switch (s.code()) {
-    case Code::kOk: return wire::ReplyStatus::kOk;
-    case Code::kNotFound: return wire::ReplyStatus::kNotFound;
-    case Code::kInvalidArgument: return wire::ReplyStatus::kBadRequest;
-    case Code::kConflict: return wire::ReplyStatus::kConflict;
-    case Code::kCorruption: return wire::ReplyStatus::kCorrupt;
-    case Code::kFenced: return wire::ReplyStatus::kFenced;
-    case Code::kLimit: return wire::ReplyStatus::kNoSpace;
+    case Code::kOk:
+      return wire::ReplyStatus::kOk;
+    case Code::kNotFound:
+      return wire::ReplyStatus::kNotFound;
+    case Code::kInvalidArgument:
+      return wire::ReplyStatus::kBadRequest;
+    case Code::kConflict:
+      return wire::ReplyStatus::kConflict;
+    case Code::kCorruption:
+      return wire::ReplyStatus::kCorrupt;
+    case Code::kFenced:
+      return wire::ReplyStatus::kFenced;
+    case Code::kLimit:
+      return wire::ReplyStatus::kNoSpace;
     case Code::kUnavailable:
-    case Code::kIoError: return wire::ReplyStatus::kError;
+    case Code::kIoError:
+      return wire::ReplyStatus::kError;
   }
   return wire::ReplyStatus::kError;
 }
@@ -39,8 +47,8 @@ Outgoing Service::Handle(std::span<const uint8_t> header, std::span<const uint8_
   } else {
     reply = Dispatch(*req, payload, has_payload, out);
     reply.id = req->id;
-    const std::string what = std::string(wire::OpName(req->op)) + " " +
-                             (req->slice ? req->slice->name : req->name);
+    const std::string what =
+        std::string(wire::OpName(req->op)) + " " + (req->slice ? req->slice->name : req->name);
     if (reply.status == wire::ReplyStatus::kCorrupt || reply.status == wire::ReplyStatus::kError ||
         reply.status == wire::ReplyStatus::kNoSpace) {
       log_(LogLevel::kError, what + ": " + reply.error);
@@ -86,7 +94,8 @@ wire::Reply Service::Dispatch(const wire::Request& r, std::span<const uint8_t> p
       return st.ok() ? reply : fail(st);
     }
     case wire::Op::kList: {
-      const size_t limit = r.limit == 0 || r.limit > wire::kMaxListPage ? wire::kMaxListPage : r.limit;
+      const size_t limit =
+          r.limit == 0 || r.limit > wire::kMaxListPage ? wire::kMaxListPage : r.limit;
       // Leave room in the reply frame for the map around the entries.
       store::ListPage page = store_.List(r.prefix, r.after, limit, wire::kMaxHeaderFrame - 1024);
       reply.entries = std::move(page.entries);
@@ -103,8 +112,9 @@ wire::Reply Service::Dispatch(const wire::Request& r, std::span<const uint8_t> p
       if (!st.ok()) return fail(st.status());
       for (const auto& h : st->held) {
         if (h.bad > 0) {
-          log_(LogLevel::kWarn, r.name + ": " + std::to_string(h.bad) + " corrupt slices of revision " +
-                                    std::to_string(h.rev) + " moved aside (.corrupt)");
+          log_(LogLevel::kWarn, r.name + ": " + std::to_string(h.bad) +
+                                    " corrupt slices of revision " + std::to_string(h.rev) +
+                                    " moved aside (.corrupt)");
         }
       }
       reply.committed = st->committed;

@@ -16,7 +16,7 @@ namespace dstk::node {
 // One reply ready to send: frame 1, and frame 2 when `payload` is set.
 struct Outgoing {
   std::string header;
-  std::vector<uint8_t> file;            // owns the bytes `payload` points into
+  std::vector<uint8_t> file;  // owns the bytes `payload` points into
   std::span<const uint8_t> payload;
   bool has_payload = false;
 };
@@ -37,8 +37,8 @@ class Service {
 
  private:
   wire::Reply HandleClaim(const wire::Request& r, Outgoing& out);
-  wire::Reply Dispatch(const wire::Request& r, std::span<const uint8_t> payload,
-                       bool has_payload, Outgoing& out);
+  wire::Reply Dispatch(const wire::Request& r, std::span<const uint8_t> payload, bool has_payload,
+                       Outgoing& out);
 
   store::SliceStore& store_;
   LogSink log_;

@@ -4,8 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 namespace dstk::store {
@@ -47,7 +47,8 @@ Status SyncDir(const std::string& dir) {
   return st;
 }
 
-Status WriteFileAtomic(const std::string& path, const std::vector<std::span<const uint8_t>>& parts) {
+Status WriteFileAtomic(const std::string& path,
+                       const std::vector<std::span<const uint8_t>>& parts) {
   const std::string dir = DirOf(path);
   std::string tmp = dir + "/" + kTempPrefix + "XXXXXX";
   const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);

@@ -75,7 +75,8 @@ Status DecodeClaimFile(std::span<const uint8_t> file, ClaimState& c) {
   if (!oh.ok()) return Status::Corruption(oh.status().message());
   try {
     const msgpack::object& o = oh->get();
-    if (o.type != msgpack::type::ARRAY || o.via.array.size != 10) return Status::Corruption("bad claim file");
+    if (o.type != msgpack::type::ARRAY || o.via.array.size != 10)
+      return Status::Corruption("bad claim file");
     const msgpack::object* a = o.via.array.ptr;
     c.promised = {a[0].as<uint64_t>(), a[1].as<uint64_t>()};
     c.lock_until_ms = a[2].as<int64_t>();
@@ -98,9 +99,12 @@ bool ParseHex(std::string_view s, uint64_t& out) {
   out = 0;
   for (char c : s) {
     int d;
-    if (c >= '0' && c <= '9') d = c - '0';
-    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-    else return false;
+    if (c >= '0' && c <= '9')
+      d = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      d = c - 'a' + 10;
+    else
+      return false;
     out = out << 4 | static_cast<uint64_t>(d);
   }
   return true;
@@ -162,8 +166,10 @@ Status SliceStore::Scan(const std::string& relative) {
     if (entry == "." || entry == "..") continue;
     struct stat sb {};
     if (::fstatat(::dirfd(d), ent->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0) continue;
-    if (S_ISDIR(sb.st_mode)) children.push_back(entry);
-    else if (S_ISREG(sb.st_mode)) files.push_back(entry);
+    if (S_ISDIR(sb.st_mode))
+      children.push_back(entry);
+    else if (S_ISREG(sb.st_mode))
+      files.push_back(entry);
   }
   ::closedir(d);
   for (const auto& f : files) {
@@ -188,7 +194,8 @@ Status SliceStore::IndexFile(const std::string& name, const std::string& file) {
     if (!DecodeClaimFile(*data, c).ok()) {
       // A claim state is only written whole (atomic publish); a bad one is bitrot. Refusing to
       // start is safer than forgetting a promise, which could let two claimers win.
-      return Status::Corruption(path + ": claim state is corrupt; move it aside to serve this unit");
+      return Status::Corruption(path +
+                                ": claim state is corrupt; move it aside to serve this unit");
     }
     index_[name].claim = c;
     return Status::Ok();
@@ -210,7 +217,8 @@ Status SliceStore::IndexFile(const std::string& name, const std::string& file) {
     // Two manifests mean a crash between publishing one and removing the other: keep the newer.
     Entry& e = index_[name];
     if (e.committed && e.committed->rev > m.rev) return RemoveFile(path);
-    if (e.committed) DSTK_RETURN_IF_ERROR(RemoveFile(ObjectDir(name) + "/" + ManifestFileName(e.committed->rev)));
+    if (e.committed)
+      DSTK_RETURN_IF_ERROR(RemoveFile(ObjectDir(name) + "/" + ManifestFileName(e.committed->rev)));
     e.committed = m;
     return Status::Ok();
   }
@@ -238,8 +246,8 @@ Status SliceStore::PutSlice(const codec::SliceHeader& h, std::span<const uint8_t
   }
   if (it != index_.end() && it->second.committed && it->second.committed->token > token) {
     return Status::Fenced("fenced: " + h.name + " was written with claim token " +
-                            std::to_string(it->second.committed->token) + ", this write has " +
-                            std::to_string(token));
+                          std::to_string(it->second.committed->token) + ", this write has " +
+                          std::to_string(token));
   }
   DSTK_RETURN_IF_ERROR(MakeDirs(dir_ + "/objects", h.name));
   const std::string prefix = EncodeSliceFilePrefix(h);
@@ -324,8 +332,8 @@ Status SliceStore::Publish(const std::string& name, const wire::Manifest& m) {
     const uint64_t current = it->second.committed->rev;
     if (it->second.committed->token > m.token) {
       return Status::Fenced("fenced: " + name + " was written with claim token " +
-                              std::to_string(it->second.committed->token) + ", this write has " +
-                              std::to_string(m.token));
+                            std::to_string(it->second.committed->token) + ", this write has " +
+                            std::to_string(m.token));
     }
     if (current == m.rev) return Status::Ok();
     if (current > m.rev) {
@@ -368,9 +376,12 @@ Result<ObjectState> SliceStore::Stat(const std::string& name, bool verify) {
       std::vector<uint8_t> file;
       std::span<const uint8_t> payload;
       Status st = GetSlice(name, rev, seg, h, file, payload);
-      if (st.ok()) ++held.slices;
-      else if (st.code() == Code::kCorruption) ++held.bad;
-      else if (st.code() != Code::kNotFound) return st;
+      if (st.ok())
+        ++held.slices;
+      else if (st.code() == Code::kCorruption)
+        ++held.bad;
+      else if (st.code() != Code::kNotFound)
+        return st;
     }
     out.held.push_back(held);
   }
@@ -381,7 +392,8 @@ ListPage SliceStore::List(const std::string& prefix, const std::string& after, s
                           size_t max_bytes) const {
   ListPage page;
   size_t bytes = 0;
-  auto it = after.empty() || after < prefix ? index_.lower_bound(prefix) : index_.upper_bound(after);
+  auto it =
+      after.empty() || after < prefix ? index_.lower_bound(prefix) : index_.upper_bound(after);
   for (; it != index_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
     if (!it->second.committed) continue;
     if (it->second.claim && it->second.claim->phase != ClaimState::Phase::kPending) continue;

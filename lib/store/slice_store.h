@@ -69,7 +69,8 @@ class SliceStore {
   // Stores a slice after checking its name, fields and CRC. Rewriting the same slice is fine.
   // A slice of a revision older than the committed one is refused (kConflict), and so is one
   // whose fencing `token` is lower than the committed revision's (a deposed claim owner).
-  Status PutSlice(const codec::SliceHeader& h, std::span<const uint8_t> payload, uint64_t token = 0);
+  Status PutSlice(const codec::SliceHeader& h, std::span<const uint8_t> payload,
+                  uint64_t token = 0);
 
   // Reads and verifies one slice. A slice whose CRC fails is moved aside (".corrupt"), forgotten,
   // and reported as kCorruption: a unit never serves a bad slice.

@@ -30,7 +30,8 @@ Status Split(int in, int out, const SplitOptions& o, const client::ProgressSink&
   uint32_t known_segs = codec::kUnknownCount;
   if (const uint64_t len = KnownLength(in); len != kUnknownLength) {
     known_size = len;
-    known_segs = static_cast<uint32_t>(std::max<uint64_t>(1, (len + o.segment_size - 1) / o.segment_size));
+    known_segs =
+        static_cast<uint32_t>(std::max<uint64_t>(1, (len + o.segment_size - 1) / o.segment_size));
   }
   std::vector<uint8_t> cur(o.segment_size), next(o.segment_size);
   auto got = ReadFull(in, cur);
@@ -100,7 +101,7 @@ class Joiner {
   int out_;
   std::optional<codec::SliceHeader> first_;  // identity of the object being joined
   std::optional<wire::ObjectRecord> object_;
-  std::map<uint32_t, Pending> pending_;       // segments not yet written
+  std::map<uint32_t, Pending> pending_;  // segments not yet written
   std::vector<uint8_t> buffer_;
   std::shared_ptr<const codec::ErasureCoder> coder_;
   uint32_t next_seg_ = 0;
@@ -139,7 +140,8 @@ Status Joiner::Add(msgpack::object_handle&& record) {
   Pending& p = pending_[h.seg];
   if (p.slices.count(h.idx)) return Status::Ok();  // a duplicate
   if (!p.slices.empty() && p.seglen != h.seglen) {
-    return Status::Corruption("slices of segment " + std::to_string(h.seg) + " disagree on its length");
+    return Status::Corruption("slices of segment " + std::to_string(h.seg) +
+                              " disagree on its length");
   }
   p.seglen = h.seglen;
   p.slices.emplace(h.idx, *s);
@@ -176,14 +178,16 @@ Status Joiner::Finish() {
     segs = object_->manifest.segs;
     size = object_->manifest.size;
   }
-  const std::string bad = skipped_bad_ ? " (" + std::to_string(skipped_bad_) + " damaged records skipped)" : "";
+  const std::string bad =
+      skipped_bad_ ? " (" + std::to_string(skipped_bad_) + " damaged records skipped)" : "";
   if (next_seg_ < segs || segs == codec::kUnknownCount) {
     if (segs == codec::kUnknownCount && pending_.empty()) {
       return Status::Corruption("the stream lacks its object record, so its end cannot be checked");
     }
     const uint32_t missing = next_seg_;
     const size_t have = pending_.count(missing) ? pending_[missing].slices.size() : 0;
-    return Status::Corruption("segment " + std::to_string(missing) + " has " + std::to_string(have) +
+    return Status::Corruption("segment " + std::to_string(missing) + " has " +
+                              std::to_string(have) +
                               " intact slices, need k=" + std::to_string(first_->k) + bad);
   }
   if (size != codec::kUnknownSize && written_ != size) {

@@ -18,15 +18,21 @@ enum ExitCode : int {
 
 inline int ExitCodeFor(const Status& s) {
   switch (s.code()) {
-    case Code::kOk: return kExitOk;
-    case Code::kNotFound: return kExitNothing;
-    case Code::kInvalidArgument: return kExitUsage;
-    case Code::kUnavailable: return kExitUnavailable;
-    case Code::kCorruption: return kExitIntegrity;
+    case Code::kOk:
+      return kExitOk;
+    case Code::kNotFound:
+      return kExitNothing;
+    case Code::kInvalidArgument:
+      return kExitUsage;
+    case Code::kUnavailable:
+      return kExitUnavailable;
+    case Code::kCorruption:
+      return kExitIntegrity;
     case Code::kIoError:
     case Code::kConflict:
     case Code::kFenced:
-    case Code::kLimit: return kExitSystem;
+    case Code::kLimit:
+      return kExitSystem;
   }
   return kExitSystem;
 }

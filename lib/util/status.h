@@ -57,8 +57,8 @@ class Status {
 template <typename T>
 class Result {
  public:
-  Result(T value) : v_(std::move(value)) {}                  // NOLINT(google-explicit-constructor)
-  Result(Status status) : v_(std::move(status)) {}           // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
+  Result(Status status) : v_(std::move(status)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return std::holds_alternative<T>(v_); }
   const Status& status() const {
@@ -80,8 +80,8 @@ class Result {
 }  // namespace dstk
 
 // Returns early from the enclosing function when `expr` yields a non-ok Status.
-#define DSTK_RETURN_IF_ERROR(expr)          \
-  do {                                      \
-    ::dstk::Status dstk_status_ = (expr);   \
+#define DSTK_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::dstk::Status dstk_status_ = (expr);        \
     if (!dstk_status_.ok()) return dstk_status_; \
   } while (0)

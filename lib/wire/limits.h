@@ -11,10 +11,10 @@ namespace dstk::wire {
 
 inline constexpr uint32_t kProtocolVersion = 1;
 
-inline constexpr size_t kMaxNameLength = 200;           // bytes of an object or queue name
-inline constexpr size_t kMaxHeaderFrame = 64u << 10;    // frame 1: the msgpack map
-inline constexpr size_t kMaxPayloadFrame = codec::kMaxSegmentSize;  // frame 2: slice bytes
-inline constexpr size_t kMaxListPage = 1000;            // names per list reply
+inline constexpr size_t kMaxNameLength = 200;         // bytes of an object or queue name
+inline constexpr size_t kMaxHeaderFrame = 64u << 10;  // frame 1: the msgpack map
+inline constexpr size_t kMaxPayloadFrame = codec::kMaxSegmentSize;        // frame 2: slice bytes
+inline constexpr size_t kMaxListPage = 1000;                              // names per list reply
 inline constexpr size_t kMaxRecord = kMaxPayloadFrame + kMaxHeaderFrame;  // one stream record
 
 }  // namespace dstk::wire

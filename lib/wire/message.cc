@@ -92,7 +92,9 @@ constexpr std::array<std::pair<ReplyStatus, const char*>, 12> kStatuses = {{
     {ReplyStatus::kError, "error"},
 }};
 
-std::string Finish(const msgpack::sbuffer& buf) { return std::string(buf.data(), buf.size()); }
+std::string Finish(const msgpack::sbuffer& buf) {
+  return std::string(buf.data(), buf.size());
+}
 
 // Checks the fields each op needs, after the whole map was read.
 Status ValidateRequest(const Request& r, bool has_name, bool has_rev) {
@@ -102,7 +104,8 @@ Status ValidateRequest(const Request& r, bool has_name, bool has_rev) {
       return ValidateName(r.slice->name);
     case Op::kGetSlice:
     case Op::kDelSlice:
-      if (!has_name || !has_rev) return Status::Invalid(std::string(OpName(r.op)) + " needs 'name' and 'rev'");
+      if (!has_name || !has_rev)
+        return Status::Invalid(std::string(OpName(r.op)) + " needs 'name' and 'rev'");
       return ValidateName(r.name);
     case Op::kPublish:
       if (!has_name || !r.manifest) return Status::Invalid("publish needs 'name' and 'manifest'");
@@ -117,7 +120,8 @@ Status ValidateRequest(const Request& r, bool has_name, bool has_rev) {
     case Op::kRenew:
     case Op::kFinish:
       if (!has_name) return Status::Invalid(std::string(OpName(r.op)) + " needs 'name'");
-      if (r.ballot.n == 0) return Status::Invalid(std::string(OpName(r.op)) + " needs a 'ballot' with n >= 1");
+      if (r.ballot.n == 0)
+        return Status::Invalid(std::string(OpName(r.op)) + " needs a 'ballot' with n >= 1");
       return ValidateName(r.name);
   }
   return Status::Invalid("unknown op");
@@ -139,7 +143,9 @@ std::optional<Op> OpFromName(std::string_view name) {
   return std::nullopt;
 }
 
-const char* ClaimModeName(ClaimMode m) { return m == ClaimMode::kLease ? "lease" : "consume"; }
+const char* ClaimModeName(ClaimMode m) {
+  return m == ClaimMode::kLease ? "lease" : "consume";
+}
 
 const char* ReplyStatusName(ReplyStatus s) {
   for (const auto& [st, name] : kStatuses) {
@@ -212,9 +218,12 @@ Result<Request> DecodeRequest(std::span<const uint8_t> bytes) {
     if (key == "mode") {
       std::string m;
       DSTK_RETURN_IF_ERROR(ReadString(v, key, m));
-      if (m == "consume") r.mode = ClaimMode::kConsume;
-      else if (m == "lease") r.mode = ClaimMode::kLease;
-      else return Status::Invalid("field 'mode' must be \"consume\" or \"lease\"");
+      if (m == "consume")
+        r.mode = ClaimMode::kConsume;
+      else if (m == "lease")
+        r.mode = ClaimMode::kLease;
+      else
+        return Status::Invalid("field 'mode' must be \"consume\" or \"lease\"");
       return Status::Ok();
     }
     if (key == "slice") {
@@ -310,12 +319,13 @@ Status ReadHeld(const msgpack::object& o, std::vector<HeldRevision>& out) {
   if (o.type != msgpack::type::ARRAY) return Status::Invalid("field 'held' must be an array");
   for (uint32_t i = 0; i < o.via.array.size; ++i) {
     HeldRevision h;
-    DSTK_RETURN_IF_ERROR(ForEachField(o.via.array.ptr[i], [&](std::string_view key, const msgpack::object& v) {
-      if (key == "rev") return ReadU64(v, key, h.rev);
-      if (key == "slices") return ReadU32(v, key, h.slices);
-      if (key == "bad") return ReadU32(v, key, h.bad);
-      return Status::Ok();
-    }));
+    DSTK_RETURN_IF_ERROR(
+        ForEachField(o.via.array.ptr[i], [&](std::string_view key, const msgpack::object& v) {
+          if (key == "rev") return ReadU64(v, key, h.rev);
+          if (key == "slices") return ReadU32(v, key, h.slices);
+          if (key == "bad") return ReadU32(v, key, h.bad);
+          return Status::Ok();
+        }));
     out.push_back(h);
   }
   return Status::Ok();
@@ -326,11 +336,12 @@ Status ReadEntries(const msgpack::object& o, std::vector<ListEntry>& out) {
   for (uint32_t i = 0; i < o.via.array.size; ++i) {
     ListEntry e;
     bool has_manifest = false;
-    DSTK_RETURN_IF_ERROR(ForEachField(o.via.array.ptr[i], [&](std::string_view key, const msgpack::object& v) {
-      if (key == "name") return ReadString(v, key, e.name);
-      if (key == "manifest") return has_manifest = true, detail::ReadManifest(v, e.manifest);
-      return Status::Ok();
-    }));
+    DSTK_RETURN_IF_ERROR(
+        ForEachField(o.via.array.ptr[i], [&](std::string_view key, const msgpack::object& v) {
+          if (key == "name") return ReadString(v, key, e.name);
+          if (key == "manifest") return has_manifest = true, detail::ReadManifest(v, e.manifest);
+          return Status::Ok();
+        }));
     if (!has_manifest) return Status::Invalid("list entry lacks a manifest");
     DSTK_RETURN_IF_ERROR(ValidateName(e.name));
     out.push_back(std::move(e));

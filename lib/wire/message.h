@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "codec/slice.h"
-#include "wire/limits.h"
 #include "util/status.h"
+#include "wire/limits.h"
 
 namespace dstk::wire {
 
@@ -49,14 +49,14 @@ const char* ClaimModeName(ClaimMode m);
 // What a unit reports of its claim state for one function (lock_read_delete, commit, ...).
 struct ClaimView {
   Ballot promised;
-  uint64_t lock_ms_left = 0;       // 0: no live lock
+  uint64_t lock_ms_left = 0;  // 0: no live lock
   bool has_accepted = false;
-  Ballot accepted;                 // valid when has_accepted
-  uint64_t owner = 0;              // the accepted owner's claimer id
-  bool lease_live = false;         // lease mode: the accepted owner's lease has not lapsed
-  uint64_t epoch = 0;              // highest ballot number accepted here
-  uint32_t attempts = 0;           // distinct ballots accepted (runs started)
-  std::string state = "pending";   // pending | consumed | done
+  Ballot accepted;                // valid when has_accepted
+  uint64_t owner = 0;             // the accepted owner's claimer id
+  bool lease_live = false;        // lease mode: the accepted owner's lease has not lapsed
+  uint64_t epoch = 0;             // highest ballot number accepted here
+  uint32_t attempts = 0;          // distinct ballots accepted (runs started)
+  std::string state = "pending";  // pending | consumed | done
 };
 
 const char* OpName(Op op);
@@ -65,34 +65,33 @@ std::optional<Op> OpFromName(std::string_view name);
 // What a committed revision is: written by publish, returned by stat and list.
 struct Manifest {
   uint64_t rev = 0;
-  uint64_t size = 0;     // object length in bytes
-  uint32_t segs = 0;     // segment count
+  uint64_t size = 0;  // object length in bytes
+  uint32_t segs = 0;  // segment count
   uint32_t segsize = codec::kDefaultSegmentSize;
   uint32_t k = 0;
   uint32_t n = 0;
-  bool tomb = false;     // a deletion marker: the object is gone as of `rev`
-  uint64_t token = 0;    // fencing: the claim token the revision was written with (0: none)
+  bool tomb = false;   // a deletion marker: the object is gone as of `rev`
+  uint64_t token = 0;  // fencing: the claim token the revision was written with (0: none)
 };
 
 struct Request {
   uint32_t v = kProtocolVersion;
   Op op = Op::kStat;
   uint64_t id = 0;
-  std::string name;                        // put/get/del/publish/stat(object)
-  uint64_t rev = 0;                        // get/del/publish
-  uint32_t seg = 0;                        // get
-  bool verify = false;                     // stat: re-read and check every slice's CRC
+  std::string name;                         // put/get/del/publish/stat(object)
+  uint64_t rev = 0;                         // get/del/publish
+  uint32_t seg = 0;                         // get
+  bool verify = false;                      // stat: re-read and check every slice's CRC
   std::optional<codec::SliceHeader> slice;  // put_slice
-  std::optional<Manifest> manifest;        // publish
-  std::string prefix;                      // list
-  std::string after;                       // list: resume after this name
-  uint32_t limit = 0;                      // list: page size (0: the unit's maximum)
-  Ballot ballot;                           // claim ops
-  uint64_t owner = 0;                      // commit: the owner to accept
-  uint32_t lease_ms = 0;                   // lock_read_delete, commit, renew
-  ClaimMode mode = ClaimMode::kConsume;    // lock_read_delete, commit
-  uint64_t token = 0;                      // put_slice: fencing token (0: none)
-
+  std::optional<Manifest> manifest;         // publish
+  std::string prefix;                       // list
+  std::string after;                        // list: resume after this name
+  uint32_t limit = 0;                       // list: page size (0: the unit's maximum)
+  Ballot ballot;                            // claim ops
+  uint64_t owner = 0;                       // commit: the owner to accept
+  uint32_t lease_ms = 0;                    // lock_read_delete, commit, renew
+  ClaimMode mode = ClaimMode::kConsume;     // lock_read_delete, commit
+  uint64_t token = 0;                       // put_slice: fencing token (0: none)
 };
 
 enum class ReplyStatus {

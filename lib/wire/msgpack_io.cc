@@ -15,8 +15,8 @@ Result<msgpack::object_handle> UnpackBounded(std::span<const uint8_t> bytes) {
   try {
     size_t offset = 0;
     msgpack::object_handle oh =
-        msgpack::unpack(reinterpret_cast<const char*>(bytes.data()), bytes.size(), offset,
-                        nullptr, nullptr, HeaderLimits());
+        msgpack::unpack(reinterpret_cast<const char*>(bytes.data()), bytes.size(), offset, nullptr,
+                        nullptr, HeaderLimits());
     if (offset != bytes.size()) return Status::Invalid("trailing bytes after the msgpack map");
     return oh;
   } catch (const msgpack::insufficient_bytes&) {

@@ -3,10 +3,9 @@
 // exception or a silent truncation.
 #pragma once
 
-#include <msgpack.hpp>
-
 #include <cstdint>
 #include <functional>
+#include <msgpack.hpp>
 #include <span>
 #include <string>
 #include <string_view>

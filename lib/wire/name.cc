@@ -27,12 +27,12 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
 // The unit's own file names (store/slice_store.h); an object's children must not look like them.
 bool IsReserved(std::string_view comp) {
   return EndsWith(comp, ".slice") || EndsWith(comp, ".manifest") || EndsWith(comp, ".corrupt") ||
-         EndsWith(comp, ".claim") ||
-         comp.substr(0, 5) == ".tmp.";
+         EndsWith(comp, ".claim") || comp.substr(0, 5) == ".tmp.";
 }
 
 Status CheckComponents(std::string_view s, bool allow_trailing_slash, const char* what) {
-  if (!s.empty() && s.front() == '/') return Status::Invalid(std::string(what) + " must not start with '/'");
+  if (!s.empty() && s.front() == '/')
+    return Status::Invalid(std::string(what) + " must not start with '/'");
   size_t start = 0;
   while (start <= s.size()) {
     size_t end = s.find('/', start);

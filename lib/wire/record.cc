@@ -32,17 +32,24 @@ void PackSliceFields(Packer& p, const codec::SliceHeader& h) {
 
 nlohmann::ordered_json ToJson(const msgpack::object& o) {
   switch (o.type) {
-    case msgpack::type::NIL: return nullptr;
-    case msgpack::type::BOOLEAN: return o.via.boolean;
-    case msgpack::type::POSITIVE_INTEGER: return o.via.u64;
-    case msgpack::type::NEGATIVE_INTEGER: return o.via.i64;
+    case msgpack::type::NIL:
+      return nullptr;
+    case msgpack::type::BOOLEAN:
+      return o.via.boolean;
+    case msgpack::type::POSITIVE_INTEGER:
+      return o.via.u64;
+    case msgpack::type::NEGATIVE_INTEGER:
+      return o.via.i64;
     case msgpack::type::FLOAT32:
-    case msgpack::type::FLOAT64: return o.via.f64;
-    case msgpack::type::STR: return std::string(o.via.str.ptr, o.via.str.size);
+    case msgpack::type::FLOAT64:
+      return o.via.f64;
+    case msgpack::type::STR:
+      return std::string(o.via.str.ptr, o.via.str.size);
     case msgpack::type::BIN: {
       char crc[9];
-      std::snprintf(crc, sizeof crc, "%08x",
-                    codec::Crc32c({reinterpret_cast<const uint8_t*>(o.via.bin.ptr), o.via.bin.size}));
+      std::snprintf(
+          crc, sizeof crc, "%08x",
+          codec::Crc32c({reinterpret_cast<const uint8_t*>(o.via.bin.ptr), o.via.bin.size}));
       return {{"bytes", o.via.bin.size}, {"crc32c", crc}};
     }
     case msgpack::type::ARRAY: {
@@ -61,7 +68,8 @@ nlohmann::ordered_json ToJson(const msgpack::object& o) {
       }
       return m;
     }
-    case msgpack::type::EXT: return {{"ext", o.via.ext.type()}, {"bytes", o.via.ext.size}};
+    case msgpack::type::EXT:
+      return {{"ext", o.via.ext.type()}, {"bytes", o.via.ext.size}};
   }
   return nullptr;
 }
@@ -76,7 +84,8 @@ std::string EncodeSliceRecord(const codec::SliceHeader& h, std::span<const uint8
   PackSliceFields(p, h);
   p.pack("data");
   p.pack_bin(static_cast<uint32_t>(payload.size()));
-  p.pack_bin_body(reinterpret_cast<const char*>(payload.data()), static_cast<uint32_t>(payload.size()));
+  p.pack_bin_body(reinterpret_cast<const char*>(payload.data()),
+                  static_cast<uint32_t>(payload.size()));
   return std::string(buf.data(), buf.size());
 }
 
@@ -101,8 +110,10 @@ Result<std::string> RecordType(const msgpack::object& record) {
   }
   for (uint32_t i = 0; i < record.via.map.size; ++i) {
     const auto& kv = record.via.map.ptr[i];
-    if (kv.key.type == msgpack::type::STR && std::string_view(kv.key.via.str.ptr, kv.key.via.str.size) == "type") {
-      if (kv.val.type != msgpack::type::STR) return Status::Corruption("record 'type' is not a string");
+    if (kv.key.type == msgpack::type::STR &&
+        std::string_view(kv.key.via.str.ptr, kv.key.via.str.size) == "type") {
+      if (kv.val.type != msgpack::type::STR)
+        return Status::Corruption("record 'type' is not a string");
       return std::string(kv.val.via.str.ptr, kv.val.via.str.size);
     }
   }

@@ -6,9 +6,8 @@
 //   {type:"object", name, rev, size, segs, segsize, k, n}   -- ends one object in a split stream
 #pragma once
 
-#include <msgpack.hpp>
-
 #include <cstdint>
+#include <msgpack.hpp>
 #include <optional>
 #include <span>
 #include <string>

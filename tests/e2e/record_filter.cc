@@ -39,7 +39,8 @@ int main(int argc, char** argv) {
   }
   if (shuffle) std::shuffle(out.begin(), out.end(), std::mt19937(12345));
   for (const auto& r : out) {
-    if (!dstk::WriteAll(STDOUT_FILENO, {reinterpret_cast<const uint8_t*>(r.data()), r.size()}).ok()) return 6;
+    if (!dstk::WriteAll(STDOUT_FILENO, {reinterpret_cast<const uint8_t*>(r.data()), r.size()}).ok())
+      return 6;
   }
   return 0;
 }

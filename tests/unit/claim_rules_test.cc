@@ -1,8 +1,8 @@
 // The unit's side of the claim protocol (lib/node/claim_rules.h), branch by branch: promises,
 // lock expiry, release, the stale-ballot rule behind fencing, commit, renew and finish.
-#include <catch2/catch.hpp>
-
 #include "node/claim_rules.h"
+
+#include <catch2/catch.hpp>
 
 namespace {
 
@@ -74,29 +74,35 @@ TEST_CASE("commit honours promises and consume mode consumes", "[claim]") {
 
 TEST_CASE("a new owner's token exceeds the epoch: stale ballots are refused", "[claim]") {
   ClaimState s;
-  REQUIRE(ApplyClaimOp(s, Make(Op::kLockReadDelete, {5, 10}, 100, ClaimMode::kLease), 0).status == ReplyStatus::kOk);
-  REQUIRE(ApplyClaimOp(s, Make(Op::kCommit, {5, 10}, 100, ClaimMode::kLease), 0).status == ReplyStatus::kOk);
+  REQUIRE(ApplyClaimOp(s, Make(Op::kLockReadDelete, {5, 10}, 100, ClaimMode::kLease), 0).status ==
+          ReplyStatus::kOk);
+  REQUIRE(ApplyClaimOp(s, Make(Op::kCommit, {5, 10}, 100, ClaimMode::kLease), 0).status ==
+          ReplyStatus::kOk);
   // The owner's lease lapses; a claimer that starts at ballot 5 with a larger id is refused,
   // because its token would equal the old owner's.
   auto d = ApplyClaimOp(s, Make(Op::kLockReadDelete, {5, 99}, 100, ClaimMode::kLease), 500);
   CHECK(d.status == ReplyStatus::kLocked);
   CHECK(dstk::node::ViewOf(s, 500).epoch == 5);
-  CHECK(ApplyClaimOp(s, Make(Op::kLockReadDelete, {6, 99}, 100, ClaimMode::kLease), 500).status == ReplyStatus::kOk);
+  CHECK(ApplyClaimOp(s, Make(Op::kLockReadDelete, {6, 99}, 100, ClaimMode::kLease), 500).status ==
+        ReplyStatus::kOk);
 }
 
 TEST_CASE("lease mode: renew keeps the lease, finish ends it, attempts count runs", "[claim]") {
   ClaimState s;
   const ClaimMode L = ClaimMode::kLease;
-  REQUIRE(ApplyClaimOp(s, Make(Op::kLockReadDelete, {1, 10}, 100, L), 0).status == ReplyStatus::kOk);
+  REQUIRE(ApplyClaimOp(s, Make(Op::kLockReadDelete, {1, 10}, 100, L), 0).status ==
+          ReplyStatus::kOk);
   REQUIRE(ApplyClaimOp(s, Make(Op::kCommit, {1, 10}, 100, L), 0).status == ReplyStatus::kOk);
   CHECK(s.phase == ClaimState::Phase::kPending);
   CHECK(dstk::node::ViewOf(s, 50).lease_live);
   CHECK(ApplyClaimOp(s, Make(Op::kRenew, {1, 10}, 100, L), 90).status == ReplyStatus::kOk);
-  CHECK(ApplyClaimOp(s, Make(Op::kLockReadDelete, {2, 20}, 100, L), 150).status == ReplyStatus::kLocked);
+  CHECK(ApplyClaimOp(s, Make(Op::kLockReadDelete, {2, 20}, 100, L), 150).status ==
+        ReplyStatus::kLocked);
   CHECK(ApplyClaimOp(s, Make(Op::kRenew, {1, 99}, 100, L), 150).status == ReplyStatus::kConflict);
   // The same worker re-claiming after a failed run counts as another attempt.
   REQUIRE(ApplyClaimOp(s, Make(Op::kRelease, {1, 10}), 160).status == ReplyStatus::kOk);
-  REQUIRE(ApplyClaimOp(s, Make(Op::kLockReadDelete, {2, 10}, 100, L), 170).status == ReplyStatus::kOk);
+  REQUIRE(ApplyClaimOp(s, Make(Op::kLockReadDelete, {2, 10}, 100, L), 170).status ==
+          ReplyStatus::kOk);
   REQUIRE(ApplyClaimOp(s, Make(Op::kCommit, {2, 10}, 100, L), 170).status == ReplyStatus::kOk);
   CHECK(s.attempts == 2);
   CHECK(ApplyClaimOp(s, Make(Op::kFinish, {1, 10}), 180).status == ReplyStatus::kConflict);

@@ -1,8 +1,7 @@
 // Unit tests of lib/codec: CRC32C, Cauchy Reed-Solomon erasure coding, segment encoding and
 // decoding, and slice header verification.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -46,7 +45,8 @@ std::shared_ptr<const ErasureCoder> MakeCoder(int k, int n) {
 
 // Encodes `segment` and returns owned copies of the n payloads (the encoder's views are only
 // valid until its next call).
-std::vector<std::vector<uint8_t>> EncodeCopy(SegmentEncoder& enc, const std::vector<uint8_t>& segment) {
+std::vector<std::vector<uint8_t>> EncodeCopy(SegmentEncoder& enc,
+                                             const std::vector<uint8_t>& segment) {
   const auto& views = enc.Encode(segment);
   std::vector<std::vector<uint8_t>> out;
   for (const auto& v : views) out.emplace_back(v.begin(), v.end());
@@ -139,8 +139,7 @@ TEST_CASE("crc32c chains: Crc32c(b, Crc32c(a)) == Crc32c(a + b)", "[codec][crc]"
     const uint32_t whole = Crc32c(s);
     const size_t a = len == 0 ? 0 : rng() % (len + 1);
     const size_t b = a + (len - a == 0 ? 0 : rng() % (len - a + 1));
-    const uint32_t chained =
-        Crc32c(s.subspan(b), Crc32c(s.subspan(a, b - a), Crc32c(s.first(a))));
+    const uint32_t chained = Crc32c(s.subspan(b), Crc32c(s.subspan(a, b - a), Crc32c(s.first(a))));
     REQUIRE(chained == whole);
   }
 }
@@ -196,10 +195,10 @@ TEST_CASE("ErasureCoder::Decode rejects bad survivor sets", "[codec][erasure]") 
   std::vector<const uint8_t*> src = {a.data(), b.data(), d.data()};
   std::vector<uint8_t*> out = {o0.data(), o1.data(), o2.data()};
 
-  CHECK(c->Decode(8, {0, 1, 1}, src, out).code() == Code::kInvalidArgument);   // repeated
-  CHECK(c->Decode(8, {0, 1, 5}, src, out).code() == Code::kInvalidArgument);   // >= n
-  CHECK(c->Decode(8, {0, -1, 2}, src, out).code() == Code::kInvalidArgument);  // negative
-  CHECK(c->Decode(8, {0, 1}, src, out).code() == Code::kInvalidArgument);      // too few
+  CHECK(c->Decode(8, {0, 1, 1}, src, out).code() == Code::kInvalidArgument);     // repeated
+  CHECK(c->Decode(8, {0, 1, 5}, src, out).code() == Code::kInvalidArgument);     // >= n
+  CHECK(c->Decode(8, {0, -1, 2}, src, out).code() == Code::kInvalidArgument);    // negative
+  CHECK(c->Decode(8, {0, 1}, src, out).code() == Code::kInvalidArgument);        // too few
   CHECK(c->Decode(8, {0, 1, 2, 3}, src, out).code() == Code::kInvalidArgument);  // too many
   CHECK(c->Decode(8, {0, 1, 2}, {a.data(), b.data()}, out).code() == Code::kInvalidArgument);
   CHECK(c->Decode(8, {0, 1, 2}, src, {o0.data()}).code() == Code::kInvalidArgument);
@@ -218,8 +217,7 @@ TEST_CASE("every erasure pattern decodes for all 1 <= k <= n <= 8", "[codec][seg
       SegmentEncoder enc(coder);
       const auto uk = static_cast<size_t>(k);
       // 0, 1, multiples of k and one byte around them, and a random not-a-multiple-of-k.
-      std::vector<size_t> lens = {0, 1, uk, 3 * uk - 1, 3 * uk + 1, 64 * uk,
-                                  1000 + rng() % 3000};
+      std::vector<size_t> lens = {0, 1, uk, 3 * uk - 1, 3 * uk + 1, 64 * uk, 1000 + rng() % 3000};
       if (k > 1) {
         while (lens.back() % uk == 0) ++lens.back();
       }
@@ -310,7 +308,8 @@ TEST_CASE("k = 1 (any one pillar suffices) and k = n (no parity)", "[codec][segm
       CHECK(out == segment);
       if (n > 1) {
         all.pop_back();
-        CHECK(DecodeFrom(*coder, segment.size(), slices, all, out).code() == Code::kInvalidArgument);
+        CHECK(DecodeFrom(*coder, segment.size(), slices, all, out).code() ==
+              Code::kInvalidArgument);
       }
     }
   }
@@ -532,7 +531,8 @@ TEST_CASE("CheckSliceFields refuses inconsistent headers", "[codec][slice]") {
   CHECK(dstk::codec::CheckSliceFields(edge, 25).ok());
 }
 
-TEST_CASE("ComputeSliceCrc is the CRC of the header fields followed by the payload", "[codec][slice]") {
+TEST_CASE("ComputeSliceCrc is the CRC of the header fields followed by the payload",
+          "[codec][slice]") {
   // Pins the documented layout (little-endian fixed widths, name length first), which is what
   // other implementations of the format must reproduce.
   SliceHeader h;

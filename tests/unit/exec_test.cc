@@ -1,7 +1,5 @@
 // Unit tests of lib/exec: running a command with stdin/stdout wiring, a clean environment, a
 // scratch directory, limits, timeouts and cancellation. Only sh and coreutils are used.
-#include <catch2/catch.hpp>
-
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -9,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -71,7 +70,9 @@ RunSpec Spec(const TempDir& dir, std::vector<std::string> argv) {
   return spec;
 }
 
-RunSpec Sh(const TempDir& dir, const std::string& script) { return Spec(dir, {"sh", "-c", script}); }
+RunSpec Sh(const TempDir& dir, const std::string& script) {
+  return Spec(dir, {"sh", "-c", script});
+}
 
 StdinFeeder Feed(const std::string& data) {
   return [data](int fd) {
@@ -250,7 +251,9 @@ TEST_CASE("the scratch dir is removed afterwards, however the command left it", 
   Output out;
   const std::string script =
       "pwd; echo hi > file; mkdir -p a/b/c; touch a/b/c/f; chmod 000 a/b a; "
-      "ln -s '" + outside.path + "' link; "
+      "ln -s '" +
+      outside.path +
+      "' link; "
       "i=0; while [ $i -lt 40 ]; do mkdir d; cd d || exit 1; i=$((i+1)); done; touch deep";
   auto r = Run(Sh(dir, script), {}, out.fd);
   REQUIRE(r.ok());
@@ -268,8 +271,13 @@ TEST_CASE("the scratch dir is removed afterwards, however the command left it", 
 TEST_CASE("a command that is not found is reported as such", "[exec]") {
   TempDir dir;
   bool fed = false;
-  auto r = Run(Spec(dir, {"dstk-no-such-command"}), [&](int) { fed = true; return Status::Ok(); },
-               -1);
+  auto r = Run(
+      Spec(dir, {"dstk-no-such-command"}),
+      [&](int) {
+        fed = true;
+        return Status::Ok();
+      },
+      -1);
   REQUIRE(r.ok());
   CHECK_FALSE(r->ok());
   CHECK(r->exit_code == 127);
@@ -299,7 +307,10 @@ TEST_CASE("a file that cannot be executed is reported", "[exec]") {
   CHECK(denied->start_error == "permission denied: plain");
 
   const std::string garbage = bin.path + "/garbage";
-  std::ofstream(garbage) << std::string("\x7f" "ELF\x01\x02junk", 10);
+  std::ofstream(garbage) << std::string(
+      "\x7f"
+      "ELF\x01\x02junk",
+      10);
   ::chmod(garbage.c_str(), 0755);
   auto bad = Run(Spec(dir, {garbage}), {}, -1);
   REQUIRE(bad.ok());

@@ -1,7 +1,5 @@
 // Unit tests of lib/store: the slice file format and the SliceStore a dsnode serves, including
 // recovery after kill -9 in the middle of writes.
-#include <catch2/catch.hpp>
-
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -10,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -26,9 +25,9 @@
 #include "codec/erasure.h"
 #include "codec/segment.h"
 #include "codec/slice.h"
+#include "node/service.h"
 #include "store/file_util.h"
 #include "store/slice_file.h"
-#include "node/service.h"
 #include "store/slice_store.h"
 #include "util/status.h"
 #include "wire/message.h"
@@ -76,8 +75,8 @@ std::shared_ptr<const dstk::codec::ErasureCoder> Coder() {
 }
 
 // Pillar `idx` of segment `seg` of a real encoding of `segment`.
-TestSlice MakeSlice(const std::string& name, uint64_t rev, uint32_t seg, uint32_t segs, uint32_t idx,
-                    const std::vector<uint8_t>& segment) {
+TestSlice MakeSlice(const std::string& name, uint64_t rev, uint32_t seg, uint32_t segs,
+                    uint32_t idx, const std::vector<uint8_t>& segment) {
   dstk::codec::SegmentEncoder enc(Coder());
   const auto& views = enc.Encode(segment);
   TestSlice s;
@@ -199,7 +198,9 @@ std::vector<std::string> FilesWhere(const std::string& dir, Pred pred) {
   return out;
 }
 
-bool StartsWith(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
+bool StartsWith(const std::string& s, const std::string& p) {
+  return s.rfind(p, 0) == 0;
+}
 bool EndsWith(const std::string& s, const std::string& p) {
   return s.size() >= p.size() && s.compare(s.size() - p.size(), p.size(), p) == 0;
 }
@@ -290,7 +291,8 @@ TEST_CASE("put and get round-trip real encoded slices", "[store]") {
   std::mt19937_64 rng(2);
   // Three units, one pillar each, as a client would spread one object.
   std::vector<std::unique_ptr<SliceStore>> units;
-  for (uint32_t u = 0; u < kN; ++u) units.push_back(OpenStore(tmp.path() + "/unit" + std::to_string(u)));
+  for (uint32_t u = 0; u < kN; ++u)
+    units.push_back(OpenStore(tmp.path() + "/unit" + std::to_string(u)));
 
   const uint32_t segs = 3;
   std::vector<std::vector<uint8_t>> segments;
@@ -318,7 +320,8 @@ TEST_CASE("put and get round-trip real encoded slices", "[store]") {
       CHECK(h.idx == static_cast<uint32_t>(pillars[j]));
     }
     std::vector<uint8_t> out;
-    REQUIRE(dstk::codec::DecodeSegment(*Coder(), segments[seg].size(), pillars, payloads, out).ok());
+    REQUIRE(
+        dstk::codec::DecodeSegment(*Coder(), segments[seg].size(), pillars, payloads, out).ok());
     CHECK(out == segments[seg]);
   }
 
@@ -349,7 +352,8 @@ TEST_CASE("put and get round-trip real encoded slices", "[store]") {
   CHECK(info.slices == segs);
   CHECK(info.objects == 0);  // nothing published yet
   uint64_t on_disk = 0;
-  for (uint32_t seg = 0; seg < segs; ++seg) on_disk += fs::file_size(SlicePath(store.dir(), "photos/cat.jpg", 5, seg));
+  for (uint32_t seg = 0; seg < segs; ++seg)
+    on_disk += fs::file_size(SlicePath(store.dir(), "photos/cat.jpg", 5, seg));
   CHECK(info.bytes_used == on_disk);
   CHECK(info.bytes_free > 0);
 }
@@ -358,8 +362,9 @@ TEST_CASE("publish, stat and list: ordering, prefixes, paging and tombstones", "
   TempDir tmp;
   auto store = OpenStore(tmp.path() + "/unit");
   std::mt19937_64 rng(3);
-  const std::vector<std::string> names = {"logs/2", "b", "a/b", "Z", "logs/1", "a", "logsx",
-                                          "logs/3", "\xc3\xa9t\xc3\xa9", "c", "logs/10"};
+  const std::vector<std::string> names = {
+      "logs/2", "b",      "a/b", "Z", "logs/1", "a", "logsx", "logs/3", "\xc3\xa9t\xc3\xa9",
+      "c",      "logs/10"};
   for (const auto& name : names) {
     Put(*store, RandomSlice(rng, name, 10, 0, 1));
     if (name == "c") {
@@ -372,8 +377,17 @@ TEST_CASE("publish, stat and list: ordering, prefixes, paging and tombstones", "
   Put(*store, RandomSlice(rng, "pending", 3, 0, 1));
   Put(*store, RandomSlice(rng, "logs/pending", 3, 0, 1));
 
-  const std::vector<std::string> all = {"Z", "a", "a/b", "b", "c", "logs/1", "logs/10", "logs/2",
-                                        "logs/3", "logsx", "\xc3\xa9t\xc3\xa9"};  // byte order
+  const std::vector<std::string> all = {"Z",
+                                        "a",
+                                        "a/b",
+                                        "b",
+                                        "c",
+                                        "logs/1",
+                                        "logs/10",
+                                        "logs/2",
+                                        "logs/3",
+                                        "logsx",
+                                        "\xc3\xa9t\xc3\xa9"};  // byte order
   auto page = store->List("", "", 100, size_t{1} << 20);
   CHECK(Names(page) == all);
   CHECK_FALSE(page.more);
@@ -388,7 +402,8 @@ TEST_CASE("publish, stat and list: ordering, prefixes, paging and tombstones", "
     CHECK_FALSE(logs.more);
     CHECK(Names(store->List("logs", "", 100, size_t{1} << 20)) ==
           std::vector<std::string>{"logs/1", "logs/10", "logs/2", "logs/3", "logsx"});
-    CHECK(Names(store->List("a", "", 100, size_t{1} << 20)) == std::vector<std::string>{"a", "a/b"});
+    CHECK(Names(store->List("a", "", 100, size_t{1} << 20)) ==
+          std::vector<std::string>{"a", "a/b"});
     CHECK(store->List("nothing/", "", 100, size_t{1} << 20).entries.empty());
     CHECK(store->List("pending", "", 100, size_t{1} << 20).entries.empty());
   }
@@ -416,11 +431,13 @@ TEST_CASE("publish, stat and list: ordering, prefixes, paging and tombstones", "
     CHECK(Names(shorter) == std::vector<std::string>{"logs/10", "logs/2"});
     CHECK(shorter.more);
     // `after` before the prefix starts at the prefix; after the end gives nothing.
-    CHECK(Names(store->List("logs/", "a", 1, size_t{1} << 20)) == std::vector<std::string>{"logs/1"});
+    CHECK(Names(store->List("logs/", "a", 1, size_t{1} << 20)) ==
+          std::vector<std::string>{"logs/1"});
     CHECK(store->List("logs/", "logs/9", 10, size_t{1} << 20).entries.empty());
     CHECK(store->List("", "\xff", 10, size_t{1} << 20).entries.empty());
     // `after` need not be a listed name.
-    CHECK(Names(store->List("", "logs/1x", 2, size_t{1} << 20)) == std::vector<std::string>{"logs/2", "logs/3"});
+    CHECK(Names(store->List("", "logs/1x", 2, size_t{1} << 20)) ==
+          std::vector<std::string>{"logs/2", "logs/3"});
   }
   SECTION("stat") {
     auto a = store->Stat("a", false);
@@ -450,7 +467,8 @@ TEST_CASE("publish, stat and list: ordering, prefixes, paging and tombstones", "
   }
 }
 
-TEST_CASE("revisions: older publishes and puts conflict, publish drops older revisions", "[store]") {
+TEST_CASE("revisions: older publishes and puts conflict, publish drops older revisions",
+          "[store]") {
   TempDir tmp;
   auto store = OpenStore(tmp.path() + "/unit");
   const std::string dir = store->dir();
@@ -487,7 +505,8 @@ TEST_CASE("revisions: older publishes and puts conflict, publish drops older rev
   CHECK(fs::exists(ManifestPath(dir, "obj", 7)));
   CHECK(FilesWhere(dir + "/objects/obj", [](const std::string&) { return true; }) ==
         std::vector<std::string>{dstk::store::SliceFileName(7, 0), dstk::store::SliceFileName(7, 1),
-                                 dstk::store::ManifestFileName(7), dstk::store::SliceFileName(9, 0)});
+                                 dstk::store::ManifestFileName(7),
+                                 dstk::store::SliceFileName(9, 0)});
   auto st = store->Stat("obj", false);
   REQUIRE(st.ok());
   REQUIRE(st->committed.has_value());
@@ -677,7 +696,8 @@ TEST_CASE("a half-written or flipped slice is corruption, moved aside and never 
     CHECK(HeldOf(*store, "obj", true) == Held{{1, {1, 3}}});
     CHECK(HeldOf(*store, "obj", false) == Held{{1, {1, 0}}});
     CHECK(HeldOf(*store, "obj", true) == Held{{1, {1, 0}}});
-    CHECK(FilesWhere(dir, [](const std::string& f) { return EndsWith(f, ".corrupt"); }).size() == 3);
+    CHECK(FilesWhere(dir, [](const std::string& f) { return EndsWith(f, ".corrupt"); }).size() ==
+          3);
   }
   // Either way the bad slices stay out of service after a restart, and the object stays listed.
   store.reset();
@@ -714,7 +734,8 @@ TEST_CASE("names are validated before anything touches the disk", "[store]") {
   const std::string dir = tmp.path() + "/unit";
   auto store = OpenStore(dir);
   std::mt19937_64 rng(10);
-  for (const std::string name : {"../x", "../../x", "a/../../x", "/abs", "a//b", "..", ".", "a/./b", ""}) {
+  for (const std::string name :
+       {"../x", "../../x", "a/../../x", "/abs", "a//b", "..", ".", "a/./b", ""}) {
     INFO("name '" << name << "'");
     const TestSlice s = RandomSlice(rng, name, 1, 0, 1);  // a valid CRC over the bad name
     CHECK(store->PutSlice(s.h, s.payload).code() == Code::kInvalidArgument);
@@ -722,7 +743,8 @@ TEST_CASE("names are validated before anything touches the disk", "[store]") {
   }
   // Nothing was created next to the store or inside it.
   std::vector<std::string> top;
-  for (const auto& e : fs::directory_iterator(tmp.path())) top.push_back(e.path().filename().string());
+  for (const auto& e : fs::directory_iterator(tmp.path()))
+    top.push_back(e.path().filename().string());
   CHECK(top == std::vector<std::string>{"unit"});
   std::set<std::string> inside;
   for (const auto& e : fs::recursive_directory_iterator(dir)) {
@@ -760,7 +782,8 @@ TEST_CASE("kill -9 during writes leaves only whole, valid slices", "[store][cras
           const size_t len = 1 + crng() % (64u << 10);
           std::vector<uint8_t> segment(len);
           for (auto& b : segment) b = static_cast<uint8_t>(crng());
-          TestSlice s = MakeSlice(name, rev, seg, segs, static_cast<uint32_t>(crng() % kN), segment);
+          TestSlice s =
+              MakeSlice(name, rev, seg, segs, static_cast<uint32_t>(crng() % kN), segment);
           s.h.segsize = 64u << 10;
           s.h.crc = dstk::codec::ComputeSliceCrc(s.h, s.payload);
           if (!store.PutSlice(s.h, s.payload).ok()) ::_exit(4);
@@ -788,7 +811,8 @@ TEST_CASE("kill -9 during writes leaves only whole, valid slices", "[store][cras
     auto store = OpenStore(dir);
     CHECK(FilesWhere(dir, is_temp).empty());
     // Every slice file on disk is indexed and reads back whole with a valid CRC.
-    const auto files = FilesWhere(dir + "/objects", [](const std::string& f) { return EndsWith(f, ".slice"); });
+    const auto files =
+        FilesWhere(dir + "/objects", [](const std::string& f) { return EndsWith(f, ".slice"); });
     std::map<std::string, std::map<uint64_t, uint32_t>> per_rev;  // name -> rev -> slices
     for (const auto& rel : files) {
       const fs::path p(rel);
@@ -845,8 +869,9 @@ TEST_CASE("object names that look like store file names are refused", "[store]")
   std::mt19937_64 rng(12);
   Put(*store, RandomSlice(rng, "a", 1, 0, 1));
   REQUIRE(store->Publish("a", MakeManifest(1, 1)).ok());
-  for (const std::string& child : {dstk::store::ManifestFileName(2), dstk::store::SliceFileName(2, 0),
-                                  std::string("x.corrupt"), std::string(".tmp.x")}) {
+  for (const std::string& child :
+       {dstk::store::ManifestFileName(2), dstk::store::SliceFileName(2, 0),
+        std::string("x.corrupt"), std::string(".tmp.x")}) {
     const TestSlice s = RandomSlice(rng, "a/" + child, 1, 0, 1);
     const auto st = store->PutSlice(s.h, s.payload);
     INFO(child << ": " << st.message());
@@ -863,13 +888,15 @@ TEST_CASE("object names that look like store file names are refused", "[store]")
 TEST_CASE("a full list page fits in one reply header frame", "[store]") {
   TempDir tmp;
   auto store = OpenStore(tmp.path() + "/unit");
-  dstk::node::Service service(*store, [](dstk::node::LogLevel, const std::string&) {}, "test");
+  dstk::node::Service service(
+      *store, [](dstk::node::LogLevel, const std::string&) {}, "test");
   for (size_t name_len : {size_t{8}, dstk::wire::kMaxNameLength}) {
     const std::string prefix = "p" + std::to_string(name_len) + "/";
     for (size_t i = 0; i < dstk::wire::kMaxListPage + 10; ++i) {
       std::string name = prefix + std::to_string(i);
       name += std::string(name_len - std::min(name_len, name.size()), 'n');
-      REQUIRE(store->Publish(name.substr(0, dstk::wire::kMaxNameLength), MakeManifest(1 + i, 1)).ok());
+      REQUIRE(
+          store->Publish(name.substr(0, dstk::wire::kMaxNameLength), MakeManifest(1 + i, 1)).ok());
     }
     dstk::wire::Request req;
     req.op = dstk::wire::Op::kList;
@@ -878,10 +905,12 @@ TEST_CASE("a full list page fits in one reply header frame", "[store]") {
     size_t seen = 0;
     for (bool more = true; more;) {
       const std::string bytes = dstk::wire::EncodeRequest(req);
-      auto out = service.Handle({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, {}, false);
+      auto out =
+          service.Handle({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, {}, false);
       INFO("reply of " << out.header.size() << " bytes for " << name_len << "-byte names");
       CHECK(out.header.size() <= dstk::wire::kMaxHeaderFrame);
-      auto reply = dstk::wire::DecodeReply({reinterpret_cast<const uint8_t*>(out.header.data()), out.header.size()});
+      auto reply = dstk::wire::DecodeReply(
+          {reinterpret_cast<const uint8_t*>(out.header.data()), out.header.size()});
       REQUIRE(reply.ok());
       REQUIRE_FALSE(reply->entries.empty());
       seen += reply->entries.size();
@@ -916,6 +945,7 @@ TEST_CASE("a stale manifest left by a crash is dropped by the next publish", "[s
   REQUIRE(st->committed.has_value());
   CHECK(st->committed->rev == 2);
   REQUIRE(store->Publish("obj", MakeManifest(3, 1)).ok());
-  CHECK(FilesWhere(dir + "/objects/obj", [](const std::string& f) { return EndsWith(f, ".manifest"); }) ==
-        std::vector<std::string>{dstk::store::ManifestFileName(3)});
+  CHECK(FilesWhere(dir + "/objects/obj", [](const std::string& f) {
+          return EndsWith(f, ".manifest");
+        }) == std::vector<std::string>{dstk::store::ManifestFileName(3)});
 }

@@ -1,17 +1,15 @@
 // Unit tests of lib/wire: request and reply encoding, the hostile-input behaviour of the
 // decoders, name validation, and record streams.
-#include <catch2/catch.hpp>
-
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <msgpack.hpp>
-
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <limits>
+#include <msgpack.hpp>
 #include <optional>
 #include <random>
 #include <span>
@@ -53,7 +51,9 @@ std::string Lit(const char (&s)[N]) {
   return std::string(s, N - 1);
 }
 
-std::string Str(const msgpack::sbuffer& b) { return std::string(b.data(), b.size()); }
+std::string Str(const msgpack::sbuffer& b) {
+  return std::string(b.data(), b.size());
+}
 
 // A msgpack map built field by field, so tests can write what an encoder never would.
 struct Field {
@@ -77,7 +77,9 @@ Field F(std::string key, T value) {
   return {std::move(key), [value](Packer& p) { p.pack(value); }};
 }
 
-Field Raw(std::string key, std::function<void(Packer&)> pack) { return {std::move(key), std::move(pack)}; }
+Field Raw(std::string key, std::function<void(Packer&)> pack) {
+  return {std::move(key), std::move(pack)};
+}
 
 SliceHeader SampleSlice(std::string name = "photos/2026/cat.jpg") {
   SliceHeader h;
@@ -257,7 +259,9 @@ std::vector<Request> SampleRequests() {
   return out;
 }
 
-std::vector<Field> BaseStat() { return {F("v", 1u), F("op", "stat"), F("id", 42u)}; }
+std::vector<Field> BaseStat() {
+  return {F("v", 1u), F("op", "stat"), F("id", 42u)};
+}
 
 Code DecodeCode(const std::string& bytes) {
   auto r = DecodeRequest(Bytes(bytes));
@@ -463,12 +467,14 @@ TEST_CASE("DecodeRequest refuses empty and non-map input", "[wire][message][host
   }
 }
 
-TEST_CASE("DecodeRequest refuses missing v, op or id, an unknown op or version", "[wire][message][hostile]") {
+TEST_CASE("DecodeRequest refuses missing v, op or id, an unknown op or version",
+          "[wire][message][hostile]") {
   REQUIRE(DecodeCode(PackMap(BaseStat())) == Code::kOk);
   CHECK(DecodeCode(PackMap({F("op", "stat"), F("id", 1u)})) == Code::kInvalidArgument);
   CHECK(DecodeCode(PackMap({F("v", 1u), F("id", 1u)})) == Code::kInvalidArgument);
   CHECK(DecodeCode(PackMap({F("v", 1u), F("op", "stat")})) == Code::kInvalidArgument);
-  CHECK(DecodeCode(PackMap({F("v", 1u), F("op", "frobnicate"), F("id", 1u)})) == Code::kInvalidArgument);
+  CHECK(DecodeCode(PackMap({F("v", 1u), F("op", "frobnicate"), F("id", 1u)})) ==
+        Code::kInvalidArgument);
   CHECK(DecodeCode(PackMap({F("v", 1u), F("op", ""), F("id", 1u)})) == Code::kInvalidArgument);
   CHECK(DecodeCode(PackMap({F("v", 1u), F("op", std::string(4000, 'x')), F("id", 1u)})) ==
         Code::kInvalidArgument);
@@ -477,7 +483,8 @@ TEST_CASE("DecodeRequest refuses missing v, op or id, an unknown op or version",
   CHECK(DecodeCode(PackMap({F("v", 1ull << 32), F("op", "stat"), F("id", 1u)})) ==
         Code::kInvalidArgument);
   // Ops that need more fields than v/op/id.
-  CHECK(DecodeCode(PackMap({F("v", 1u), F("op", "put_slice"), F("id", 1u)})) == Code::kInvalidArgument);
+  CHECK(DecodeCode(PackMap({F("v", 1u), F("op", "put_slice"), F("id", 1u)})) ==
+        Code::kInvalidArgument);
   CHECK(DecodeCode(PackMap({F("v", 1u), F("op", "get_slice"), F("id", 1u), F("name", "a")})) ==
         Code::kInvalidArgument);  // no rev
   CHECK(DecodeCode(PackMap({F("v", 1u), F("op", "get_slice"), F("id", 1u), F("rev", 1u)})) ==
@@ -514,8 +521,8 @@ TEST_CASE("DecodeRequest refuses wrong-typed fields", "[wire][message][hostile]"
     base.push_back(std::move(f));
     return base;
   };
-  const auto get = std::vector<Field>{F("v", 1u), F("op", "get_slice"), F("id", 1u), F("name", "a"),
-                                      F("rev", 2u), F("seg", 0u)};
+  const auto get = std::vector<Field>{F("v", 1u),     F("op", "get_slice"), F("id", 1u),
+                                      F("name", "a"), F("rev", 2u),         F("seg", 0u)};
   REQUIRE(DecodeCode(PackMap(get)) == Code::kOk);
   auto good_slice = [](Packer& p) {
     p.pack_map(11);
@@ -532,21 +539,26 @@ TEST_CASE("DecodeRequest refuses wrong-typed fields", "[wire][message][hostile]"
     p.pack("segsize"), p.pack(h.segsize);
     p.pack("crc"), p.pack(h.crc);
   };
-  const auto put = std::vector<Field>{F("v", 1u), F("op", "put_slice"), F("id", 1u), Raw("slice", good_slice)};
+  const auto put =
+      std::vector<Field>{F("v", 1u), F("op", "put_slice"), F("id", 1u), Raw("slice", good_slice)};
   REQUIRE(DecodeCode(PackMap(put)) == Code::kOk);
 
   // A slice header with one field replaced or dropped.
   auto slice_with = [](const char* key, std::function<void(Packer&)> value) {
     return Raw("slice", [key, value](Packer& p) {
       const SliceHeader h = SampleSlice();
-      std::vector<Field> fs = {F("name", h.name), F("rev", h.rev),     F("seg", h.seg),
-                               F("segs", h.segs), F("idx", h.idx),     F("k", h.k),
-                               F("n", h.n),       F("size", h.size),   F("seglen", h.seglen),
-                               F("segsize", h.segsize), F("crc", h.crc)};
+      std::vector<Field> fs = {F("name", h.name),     F("rev", h.rev),
+                               F("seg", h.seg),       F("segs", h.segs),
+                               F("idx", h.idx),       F("k", h.k),
+                               F("n", h.n),           F("size", h.size),
+                               F("seglen", h.seglen), F("segsize", h.segsize),
+                               F("crc", h.crc)};
       std::vector<Field> kept;
       for (auto& f : fs) {
-        if (f.key != key) kept.push_back(std::move(f));
-        else if (value) kept.push_back({f.key, value});
+        if (f.key != key)
+          kept.push_back(std::move(f));
+        else if (value)
+          kept.push_back({f.key, value});
       }
       p.pack_map(static_cast<uint32_t>(kept.size()));
       for (const auto& f : kept) {
@@ -558,12 +570,15 @@ TEST_CASE("DecodeRequest refuses wrong-typed fields", "[wire][message][hostile]"
   auto manifest_with = [](const char* key, std::function<void(Packer&)> value) {
     return Raw("manifest", [key, value](Packer& p) {
       const Manifest m = SampleManifest();
-      std::vector<Field> fs = {F("rev", m.rev), F("size", m.size), F("segs", m.segs),
-                               F("segsize", m.segsize), F("k", m.k), F("n", m.n), F("tomb", m.tomb)};
+      std::vector<Field> fs = {F("rev", m.rev),         F("size", m.size), F("segs", m.segs),
+                               F("segsize", m.segsize), F("k", m.k),       F("n", m.n),
+                               F("tomb", m.tomb)};
       std::vector<Field> kept;
       for (auto& f : fs) {
-        if (f.key != key) kept.push_back(std::move(f));
-        else if (value) kept.push_back({f.key, value});
+        if (f.key != key)
+          kept.push_back(std::move(f));
+        else if (value)
+          kept.push_back({f.key, value});
       }
       p.pack_map(static_cast<uint32_t>(kept.size()));
       for (const auto& f : kept) {
@@ -587,7 +602,8 @@ TEST_CASE("DecodeRequest refuses wrong-typed fields", "[wire][message][hostile]"
       {"v as string", with(get, F("v", "1"))},
       {"v negative", with(get, F("v", -1))},
       {"op as integer", with(get, F("op", 3u))},
-      {"op as bin", with(get, Raw("op", [](Packer& p) { p.pack_bin(4), p.pack_bin_body("stat", 4); }))},
+      {"op as bin",
+       with(get, Raw("op", [](Packer& p) { p.pack_bin(4), p.pack_bin_body("stat", 4); }))},
       {"name as integer", with(get, F("name", 5u))},
       {"name as array", with(get, Raw("name", [](Packer& p) { p.pack_array(1), p.pack("a"); }))},
       {"rev negative", with(get, F("rev", -2))},
@@ -608,8 +624,10 @@ TEST_CASE("DecodeRequest refuses wrong-typed fields", "[wire][message][hostile]"
       {"slice without name", with(put, slice_with("name", nullptr))},
       {"slice k as string", with(put, slice_with("k", [](Packer& p) { p.pack("4"); }))},
       {"slice rev negative", with(put, slice_with("rev", [](Packer& p) { p.pack(-1); }))},
-      {"slice crc above 32 bits", with(put, slice_with("crc", [](Packer& p) { p.pack(1ull << 32); }))},
-      {"slice with an integer key", with(put, Raw("slice", [](Packer& p) { p.pack_map(1), p.pack(1), p.pack(2); }))},
+      {"slice crc above 32 bits",
+       with(put, slice_with("crc", [](Packer& p) { p.pack(1ull << 32); }))},
+      {"slice with an integer key",
+       with(put, Raw("slice", [](Packer& p) { p.pack_map(1), p.pack(1), p.pack(2); }))},
       {"manifest as array", with(pub, Raw("manifest", [](Packer& p) { p.pack_array(0); }))},
       {"manifest without k", with(pub, manifest_with("k", nullptr))},
       {"manifest without rev", with(pub, manifest_with("rev", nullptr))},
@@ -618,7 +636,8 @@ TEST_CASE("DecodeRequest refuses wrong-typed fields", "[wire][message][hostile]"
       {"manifest n < k", with(pub, manifest_with("n", [](Packer& p) { p.pack(2u); }))},
       {"manifest segsize 0", with(pub, manifest_with("segsize", [](Packer& p) { p.pack(0u); }))},
       {"manifest segsize too big",
-       with(pub, manifest_with("segsize", [](Packer& p) { p.pack(dstk::codec::kMaxSegmentSize + 1); }))},
+       with(pub,
+            manifest_with("segsize", [](Packer& p) { p.pack(dstk::codec::kMaxSegmentSize + 1); }))},
   };
   for (const auto& c : cases) {
     INFO(c.what);
@@ -650,14 +669,13 @@ TEST_CASE("DecodeRequest refuses every truncation and trailing bytes", "[wire][m
     CHECK_FALSE(DecodeRequest(Bytes(bytes + '\0')).ok());
     CHECK_FALSE(DecodeRequest(Bytes(bytes + bytes)).ok());
   }
-  for (const std::string& bytes :
-       {EncodeReply(Reply{}), [] {
-          Reply r;
-          r.entries = {{"a", SampleManifest()}};
-          r.more = true;
-          r.unit = dstk::wire::UnitInfo{"v", 1, 2, 3, 4, 5};
-          return EncodeReply(r);
-        }()}) {
+  for (const std::string& bytes : {EncodeReply(Reply{}), [] {
+                                     Reply r;
+                                     r.entries = {{"a", SampleManifest()}};
+                                     r.more = true;
+                                     r.unit = dstk::wire::UnitInfo{"v", 1, 2, 3, 4, 5};
+                                     return EncodeReply(r);
+                                   }()}) {
     for (size_t len = 0; len < bytes.size(); ++len) {
       const bool ok = NoThrowDecode([&] { return DecodeReply(Bytes(bytes).first(len)).ok(); });
       if (ok) FAIL("a reply truncated to " << len << " bytes decoded");
@@ -699,7 +717,10 @@ TEST_CASE("DecodeRequest refuses oversize headers, deep nesting and huge claimed
       const std::string inner = deep;
       std::string bytes = PackMap(fields);
       bytes[0] = static_cast<char>(0x84);  // fixmap of 4 instead of 3
-      bytes += "\xa4" "deep" + inner;
+      bytes +=
+          "\xa4"
+          "deep" +
+          inner;
       CHECK(DecodeCode(bytes) == Code::kInvalidArgument);
     }
     std::string maps;
@@ -709,14 +730,14 @@ TEST_CASE("DecodeRequest refuses oversize headers, deep nesting and huge claimed
   }
   SECTION("containers and strings claiming 2^31 entries or bytes") {
     const std::vector<std::string> cases = {
-        Lit("\xdf\x80\x00\x00\x00"),                       // map32 of 2^31 entries
+        Lit("\xdf\x80\x00\x00\x00"),                         // map32 of 2^31 entries
         Lit("\xdf\x80\x00\x00\x00\xa1v\x01\xa2op\xa4stat"),  // ... followed by some
-        Lit("\xdf\xff\xff\xff\xff"),                       // map32 of 2^32-1
-        Lit("\xdd\x80\x00\x00\x00"),                       // array32 of 2^31
-        Lit("\xdb\x80\x00\x00\x00xyz"),                    // str32 of 2^31 bytes
-        Lit("\xc6\xff\xff\xff\xff"),                       // bin32 of 2^32-1 bytes
-        Lit("\xc9\x7f\xff\xff\xff\x01"),                   // ext32
-        Lit("\xde\xff\xff"),                               // map16 of 65535
+        Lit("\xdf\xff\xff\xff\xff"),                         // map32 of 2^32-1
+        Lit("\xdd\x80\x00\x00\x00"),                         // array32 of 2^31
+        Lit("\xdb\x80\x00\x00\x00xyz"),                      // str32 of 2^31 bytes
+        Lit("\xc6\xff\xff\xff\xff"),                         // bin32 of 2^32-1 bytes
+        Lit("\xc9\x7f\xff\xff\xff\x01"),                     // ext32
+        Lit("\xde\xff\xff"),                                 // map16 of 65535
     };
     for (const auto& c : cases) {
       INFO("case starting " << int{static_cast<uint8_t>(c[0])} << " size " << c.size());
@@ -732,7 +753,8 @@ TEST_CASE("DecodeRequest refuses oversize headers, deep nesting and huge claimed
   }
 }
 
-TEST_CASE("DecodeRequest survives random garbage and mutated requests", "[wire][message][hostile][fuzz]") {
+TEST_CASE("DecodeRequest survives random garbage and mutated requests",
+          "[wire][message][hostile][fuzz]") {
   std::mt19937_64 rng(0xd57c);
   SECTION("random buffers never decode and never throw") {
     size_t decoded = 0;
@@ -779,7 +801,8 @@ TEST_CASE("DecodeRequest survives random garbage and mutated requests", "[wire][
       });
       if (!r.ok()) {
         ++refused;
-        if (r.status().code() != Code::kInvalidArgument) FAIL("unexpected code: " << r.status().message());
+        if (r.status().code() != Code::kInvalidArgument)
+          FAIL("unexpected code: " << r.status().message());
         continue;
       }
       ++decoded;
@@ -801,10 +824,11 @@ TEST_CASE("DecodeRequest survives random garbage and mutated requests", "[wire][
 
 TEST_CASE("ValidateName accepts ordinary names and refuses unsafe ones", "[wire][name]") {
   using dstk::wire::ValidateName;
-  for (const std::string& good : std::vector<std::string>{
-       "a", "a/b", "logs/2026-11-25", "..a", "a..", ".hidden", "a/.b", "with space", "données/été",
-        "x~!@#$%^&*()_+-=[]{};':\",<>?", std::string(dstk::wire::kMaxNameLength, 'n'),
-        std::string(99, 'a') + "/" + std::string(100, 'b')}) {
+  for (const std::string& good :
+       std::vector<std::string>{"a", "a/b", "logs/2026-11-25", "..a", "a..", ".hidden", "a/.b",
+                                "with space", "données/été", "x~!@#$%^&*()_+-=[]{};':\",<>?",
+                                std::string(dstk::wire::kMaxNameLength, 'n'),
+                                std::string(99, 'a') + "/" + std::string(100, 'b')}) {
     INFO("name '" << good << "'");
     CHECK(ValidateName(good).ok());
   }
@@ -856,12 +880,15 @@ TEST_CASE("ValidatePrefix accepts the empty string and a trailing slash", "[wire
   CHECK(ValidatePrefix("./").code() == Code::kInvalidArgument);
   CHECK(ValidatePrefix("a/../").code() == Code::kInvalidArgument);
   CHECK(ValidatePrefix(std::string("a\0", 2)).code() == Code::kInvalidArgument);
-  CHECK(ValidatePrefix(std::string(dstk::wire::kMaxNameLength + 1, 'p')).code() == Code::kInvalidArgument);
+  CHECK(ValidatePrefix(std::string(dstk::wire::kMaxNameLength + 1, 'p')).code() ==
+        Code::kInvalidArgument);
 }
 
 TEST_CASE("bad names are refused inside requests of every op", "[wire][name][message]") {
-  const std::vector<std::string> bad = {"",   "..",    "/abs",  "a//b", "a/./b", std::string("a\0b", 3),
-                                        "\x1b[2J", "a/", std::string(dstk::wire::kMaxNameLength + 1, 'x')};
+  const std::vector<std::string> bad = {
+      "",        "..",    "/abs",
+      "a//b",    "a/./b", std::string("a\0b", 3),
+      "\x1b[2J", "a/",    std::string(dstk::wire::kMaxNameLength + 1, 'x')};
   for (const auto& name : bad) {
     INFO("name of " << name.size() << " bytes");
     Request put;
@@ -870,7 +897,8 @@ TEST_CASE("bad names are refused inside requests of every op", "[wire][name][mes
     CHECK(DecodeRequest(Bytes(EncodeRequest(put))).status().code() == Code::kInvalidArgument);
     // The empty name is simply left out by the encoder; craft the requests by hand.
     for (const char* op : {"get_slice", "del_slice", "stat"}) {
-      const std::string bytes = PackMap({F("v", 1u), F("op", op), F("id", 1u), F("name", name), F("rev", 1u)});
+      const std::string bytes =
+          PackMap({F("v", 1u), F("op", op), F("id", 1u), F("name", name), F("rev", 1u)});
       CHECK(DecodeCode(bytes) == Code::kInvalidArgument);
     }
     Request pub;
@@ -1019,7 +1047,9 @@ TEST_CASE("RecordReader refuses garbage and oversized records", "[wire][record]"
     CHECK(all.end.code() == Code::kCorruption);
   }
   SECTION("a record claiming a 2 GiB binary") {
-    std::string rec = "\x82\xa4type\xa5slice\xa4" "data";
+    std::string rec =
+        "\x82\xa4type\xa5slice\xa4"
+        "data";
     rec += Lit("\xc6\x7f\xff\xff\xff");
     rec += std::string(1000, 'x');
     const int fd = PipeWith(rec);
@@ -1099,9 +1129,10 @@ TEST_CASE("RecordToJson prints binary as its length and CRC32C", "[wire][record]
   const std::string rec = dstk::wire::EncodeSliceRecord(h, payload);
   auto oh = msgpack::unpack(rec.data(), rec.size());
   const std::string json = dstk::wire::RecordToJson(oh.get());
-  const std::string want = std::string("{\"type\":\"slice\",\"name\":\"a/b\",\"rev\":1,\"seg\":0,\"segs\":1,") +
-                           "\"idx\":0,\"k\":1,\"n\":1,\"size\":9,\"seglen\":9,\"segsize\":4194304,\"crc\":" +
-                           std::to_string(h.crc) + ",\"data\":{\"bytes\":9,\"crc32c\":\"e3069283\"}}";
+  const std::string want =
+      std::string("{\"type\":\"slice\",\"name\":\"a/b\",\"rev\":1,\"seg\":0,\"segs\":1,") +
+      "\"idx\":0,\"k\":1,\"n\":1,\"size\":9,\"seglen\":9,\"segsize\":4194304,\"crc\":" +
+      std::to_string(h.crc) + ",\"data\":{\"bytes\":9,\"crc32c\":\"e3069283\"}}";
   CHECK(json == want);
 
   const std::string obj = dstk::wire::EncodeObjectRecord("a/b", SampleManifest());
@@ -1120,10 +1151,10 @@ TEST_CASE("RecordToJson prints binary as its length and CRC32C", "[wire][record]
   CHECK(json2.find("\"data\":{\"bytes\":0,\"crc32c\":\"00000000\"}") != std::string::npos);
 }
 
-// Regression: RecordToJson calls nlohmann::json::dump() with its default error handler, which throws
-// type_error.316 on a string that is not valid UTF-8. ValidateName accepts any byte >= 0x20 but
-// 0x7f, so a valid object name such as Latin-1 "caf\xe9" (or any garbage in an untrusted stream)
-// makes `dsenc inspect` die with an uncaught exception.
+// Regression: RecordToJson calls nlohmann::json::dump() with its default error handler, which
+// throws type_error.316 on a string that is not valid UTF-8. ValidateName accepts any byte >= 0x20
+// but 0x7f, so a valid object name such as Latin-1 "caf\xe9" (or any garbage in an untrusted
+// stream) makes `dsenc inspect` die with an uncaught exception.
 TEST_CASE("RecordToJson never throws on names that are not UTF-8", "[wire][record]") {
   const std::string latin1 = "caf\xe9";
   REQUIRE(dstk::wire::ValidateName(latin1).ok());

@@ -9,7 +9,9 @@
 
 namespace dstk::tools {
 
-const char* Version() { return DSTK_VERSION; }
+const char* Version() {
+  return DSTK_VERSION;
+}
 
 void AddNetworkFlags(CLI::App& app, NetworkFlags& flags) {
   app.add_option("--nodes", flags.nodes_file,
@@ -45,8 +47,10 @@ std::chrono::milliseconds TimeoutOf(const NetworkFlags& flags) {
 }
 
 void AddVerbosityFlags(CLI::App& app, Verbosity& v) {
-  app.add_flag_callback("-q,--quiet", [&v] { v.level = 0; }, "Print errors only");
-  app.add_flag_callback("-v,--verbose", [&v] { v.level = 2; }, "Print more detail");
+  app.add_flag_callback(
+      "-q,--quiet", [&v] { v.level = 0; }, "Print errors only");
+  app.add_flag_callback(
+      "-v,--verbose", [&v] { v.level = 2; }, "Print more detail");
 }
 
 void Diag(const char* tool, const std::string& message) {

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -18,9 +17,9 @@ namespace dstk::tools {
 
 // The flags that select and talk to the network.
 struct NetworkFlags {
-  std::string nodes_file;                // --nodes FILE
-  std::optional<uint32_t> k, w;          // -k, -w
-  double timeout_s = 2.0;                // --timeout SECONDS
+  std::string nodes_file;        // --nodes FILE
+  std::optional<uint32_t> k, w;  // -k, -w
+  double timeout_s = 2.0;        // --timeout SECONDS
 };
 
 // Adds --nodes, -k, -w and --timeout to `app` (or a subcommand).

@@ -27,14 +27,17 @@ void ProgressBar::Update(uint64_t done, uint64_t total) {
   const double rate = secs > 0 ? mib / secs : 0;
   if (total != 0) {
     const int width = 30;
-    const int filled = static_cast<int>(static_cast<double>(done) / static_cast<double>(total) * width);
+    const int filled =
+        static_cast<int>(static_cast<double>(done) / static_cast<double>(total) * width);
     std::string bar(static_cast<size_t>(filled), '#');
     bar.resize(width, '.');
-    std::fprintf(stderr, "\r\033[K%s: %s [%s] %3d%% %.1f MiB %.1f MiB/s", tool_.c_str(), label_.c_str(),
-                 bar.c_str(), static_cast<int>(100.0 * static_cast<double>(done) / static_cast<double>(total)),
+    std::fprintf(stderr, "\r\033[K%s: %s [%s] %3d%% %.1f MiB %.1f MiB/s", tool_.c_str(),
+                 label_.c_str(), bar.c_str(),
+                 static_cast<int>(100.0 * static_cast<double>(done) / static_cast<double>(total)),
                  mib, rate);
   } else {
-    std::fprintf(stderr, "\r\033[K%s: %s %.1f MiB %.1f MiB/s", tool_.c_str(), label_.c_str(), mib, rate);
+    std::fprintf(stderr, "\r\033[K%s: %s %.1f MiB %.1f MiB/s", tool_.c_str(), label_.c_str(), mib,
+                 rate);
   }
   drawn_ = true;
 }

@@ -31,8 +31,8 @@ std::string Ballot(const wire::Ballot& b) {
 }
 
 void PrintTrace(const claim::TraceEvent& e, const net::Cluster& c) {
-  std::string line = std::string(kTool) + ": " + (e.reply ? "<- " : "-> ") + c.Describe(e.unit) + " " +
-                     wire::OpName(e.op) + " " + e.key + " ballot " + Ballot(e.ballot);
+  std::string line = std::string(kTool) + ": " + (e.reply ? "<- " : "-> ") + c.Describe(e.unit) +
+                     " " + wire::OpName(e.op) + " " + e.key + " ballot " + Ballot(e.ballot);
   if (e.reply) {
     line += " => " + e.status;
     if (e.view) {
@@ -49,8 +49,9 @@ void PrintTrace(const claim::TraceEvent& e, const net::Cluster& c) {
 
 int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
-  CLI::App app{"dsclaim - claim the next functions of a queue, in order, by lock-read-delete quorum",
-               "dsclaim"};
+  CLI::App app{
+      "dsclaim - claim the next functions of a queue, in order, by lock-read-delete quorum",
+      "dsclaim"};
   app.set_version_flag("--version", tools::Version());
   tools::NetworkFlags net;
   tools::Verbosity verbosity;
@@ -64,15 +65,18 @@ int main(int argc, char** argv) {
   app.add_option("--mode", mode, "consume (at-most-once) or lease (at-least-once)")
       ->capture_default_str()
       ->check(CLI::IsMember({"consume", "lease"}));
-  app.add_option("--lease", lease_s, "Lease in seconds (lease mode: renewed by dsrun while it runs)")
+  app.add_option("--lease", lease_s,
+                 "Lease in seconds (lease mode: renewed by dsrun while it runs)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  app.add_flag("--follow,-f", follow, "Keep claiming; wait for new functions when the queue is empty");
+  app.add_flag("--follow,-f", follow,
+               "Keep claiming; wait for new functions when the queue is empty");
   app.add_option("--max", max, "Stop after N claims (0: no limit)");
   app.add_flag("--list", list, "Print the queue's keys in claim order without claiming");
   app.add_flag("--trace", trace, "Print every claim request and reply on stderr");
   app.add_flag("--step", step, "Pause before each protocol phase until Enter (on a terminal)");
-  app.add_flag("--json", json, "Print claims as JSON lines (the default when stdout is a terminal)");
+  app.add_flag("--json", json,
+               "Print claims as JSON lines (the default when stdout is a terminal)");
   if (int rc = tools::ParseArgs(app, argc, argv); rc >= 0) return rc;
   if (Status s = wire::ValidateName(queue); !s.ok()) return tools::Fail(kTool, s.With("queue"));
 
@@ -135,12 +139,13 @@ int main(int argc, char** argv) {
       if (o.mode == wire::ClaimMode::kLease) claim::Release(cluster, *c);
       return tools::Fail(kTool, st.With("claim " + c->key + " could not be handed on"));
     }
-    if (verbosity.level >= 2) tools::Diag(kTool, "claimed " + c->key + " token " + std::to_string(c->ballot.n));
+    if (verbosity.level >= 2)
+      tools::Diag(kTool, "claimed " + c->key + " token " + std::to_string(c->ballot.n));
   }
   if (verbosity.level >= 2) {
     const auto& s = claimer.stats();
-    tools::Diag(kTool, "won " + std::to_string(s.won) + ", lost " + std::to_string(s.lost) + ", rounds " +
-                           std::to_string(s.rounds));
+    tools::Diag(kTool, "won " + std::to_string(s.won) + ", lost " + std::to_string(s.lost) +
+                           ", rounds " + std::to_string(s.rounds));
   }
   return kExitOk;
 }

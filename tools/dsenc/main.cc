@@ -24,7 +24,8 @@ struct NameValidator : CLI::Validator {
 int main(int argc, char** argv) {
   using namespace dstk::tools::dsenc;
   signal(SIGPIPE, SIG_IGN);
-  CLI::App app{"dsenc - store objects on a dstk network, and split/join/inspect slice streams", "dsenc"};
+  CLI::App app{"dsenc - store objects on a dstk network, and split/join/inspect slice streams",
+               "dsenc"};
   app.require_subcommand(1);
   app.set_version_flag("--version", dstk::tools::Version());
   Common c;
@@ -44,7 +45,8 @@ int main(int argc, char** argv) {
   auto* put = app.add_subcommand("put", "Store FILE (or stdin) as object NAME");
   put->add_option("NAME", name, "Object name")->required()->check(NameValidator(false));
   put->add_option("FILE", file, "Input file (default: stdin)");
-  put->add_option("--token", c.token, "Fencing token: the claim token a function's owner writes with");
+  put->add_option("--token", c.token,
+                  "Fencing token: the claim token a function's owner writes with");
 
   auto* get = app.add_subcommand("get", "Write object NAME to stdout");
   get->add_option("NAME", name, "Object name")->required()->check(NameValidator(false));
@@ -56,23 +58,35 @@ int main(int argc, char** argv) {
   ls->add_option("PREFIX", prefix, "Name prefix (default: all)")->check(NameValidator(true));
   ls->add_flag("-0,--null", nul, "Separate names with NUL, for xargs -0");
 
-  auto* stat = app.add_subcommand("stat", "Show NAME's revision, size and which units hold good slices");
+  auto* stat =
+      app.add_subcommand("stat", "Show NAME's revision, size and which units hold good slices");
   stat->add_option("NAME", name, "Object name")->required()->check(NameValidator(false));
 
-  auto* split = app.add_subcommand("split", "Encode FILE (or stdin) into a slice record stream on stdout");
+  auto* split =
+      app.add_subcommand("split", "Encode FILE (or stdin) into a slice record stream on stdout");
   split->add_option("-k", k, "Decode threshold")->required()->check(CLI::Range(1, 255));
-  split->add_option("-n", n, "Pillar width (slices per segment)")->required()->check(CLI::Range(1, 255));
-  split->add_option("--name", name, "Object name recorded in the slices")->default_str("stdin")->check(NameValidator(false));
+  split->add_option("-n", n, "Pillar width (slices per segment)")
+      ->required()
+      ->check(CLI::Range(1, 255));
+  split->add_option("--name", name, "Object name recorded in the slices")
+      ->default_str("stdin")
+      ->check(NameValidator(false));
   split->add_option("FILE", file, "Input file (default: stdin)");
 
   PushArgs pa;
-  auto* push = app.add_subcommand("push", "Store a function (a command and its objects) on QUEUE; print its key");
+  auto* push = app.add_subcommand(
+      "push", "Store a function (a command and its objects) on QUEUE; print its key");
   push->add_option("QUEUE", pa.queue, "Queue name")->required()->check(NameValidator(false));
-  push->add_option("--in", pa.inputs, "Object streamed into the command's stdin (repeatable, in order)");
+  push->add_option("--in", pa.inputs,
+                   "Object streamed into the command's stdin (repeatable, in order)");
   push->add_option("--out", pa.output, "Object that stores the command's stdout");
-  push->add_option("--timeout", pa.timeout_s, "Wall-clock limit of one run, in seconds (0: dsrun's default)");
-  push->add_option("--attempts", pa.attempts, "Runs before the function goes to QUEUE.failed")->capture_default_str();
-  push->add_option("--from", pa.from, "Push many: JSON lines {\"argv\":[...],\"in\":[...],\"out\":\"...\"} from FILE or - (stdin)");
+  push->add_option("--timeout", pa.timeout_s,
+                   "Wall-clock limit of one run, in seconds (0: dsrun's default)");
+  push->add_option("--attempts", pa.attempts, "Runs before the function goes to QUEUE.failed")
+      ->capture_default_str();
+  push->add_option(
+      "--from", pa.from,
+      "Push many: JSON lines {\"argv\":[...],\"in\":[...],\"out\":\"...\"} from FILE or - (stdin)");
   push->add_option("CMD", pa.argv, "The command and its arguments, after --");
 
   auto* join = app.add_subcommand("join", "Rebuild the bytes from a slice record stream on stdin");

@@ -33,10 +33,14 @@ Result<Session> Connect(const Common& c) {
 
 std::string Human(uint64_t bytes) {
   char buf[32];
-  if (bytes < 1024) std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(bytes));
-  else if (bytes < (1u << 20)) std::snprintf(buf, sizeof buf, "%.1f KiB", static_cast<double>(bytes) / 1024);
-  else if (bytes < (1u << 30)) std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
-  else std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(bytes) / (1 << 30));
+  if (bytes < 1024)
+    std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(bytes));
+  else if (bytes < (1u << 20))
+    std::snprintf(buf, sizeof buf, "%.1f KiB", static_cast<double>(bytes) / 1024);
+  else if (bytes < (1u << 30))
+    std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+  else
+    std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(bytes) / (1 << 30));
   return buf;
 }
 
@@ -48,21 +52,30 @@ int Put(const Common& c, const std::string& name, const std::string& file) {
   int fd = STDIN_FILENO;
   if (!file.empty() && file != "-") {
     fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return Fail(kTool, Status::Invalid("cannot open " + file + ": " + std::strerror(errno)));
+    if (fd < 0)
+      return Fail(kTool, Status::Invalid("cannot open " + file + ": " + std::strerror(errno)));
   }
   client::PutOptions o;
   o.t = s->t;
   o.segment_size = c.segment_size;
   o.token = c.token;
   ProgressBar bar(kTool, "put " + name, c.verbosity.level > 0);
-  auto m = client::PutObject(*s->cluster, name, fd, o, [&bar](uint64_t d, uint64_t t) { bar.Update(d, t); });
+  auto m = client::PutObject(*s->cluster, name, fd, o,
+                             [&bar](uint64_t d, uint64_t t) { bar.Update(d, t); });
   if (fd != STDIN_FILENO) ::close(fd);
   if (!m.ok()) return Fail(kTool, m.status());
   if (c.json) {
-    std::printf("%s\n", nlohmann::json{{"name", name}, {"rev", m->rev}, {"size", m->size}, {"segs", m->segs},
-                                       {"k", m->k}, {"n", m->n}}.dump().c_str());
+    std::printf("%s\n", nlohmann::json{{"name", name},
+                                       {"rev", m->rev},
+                                       {"size", m->size},
+                                       {"segs", m->segs},
+                                       {"k", m->k},
+                                       {"n", m->n}}
+                            .dump()
+                            .c_str());
   } else if (c.verbosity.level >= 2) {
-    Diag(kTool, "stored " + name + " revision " + std::to_string(m->rev) + " (" + Human(m->size) + ")");
+    Diag(kTool,
+         "stored " + name + " revision " + std::to_string(m->rev) + " (" + Human(m->size) + ")");
   }
   return kExitOk;
 }
@@ -93,8 +106,11 @@ int List(const Common& c, const std::string& prefix, bool nul) {
   if (!entries.ok()) return Fail(kTool, entries.status());
   for (const auto& e : *entries) {
     if (c.json) {
-      std::printf("%s\n", nlohmann::json{{"name", e.name}, {"rev", e.manifest.rev}, {"size", e.manifest.size}}
-                              .dump().c_str());
+      std::printf(
+          "%s\n",
+          nlohmann::json{{"name", e.name}, {"rev", e.manifest.rev}, {"size", e.manifest.size}}
+              .dump()
+              .c_str());
     } else {
       std::fwrite(e.name.data(), 1, e.name.size(), stdout);
       std::fputc(nul ? '\0' : '\n', stdout);
@@ -110,8 +126,9 @@ int Stat(const Common& c, const std::string& name) {
   client::Location loc = client::Locate(cl, name, true);
   if (!loc.manifest || loc.manifest->tomb) {
     if (!client::AbsenceIsCertain(loc.answered, cl.size(), s->t.w)) {
-      return Fail(kTool, Status::Unavailable("stat " + name + ": only " + std::to_string(loc.answered) +
-                                             " units answered (" + loc.Failures(cl) + ")"));
+      return Fail(kTool,
+                  Status::Unavailable("stat " + name + ": only " + std::to_string(loc.answered) +
+                                      " units answered (" + loc.Failures(cl) + ")"));
     }
     return Fail(kTool, Status::NotFound("no object " + name));
   }
@@ -123,33 +140,45 @@ int Stat(const Common& c, const std::string& name) {
     const client::UnitView& v = loc.units[u];
     std::string state;
     const uint32_t good = v.SlicesOf(m.rev), bad = v.BadOf(m.rev);
-    if (!v.answered) state = "unreachable";
-    else if (good == m.segs) state = "ok", ++complete;
-    else if (bad > 0) state = "corrupt";
-    else if (good > 0) state = "partial";
-    else state = "missing";
-    units.push_back({{"unit", u}, {"endpoint", cl.endpoint(u)}, {"state", state}, {"good", good}, {"bad", bad}});
+    if (!v.answered)
+      state = "unreachable";
+    else if (good == m.segs)
+      state = "ok", ++complete;
+    else if (bad > 0)
+      state = "corrupt";
+    else if (good > 0)
+      state = "partial";
+    else
+      state = "missing";
+    units.push_back({{"unit", u},
+                     {"endpoint", cl.endpoint(u)},
+                     {"state", state},
+                     {"good", good},
+                     {"bad", bad}});
     char line[512];
-    std::snprintf(line, sizeof line, "  %-3zu %-28s %-12s %u/%u slices%s\n", u, cl.endpoint(u).c_str(),
-                  state.c_str(), good, m.segs, bad ? (" (" + std::to_string(bad) + " bad)").c_str() : "");
+    std::snprintf(line, sizeof line, "  %-3zu %-28s %-12s %u/%u slices%s\n", u,
+                  cl.endpoint(u).c_str(), state.c_str(), good, m.segs,
+                  bad ? (" (" + std::to_string(bad) + " bad)").c_str() : "");
     table += line;
   }
   // Readable when every segment has k good slices; counted per unit as a conservative bound.
   const bool readable = complete >= m.k;
-  const std::string health = complete == cl.size() ? "healthy"
-                             : readable            ? "degraded"
-                                                   : "at risk";
+  const std::string health = complete == cl.size() ? "healthy" : readable ? "degraded" : "at risk";
   if (c.json) {
-    nlohmann::ordered_json j{{"name", name}, {"rev", m.rev}, {"size", m.size}, {"segs", m.segs},
-                             {"segsize", m.segsize}, {"k", m.k}, {"n", m.n}, {"health", health},
-                             {"complete_units", complete}, {"units", units}};
+    nlohmann::ordered_json j{{"name", name},   {"rev", m.rev},         {"size", m.size},
+                             {"segs", m.segs}, {"segsize", m.segsize}, {"k", m.k},
+                             {"n", m.n},       {"health", health},     {"complete_units", complete},
+                             {"units", units}};
     std::printf("%s\n", j.dump().c_str());
   } else {
-    std::printf("name:     %s\nrevision: %llu\nsize:     %llu bytes (%s) in %u segments of %s\n"
-                "coding:   k=%u of n=%u\nunits:\n%shealth:   %s: %zu of %zu units hold every slice, %u needed to read\n",
-                name.c_str(), static_cast<unsigned long long>(m.rev), static_cast<unsigned long long>(m.size),
-                Human(m.size).c_str(), m.segs, Human(m.segsize).c_str(), m.k, m.n, table.c_str(),
-                health.c_str(), complete, cl.size(), m.k);
+    std::printf(
+        "name:     %s\nrevision: %llu\nsize:     %llu bytes (%s) in %u segments of %s\n"
+        "coding:   k=%u of n=%u\nunits:\n%shealth:   %s: %zu of %zu units hold every slice, %u "
+        "needed to read\n",
+        name.c_str(), static_cast<unsigned long long>(m.rev),
+        static_cast<unsigned long long>(m.size), Human(m.size).c_str(), m.segs,
+        Human(m.segsize).c_str(), m.k, m.n, table.c_str(), health.c_str(), complete, cl.size(),
+        m.k);
   }
   return readable ? kExitOk : kExitUnavailable;
 }

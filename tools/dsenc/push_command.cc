@@ -57,7 +57,8 @@ int Push(const Common& c, const PushArgs& a) {
     f.attempts = a.attempts;
     return emit(claim::PushFunction(cl, *t, keys, a.queue, f));
   }
-  if (!a.argv.empty()) return Fail(kTool, Status::Invalid("give either --from or a command, not both"));
+  if (!a.argv.empty())
+    return Fail(kTool, Status::Invalid("give either --from or a command, not both"));
   std::ifstream file;
   if (a.from != "-") {
     file.open(a.from);

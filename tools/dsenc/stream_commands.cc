@@ -16,15 +16,18 @@ namespace {
 constexpr const char* kTool = "dsenc";
 }  // namespace
 
-int Split(const Common& c, uint32_t k, uint32_t n, const std::string& name, const std::string& file) {
+int Split(const Common& c, uint32_t k, uint32_t n, const std::string& name,
+          const std::string& file) {
   if (::isatty(STDOUT_FILENO) == 1) {
-    return Fail(kTool, Status::Invalid("split writes a binary record stream; redirect stdout or pipe it "
-                                       "(e.g. into 'dsenc inspect')"));
+    return Fail(kTool,
+                Status::Invalid("split writes a binary record stream; redirect stdout or pipe it "
+                                "(e.g. into 'dsenc inspect')"));
   }
   int fd = STDIN_FILENO;
   if (!file.empty() && file != "-") {
     fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return Fail(kTool, Status::Invalid("cannot open " + file + ": " + std::strerror(errno)));
+    if (fd < 0)
+      return Fail(kTool, Status::Invalid("cannot open " + file + ": " + std::strerror(errno)));
   }
   stream::SplitOptions o;
   o.k = k;
@@ -32,7 +35,8 @@ int Split(const Common& c, uint32_t k, uint32_t n, const std::string& name, cons
   o.name = name;
   o.segment_size = c.segment_size;
   ProgressBar bar(kTool, "split", c.verbosity.level > 0);
-  Status st = stream::Split(fd, STDOUT_FILENO, o, [&bar](uint64_t d, uint64_t t) { bar.Update(d, t); });
+  Status st =
+      stream::Split(fd, STDOUT_FILENO, o, [&bar](uint64_t d, uint64_t t) { bar.Update(d, t); });
   if (fd != STDIN_FILENO) ::close(fd);
   return st.ok() ? kExitOk : Fail(kTool, st);
 }
@@ -54,7 +58,9 @@ int Inspect(const Common&) {
     std::fputc('\n', stdout);
     ++count;
   }
-  return std::fflush(stdout) == 0 ? kExitOk : Fail(kTool, Status::IoError("write: " + std::string(std::strerror(errno))));
+  return std::fflush(stdout) == 0
+             ? kExitOk
+             : Fail(kTool, Status::IoError("write: " + std::string(std::strerror(errno))));
 }
 
 }  // namespace dstk::tools::dsenc

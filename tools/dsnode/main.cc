@@ -7,8 +7,8 @@
 
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 #include "cli_common.h"
@@ -22,10 +22,14 @@ using dstk::node::LogLevel;
 
 const char* LevelName(LogLevel l) {
   switch (l) {
-    case LogLevel::kError: return "error";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kDebug: return "debug";
+    case LogLevel::kError:
+      return "error";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kDebug:
+      return "debug";
   }
   return "?";
 }
@@ -45,7 +49,8 @@ int main(int argc, char** argv) {
   CLI::App app{"dsnode - serve one dstk storage unit (a directory) over ZeroMQ", "dsnode"};
   std::string dir, listen = "tcp://127.0.0.1:7100", level = "info";
   bool insecure = false;
-  app.add_option("--dir", dir, "Directory holding this unit's slices (created if missing)")->required();
+  app.add_option("--dir", dir, "Directory holding this unit's slices (created if missing)")
+      ->required();
   app.add_option("--listen", listen, "ZeroMQ endpoint to bind")->capture_default_str();
   app.add_option("--log-level", level, "error, warn, info or debug")
       ->capture_default_str()
@@ -63,9 +68,10 @@ int main(int argc, char** argv) {
   };
 
   if (!IsLocalEndpoint(listen) && !insecure) {
-    return dstk::tools::Fail("dsnode", dstk::Status::Invalid(
-        "refusing to listen on " + listen + " without authentication; use a loopback address "
-        "(tcp://127.0.0.1:PORT) or pass --insecure-listen-any"));
+    return dstk::tools::Fail(
+        "dsnode", dstk::Status::Invalid("refusing to listen on " + listen +
+                                        " without authentication; use a loopback address "
+                                        "(tcp://127.0.0.1:PORT) or pass --insecure-listen-any"));
   }
 
   // Signals become readable bytes on a file descriptor the server polls: no handler, no
@@ -78,7 +84,8 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   const int stop_fd = signalfd(-1, &mask, SFD_CLOEXEC);
   if (stop_fd < 0) {
-    return dstk::tools::Fail("dsnode", dstk::Status::IoError(std::string("signalfd: ") + std::strerror(errno)));
+    return dstk::tools::Fail(
+        "dsnode", dstk::Status::IoError(std::string("signalfd: ") + std::strerror(errno)));
   }
 
   auto store = dstk::store::SliceStore::Open(dir);

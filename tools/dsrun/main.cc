@@ -59,7 +59,8 @@ class ClaimQueue {
 
 int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
-  CLI::App app{"dsrun - run claimed functions read from stdin (dsclaim QUEUE --follow | dsrun)", "dsrun"};
+  CLI::App app{"dsrun - run claimed functions read from stdin (dsclaim QUEUE --follow | dsrun)",
+               "dsrun"};
   app.set_version_flag("--version", tools::Version());
   tools::NetworkFlags net;
   tools::Verbosity verbosity;
@@ -68,10 +69,14 @@ int main(int argc, char** argv) {
   unsigned jobs = 1;
   claim::RunOptions o;
   double mem_mib = 0;
-  app.add_option("--jobs,-j", jobs, "Functions run at once")->capture_default_str()->check(CLI::Range(1, 256));
+  app.add_option("--jobs,-j", jobs, "Functions run at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
   app.add_option("--worker", o.worker, "Name recorded as the worker (default host:pid)");
-  app.add_option("--scratch", o.scratch_parent, "Where per-run scratch directories are made")->capture_default_str();
-  app.add_option("--default-timeout", o.default_timeout_s, "Seconds a function may run when it names no timeout")
+  app.add_option("--scratch", o.scratch_parent, "Where per-run scratch directories are made")
+      ->capture_default_str();
+  app.add_option("--default-timeout", o.default_timeout_s,
+                 "Seconds a function may run when it names no timeout")
       ->capture_default_str();
   app.add_option("--cpu", o.cpu_seconds, "CPU seconds per run (RLIMIT_CPU, 0: none)");
   app.add_option("--memory", mem_mib, "Address space per run in MiB (RLIMIT_AS, 0: none)");
@@ -96,7 +101,8 @@ int main(int argc, char** argv) {
   std::atomic<int> worst{kExitOk};
   auto note = [&](int code) {
     int cur = worst.load();
-    while (code != kExitOk && (cur == kExitOk || code < cur) && !worst.compare_exchange_weak(cur, code)) {
+    while (code != kExitOk && (cur == kExitOk || code < cur) &&
+           !worst.compare_exchange_weak(cur, code)) {
     }
   };
   std::vector<std::thread> workers;
