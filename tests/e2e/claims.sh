@@ -89,10 +89,12 @@ wait "$first" || fail "first owner failed: $(cat "$WORK/first.out")"
 grep -q '"outcome":"done"' "$WORK/first.out" || fail "first owner did not finish: $(cat "$WORK/first.out")"
 note "restart: unit 2 restarted during a held lease; no second owner; the first finished"
 
-# --- tolerance: claims work with n-q=2 units down, and fail clearly with 3 down ----------------------
-for i in 1 2; do "$DSENC" push tq -- echo "$i" >/dev/null; done
-kill_unit 3
+# --- tolerance: pushes with n-w=1 unit down, claims with n-q=2 down; one more fails clearly -----------
 kill_unit 4
+for i in 1 2; do "$DSENC" --timeout 0.5 push tq -- echo "$i" >/dev/null || fail "push with n-w units down"; done
+kill_unit 3
+expect_rc 3 "$DSENC" --timeout 0.5 push tq -- echo 3
+grep -q "w=4" "$WORK/err" || fail "push past the limit should name w: $(cat "$WORK/err")"
 "$DSCLAIM" tq --max 1 --timeout 0.5 | "$DSRUN" --timeout 0.5 >"$WORK/tq.out" || fail "claim with 2 of 5 down"
 grep -q '"outcome":"done"' "$WORK/tq.out" || fail "run with 2 of 5 down: $(cat "$WORK/tq.out")"
 kill_unit 2
