@@ -45,4 +45,20 @@ expect_rc 2 "$DSENC" get "/abs"
 expect_rc 2 "$DSENC" put x "$WORK/in" -k 7
 expect_rc 2 env -u DSTK_NODES "$DSENC" get x
 grep -q "DSTK_NODES" "$WORK/err" || fail "missing node list not explained"
+# The network health view: every unit, then one down; --json for scripts.
+"$DSENC" stat >"$WORK/health" || fail "stat without a name"
+grep -q "network: 6 of 6 units up" "$WORK/health" || fail "health: $(cat "$WORK/health")"
+kill_unit 5
+"$DSENC" --timeout 0.3 --json stat >"$WORK/health" || fail "stat with one unit down"
+grep -q '"up":5,"n":6' "$WORK/health" || fail "health json: $(cat "$WORK/health")"
+grep -q '"unit":5,"endpoint":"tcp://127.0.0.1:'$((PORT_BASE + 5))'","reachable":false' "$WORK/health" ||
+  fail "health json does not name the down unit"
+
+# dsnode --config: the same options from a file.
+printf 'dir = "%s"\nlisten = "tcp://127.0.0.1:%s"\nlog-level = "warn"\n' "$WORK/conf-unit" $((PORT_BASE + 9)) >"$WORK/unit.conf"
+"$DSNODE" --config "$WORK/unit.conf" 2>"$WORK/conf.log" &
+UNIT_PID[9]=$!
+sleep 0.3
+DSTK_NODES=127.0.0.1:$((PORT_BASE + 9)) "$DSENC" stat >"$WORK/health" || fail "unit from --config: $(cat "$WORK/conf.log")"
+[ -d "$WORK/conf-unit/objects" ] || fail "--config dir not used"
 echo "PASS roundtrip"

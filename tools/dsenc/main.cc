@@ -58,9 +58,9 @@ int main(int argc, char** argv) {
   ls->add_option("PREFIX", prefix, "Name prefix (default: all)")->check(NameValidator(true));
   ls->add_flag("-0,--null", nul, "Separate names with NUL, for xargs -0");
 
-  auto* stat =
-      app.add_subcommand("stat", "Show NAME's revision, size and which units hold good slices");
-  stat->add_option("NAME", name, "Object name")->required()->check(NameValidator(false));
+  auto* stat = app.add_subcommand(
+      "stat", "Show NAME's revision, size and which units hold good slices; without NAME, every unit's health");
+  stat->add_option("NAME", name, "Object name (none: the network's health)")->check(NameValidator(false));
 
   auto* split =
       app.add_subcommand("split", "Encode FILE (or stdin) into a slice record stream on stdout");

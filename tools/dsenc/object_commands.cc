@@ -2,7 +2,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <unordered_map>
 #include <nlohmann/json.hpp>
 
 #include "client/object_io.h"
@@ -119,9 +121,75 @@ int List(const Common& c, const std::string& prefix, bool nul) {
   return entries->empty() ? kExitNothing : kExitOk;
 }
 
+namespace {
+
+// `dsenc stat` without a name: each unit's reachability, latency, slices, bytes, version.
+int Health(const Common& c, net::Cluster& cl, const client::Thresholds& t) {
+  std::unordered_map<uint64_t, size_t> unit_of;
+  std::vector<net::Clock::time_point> sent(cl.size());
+  std::vector<std::optional<net::Response>> got(cl.size());
+  std::vector<double> ms(cl.size(), 0);
+  for (size_t u = 0; u < cl.size(); ++u) {
+    wire::Request r;
+    r.op = wire::Op::kStat;
+    sent[u] = net::Clock::now();
+    if (auto id = cl.Send(u, r); id.ok()) unit_of[*id] = u;
+  }
+  const auto deadline = net::Clock::now() + cl.timeout();
+  for (size_t left = unit_of.size(); left > 0;) {
+    auto resp = cl.Receive(deadline);
+    if (!resp) break;
+    auto it = unit_of.find(resp->reply.id);
+    if (it == unit_of.end()) continue;
+    ms[it->second] = std::chrono::duration<double, std::milli>(net::Clock::now() - sent[it->second]).count();
+    got[it->second] = std::move(resp);
+    --left;
+  }
+  size_t up = 0;
+  nlohmann::ordered_json units = nlohmann::ordered_json::array();
+  for (size_t u = 0; u < cl.size(); ++u) {
+    const bool ok = got[u] && got[u]->reply.ok() && got[u]->reply.unit;
+    up += ok;
+    if (c.json) {
+      nlohmann::ordered_json j{{"unit", u}, {"endpoint", cl.endpoint(u)}, {"reachable", ok}};
+      if (ok) {
+        const auto& i = *got[u]->reply.unit;
+        j.update({{"latency_ms", ms[u]}, {"version", i.version}, {"objects", i.objects}, {"slices", i.slices},
+                  {"bytes_used", i.bytes_used}, {"bytes_free", i.bytes_free}, {"uptime_s", i.uptime_s}});
+      }
+      units.push_back(j);
+      continue;
+    }
+    if (u == 0) {
+      std::printf("%-3s %-28s %-11s %8s %8s %10s %10s %10s %s\n", "#", "endpoint", "state", "latency", "objects",
+                  "slices", "used", "free", "version");
+    }
+    if (!ok) {
+      std::printf("%-3zu %-28s %-11s\n", u, cl.endpoint(u).c_str(), "unreachable");
+      continue;
+    }
+    const auto& i = *got[u]->reply.unit;
+    std::printf("%-3zu %-28s %-11s %6.1fms %8llu %10llu %10s %10s %s\n", u, cl.endpoint(u).c_str(), "up", ms[u],
+                static_cast<unsigned long long>(i.objects), static_cast<unsigned long long>(i.slices),
+                Human(i.bytes_used).c_str(), Human(i.bytes_free).c_str(), i.version.c_str());
+  }
+  const char* verdict = up == cl.size() ? "healthy" : up >= t.w ? "degraded (writes and reads go on)"
+                        : up >= t.k ? "degraded (reads only: below w)" : "down (below k)";
+  if (c.json) {
+    std::printf("%s\n", nlohmann::ordered_json{{"units", units}, {"up", up}, {"n", cl.size()}, {"k", t.k},
+                                               {"w", t.w}, {"health", verdict}}.dump().c_str());
+  } else {
+    std::printf("network: %zu of %zu units up (k=%u, w=%u): %s\n", up, cl.size(), t.k, t.w, verdict);
+  }
+  return up >= t.k ? kExitOk : kExitUnavailable;
+}
+
+}  // namespace
+
 int Stat(const Common& c, const std::string& name) {
   auto s = Connect(c);
   if (!s.ok()) return Fail(kTool, s.status());
+  if (name.empty()) return Health(c, *s->cluster, s->t);
   net::Cluster& cl = *s->cluster;
   client::Location loc = client::Locate(cl, name, true);
   if (!loc.manifest || loc.manifest->tomb) {

@@ -59,6 +59,8 @@ int main(int argc, char** argv) {
                "Allow binding a non-loopback address without authentication (anyone who can "
                "reach the port can read and write slices)");
   app.set_version_flag("--version", dstk::tools::Version());
+  // Every flag can also come from an INI/TOML file: `dir = "/srv/unit0"`, `listen = ...`.
+  app.set_config("--config", "", "Read options from FILE (key = value, the long flag names)");
   if (int rc = dstk::tools::ParseArgs(app, argc, argv); rc >= 0) return rc;
 
   const int max_level = level == "error" ? 0 : level == "warn" ? 1 : level == "info" ? 2 : 3;
