@@ -7,6 +7,7 @@
 #include "client/revision.h"
 #include "codec/segment.h"
 #include "util/fd_io.h"
+#include "util/segment_reader.h"
 
 namespace dstk::client {
 namespace {
@@ -181,23 +182,15 @@ Result<wire::Manifest> Writer::Run(int fd, const ProgressSink& progress) {
         std::max<uint64_t>(1, (known_size + o_.segment_size - 1) / o_.segment_size));
   }
 
-  // Read one segment ahead, so we know which segment is the last one.
-  std::vector<uint8_t> cur(o_.segment_size), next(o_.segment_size);
-  auto got = ReadFull(fd, cur);
-  if (!got.ok()) return got.status();
-  size_t cur_len = *got;
+  SegmentReader reader(fd, o_.segment_size);
   uint64_t total = 0;
   uint32_t seg = 0;
   Status st;
-  for (;;) {
-    size_t next_len = 0;
-    if (cur_len == o_.segment_size) {
-      auto n = ReadFull(fd, next);
-      if (!n.ok()) {
-        st = n.status();
-        break;
-      }
-      next_len = *n;
+  while (!reader.done()) {
+    auto segment = reader.Next();
+    if (!segment.ok()) {
+      st = segment.status();
+      break;
     }
     codec::SliceHeader h;
     h.name = name_;
@@ -207,19 +200,15 @@ Result<wire::Manifest> Writer::Run(int fd, const ProgressSink& progress) {
     h.k = o_.t.k;
     h.n = static_cast<uint32_t>(c_.size());
     h.size = known_size;
-    h.seglen = static_cast<uint32_t>(cur_len);
+    h.seglen = static_cast<uint32_t>(segment->size());
     h.segsize = o_.segment_size;
-    const auto& payloads = encoder.Encode({cur.data(), cur_len});
-    st = SendSegment(h, payloads);
+    st = SendSegment(h, encoder.Encode(*segment));
     if (!st.ok()) break;
     st = Pump(o_.window - 1);
     if (!st.ok()) break;
-    total += cur_len;
+    total += segment->size();
     progress(total, known_size == codec::kUnknownSize ? 0 : known_size);
     ++seg;
-    if (next_len == 0) break;  // the segment just sent was the last (or the only, empty, one)
-    std::swap(cur, next);
-    cur_len = next_len;
   }
   if (st.ok()) st = Pump(0);
   if (st.ok() && known_size != codec::kUnknownSize && total != known_size) {

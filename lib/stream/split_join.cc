@@ -7,6 +7,7 @@
 #include "client/revision.h"
 #include "codec/segment.h"
 #include "util/fd_io.h"
+#include "util/segment_reader.h"
 #include "wire/record.h"
 
 namespace dstk::stream {
@@ -33,41 +34,31 @@ Status Split(int in, int out, const SplitOptions& o, const client::ProgressSink&
     known_segs =
         static_cast<uint32_t>(std::max<uint64_t>(1, (len + o.segment_size - 1) / o.segment_size));
   }
-  std::vector<uint8_t> cur(o.segment_size), next(o.segment_size);
-  auto got = ReadFull(in, cur);
-  if (!got.ok()) return got.status();
-  size_t cur_len = *got;
+  SegmentReader reader(in, o.segment_size);
   uint64_t total = 0;
   uint32_t seg = 0;
-  for (;;) {
-    size_t next_len = 0;
-    if (cur_len == o.segment_size) {
-      auto n = ReadFull(in, next);
-      if (!n.ok()) return n.status();
-      next_len = *n;
-    }
+  while (!reader.done()) {
+    auto segment = reader.Next();
+    if (!segment.ok()) return segment.status();
     codec::SliceHeader h;
     h.name = o.name;
     h.rev = rev;
     h.seg = seg;
     h.k = o.k;
     h.n = o.n;
-    h.seglen = static_cast<uint32_t>(cur_len);
+    h.seglen = static_cast<uint32_t>(segment->size());
     h.segsize = o.segment_size;
     h.size = known_size;
     h.segs = known_segs;
-    const auto& payloads = encoder.Encode({cur.data(), cur_len});
+    const auto& payloads = encoder.Encode(*segment);
     for (uint32_t i = 0; i < o.n; ++i) {
       h.idx = i;
       h.crc = codec::ComputeSliceCrc(h, payloads[i]);
       DSTK_RETURN_IF_ERROR(WriteAll(out, wire::EncodeSliceRecord(h, payloads[i])));
     }
-    total += cur_len;
+    total += segment->size();
     if (progress) progress(total, 0);
     ++seg;
-    if (next_len == 0) break;
-    std::swap(cur, next);
-    cur_len = next_len;
   }
   wire::Manifest m;
   m.rev = rev;

@@ -74,8 +74,7 @@ Status ReadString(const msgpack::object& o, std::string_view key, std::string& o
   return Status::Ok();
 }
 
-void PackSliceHeader(Packer& p, const codec::SliceHeader& h) {
-  p.pack_map(11);
+void PackSliceHeaderFields(Packer& p, const codec::SliceHeader& h) {
   p.pack("name"), p.pack(h.name);
   p.pack("rev"), p.pack(h.rev);
   p.pack("seg"), p.pack(h.seg);
@@ -87,6 +86,11 @@ void PackSliceHeader(Packer& p, const codec::SliceHeader& h) {
   p.pack("seglen"), p.pack(h.seglen);
   p.pack("segsize"), p.pack(h.segsize);
   p.pack("crc"), p.pack(h.crc);
+}
+
+void PackSliceHeader(Packer& p, const codec::SliceHeader& h) {
+  p.pack_map(kSliceHeaderFields);
+  PackSliceHeaderFields(p, h);
 }
 
 Status ReadSliceHeader(const msgpack::object& o, codec::SliceHeader& h) {

@@ -34,6 +34,9 @@ Status ReadString(const msgpack::object& o, std::string_view key, std::string& o
 
 using Packer = msgpack::packer<msgpack::sbuffer>;
 
+// The 11 key/value pairs of a slice header, for maps that carry more (slice records).
+inline constexpr uint32_t kSliceHeaderFields = 11;
+void PackSliceHeaderFields(Packer& p, const codec::SliceHeader& h);
 void PackSliceHeader(Packer& p, const codec::SliceHeader& h);
 Status ReadSliceHeader(const msgpack::object& o, codec::SliceHeader& h);
 

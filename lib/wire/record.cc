@@ -16,20 +16,6 @@ namespace {
 
 using detail::Packer;
 
-void PackSliceFields(Packer& p, const codec::SliceHeader& h) {
-  p.pack("name"), p.pack(h.name);
-  p.pack("rev"), p.pack(h.rev);
-  p.pack("seg"), p.pack(h.seg);
-  p.pack("segs"), p.pack(h.segs);
-  p.pack("idx"), p.pack(h.idx);
-  p.pack("k"), p.pack(h.k);
-  p.pack("n"), p.pack(h.n);
-  p.pack("size"), p.pack(h.size);
-  p.pack("seglen"), p.pack(h.seglen);
-  p.pack("segsize"), p.pack(h.segsize);
-  p.pack("crc"), p.pack(h.crc);
-}
-
 nlohmann::ordered_json ToJson(const msgpack::object& o) {
   switch (o.type) {
     case msgpack::type::NIL:
@@ -79,9 +65,9 @@ nlohmann::ordered_json ToJson(const msgpack::object& o) {
 std::string EncodeSliceRecord(const codec::SliceHeader& h, std::span<const uint8_t> payload) {
   msgpack::sbuffer buf(payload.size() + 256);
   Packer p(buf);
-  p.pack_map(13);
+  p.pack_map(detail::kSliceHeaderFields + 2);
   p.pack("type"), p.pack("slice");
-  PackSliceFields(p, h);
+  detail::PackSliceHeaderFields(p, h);
   p.pack("data");
   p.pack_bin(static_cast<uint32_t>(payload.size()));
   p.pack_bin_body(reinterpret_cast<const char*>(payload.data()),
