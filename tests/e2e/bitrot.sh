@@ -26,4 +26,26 @@ ls "$WORK"/unit0/objects/obj/*.corrupt >/dev/null || fail "corrupt slice not mov
 slice2=$(ls "$WORK"/unit2/objects/obj/*.00000002.slice)
 flip_byte "$slice2" 12
 "$DSENC" get obj | cmp - "$WORK/in" || fail "header damage leaked"
+# Repair rebuilds the damaged slices: afterwards every unit holds every slice.
+"$DSENC" repair obj >"$WORK/repair" 2>"$WORK/repair.err" || fail "repair: $(cat "$WORK/repair.err")"
+grep -q "obj: 3 units repaired, 0 failed" "$WORK/repair" || fail "repair report: $(cat "$WORK/repair")"
+"$DSENC" stat obj >"$WORK/stat" || fail "stat after repair"
+grep -q "healthy: 6 of 6 units hold every slice" "$WORK/stat" || fail "not healthy after repair: $(cat "$WORK/stat")"
+"$DSENC" get obj | cmp - "$WORK/in" || fail "object changed by repair"
+
+# A unit that lost its whole disk comes back empty; the scrub (--all) refills it.
+random_file "$WORK/in2" 300000
+"$DSENC" put other "$WORK/in2"
+kill_unit 4
+rm -rf "$WORK/unit4"
+start_unit 4
+"$DSENC" repair --all >"$WORK/repair" 2>"$WORK/repair.err" || fail "repair --all: $(cat "$WORK/repair.err")"
+grep -q "objects checked" "$WORK/repair.err" || fail "scrub summary: $(cat "$WORK/repair.err")"
+for o in obj other; do
+  "$DSENC" stat "$o" | grep -q "healthy: 6 of 6" || fail "$o not healthy after the scrub"
+done
+note "repair: $(cat "$WORK/repair.err")"
+# Nothing to do: a second scrub repairs nothing.
+"$DSENC" -v repair --all >"$WORK/repair" 2>&1
+grep -q " 0 unit copies rebuilt" "$WORK/repair" || fail "second scrub: $(cat "$WORK/repair")"
 echo "PASS bitrot"

@@ -32,6 +32,7 @@ int Get(const Common& c, const std::string& name);
 int Remove(const Common& c, const std::string& name);
 int List(const Common& c, const std::string& prefix, bool nul);
 int Stat(const Common& c, const std::string& name);
+int Repair(const Common& c, const std::string& name, bool all);
 int Split(const Common& c, uint32_t k, uint32_t n, const std::string& name,
           const std::string& file);
 int Join(const Common& c);

@@ -73,6 +73,11 @@ int main(int argc, char** argv) {
       ->check(NameValidator(false));
   split->add_option("FILE", file, "Input file (default: stdin)");
 
+  bool all = false;
+  auto* repair = app.add_subcommand("repair", "Rebuild missing or corrupt slices of NAME (or --all) from good ones");
+  repair->add_option("NAME", name, "Object name, or with --all a name prefix")->check(NameValidator(true));
+  repair->add_flag("--all", all, "Scrub: check and repair every object (under NAME as a prefix)");
+
   PushArgs pa;
   auto* push = app.add_subcommand(
       "push", "Store a function (a command and its objects) on QUEUE; print its key");
@@ -99,6 +104,7 @@ int main(int argc, char** argv) {
   if (*rm) return Remove(c, name);
   if (*ls) return List(c, prefix, nul);
   if (*stat) return Stat(c, name);
+  if (*repair) return Repair(c, name, all);
   if (*split) return Split(c, k, n, name.empty() ? "stdin" : name, file);
   if (*join) return Join(c);
   if (*inspect) return Inspect(c);

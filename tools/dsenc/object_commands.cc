@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "client/object_io.h"
+#include "client/repair.h"
 #include "commands.h"
 #include "progress.h"
 
@@ -249,6 +250,50 @@ int Stat(const Common& c, const std::string& name) {
         m.k);
   }
   return readable ? kExitOk : kExitUnavailable;
+}
+
+int Repair(const Common& c, const std::string& name, bool all) {
+  auto s = Connect(c);
+  if (!s.ok()) return Fail(kTool, s.status());
+  std::vector<std::string> names;
+  if (all) {
+    auto entries = client::ListObjects(*s->cluster, name, s->t.k);
+    if (!entries.ok()) return Fail(kTool, entries.status());
+    for (const auto& e : *entries) names.push_back(e.name);
+  } else {
+    if (name.empty()) return Fail(kTool, Status::Invalid("repair needs NAME or --all"));
+    names.push_back(name);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  uint64_t bytes = 0;
+  size_t repaired = 0, failed = 0, healthy = 0;
+  int rc = kExitOk;
+  for (const auto& n : names) {
+    auto r = client::RepairObject(*s->cluster, n, s->t);
+    if (!r.ok()) {
+      rc = Fail(kTool, r.status());
+      continue;
+    }
+    bytes += r->bytes;
+    repaired += r->units_repaired;
+    failed += r->units_failed;
+    if (r->units_repaired + r->units_failed == 0) ++healthy;
+    if (c.json) {
+      std::printf("%s\n", nlohmann::json{{"name", n}, {"units_repaired", r->units_repaired},
+                                         {"units_failed", r->units_failed}, {"bytes", r->bytes}}.dump().c_str());
+    } else if (r->units_repaired + r->units_failed > 0 || c.verbosity.level >= 2) {
+      std::printf("%s: %zu units repaired, %zu failed\n", n.c_str(), r->units_repaired, r->units_failed);
+    }
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (c.verbosity.level > 0 && !c.json) {
+    Diag(kTool, std::to_string(names.size()) + " objects checked, " + std::to_string(healthy) + " healthy, " +
+                    std::to_string(repaired) + " unit copies rebuilt (" + Human(bytes) + " decoded, " +
+                    std::to_string(static_cast<int>(static_cast<double>(bytes) / (1 << 20) / std::max(secs, 1e-6))) +
+                    " MiB/s)");
+  }
+  if (rc == kExitOk && failed > 0) rc = kExitUnavailable;
+  return rc;
 }
 
 }  // namespace dstk::tools::dsenc

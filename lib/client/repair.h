@@ -1,0 +1,24 @@
+// Repair: re-create missing or corrupt slices from good ones (Tahoe-LAFS "repair", MinIO
+// "heal"). The object is read once through the normal get path (any k good slices per
+// segment), re-encoded segment by segment, and every unit that lacked a good slice of the
+// newest revision gets the whole revision again, then its manifest.
+#pragma once
+
+#include <string>
+
+#include "client/options.h"
+#include "net/cluster.h"
+#include "util/status.h"
+
+namespace dstk::client {
+
+struct RepairReport {
+  size_t units_repaired = 0;  // units that were missing slices and now hold all of them
+  size_t units_failed = 0;    // units that needed repair but did not take it (down, full)
+  uint64_t bytes = 0;         // object bytes decoded
+};
+
+// kNotFound when the object does not exist; kUnavailable / kCorruption when it cannot be read.
+Result<RepairReport> RepairObject(net::Cluster& cluster, const std::string& name, const Thresholds& t);
+
+}  // namespace dstk::client
