@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Faults on one unit: a slow unit (SIGSTOP) never stalls a client past its deadline; a full
+# disk (a 1 MiB tmpfs) makes that unit answer no_space while the put succeeds on the others
+# and nothing already stored is harmed.
+PORT_BASE=${PORT_BASE:-17240}
+source "$(dirname "$0")/lib.sh"
+start_units 6   # k=4, w=5
+
+# --- a stopped unit ----------------------------------------------------------------------------------
+random_file "$WORK/in" $((2 * 1024 * 1024))
+"$DSENC" put before "$WORK/in"
+kill -STOP "${UNIT_PID[2]}"
+start=$(date +%s%N)
+"$DSENC" --timeout 0.5 put during "$WORK/in" || fail "put with one unit stopped"
+"$DSENC" --timeout 0.5 get before | cmp - "$WORK/in" || fail "get with one unit stopped"
+ms=$((($(date +%s%N) - start) / 1000000))
+kill -CONT "${UNIT_PID[2]}"
+# Two operations, each waits at most one 0.5 s deadline per round for the stopped unit.
+[ "$ms" -lt 4000 ] || fail "a stopped unit stalled the client for $ms ms"
+"$DSENC" get during | cmp - "$WORK/in" || fail "object put during the stop"
+note "SIGSTOP: put + get with a stopped unit took $ms ms (deadline 0.5 s)"
+
+# --- a full disk on one unit -------------------------------------------------------------------------
+[ "$(id -u)" = 0 ] || fail "the disk-full test needs root (mount -t tmpfs)"
+kill_unit 5
+mkdir -p "$WORK/small"
+mount -t tmpfs -o size=1m tmpfs "$WORK/small" || fail "cannot mount a tmpfs"
+trap 'umount -l "$WORK/small" 2>/dev/null; cleanup' EXIT
+UNIT_DIR5="$WORK/small/unit5"
+"$DSNODE" --dir "$UNIT_DIR5" --listen "tcp://127.0.0.1:$((PORT_BASE + 5))" 2>"$WORK/unit5.log" &
+UNIT_PID[5]=$!
+sleep 0.3
+echo "small object" | "$DSENC" put small || fail "small put"
+random_file "$WORK/big" $((8 * 1024 * 1024))
+"$DSENC" put big "$WORK/big" 2>"$WORK/err" || fail "put with one unit full: $(cat "$WORK/err")"
+grep -q "no_space" "$WORK/unit5.log" "$WORK/err" 2>/dev/null || grep -qi "space" "$WORK/unit5.log" ||
+  fail "the full unit did not report no space: $(cat "$WORK/unit5.log")"
+"$DSENC" get big | cmp - "$WORK/big" || fail "big not readable"
+[ "$("$DSENC" get small)" = "small object" ] || fail "the full disk harmed an object already stored"
+"$DSENC" stat small | grep -q "healthy: 6 of 6" || fail "small lost a slice on the full unit"
+[ -z "$(find "$UNIT_DIR5" -name '.tmp.*')" ] || fail "temp files left on the full unit"
+note "disk full: unit 5 refused with no_space, the put succeeded on 5 units, earlier objects intact"
+echo "PASS faults"
