@@ -239,7 +239,8 @@ Result<Claim> Claimer::Next(const std::string& queue) {
     std::string after;
     bool contended = false;
     for (;;) {
-      auto entries = client::ListObjects(c_, queue + "/", 1, o_.page, after);
+      // A majority's view is enough: any key pushed to w units is on one of them.
+      auto entries = client::ListObjects(c_, queue + "/", 1, o_.page, after, c_.size() / 2 + 1);
       if (!entries.ok()) return entries.status();
       if (entries->empty()) break;
       for (const auto& e : *entries) {

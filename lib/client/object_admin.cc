@@ -47,7 +47,7 @@ Status RemoveObject(net::Cluster& cluster, const std::string& name, const Thresh
 
 Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const std::string& prefix,
                                                  size_t min_units, size_t max_entries,
-                                                 const std::string& start_after) {
+                                                 const std::string& start_after, size_t enough) {
   // Each unit's first max_entries names contain every name of the merged first max_entries
   // that the unit holds, so a unit can stop paging once it returned that many.
   std::vector<size_t> returned(cluster.size(), 0);
@@ -58,7 +58,7 @@ Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const st
   size_t answered = 0;
   // Page through every unit at once: one round per page, each unit resuming after its own last
   // name, all requests of a round in flight together.
-  for (;;) {
+  while (!(enough > 0 && answered >= enough)) {
     std::unordered_map<uint64_t, size_t> unit_of;
     std::vector<bool> replied(cluster.size(), false);
     for (size_t u = 0; u < cluster.size(); ++u) {
@@ -78,7 +78,7 @@ Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const st
     }
     if (unit_of.empty()) break;
     const auto deadline = net::Clock::now() + cluster.timeout();
-    for (size_t waiting = unit_of.size(); waiting > 0;) {
+    for (size_t waiting = unit_of.size(); waiting > 0 && !(enough > 0 && answered >= enough);) {
       auto resp = cluster.Receive(deadline);
       if (!resp) break;
       auto it = unit_of.find(resp->reply.id);
@@ -104,10 +104,12 @@ Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const st
         after[u] = r.entries.back().name;
       }
     }
+    const bool settled = enough > 0 && answered >= enough;
     for (const auto& [id, u] : unit_of) {
       if (replied[u]) continue;
       cluster.Forget(id);
       done[u] = true;
+      if (settled) continue;  // not a failure: we stopped waiting
       failures += (failures.empty() ? "" : "; ") + cluster.Describe(u) + ": no reply within " +
                   std::to_string(cluster.timeout().count()) + " ms";
     }
