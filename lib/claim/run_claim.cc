@@ -43,7 +43,7 @@ class Renewer {
 
  private:
   void Loop() {
-    net::Cluster cluster(opts_.nodes, opts_.net_timeout);
+    net::Cluster cluster(opts_.nodes, opts_.net_timeout, opts_.keys);
     const auto period = std::chrono::milliseconds(std::max<uint32_t>(claim_.lease_ms / 3, 50));
     std::unique_lock<std::mutex> lk(mu_);
     while (!cv_.wait_for(lk, period, [this] { return stop_; })) {
@@ -142,7 +142,7 @@ Result<RunReport> RunClaim(const Claim& claim, const RunOptions& o) {
   RunReport report;
   report.key = claim.key;
   report.token = claim.ballot.n;
-  net::Cluster cl(o.nodes, o.net_timeout);
+  net::Cluster cl(o.nodes, o.net_timeout, o.keys);
   auto f = FunctionOf(claim);
   if (!f.ok()) return f.status().With("claim " + claim.key);
 
@@ -163,7 +163,7 @@ Result<RunReport> RunClaim(const Claim& claim, const RunOptions& o) {
   const std::vector<std::string> inputs = f->inputs;
   auto feed = [&](int stdin_fd) -> Status {
     if (inputs.empty()) return Status::Ok();
-    net::Cluster feeder(o.nodes, o.net_timeout);  // this runs on its own thread
+    net::Cluster feeder(o.nodes, o.net_timeout, o.keys);  // this runs on its own thread
     client::GetOptions g;
     g.t = o.t;
     for (const auto& in : inputs) {

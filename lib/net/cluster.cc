@@ -6,14 +6,27 @@
 
 namespace dstk::net {
 
-Cluster::Cluster(std::vector<std::string> endpoints, std::chrono::milliseconds timeout)
+Cluster::Cluster(std::vector<std::string> endpoints, std::chrono::milliseconds timeout,
+                 const std::optional<KeyPair>& client_keys)
     : endpoints_(std::move(endpoints)), timeout_(timeout), context_(1) {
   // Ids start at a random point so that replies meant for an earlier process on the same
   // identity can never be mistaken for ours.
   std::random_device rd;
   next_id_ = (uint64_t{rd()} << 32 | rd()) >> 1;
-  for (const auto& ep : endpoints_) {
+  std::optional<KeyPair> keys = client_keys;
+  for (auto& ep : endpoints_) {
+    std::string server_key;
+    if (const size_t space = ep.find(' '); space != std::string::npos) {
+      server_key = ep.substr(ep.find_first_not_of(' ', space));
+      ep.erase(space);
+    }
     zmq::socket_t s(context_, zmq::socket_type::dealer);
+    if (!server_key.empty()) {
+      if (!keys) keys = GenerateKeyPair().value();
+      s.set(zmq::sockopt::curve_serverkey, server_key);
+      s.set(zmq::sockopt::curve_publickey, keys->public_z85);
+      s.set(zmq::sockopt::curve_secretkey, keys->secret_z85);
+    }
     // A little linger, so that fire-and-forget messages (releases) still leave on exit.
     s.set(zmq::sockopt::linger, 200);
     s.set(zmq::sockopt::maxmsgsize,
@@ -144,12 +157,20 @@ Result<std::vector<std::string>> ParseNodeList(const std::string& text, char sep
     size_t end = text.find(separator, start);
     if (end == std::string::npos) end = text.size();
     std::string item = text.substr(start, end - start);
-    if (const size_t hash = item.find('#'); hash != std::string::npos) item.erase(hash);
+    // Comments are whole lines: '#' is also a digit of Z85 keys.
+    if (const size_t first = item.find_first_not_of(" \t\r\n"); first != std::string::npos && item[first] == '#') {
+      item.clear();
+    }
     const size_t b = item.find_first_not_of(" \t\r\n");
     const size_t e = item.find_last_not_of(" \t\r\n");
     item = b == std::string::npos ? "" : item.substr(b, e - b + 1);
     if (!item.empty()) {
       if (item.find("://") == std::string::npos) item = "tcp://" + item;
+      if (const size_t space = item.find_first_of(" \t"); space != std::string::npos) {
+        const std::string key = item.substr(item.find_first_not_of(" \t", space));
+        if (!IsZ85Key(key)) return Status::Invalid("'" + key + "' after " + item.substr(0, space) + " is not a Z85 public key");
+        item = item.substr(0, space) + " " + key;
+      }
       out.push_back(item);
     }
     start = end + 1;

@@ -18,6 +18,7 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "net/keys.h"
 #include "util/status.h"
 #include "wire/message.h"
 
@@ -44,8 +45,12 @@ struct Outcome {
 class Cluster {
  public:
   // Connects (lazily, as ZeroMQ does) to every endpoint; the index in `endpoints` is the unit's
-  // pillar index. `timeout` is how long to wait for any one reply.
-  Cluster(std::vector<std::string> endpoints, std::chrono::milliseconds timeout);
+  // pillar index. `timeout` is how long to wait for any one reply. An endpoint may be followed
+  // by a space and the unit's CurveZMQ public key: the connection is then encrypted and
+  // authenticated with `client_keys` (an ephemeral pair when none is given, which a unit with
+  // an allow-list will refuse).
+  Cluster(std::vector<std::string> endpoints, std::chrono::milliseconds timeout,
+          const std::optional<KeyPair>& client_keys = std::nullopt);
   ~Cluster();
   Cluster(const Cluster&) = delete;
   Cluster& operator=(const Cluster&) = delete;

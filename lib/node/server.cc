@@ -1,5 +1,6 @@
 #include "node/server.h"
 
+#include <thread>
 #include <vector>
 #include <zmq.hpp>
 
@@ -17,11 +18,72 @@ void SendReply(zmq::socket_t& sock, zmq::message_t& identity, const Outgoing& ou
     sock.send(zmq::buffer(out.payload.data(), out.payload.size()), zmq::send_flags::none);
 }
 
+// The ZAP handler (RFC 27): ZeroMQ asks it, over inproc, whether a CURVE client may connect.
+// `zap` is bound before any client can connect: were it not, ZeroMQ would let CURVE clients in
+// unchecked for as long as no handler listened.
+void ServeZap(zmq::socket_t zap, const std::set<std::string>& allow, const LogSink& log) {
+  for (;;) {
+    std::vector<zmq::message_t> frames;
+    try {
+      for (;;) {
+        zmq::message_t m;
+        if (!zap.recv(m)) break;
+        const bool more = m.more();
+        frames.push_back(std::move(m));
+        if (!more) break;
+      }
+    } catch (const zmq::error_t&) {
+      return;  // the context is shutting down
+    }
+    if (frames.size() < 6) continue;
+    std::string key;
+    if (frames.size() >= 7 && frames[6].size() == 32) {
+      char z85[41];
+      zmq_z85_encode(z85, static_cast<const uint8_t*>(frames[6].data()), 32);
+      key = z85;
+    }
+    const bool ok = !key.empty() && allow.count(key) > 0;
+    if (!ok) log(LogLevel::kWarn, "refused a client whose key is not allowed: " + (key.empty() ? "(none)" : key));
+    try {
+      zap.send(zmq::str_buffer("1.0"), zmq::send_flags::sndmore);
+      zap.send(frames[1], zmq::send_flags::sndmore);
+      zap.send(zmq::buffer(std::string(ok ? "200" : "400")), zmq::send_flags::sndmore);
+      zap.send(zmq::buffer(std::string(ok ? "OK" : "key not allowed")), zmq::send_flags::sndmore);
+      zap.send(zmq::buffer(key), zmq::send_flags::sndmore);
+      zap.send(zmq::str_buffer(""), zmq::send_flags::none);
+    } catch (const zmq::error_t&) {
+      return;
+    }
+  }
+}
+
 }  // namespace
 
 Status Serve(Service& service, const ServerOptions& options, const LogSink& log) {
   zmq::context_t ctx(1);
+  std::thread zap;
+  if (options.keys) {
+    zmq::socket_t handler(ctx, zmq::socket_type::rep);
+    handler.set(zmq::sockopt::linger, 0);
+    handler.bind("inproc://zeromq.zap.01");
+    zap = std::thread([&, h = std::move(handler)]() mutable { ServeZap(std::move(h), options.allow, log); });
+  }
+  // Stops the ZAP thread (context shutdown makes its recv fail) before the context goes.
+  struct ZapJoin {
+    zmq::context_t& ctx;
+    std::thread& t;
+    ~ZapJoin() {
+      if (!t.joinable()) return;
+      ctx.shutdown();
+      t.join();
+    }
+  } zap_join{ctx, zap};
   zmq::socket_t sock(ctx, zmq::socket_type::router);
+  if (options.keys) {
+    sock.set(zmq::sockopt::curve_server, true);
+    sock.set(zmq::sockopt::curve_secretkey, options.keys->secret_z85);
+    sock.set(zmq::sockopt::zap_domain, "dstk");
+  }
   sock.set(zmq::sockopt::linger, 0);
   // Frames over the limit make ZeroMQ drop the connection before buffering them whole.
   sock.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(wire::kMaxPayloadFrame));

@@ -4,6 +4,10 @@
 
 #include <string>
 
+#include <optional>
+#include <set>
+
+#include "net/keys.h"
 #include "node/service.h"
 #include "util/status.h"
 
@@ -12,6 +16,10 @@ namespace dstk::node {
 struct ServerOptions {
   std::string listen = "tcp://127.0.0.1:7100";
   int stop_fd = -1;  // readable => stop cleanly
+  // CurveZMQ: with a secret key the unit encrypts and authenticates every connection and
+  // serves only clients whose public key is in `allow` (checked by a ZAP handler).
+  std::optional<net::KeyPair> keys;
+  std::set<std::string> allow;
 };
 
 // Binds and serves until stop_fd is readable. kIoError when the endpoint cannot be bound.

@@ -19,6 +19,8 @@ void AddNetworkFlags(CLI::App& app, NetworkFlags& flags) {
                  "(default: $DSTK_NODES, comma-separated)");
   app.add_option("-k", flags.k, "Decode threshold: any k slices rebuild (default n-2, at least 1)");
   app.add_option("-w", flags.w, "Write threshold: a write needs w units (default k+1 when k<n)");
+  app.add_option("--key", flags.key_file,
+                 "CurveZMQ client secret key file (default: $DSTK_KEY); needed for units with keys");
   app.add_option("--timeout", flags.timeout_s, "Seconds to wait for any one unit's reply")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -40,6 +42,17 @@ Result<std::vector<std::string>> ResolveNodes(const NetworkFlags& flags) {
     return nodes;
   }
   return Status::Invalid("no storage units given: use --nodes FILE or set DSTK_NODES");
+}
+
+Result<std::optional<net::KeyPair>> ResolveKeys(const NetworkFlags& flags) {
+  std::string path = flags.key_file;
+  if (path.empty()) {
+    if (const char* env = std::getenv("DSTK_KEY"); env != nullptr) path = env;
+  }
+  if (path.empty()) return std::optional<net::KeyPair>();
+  auto keys = net::ReadSecretKey(path);
+  if (!keys.ok()) return keys.status();
+  return std::optional<net::KeyPair>(*keys);
 }
 
 std::chrono::milliseconds TimeoutOf(const NetworkFlags& flags) {

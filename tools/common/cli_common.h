@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "net/keys.h"
 #include "util/exit_code.h"
 #include "util/status.h"
 
@@ -19,8 +20,12 @@ namespace dstk::tools {
 struct NetworkFlags {
   std::string nodes_file;        // --nodes FILE
   std::optional<uint32_t> k, w;  // -k, -w
-  double timeout_s = 2.0;        // --timeout SECONDS
+  double timeout_s = 2.0;                // --timeout SECONDS
+  std::string key_file;                  // --key FILE (CurveZMQ client secret key), or $DSTK_KEY
 };
+
+// The client key pair from --key FILE or $DSTK_KEY; none when neither is set.
+Result<std::optional<net::KeyPair>> ResolveKeys(const NetworkFlags& flags);
 
 // Adds --nodes, -k, -w and --timeout to `app` (or a subcommand).
 void AddNetworkFlags(CLI::App& app, NetworkFlags& flags);

@@ -82,7 +82,9 @@ int main(int argc, char** argv) {
 
   auto nodes = tools::ResolveNodes(net);
   if (!nodes.ok()) return tools::Fail(kTool, nodes.status());
-  net::Cluster cluster(*nodes, tools::TimeoutOf(net));
+  auto keys = tools::ResolveKeys(net);
+  if (!keys.ok()) return tools::Fail(kTool, keys.status());
+  net::Cluster cluster(*nodes, tools::TimeoutOf(net), *keys);
 
   if (list) {
     auto entries = client::ListObjects(cluster, queue + "/", 1);

@@ -33,6 +33,7 @@ int Remove(const Common& c, const std::string& name);
 int List(const Common& c, const std::string& prefix, bool nul);
 int Stat(const Common& c, const std::string& name);
 int Repair(const Common& c, const std::string& name, bool all);
+int Keygen(const std::string& file);
 int Split(const Common& c, uint32_t k, uint32_t n, const std::string& name,
           const std::string& file);
 int Join(const Common& c);

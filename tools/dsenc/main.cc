@@ -73,6 +73,10 @@ int main(int argc, char** argv) {
       ->check(NameValidator(false));
   split->add_option("FILE", file, "Input file (default: stdin)");
 
+  std::string keyfile;
+  auto* keygen = app.add_subcommand("keygen", "Make a CurveZMQ key pair: FILE (secret, 0600) and FILE.pub");
+  keygen->add_option("FILE", keyfile, "Where to write the secret key")->required();
+
   bool all = false;
   auto* repair = app.add_subcommand("repair", "Rebuild missing or corrupt slices of NAME (or --all) from good ones");
   repair->add_option("NAME", name, "Object name, or with --all a name prefix")->check(NameValidator(true));
@@ -104,6 +108,7 @@ int main(int argc, char** argv) {
   if (*rm) return Remove(c, name);
   if (*ls) return List(c, prefix, nul);
   if (*stat) return Stat(c, name);
+  if (*keygen) return Keygen(keyfile);
   if (*repair) return Repair(c, name, all);
   if (*split) return Split(c, k, n, name.empty() ? "stdin" : name, file);
   if (*join) return Join(c);

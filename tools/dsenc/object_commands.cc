@@ -30,7 +30,9 @@ Result<Session> Connect(const Common& c) {
   if (!t.ok()) return t.status();
   Session s;
   s.t = *t;
-  s.cluster = std::make_unique<net::Cluster>(*nodes, TimeoutOf(c.net));
+  auto keys = ResolveKeys(c.net);
+  if (!keys.ok()) return keys.status();
+  s.cluster = std::make_unique<net::Cluster>(*nodes, TimeoutOf(c.net), *keys);
   return s;
 }
 
@@ -250,6 +252,14 @@ int Stat(const Common& c, const std::string& name) {
         m.k);
   }
   return readable ? kExitOk : kExitUnavailable;
+}
+
+int Keygen(const std::string& file) {
+  auto keys = net::GenerateKeyPair();
+  if (!keys.ok()) return Fail(kTool, keys.status());
+  if (Status st = net::WriteKeyPair(file, *keys); !st.ok()) return Fail(kTool, st);
+  std::printf("%s\n", keys->public_z85.c_str());
+  return kExitOk;
 }
 
 int Repair(const Common& c, const std::string& name, bool all) {

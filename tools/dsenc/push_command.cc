@@ -39,7 +39,9 @@ int Push(const Common& c, const PushArgs& a) {
   if (!nodes.ok()) return Fail(kTool, nodes.status());
   auto t = client::ResolveThresholds(static_cast<uint32_t>(nodes->size()), c.net.k, c.net.w);
   if (!t.ok()) return Fail(kTool, t.status());
-  net::Cluster cl(*nodes, TimeoutOf(c.net));
+  auto client_keys = ResolveKeys(c.net);
+  if (!client_keys.ok()) return Fail(kTool, client_keys.status());
+  net::Cluster cl(*nodes, TimeoutOf(c.net), *client_keys);
   claim::KeyGenerator keys;
 
   auto emit = [&](const Result<std::string>& key) -> int {

@@ -55,6 +55,10 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", level, "error, warn, info or debug")
       ->capture_default_str()
       ->check(CLI::IsMember({"error", "warn", "info", "debug"}));
+  std::string key_file, allow_file;
+  app.add_option("--key", key_file,
+                 "CurveZMQ secret key file of this unit (dsenc keygen): encrypt and authenticate");
+  app.add_option("--allow", allow_file, "File of client public keys allowed in, one a line (with --key)");
   app.add_flag("--insecure-listen-any", insecure,
                "Allow binding a non-loopback address without authentication (anyone who can "
                "reach the port can read and write slices)");
@@ -69,7 +73,22 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "dsnode: %s: %s\n", LevelName(l), msg.c_str());
   };
 
-  if (!IsLocalEndpoint(listen) && !insecure) {
+  dstk::node::ServerOptions opts;
+  if (!key_file.empty()) {
+    auto keys = dstk::net::ReadSecretKey(key_file);
+    if (!keys.ok()) return dstk::tools::Fail("dsnode", keys.status());
+    if (allow_file.empty()) {
+      return dstk::tools::Fail("dsnode",
+                               dstk::Status::Invalid("--key needs --allow FILE: the client keys to let in"));
+    }
+    auto allow = dstk::net::ReadAllowList(allow_file);
+    if (!allow.ok()) return dstk::tools::Fail("dsnode", allow.status());
+    opts.keys = *keys;
+    opts.allow = *allow;
+  } else if (!allow_file.empty()) {
+    return dstk::tools::Fail("dsnode", dstk::Status::Invalid("--allow needs --key"));
+  }
+  if (!opts.keys && !IsLocalEndpoint(listen) && !insecure) {
     return dstk::tools::Fail(
         "dsnode", dstk::Status::Invalid("refusing to listen on " + listen +
                                         " without authentication; use a loopback address "
@@ -96,11 +115,13 @@ int main(int argc, char** argv) {
   log(LogLevel::kInfo, "serving " + dir + ": " + std::to_string(info.objects) + " objects, " +
                            std::to_string(info.slices) + " slices, " +
                            std::to_string(info.bytes_used) + " bytes");
-  if (!IsLocalEndpoint(listen)) {
+  if (opts.keys) {
+    log(LogLevel::kInfo, "CurveZMQ on: public key " + opts.keys->public_z85 + ", " +
+                             std::to_string(opts.allow.size()) + " client keys allowed");
+  } else if (!IsLocalEndpoint(listen)) {
     log(LogLevel::kWarn, "listening on a non-loopback address WITHOUT authentication");
   }
   dstk::node::Service service(**store, log, dstk::tools::Version());
-  dstk::node::ServerOptions opts;
   opts.listen = listen;
   opts.stop_fd = stop_fd;
   dstk::Status st = dstk::node::Serve(service, opts, log);

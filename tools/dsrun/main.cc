@@ -88,6 +88,9 @@ int main(int argc, char** argv) {
   auto t = client::ResolveThresholds(static_cast<uint32_t>(nodes->size()), net.k, net.w);
   if (!t.ok()) return tools::Fail(kTool, t.status());
   o.nodes = *nodes;
+  auto keys = tools::ResolveKeys(net);
+  if (!keys.ok()) return tools::Fail(kTool, keys.status());
+  o.keys = *keys;
   o.net_timeout = tools::TimeoutOf(net);
   o.t = *t;
   if (o.worker.empty()) {
