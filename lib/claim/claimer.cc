@@ -90,6 +90,7 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
   for (size_t u = 0; u < n; ++u) all[u] = u;
   std::mt19937_64 rng(id_ ^ std::hash<std::string>{}(key));
   bool any_accepted_ours = false;  // once true, we may not walk away (docs/claim.md step 6)
+  std::map<uint32_t, std::pair<codec::SliceHeader, std::vector<uint8_t>>> slices;  // by pillar
 
   for (int round = 0; round < 64; ++round) {
     uint64_t& seen = seen_[key];
@@ -166,14 +167,15 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
       ReleaseAll(c_, promised, key, ballot, o_);
       return Outcome::kGone;
     }
-    std::vector<std::pair<codec::SliceHeader, std::vector<uint8_t>>> slices;
+    // Slices are kept across rounds: a unit that accepted our commit in consume mode has
+    // dropped its slice, so a later learning round may see fewer than k of them.
+    for (const auto* r : fav) {
+      if (!r->reply.slice || !codec::VerifySlice(*r->reply.slice, r->Payload()).ok()) continue;
+      const auto& h = *r->reply.slice;
+      if (h.name != key || h.rev != entry.manifest.rev || slices.count(h.idx)) continue;
+      slices.emplace(h.idx, std::make_pair(h, std::vector<uint8_t>(r->Payload().begin(), r->Payload().end())));
+    }
     if (value == id_) {
-      for (const auto* r : fav) {
-        if (!r->reply.slice || !codec::VerifySlice(*r->reply.slice, r->Payload()).ok()) continue;
-        const auto& h = *r->reply.slice;
-        if (h.name != key || h.rev != entry.manifest.rev) continue;
-        slices.emplace_back(h, std::vector<uint8_t>(r->Payload().begin(), r->Payload().end()));
-      }
       if (slices.size() < entry.manifest.k && !any_accepted_ours) {
         ReleaseAll(c_, promised, key, ballot, o_);
         return Outcome::kLost;  // too few readable slices among the promises; try later
@@ -218,7 +220,7 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
       if (slices.size() < entry.manifest.k) {
         return Status::Unavailable("claim " + key + ": won without k readable slices");
       }
-      out.slices = std::move(slices);
+      for (auto& [idx, slice] : slices) out.slices.push_back(std::move(slice));
       return Outcome::kWon;
     }
     if (!any_accepted_ours && value == id_) {

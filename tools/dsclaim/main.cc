@@ -122,6 +122,12 @@ int main(int argc, char** argv) {
         continue;
       }
       if (c.status().code() == Code::kNotFound && claimed > 0) break;
+      if (follow && c.status().code() == Code::kUnavailable) {
+        // A unit down or slow: say so and keep following; the network may heal.
+        tools::Diag(kTool, c.status().message());
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        continue;
+      }
       return tools::Fail(kTool, c.status());
     }
     idle = std::chrono::milliseconds(20);
