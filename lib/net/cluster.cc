@@ -165,7 +165,8 @@ Result<std::vector<std::string>> ParseNodeList(const std::string& text, char sep
     const size_t e = item.find_last_not_of(" \t\r\n");
     item = b == std::string::npos ? "" : item.substr(b, e - b + 1);
     if (!item.empty()) {
-      if (item.find("://") == std::string::npos) item = "tcp://" + item;
+      // Only the endpoint (the first word) decides the scheme: a key may contain "://" too.
+      if (item.substr(0, item.find_first_of(" \t")).find("://") == std::string::npos) item = "tcp://" + item;
       if (const size_t space = item.find_first_of(" \t"); space != std::string::npos) {
         const std::string key = item.substr(item.find_first_not_of(" \t", space));
         if (!IsZ85Key(key)) return Status::Invalid("'" + key + "' after " + item.substr(0, space) + " is not a Z85 public key");
