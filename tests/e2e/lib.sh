@@ -8,6 +8,16 @@ set -euo pipefail
 DSENC="$DSTK_BIN/dsenc/dsenc"
 DSNODE="$DSTK_BIN/dsnode/dsnode"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/dstk-e2e.XXXXXX")
+
+# Another run (a second checkout, a sanitizer build) may hold this test's ports: move up by
+# 1000 until PORT_BASE..PORT_BASE+9 are all free (nothing accepts a connection there).
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for ((shift_ = 0; shift_ < 20; shift_++)); do
+  busy=0
+  for ((p = PORT_BASE; p < PORT_BASE + 10; p++)); do port_busy "$p" && busy=1 && break; done
+  [ "$busy" = 0 ] && break
+  PORT_BASE=$((PORT_BASE + 1000))
+done
 declare -a UNIT_PID=()
 declare -a UNIT_PORT=()
 
