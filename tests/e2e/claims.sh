@@ -53,7 +53,7 @@ unique=$(sort -u "$ran" | wc -l)
 [ "$unique" = "$N" ] || fail "only $unique distinct functions ran of $N"
 workers_used=$(cat "$WORK"/results.* | sed 's/.*"worker":"\([^"]*\)".*/\1/' | sort -u | wc -l)
 note "contention: $N functions, $W workers: each executed exactly once; $workers_used workers won some"
-note "  push $(echo "$N / ($t1 - $t0)" | bc) functions/s, claim+run $(echo "$N / ($t2 - $t1)" | bc) functions/s"
+note "  push $(awk -v n="$N" -v a="$t0" -v b="$t1" 'BEGIN { printf "%d", n / (b - a) }') functions/s, claim+run $(awk -v n="$N" -v a="$t1" -v b="$t2" 'BEGIN { printf "%d", n / (b - a) }') functions/s"
 
 # --- lease mode: a worker killed -9 mid-run; the function comes back; the old owner is fenced ------
 echo "lease input" | "$DSENC" put lease/in

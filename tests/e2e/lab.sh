@@ -419,9 +419,13 @@ cat a.out b.out | sed 's/.*"key":"\([^"]*\)".*/\1/' | sort >out
 cmp out rkeys || fail "[$CUR] each function must run once: $(cat a.out b.out)"
 count a.out '"outcome":"done"' 1 1
 count b.out '"outcome":"done"' 1 1
-expect_rc 1 dsclaim --list race
+expect_rc 1 dsclaim race
+cp "$WORK/err" out
+shows out "dsclaim: queue race is empty"
 note "  release lines in the two traces (0 when they did not meet): $(cat a.err b.err | grep -c release || true)"
 grep -qF 'grep -c release a.err b.err' "$WORK/page.txt" || fail "[$CUR] page"
+grep -c release a.err b.err >out || true
+count out '^[ab]\.err:[0-9]+$' 2 2
 
 # === PART 6: a worker dies in lease mode ========================================================
 step lease-kill
@@ -448,7 +452,7 @@ expect_rc 1 dsclaim slow --mode lease --max 1
 cp "$WORK/err" out
 shows out "dsclaim: queue slow: every function is locked by another claimer now"
 # The lease (3 s from the commit, before the kill) must not have run out during these checks.
-left=$(echo "$t_kill + 2.5 - $(now)" | bc)
+left=$(awk -v k="$t_kill" -v n="$(now)" 'BEGIN { printf "%.3f", k + 2.5 - n }')
 [ "${left:0:1}" != "-" ] || fail "[$CUR] too slow: the lease may have run out during the checks"
 
 step lease-heir
