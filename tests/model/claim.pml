@@ -29,6 +29,7 @@
  *   STRONG_FENCE    "an accepted output always comes from the highest decided token"
  *   SPEC_NOCONFLICT the spec's "cannot happen" for the consumed/done conflict in commit
  *   CHECK_VACUOUS   the lease-mode "accepted owner's lease is live" flag of an ok reply is set
+ *   MUT_NO_STEP4    mutation: a claimer always proposes itself (skips step 4)
  */
 
 #define CONSUME 0
@@ -459,7 +460,11 @@ round:
       fi;
 #endif
       /* step 4: the value */
+#ifndef MUT_NO_STEP4
       if :: bestb[me] != 0 -> v = bestv[me] :: else -> v = me fi;
+#else
+      v = me;                /* mutation: ignore what the quorum accepted */
+#endif
       if :: v == me -> committed[me] = 1 :: else -> skip fi;
 #if STEP6_SAFE
       learn = 1;             /* from now on a unit may have accepted from us */
@@ -521,7 +526,7 @@ owner:
       fin[me] = F_RAN; goto out
 #else
       if
-      :: ok -> send(ALLUNITS, RQ_FIN, b, 0, 1); ranok = 1; fin[me] = F_RAN; goto out
+      :: ok -> send(ALLUNITS, RQ_FIN, b, 0, 0); ranok = 1; fin[me] = F_RAN; goto out
       :: ok && !failed -> failed = 1; ok = 0; b = 0; v = 0; goto round   /* the run failed */
       :: !ok -> b = 0; v = 0; goto round                 /* fenced off: the run failed */
       fi
