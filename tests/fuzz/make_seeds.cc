@@ -136,7 +136,8 @@ std::string ClaimRecord(dstk::wire::ClaimMode mode, uint32_t k, uint32_t n, bool
   c.mode = mode;
   c.lease_ms = mode == dstk::wire::ClaimMode::kLease ? 30000 : 0;
   c.attempts = 1;
-  auto slices = Slices(c.key, dstk::claim::EncodeFunction(f), k, n, dstk::codec::kDefaultSegmentSize);
+  auto slices =
+      Slices(c.key, dstk::claim::EncodeFunction(f), k, n, dstk::codec::kDefaultSegmentSize);
   if (!all_slices) slices.erase(slices.begin(), slices.begin() + (n - k));  // parity-heavy set
   c.slices = std::move(slices);
   std::string bytes = dstk::claim::EncodeClaimRecord(c);
@@ -153,7 +154,8 @@ void WireSeeds(const std::string& dir) {
   int i = 0;
   // Each seed must be accepted, so that the fuzzer starts past the decoders' checks.
   auto put = [&](const std::string& bytes) {
-    if (!dstk::wire::DecodeRequest(Bytes(bytes)).ok() && !dstk::wire::DecodeReply(Bytes(bytes)).ok())
+    if (!dstk::wire::DecodeRequest(Bytes(bytes)).ok() &&
+        !dstk::wire::DecodeReply(Bytes(bytes)).ok())
       BadSeed("wire seed " + std::to_string(i));
     Write(dir + "/seed-" + std::to_string(i++), bytes);
   };
@@ -260,9 +262,9 @@ void RecordSeeds(const std::string& dir) {
   auto put = [&](const std::string& bytes) { Write(dir + "/seed-" + std::to_string(i++), bytes); };
   std::string text;
   for (int line = 0; line < 300; ++line) text += "10.0.0." + std::to_string(line % 7) + " GET /\n";
-  put(SplitStream("logs/2026-11-25", text, 3, 5, 1024));      // several segments
-  put(SplitStream("tiny", "x", 1, 1, 4096));                  // k = n = 1
-  put(SplitStream("empty", "", 2, 4, 4096));                  // no slices, only the object
+  put(SplitStream("logs/2026-11-25", text, 3, 5, 1024));  // several segments
+  put(SplitStream("tiny", "x", 1, 1, 4096));              // k = n = 1
+  put(SplitStream("empty", "", 2, 4, 4096));              // no slices, only the object
   put(ClaimRecord(dstk::wire::ClaimMode::kConsume, 2, 3, true));
   put(ClaimRecord(dstk::wire::ClaimMode::kLease, 3, 5, false));
   // A mixed stream: a claim, a lone slice, an object record.

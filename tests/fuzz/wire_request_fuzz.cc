@@ -4,8 +4,8 @@
 //   Encode(Decode(x)) decodes again, and encoding that gives the same bytes (a fixed point),
 //   and PeekRequestId of an accepted request is its id.
 #include <cstdint>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <span>
 #include <string>
 
