@@ -10,6 +10,7 @@
  *   MAXNUM   the highest ballot number a claimer may use while others are still around
  *   CALMX    extra ballot numbers for claimer 0 once it is alone on a quiet network
  *   NKILL    how many claimers may die
+ *   LOSE_P1_REPLY=1  a phase-1 reply may be lost on its own (the unit promised anyway)
  * Readings of the spec.  The defaults are what the committed model checks; a 0/1 flip is a
  * mutation that README.md says spin refutes, or a spec bug the default fixes:
  *   TOKEN_FIX=1     (fix) a claimer whose quorum reports an epoch >= its ballot number does not
@@ -76,6 +77,9 @@
 #endif
 #ifndef KEEP_SLICES
 #define KEEP_SLICES 1
+#endif
+#ifndef LOSE_P1_REPLY
+#define LOSE_P1_REPLY 0
 #endif
 
 /* Claimer 0 is the one that "keeps trying": it never dies and never walks away for good. */
@@ -149,6 +153,7 @@ byte holds[NCLAIMERS];   /* bit u: it read unit u's slice */
 bit  dead[NCLAIMERS];
 byte fin[NCLAIMERS];
 bit  committed[NCLAIMERS];  /* it sent a commit naming itself */
+bit  sentc[NCLAIMERS];      /* it sent a commit (for anyone) */
 byte nkill;
 byte accMask[NB];           /* units that ever accepted ballot b (until b is decided) */
 byte accVal[NB];            /* the owner ballot b was accepted with */
@@ -196,6 +201,7 @@ inline on_accept(U, B, V) {
      if
      :: POP(accMask[B]) >= Q ->
         decB[B] = 1; accMask[B] = 0;
+        printf("MSC: DECIDED ballot (%d,%d) owner c%d\n", NUM(B), B % NCLAIMERS, V);
 #if MODE == CONSUME
         /* (a) agreement: every decided ballot names the same owner (step 4 and quorum
          * intersection: q > n/2) */
@@ -231,11 +237,11 @@ inline on_accept(U, B, V) {
 #endif
 
 /* ---------------- a unit handles the request in slot (C, U) ---------------- */
-inline deliver(C, U) {
+inline deliver(C, U, LOST) {
   k = rk[S(C, U)]; b = rb[S(C, U)]; v = rv[S(C, U)];
   rk[S(C, U)] = 0; rb[S(C, U)] = 0; rv[S(C, U)] = 0; CLR(busy[C], U);
-  /* the claimer reads the reply iff it still waits for it */
-  lis = (wph[C] == k && ((pend[C] >> U) & 1));
+  /* the claimer reads the reply iff it still waits for it and it is not lost */
+  lis = (!LOST && wph[C] == k && ((pend[C] >> U) & 1));
   if
   :: k == RQ_P1 ->                                   /* lock_read_delete (phase 1) */
      /* Time is abstract: a lock that was taken may have lapsed by now, or not (lk).  Locks
@@ -249,6 +255,7 @@ inline deliver(C, U) {
      /* refuse when a live lock is held for another ballot, or a higher ballot was promised,
       * or (lease mode) the accepted owner's lease is live */
      :: (lk && prom[U] != b) || prom[U] > b || (MODE == LEASE && accb[U] != 0 && lk && prom[U] == accb[U]) ->
+        printf("MSC: u%d refuses phase 1 (%d,%d) of c%d: locked\n", U, NUM(b), b % NCLAIMERS, C);
         if :: lis -> SEE(C, NUM(prom[U])); SEE(C, ep[U]) :: else -> skip fi
      :: else ->                                      /* ok */
         /* the accepted owner's lease is live: its lock was live and still for its ballot */
@@ -257,6 +264,7 @@ inline deliver(C, U) {
         assert(!live);
 #endif
         prom[U] = b; lockm = lockm | BIT(U);
+        printf("MSC: u%d promises (%d,%d) to c%d\n", U, NUM(b), b % NCLAIMERS, C);
         if
         :: lis ->
            okm[C] = okm[C] | BIT(U);
@@ -279,15 +287,18 @@ inline deliver(C, U) {
   :: k == RQ_COMMIT ->                               /* commit (phase 2) */
      if
      :: prom[U] > b ->                               /* refuse: conflict */
+        printf("MSC: u%d refuses commit (%d,%d) of c%d: promised higher\n", U, NUM(b), b % NCLAIMERS, C);
         if :: lis -> SEE(C, NUM(prom[U])) :: else -> skip fi
      :: prom[U] <= b && st[U] != ST_PENDING && accv[U] != v &&
         (MODE == LEASE || !CONFLICT_FIX) ->          /* refuse: conflict */
 #ifdef SPEC_NOCONFLICT
         assert(false);                               /* the spec: "cannot happen" */
 #endif
+        printf("MSC: u%d (consumed/done, owner c%d) refuses commit (%d,%d) for c%d\n", U, accv[U], NUM(b), b % NCLAIMERS, v);
         if :: lis -> SEE(C, NUM(prom[U])) :: else -> skip fi
      :: else ->                                      /* accept */
         prom[U] = b; accb[U] = b; accv[U] = v;
+        printf("MSC: u%d accepts (%d,%d) owner c%d\n", U, NUM(b), b % NCLAIMERS, v);
         if :: NUM(b) > ep[U] -> ep[U] = NUM(b) :: else -> skip fi;
         lockm = lockm | BIT(U);
 #if MODE == CONSUME
@@ -300,17 +311,20 @@ inline deliver(C, U) {
         if :: lis -> acm[C] = acm[C] | BIT(U) :: else -> skip fi
      fi
   :: k == RQ_FIN ->                                  /* finish (lease mode) */
-     if :: accb[U] == b -> st[U] = ST_DONE :: else -> skip fi
+     if :: accb[U] == b -> st[U] = ST_DONE; printf("MSC: u%d done\n", U) :: else -> skip fi
   fi;
-  if :: lis -> CLR(pend[C], U) :: else -> skip fi;
+  if :: wph[C] == k -> CLR(pend[C], U) :: else -> skip fi;
   k = 0; b = 0; v = 0; lis = 0; live = 0; lk = 0
 }
 
-/* A unit handles requests in any order.  On the quiet network (CALM) units go in unit order:
+/* A unit handles requests in any order.  With LOSE_P1_REPLY the reply to a phase-1 request
+ * may be lost (the unit promised, the claimer does not know; 2.3x the states, so only the
+ * bitstate runs of run.sh set it).  On the quiet network (CALM) units go in unit order:
  * they are independent and the lone claimer waits for every reply, so order cannot matter
  * there (a partial-order reduction by hand). */
 #define UNIT_BRANCH(C) \
-  :: atomic { ((busy[C] >> u) & 1) && (!CALM || LOWEST_BUSY(u)) -> deliver(C, u) }
+  :: atomic { ((busy[C] >> u) & 1) && (!CALM || LOWEST_BUSY(u)) -> deliver(C, u, 0) } \
+  :: atomic { LOSE_P1_REPLY && ((busy[C] >> u) & 1) && rk[S(C, u)] == RQ_P1 && !CALM -> deliver(C, u, 1) }
 
 proctype Unit(byte u) {
   byte k, b, v, j;
@@ -335,17 +349,19 @@ inline lose_all(C) {
   i = 0; busy[C] = 0
 }
 
-/* claimers other than PC may die between any two of their steps */
+/* Claimers other than PC may die between any two of their steps once they sent a commit.
+ * Dying before that is not modelled apart: such a claimer influences nothing any more but
+ * its requests in flight, exactly like one that walked away (which it may do at any round). */
 active proctype Killer() {
   byte i;
 end:
   do
-  :: atomic { nkill < NKILL && !dead[1] && fin[1] == F_ACTIVE ->
-              dead[1] = 1; wph[1] = 0; pend[1] = 0; nkill++;
+  :: atomic { nkill < NKILL && !dead[1] && fin[1] == F_ACTIVE && sentc[1] ->
+              dead[1] = 1; wph[1] = 0; pend[1] = 0; nkill++; printf("MSC: c1 dies\n");
               if :: lose_all(1) :: skip fi }
 #if NCLAIMERS > 2
-  :: atomic { nkill < NKILL && !dead[2] && fin[2] == F_ACTIVE ->
-              dead[2] = 1; wph[2] = 0; pend[2] = 0; nkill++;
+  :: atomic { nkill < NKILL && !dead[2] && fin[2] == F_ACTIVE && sentc[2] ->
+              dead[2] = 1; wph[2] = 0; pend[2] = 0; nkill++; printf("MSC: c2 dies\n");
               if :: lose_all(2) :: skip fi }
 #endif
   od
@@ -381,6 +397,7 @@ inline reset1() {
 
 inline walk_away() {
   fin[me] = F_WALKED;
+  printf("MSC: c%d walks away\n", me);
 #if MODE == CONSUME
   assert(decOwner != me)         /* (b) no stranding, see on_accept */
 #endif
@@ -424,6 +441,7 @@ round:
       :: else -> skip
       fi;
       b = BAL(num, me);
+      printf("MSC: c%d phase 1 with (%d,%d)\n", me, num, me);
       /* step 2: phase 1, lock_read_delete to all n units */
       reset1();
 #if !KEEP_SLICES
@@ -469,8 +487,9 @@ round:
 #if STEP6_SAFE
       learn = 1;             /* from now on a unit may have accepted from us */
 #endif
+      printf("MSC: c%d commits (%d,%d) owner c%d\n", me, num, me, v);
       /* step 5: phase 2, commit to the units that promised */
-      acm[me] = 0; wph[me] = RQ_COMMIT;
+      acm[me] = 0; wph[me] = RQ_COMMIT; sentc[me] = 1;
       send(okm[me], RQ_COMMIT, b, v, 0);
       reset1()
     }
@@ -485,6 +504,7 @@ round:
       if
       :: ok ->               /* decided */
          ok = 0; learn = 0;
+         printf("MSC: c%d learns (%d,%d) decided for c%d\n", me, num, me, v);
          if
          :: v == me -> goto owner
          :: else -> skip
@@ -500,6 +520,7 @@ round:
 owner:
     /* the owner; its ballot number is the claim token */
     atomic {
+      printf("MSC: c%d runs the function\n", me);
       assert(POP(holds[me]) >= K);         /* (b) the owner can decode the function */
 #if MODE == CONSUME
       execs++;
@@ -519,8 +540,9 @@ owner:
 #ifdef STRONG_FENCE
          assert(b >= hiDec);
 #endif
-         outTok = NUM(b); outBal = b; ok = 1
-      :: else -> ok = 0
+         outTok = NUM(b); outBal = b; ok = 1;
+         printf("MSC: output of c%d stored with token %d\n", me, NUM(b))
+      :: else -> ok = 0; printf("MSC: output of c%d refused (token %d)\n", me, NUM(b))
       fi;
 #if MODE == CONSUME
       fin[me] = F_RAN; goto out

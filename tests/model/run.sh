@@ -15,7 +15,8 @@
 # Environment: SPIN (default: spin from PATH), CC (default: gcc), MODEL_JOBS (runs at a time,
 # default 2), MODEL_BITSTATE_MINUTES (time box per bitstate run, default 1), MODEL_SEEDS
 # (bitstate runs per mode with different random orders, default 1), MODEL_KEEP=1 keeps the
-# temp dir.
+# temp dir, MODEL_ONLY (a regex: run only the checks whose name matches), MODEL_DEFINES (extra
+# spin -D flags for every run, e.g. a mutation: MODEL_DEFINES=-DTOKEN_FIX=0 must fail).
 set -u -o pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -25,6 +26,8 @@ cc=${CC:-gcc}
 jobs=${MODEL_JOBS:-2}
 minutes=${MODEL_BITSTATE_MINUTES:-1}
 seeds=${MODEL_SEEDS:-1}
+only=${MODEL_ONLY:-}
+defines=${MODEL_DEFINES:-}
 
 if ! command -v "$spin" >/dev/null 2>&1; then
   echo "run.sh: FAIL: spin not found in PATH (Debian: apt-get install spin)" >&2
@@ -45,10 +48,10 @@ fi
 
 # name | kind (exhaustive/bitstate) | spin -D flags | pan flags
 runs=(
-  "consume-exhaustive|exhaustive|-DMODE=CONSUME|-m100000"
-  "lease-exhaustive|exhaustive|-DMODE=LEASE|-m100000"
+  "lease-exhaustive|exhaustive|-DMODE=LEASE|-m100000 -w25"
+  "consume-exhaustive|exhaustive|-DMODE=CONSUME|-m100000 -w25"
 )
-big="-DNCLAIMERS=3 -DNUNITS=5 -DK=3 -DQ=3"
+big="-DNCLAIMERS=3 -DNUNITS=5 -DK=3 -DQ=3 -DLOSE_P1_REPLY=1"
 for s in $(seq 1 "$seeds"); do
   runs+=("consume-bitstate-$s|bitstate|-DMODE=CONSUME $big|-m100000 -w28 -Q$minutes -RS$((s * 7919))")
   runs+=("lease-bitstate-$s|bitstate|-DMODE=LEASE $big|-m100000 -w28 -Q$minutes -RS$((s * 7919))")
@@ -61,7 +64,7 @@ check() {
   mkdir -p "$dir" && cp "$model" "$dir/claim.pml" && cd "$dir" || return 1
   local ccflags="-O2 -DSAFETY"
   if [ "$kind" = exhaustive ]; then
-    ccflags="$ccflags -DCOLLAPSE -DMEMLIM=8192"
+    ccflags="$ccflags -DCOLLAPSE -DNOBOUNDCHECK -DMEMLIM=8192"
   else
     ccflags="$ccflags -DBITSTATE -DT_RAND -DP_RAND"
   fi
@@ -107,27 +110,31 @@ check() {
   echo "ok   $info" >result
 }
 
-echo "claim model: $("$spin" -V 2>/dev/null | head -1); $jobs run(s) at a time"
-pids=()
+echo "claim model: $("$spin" -V 2>/dev/null | head -1); $jobs run(s) at a time${defines:+; extra: $defines}"
+t0=$SECONDS
+running=0
 names=()
-status=0
-flush() {
-  local i
-  for i in "${!pids[@]}"; do
-    wait "${pids[$i]}" || status=1
-    printf '%-20s %s\n' "${names[$i]}" "$(cat "$work/${names[$i]}/result" 2>/dev/null || echo 'FAIL (no result)')"
-  done
-  pids=()
-  names=()
-}
 for r in "${runs[@]}"; do
   IFS='|' read -r name kind dflags pflags <<<"$r"
+  [ -z "$only" ] || [[ $name =~ $only ]] || continue
+  dflags="$dflags $defines"
+  if [ "$running" -ge "$jobs" ]; then
+    wait -n
+    running=$((running - 1))
+  fi
   ( check "$name" "$kind" "$dflags" "$pflags" ) &
-  pids+=($!)
+  running=$((running + 1))
   names+=("$name")
-  [ "${#pids[@]}" -ge "$jobs" ] && flush
 done
-flush
+wait
+
+status=0
+for name in "${names[@]}"; do
+  res=$(cat "$work/$name/result" 2>/dev/null || echo "FAIL (no result)")
+  case $res in ok*) ;; *) status=1 ;; esac
+  printf '%-20s %s\n' "$name" "$res"
+done
+echo "claim model: $((SECONDS - t0))s in all"
 
 if [ "$status" -ne 0 ]; then
   echo "claim model: FAIL"
