@@ -5,6 +5,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include "cli_common.h"
 #include "node/server.h"
 #include "node/service.h"
+#include "sd_notify.h"
 #include "store/slice_store.h"
 
 namespace {
@@ -58,7 +60,8 @@ int main(int argc, char** argv) {
   std::string key_file, allow_file;
   app.add_option("--key", key_file,
                  "CurveZMQ secret key file of this unit (dsenc keygen): encrypt and authenticate");
-  app.add_option("--allow", allow_file, "File of client public keys allowed in, one a line (with --key)");
+  app.add_option("--allow", allow_file,
+                 "File of client public keys allowed in, one a line (with --key)");
   app.add_flag("--insecure-listen-any", insecure,
                "Allow binding a non-loopback address without authentication (anyone who can "
                "reach the port can read and write slices)");
@@ -78,8 +81,8 @@ int main(int argc, char** argv) {
     auto keys = dstk::net::ReadSecretKey(key_file);
     if (!keys.ok()) return dstk::tools::Fail("dsnode", keys.status());
     if (allow_file.empty()) {
-      return dstk::tools::Fail("dsnode",
-                               dstk::Status::Invalid("--key needs --allow FILE: the client keys to let in"));
+      return dstk::tools::Fail(
+          "dsnode", dstk::Status::Invalid("--key needs --allow FILE: the client keys to let in"));
     }
     auto allow = dstk::net::ReadAllowList(allow_file);
     if (!allow.ok()) return dstk::tools::Fail("dsnode", allow.status());
@@ -124,8 +127,21 @@ int main(int argc, char** argv) {
   dstk::node::Service service(**store, log, dstk::tools::Version());
   opts.listen = listen;
   opts.stop_fd = stop_fd;
-  dstk::Status st = dstk::node::Serve(service, opts, log);
+  // Under systemd (Type=notify) the unit is ready once its socket is bound: Serve logs
+  // "listening on ENDPOINT" right after the bind succeeds, before it polls for requests.
+  std::atomic<bool> ready_sent = false;  // the ZAP thread logs through this sink too
+  const dstk::node::LogSink serve_log = [&](LogLevel l, const std::string& msg) {
+    log(l, msg);
+    if (msg.rfind("listening on ", 0) != 0 || ready_sent.exchange(true)) return;
+    if (auto err = dstk::tools::NotifySystemd("READY=1\nSTATUS=" + msg); !err.empty()) {
+      log(LogLevel::kWarn, "cannot tell systemd we are ready: " + err);
+    }
+  };
+  dstk::Status st = dstk::node::Serve(service, opts, serve_log);
   if (!st.ok()) return dstk::tools::Fail("dsnode", st);
+  if (auto err = dstk::tools::NotifySystemd("STOPPING=1"); !err.empty()) {
+    log(LogLevel::kWarn, "cannot tell systemd we are stopping: " + err);
+  }
   log(LogLevel::kInfo, "stopped cleanly");
   return 0;
 }
