@@ -1,5 +1,6 @@
 #include "node/server.h"
 
+#include <chrono>
 #include <thread>
 #include <vector>
 #include <zmq.hpp>
@@ -43,7 +44,9 @@ void ServeZap(zmq::socket_t zap, const std::set<std::string>& allow, const LogSi
       key = z85;
     }
     const bool ok = !key.empty() && allow.count(key) > 0;
-    if (!ok) log(LogLevel::kWarn, "refused a client whose key is not allowed: " + (key.empty() ? "(none)" : key));
+    if (!ok)
+      log(LogLevel::kWarn,
+          "refused a client whose key is not allowed: " + (key.empty() ? "(none)" : key));
     try {
       zap.send(zmq::str_buffer("1.0"), zmq::send_flags::sndmore);
       zap.send(frames[1], zmq::send_flags::sndmore);
@@ -57,16 +60,104 @@ void ServeZap(zmq::socket_t zap, const std::set<std::string>& allow, const LogSi
   }
 }
 
+using Frames = std::vector<zmq::message_t>;  // identity, header, and payload for put_slice
+
+std::span<const uint8_t> SpanOf(const zmq::message_t& m) {
+  return {static_cast<const uint8_t*>(m.data()), m.size()};
+}
+
+void SendRefusal(zmq::socket_t& sock, zmq::message_t& identity, uint64_t id,
+                 wire::ReplyStatus status, std::string error) {
+  wire::Reply r;
+  r.id = id;
+  r.status = status;
+  r.error = std::move(error);
+  Outgoing out;
+  out.header = wire::EncodeReply(r);
+  SendReply(sock, identity, out);
+}
+
+// Busy refusals are counted and logged at most once a second: a flood must not flood the log.
+class BusyLog {
+ public:
+  BusyLog(size_t limit, const LogSink& log) : limit_(limit), log_(log) {}
+  size_t limit() const { return limit_; }
+  void Add(const std::string& client) {
+    ++refused_;
+    if (clients_.size() < 100) clients_.insert(client);
+  }
+  void Flush() {
+    const auto now = std::chrono::steady_clock::now();
+    if (refused_ == 0 || now - last_ < std::chrono::seconds(1)) return;
+    log_(LogLevel::kWarn, "answered " + std::to_string(refused_) + " requests busy: " +
+                              std::to_string(clients_.size()) + " client(s) had " +
+                              std::to_string(limit_) + " requests in flight (--max-inflight)");
+    refused_ = 0;
+    clients_.clear();
+    last_ = now;
+  }
+
+ private:
+  size_t limit_;
+  const LogSink& log_;
+  size_t refused_ = 0;
+  std::set<std::string> clients_;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+// Reads every message that has arrived (while there is room) into `held`; a client already at
+// its limit is answered busy at once, and the message is dropped.
+void Drain(zmq::socket_t& sock, InflightQueue<Frames>& held, BusyLog& busy, const LogSink& log) {
+  while (held.Room()) {
+    Frames frames;
+    size_t bytes = 0;
+    for (;;) {
+      zmq::message_t m;
+      if (!sock.recv(m, zmq::recv_flags::dontwait)) break;
+      const bool more = m.more();
+      bytes += m.size();
+      frames.push_back(std::move(m));
+      if (!more) break;
+    }
+    if (frames.empty()) return;
+    if (frames.size() < 2 || frames.size() > 3) {
+      log(LogLevel::kWarn, "refused a message with " + std::to_string(frames.size()) + " frames");
+      if (frames.size() > 3) {
+        SendRefusal(sock, frames[0], 0, wire::ReplyStatus::kBadRequest,
+                    "a request has one or two frames");
+      }
+      continue;
+    }
+    std::string client = frames[0].to_string();
+    const uint64_t id = wire::PeekRequestId(SpanOf(frames[1]));
+    if (!held.Admit(client, std::move(frames), bytes)) {
+      // Admit leaves `frames` alone when it refuses (it only moves on success).
+      busy.Add(client);
+      SendRefusal(sock, frames[0], id, wire::ReplyStatus::kBusy,
+                  "unit busy: this client has " + std::to_string(busy.limit()) +
+                      " requests in flight, the unit's limit; retry after its replies");
+    }
+  }
+}
+
 }  // namespace
 
 Status Serve(Service& service, const ServerOptions& options, const LogSink& log) {
+  return Serve(
+      [&service](std::span<const uint8_t> header, std::span<const uint8_t> payload,
+                 bool has_payload) { return service.Handle(header, payload, has_payload); },
+      options, log);
+}
+
+Status Serve(const Handler& handle, const ServerOptions& options, const LogSink& log) {
   zmq::context_t ctx(1);
   std::thread zap;
   if (options.keys) {
     zmq::socket_t handler(ctx, zmq::socket_type::rep);
     handler.set(zmq::sockopt::linger, 0);
     handler.bind("inproc://zeromq.zap.01");
-    zap = std::thread([&, h = std::move(handler)]() mutable { ServeZap(std::move(h), options.allow, log); });
+    zap = std::thread(
+        [&, h = std::move(handler)]() mutable { ServeZap(std::move(h), options.allow, log); });
   }
   // Stops the ZAP thread (context shutdown makes its recv fail) before the context goes.
   struct ZapJoin {
@@ -97,47 +188,28 @@ Status Serve(Service& service, const ServerOptions& options, const LogSink& log)
 
   std::vector<zmq::pollitem_t> items = {{sock.handle(), 0, ZMQ_POLLIN, 0},
                                         {nullptr, options.stop_fd, ZMQ_POLLIN, 0}};
+  InflightQueue<Frames> held(options.limits);
+  BusyLog busy(options.limits.per_client, log);
   for (;;) {
+    // Block only when nothing is held; otherwise just look for a stop and new arrivals
+    // between two requests, so a stop never waits for a backlog.
     try {
-      zmq::poll(items.data(), options.stop_fd >= 0 ? 2 : 1, std::chrono::milliseconds(-1));
+      zmq::poll(items.data(), options.stop_fd >= 0 ? 2 : 1,
+                std::chrono::milliseconds(held.empty() ? -1 : 0));
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;
       return Status::IoError(std::string("poll: ") + e.what());
     }
     if (options.stop_fd >= 0 && (items[1].revents & ZMQ_POLLIN)) break;
-    if (!(items[0].revents & ZMQ_POLLIN)) continue;
-    // Drain everything queued before polling again.
-    for (;;) {
-      std::vector<zmq::message_t> frames;
-      for (;;) {
-        zmq::message_t m;
-        if (!sock.recv(m, zmq::recv_flags::dontwait)) break;
-        const bool more = m.more();
-        frames.push_back(std::move(m));
-        if (!more) break;
-      }
-      if (frames.empty()) break;
-      if (frames.size() < 2 || frames.size() > 3) {
-        log(LogLevel::kWarn, "refused a message with " + std::to_string(frames.size()) + " frames");
-        if (frames.size() > 3) {
-          Outgoing out;
-          wire::Reply r;
-          r.status = wire::ReplyStatus::kBadRequest;
-          r.error = "a request has one or two frames";
-          out.header = wire::EncodeReply(r);
-          SendReply(sock, frames[0], out);
-        }
-        continue;
-      }
-      const auto span_of = [](const zmq::message_t& m) {
-        return std::span<const uint8_t>(static_cast<const uint8_t*>(m.data()), m.size());
-      };
-      const bool has_payload = frames.size() == 3;
-      Outgoing out = service.Handle(span_of(frames[1]),
-                                    has_payload ? span_of(frames[2]) : std::span<const uint8_t>{},
-                                    has_payload);
-      SendReply(sock, frames[0], out);
-    }
+    if (items[0].revents & ZMQ_POLLIN) Drain(sock, held, busy, log);
+    busy.Flush();
+    auto frames = held.Next();
+    if (!frames) continue;
+    const bool has_payload = frames->size() == 3;
+    Outgoing out =
+        handle(SpanOf((*frames)[1]),
+               has_payload ? SpanOf((*frames)[2]) : std::span<const uint8_t>{}, has_payload);
+    SendReply(sock, (*frames)[0], out);
   }
   log(LogLevel::kInfo, "stopping");
   return Status::Ok();

@@ -1,13 +1,17 @@
 // A storage unit's network face: a ZeroMQ ROUTER socket serving a Service, one request at a
 // time, until a stop file descriptor becomes readable (dsnode wires SIGINT/SIGTERM to it).
+// Requests are held per client and served round-robin between clients, with a limit of
+// requests in flight per client past which the unit answers `busy` (node/inflight.h).
 #pragma once
 
-#include <string>
-
+#include <functional>
 #include <optional>
 #include <set>
+#include <span>
+#include <string>
 
 #include "net/keys.h"
+#include "node/inflight.h"
 #include "node/service.h"
 #include "util/status.h"
 
@@ -20,9 +24,15 @@ struct ServerOptions {
   // serves only clients whose public key is in `allow` (checked by a ZAP handler).
   std::optional<net::KeyPair> keys;
   std::set<std::string> allow;
+  InflightLimits limits;  // requests in flight per client and in all (dsnode --max-inflight)
 };
+
+// What serves one request: Service::Handle, or a stand-in in tests.
+using Handler = std::function<Outgoing(std::span<const uint8_t> header,
+                                       std::span<const uint8_t> payload, bool has_payload)>;
 
 // Binds and serves until stop_fd is readable. kIoError when the endpoint cannot be bound.
 Status Serve(Service& service, const ServerOptions& options, const LogSink& log);
+Status Serve(const Handler& handle, const ServerOptions& options, const LogSink& log);
 
 }  // namespace dstk::node
