@@ -65,6 +65,12 @@ int main(int argc, char** argv) {
   app.add_flag("--insecure-listen-any", insecure,
                "Allow binding a non-loopback address without authentication (anyone who can "
                "reach the port can read and write slices)");
+  size_t max_inflight = dstk::node::InflightLimits{}.per_client;
+  app.add_option("--max-inflight", max_inflight,
+                 "Requests one client may have in flight (read, not yet answered); past it the "
+                 "unit answers busy at once")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{100000}));
   app.set_version_flag("--version", dstk::tools::Version());
   // Every flag can also come from an INI/TOML file: `dir = "/srv/unit0"`, `listen = ...`.
   app.set_config("--config", "", "Read options from FILE (key = value, the long flag names)");
@@ -127,6 +133,7 @@ int main(int argc, char** argv) {
   dstk::node::Service service(**store, log, dstk::tools::Version());
   opts.listen = listen;
   opts.stop_fd = stop_fd;
+  opts.limits.per_client = max_inflight;
   // Under systemd (Type=notify) the unit is ready once its socket is bound: Serve logs
   // "listening on ENDPOINT" right after the bind succeeds, before it polls for requests.
   std::atomic<bool> ready_sent = false;  // the ZAP thread logs through this sink too
