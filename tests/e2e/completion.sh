@@ -36,12 +36,12 @@ offered() {
 
 # help_options CMD...: the options in the first column of CMD --help, one a line.
 help_options() {
-  "$@" --help | sed -n 's/^ \{1,\}\(-[^ ]*\).*/\1/p' | tr ',' '\n' | grep -E '^-' | sort -u
+  "$@" --help | sed -n 's/^ \{1,\}\(-[^ ]*\).*/\1/p' | tr ',' '\n' | { grep -E '^-' || true; } | sort -u
 }
 # help_value_options CMD...: the options of CMD --help followed by a value type (TEXT, UINT...).
 help_value_options() {
   "$@" --help | sed -n 's/^ \{1,\}\(-[^ ]*\) [A-Z][A-Z0-9]*\([:= ].*\)\{0,1\}$/\1/p' | tr ',' '\n' \
-    | grep -E '^-' | sort -u
+    | { grep -E '^-' || true; } | sort -u
 }
 
 # check_options HELP_CMD -- COMPLETION_WORDS...: options of HELP_CMD's --help vs those offered.
@@ -79,7 +79,7 @@ check_options "$DSTK_BIN/dsclaim/dsclaim" -- dsclaim
 check_options "$DSTK_BIN/dsrun/dsrun" -- dsrun
 
 # dsenc's subcommands: from the SUBCOMMANDS section of its --help.
-"$DSTK_BIN/dsenc/dsenc" --help | sed -n '/^SUBCOMMANDS:/,/^$/s/^ \{1,\}\([a-z][a-z-]*\) .*/\1/p' \
+"$DSTK_BIN/dsenc/dsenc" --help | sed -n '/^[Ss][Uu][Bb][Cc][Oo][Mm][Mm][Aa][Nn][Dd][Ss]:/,/^$/s/^ \{1,\}\([a-z][a-z-]*\) .*/\1/p' \
   >"$WORK/subs"
 [ "$(wc -l <"$WORK/subs")" -ge 11 ] || fail "expected at least 11 dsenc subcommands: $(cat "$WORK/subs")"
 offered dsenc "" >"$WORK/offered-subs"
@@ -116,9 +116,9 @@ expect "some file somedir" dsenc put obj/name s  # FILE after NAME
 expect "" dsenc put s                            # NAME: an object, not a file
 expect "some file somedir" dsenc split -k 2 -n 3 s
 expect "some file somedir" dsenc keygen s
-expect "put" dsenc --nodes nodes.txt -k 2 pu  # option values are not taken for the subcommand
+expect "push put" dsenc --nodes nodes.txt -k 2 pu  # option values are not taken for the subcommand
 expect "" dsenc -k ""                         # a number
-expect "put" dsenc -k 2 p                     # ...skipped, then the subcommand
+expect "push put" dsenc -k 2 p                # ...skipped, then the subcommand
 expect "nodes.txt" dsenc push q --from n
 offered dsenc push q --in a -- ech | grep -qx echo || fail "'dsenc push q -- ech<TAB>' does not offer echo"
 expect "some file somedir" dsenc push q -- sh s  # the command's arguments: files

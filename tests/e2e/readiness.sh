@@ -86,7 +86,7 @@ NOTIFY_SOCKET=$WORK/notify2.sock "$DSNODE" --dir "$WORK/unit-b" \
 sleep 0.2
 ! grep -qx READY=1 "$WORK/notify.out" || fail "READY=1 although the bind failed"
 kill_unit 0 TERM
-kill -9 "$LISTENER_PID" 2>/dev/null || true
+{ kill -9 "$LISTENER_PID" && wait "$LISTENER_PID"; } 2>/dev/null || true
 LISTENER_PID=""
 
 note "a NOTIFY_SOCKET nobody listens on: a warning, the unit still serves and stops cleanly"
