@@ -1,9 +1,11 @@
 // Redlock over R redis-server instances as a work queue, doing what dsclaim does: walk the queue
 // in order; for each item SET lock NX PX on all instances at once (pipelined, one connection
 // each), win on a majority; the winner reads the item (GET on all) and deletes it (DEL on all);
-// a loser releases its locks (compare-and-delete script) and moves to the next item. A walker
+// a loser releases its locks (compare-and-delete script) and moves to the next item; the
+// winner keeps its lock until it expires (PX 30 s), so the consumed item is skipped cheaply. A walker
 // that reaches the end after losing some items starts again from the head (like dsclaim's
-// passes), until a pass finds nothing left.
+// passes, each listing the queue again: EXISTS on all instances), until a pass finds nothing
+// left.
 //   redlock_claim load  PORTS N              store items q:item:00000000.. on every instance
 //   redlock_claim claim PORTS N WORKERS      claim them with WORKERS threads; prints stats
 // PORTS is comma-separated (127.0.0.1 only).
@@ -64,28 +66,48 @@ void Worker(const std::vector<int>& ports, long n, Stats& st, unsigned seed) {
   std::mt19937_64 rng(seed);
   std::vector<char> done(n, 0);
   char token[32];
-  for (;;) {
+  for (int pass = 0;; ++pass) {
     bool contended = false;
     for (long i = 0; i < n; ++i) {
       if (done[i]) continue;
+      if (pass > 0) {  // a new pass lists the queue again: skip items gone from a majority
+        const std::string item = ItemKey(i);
+        for (auto* c : cs) redisAppendCommand(c, "EXISTS %s", item.c_str());
+        size_t absent = 0;
+        for (auto* c : cs) {
+          void* rep = nullptr;
+          if (redisGetReply(c, &rep) == REDIS_OK && rep) {
+            auto* rr = static_cast<redisReply*>(rep);
+            if (rr->type == REDIS_REPLY_INTEGER && rr->integer == 0) ++absent;
+            freeReplyObject(rr);
+          }
+        }
+        if (absent >= quorum) {
+          done[i] = 1;
+          continue;
+        }
+      }
       const std::string item = ItemKey(i), lock = "lock:" + item;
       std::snprintf(token, sizeof token, "%016llx", static_cast<unsigned long long>(rng()));
       ++st.attempts;
       for (auto* c : cs) redisAppendCommand(c, "SET %s %s NX PX 30000", lock.c_str(), token);
       size_t ok = 0;
-      for (auto* c : cs) {
+      std::vector<char> got(r, 0);
+      for (size_t u = 0; u < r; ++u) {
         void* rep = nullptr;
-        if (redisGetReply(c, &rep) == REDIS_OK && rep) {
+        if (redisGetReply(cs[u], &rep) == REDIS_OK && rep) {
           auto* rr = static_cast<redisReply*>(rep);
-          if (rr->type == REDIS_REPLY_STATUS) ++ok;
+          if (rr->type == REDIS_REPLY_STATUS) ++ok, got[u] = 1;
           freeReplyObject(rr);
         }
       }
       if (ok < quorum) {
-        for (auto* c : cs) redisAppendCommand(c, "EVAL %s 1 %s %s", kRelease, lock.c_str(), token);
-        for (auto* c : cs) {
+        // Release where we locked (on loopback every SET is answered, so the others are not ours).
+        for (size_t u = 0; u < r; ++u)
+          if (got[u]) redisAppendCommand(cs[u], "EVAL %s 1 %s %s", kRelease, lock.c_str(), token);
+        for (size_t u = 0; u < r; ++u) {
           void* rep = nullptr;
-          if (redisGetReply(c, &rep) == REDIS_OK && rep) freeReplyObject(rep);
+          if (got[u] && redisGetReply(cs[u], &rep) == REDIS_OK && rep) freeReplyObject(rep);
         }
         ++st.lost;
         contended = true;
@@ -112,12 +134,9 @@ void Worker(const std::vector<int>& ports, long n, Stats& st, unsigned seed) {
       } else {
         ++st.gone;  // consumed by another worker whose lock had been released
       }
+      // The lock is kept (it expires after PX): a consumed item stays locked, so later walkers
+      // lose it with one round trip, as dsclaim's walkers skip consumed keys when listing.
       done[i] = 1;
-      for (auto* c : cs) redisAppendCommand(c, "EVAL %s 1 %s %s", kRelease, lock.c_str(), token);
-      for (auto* c : cs) {
-        void* rep = nullptr;
-        if (redisGetReply(c, &rep) == REDIS_OK && rep) freeReplyObject(rep);
-      }
     }
     if (!contended) break;
     std::this_thread::sleep_for(std::chrono::microseconds(100 + rng() % 1000));
