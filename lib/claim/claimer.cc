@@ -51,12 +51,13 @@ size_t OkCount(const std::vector<net::Response>& got) {
   return ok;
 }
 
-// Fire and forget: releases need no reply.
-void ReleaseAll(net::Cluster& c, const std::vector<size_t>& units, const std::string& key,
-                const wire::Ballot& b, const ClaimOptions& o) {
+// Fire and forget: releases and helping finishes need no reply (a unit that misses one is
+// taught again by the next claimer that walks the key).
+void SendAll(net::Cluster& c, const std::vector<size_t>& units, wire::Op op, const std::string& key,
+             const wire::Ballot& b, const ClaimOptions& o) {
   for (size_t u : units) {
     wire::Request r;
-    r.op = wire::Op::kRelease;
+    r.op = op;
     r.name = key;
     r.ballot = b;
     auto id = c.Send(u, r);
@@ -65,6 +66,11 @@ void ReleaseAll(net::Cluster& c, const std::vector<size_t>& units, const std::st
       if (o.trace) o.trace({false, u, r.op, key, b, "", std::nullopt});
     }
   }
+}
+
+void ReleaseAll(net::Cluster& c, const std::vector<size_t>& units, const std::string& key,
+                const wire::Ballot& b, const ClaimOptions& o) {
+  SendAll(c, units, wire::Op::kRelease, key, b, o);
 }
 
 void Backoff(std::mt19937_64& rng, int round) {
@@ -115,7 +121,7 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
         },
         o_);
     std::vector<const net::Response*> fav;
-    bool live_lock_seen = false, gone_seen = false;
+    bool live_lock_seen = false, gone_seen = false, stale_seen = false;
     for (const auto& r : replies) {
       if (r.reply.claim) {
         seen = std::max(
@@ -127,6 +133,8 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
       else if (r.reply.status == ReplyStatus::kLocked && r.reply.claim &&
                r.reply.claim->lock_ms_left > 0)
         live_lock_seen = true;
+      else if (r.reply.status == ReplyStatus::kLocked)
+        stale_seen = true;  // a promise or an epoch above our ballot, nobody's live lock
       else if (r.reply.status == ReplyStatus::kNotFound)
         gone_seen = true;
     }
@@ -146,7 +154,9 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
         return Status::Unavailable("claim " + key + ": only " + std::to_string(replies.size()) +
                                    " units answered, the claim quorum is q=" + std::to_string(q));
       }
-      if (!live_lock_seen && !gone_seen && round < 3) continue;  // a stale promise: go higher
+      // Refused only by stale promises or epochs (of claimers gone, or of a finished function
+      // that a unit here still lists): go higher, to claim it or to learn and help it finish.
+      if (!live_lock_seen && (stale_seen || !gone_seen) && round < 3) continue;
       return gone_seen && !live_lock_seen ? Outcome::kGone : Outcome::kLost;
     }
 
@@ -163,7 +173,12 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
       if (o_.mode == wire::ClaimMode::kLease && v.state == "pending") continue;
       if (best < v.accepted) best = v.accepted, value = v.owner;
     }
-    if (o_.mode == wire::ClaimMode::kLease && finished) {
+    // Lease mode, finished somewhere: its owner ran it and sent finish, but a unit that missed
+    // the owner's commit (it had promised a higher ballot then) cannot take that finish and would
+    // keep the function listed forever. We help: commit the finished owner at our ballot (the
+    // value is already chosen, so any ballot may carry it) and finish it everywhere.
+    const bool help_finish = o_.mode == wire::ClaimMode::kLease && finished;
+    if (help_finish && value == id_) {  // no accepted owner among our promises: nothing to help
       ReleaseAll(c_, promised, key, ballot, o_);
       return Outcome::kGone;
     }
@@ -173,7 +188,8 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
       if (!r->reply.slice || !codec::VerifySlice(*r->reply.slice, r->Payload()).ok()) continue;
       const auto& h = *r->reply.slice;
       if (h.name != key || h.rev != entry.manifest.rev || slices.count(h.idx)) continue;
-      slices.emplace(h.idx, std::make_pair(h, std::vector<uint8_t>(r->Payload().begin(), r->Payload().end())));
+      slices.emplace(
+          h.idx, std::make_pair(h, std::vector<uint8_t>(r->Payload().begin(), r->Payload().end())));
     }
     if (value == id_) {
       if (slices.size() < entry.manifest.k && !any_accepted_ours) {
@@ -205,6 +221,10 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
       if (r.reply.claim) seen = std::max(seen, r.reply.claim->promised.n);
     }
     if (acks >= q) {
+      if (help_finish) {
+        SendAll(c_, all, wire::Op::kFinish, key, ballot, o_);
+        return Outcome::kGone;
+      }
       if (value != id_) {
         ++stats_.decided_other;
         return Outcome::kDecidedOther;

@@ -1,6 +1,7 @@
 // RemoveObject and ListObjects.
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <unordered_map>
 
 #include "client/object_io.h"
@@ -56,9 +57,19 @@ Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const st
   std::vector<std::string> after(cluster.size(), start_after);
   std::string failures;
   size_t answered = 0;
+  // Once `enough` units have answered, the others get a grace as long as that took again: on a
+  // healthy network they answer within it (so a name that only one unit still holds, such as a
+  // function that unit missed the commit of, is seen), while a dead unit costs little.
+  const auto started = net::Clock::now();
+  std::optional<net::Clock::time_point> grace_end;
+  auto settled = [&] {
+    if (enough == 0 || answered < enough) return false;
+    if (!grace_end) grace_end = net::Clock::now() + (net::Clock::now() - started);
+    return net::Clock::now() >= *grace_end;
+  };
   // Page through every unit at once: one round per page, each unit resuming after its own last
   // name, all requests of a round in flight together.
-  while (!(enough > 0 && answered >= enough)) {
+  while (!settled()) {
     std::unordered_map<uint64_t, size_t> unit_of;
     std::vector<bool> replied(cluster.size(), false);
     for (size_t u = 0; u < cluster.size(); ++u) {
@@ -78,8 +89,8 @@ Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const st
     }
     if (unit_of.empty()) break;
     const auto deadline = net::Clock::now() + cluster.timeout();
-    for (size_t waiting = unit_of.size(); waiting > 0 && !(enough > 0 && answered >= enough);) {
-      auto resp = cluster.Receive(deadline);
+    for (size_t waiting = unit_of.size(); waiting > 0 && !settled();) {
+      auto resp = cluster.Receive(grace_end ? std::min(deadline, *grace_end) : deadline);
       if (!resp) break;
       auto it = unit_of.find(resp->reply.id);
       if (it == unit_of.end()) continue;
@@ -104,12 +115,12 @@ Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const st
         after[u] = r.entries.back().name;
       }
     }
-    const bool settled = enough > 0 && answered >= enough;
+    const bool stopped_waiting = enough > 0 && answered >= enough;
     for (const auto& [id, u] : unit_of) {
       if (replied[u]) continue;
       cluster.Forget(id);
       done[u] = true;
-      if (settled) continue;  // not a failure: we stopped waiting
+      if (stopped_waiting) continue;  // not a failure: we had enough and the grace ran out
       failures += (failures.empty() ? "" : "; ") + cluster.Describe(u) + ": no reply within " +
                   std::to_string(cluster.timeout().count()) + " ms";
     }

@@ -48,9 +48,10 @@ Status RemoveObject(net::Cluster& cluster, const std::string& name, const Thresh
 // Names under `prefix` whose newest committed revision is not a tombstone, merged from every
 // unit that answers, in byte order. Needs answers from at least `min_units` units.
 // With `max_entries` > 0, only the first max_entries names (in byte order) are gathered.
-// With `start_after`, only names after it. With `enough` > 0, stops as soon as that many units
-// have answered in full instead of waiting for the slowest (a claimer needs a quorum's view,
-// not every unit's, and must not wait a whole timeout per walk for a unit that is down).
+// With `start_after`, only names after it. With `enough` > 0, waits for that many units to
+// answer in full and for the rest only as long again, not a whole timeout (a claimer must not
+// wait a timeout per walk for a unit that is down; the grace still lets it see names that only
+// one unit holds, such as a function that unit missed the commit of).
 Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const std::string& prefix,
                                                  size_t min_units, size_t max_entries = 0,
                                                  const std::string& start_after = "", size_t enough = 0);

@@ -48,13 +48,16 @@ ClaimDecision Commit(store::ClaimState& s, const wire::Request& r, int64_t now) 
   if (s.phase != Phase::kPending && s.has_accepted && s.owner != r.owner) {
     return Refuse(wire::ReplyStatus::kConflict, "already decided for another owner");
   }
-  if (!s.has_accepted || s.accepted != r.ballot) ++s.attempts;  // one more run started
+  const bool pending = s.phase == Phase::kPending;
+  // One more run started; a commit that only teaches a finished function its owner starts none.
+  if (pending && (!s.has_accepted || s.accepted != r.ballot)) ++s.attempts;
   s.promised = r.ballot;
   s.has_accepted = true;
   s.accepted = r.ballot;
   s.owner = r.owner;
   s.epoch = std::max(s.epoch, r.ballot.n);
-  s.lock_until_ms = now + r.lease_ms;
+  // A finished function needs no lease: a lock here would only turn later walkers away.
+  s.lock_until_ms = pending ? now + r.lease_ms : 0;
   ClaimDecision d;
   d.save = true;
   if (r.mode == wire::ClaimMode::kConsume) {

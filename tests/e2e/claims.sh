@@ -89,6 +89,21 @@ wait "$first" || fail "first owner failed: $(cat "$WORK/first.out")"
 grep -q '"outcome":"done"' "$WORK/first.out" || fail "first owner did not finish: $(cat "$WORK/first.out")"
 note "restart: unit 2 restarted during a held lease; no second owner; the first finished"
 
+# --- lease mode: a unit that missed the owner's commit is helped to finish by the next claimer ------
+"$DSENC" push hq -- echo helped >/dev/null
+kill_unit 4                       # unit 4 holds a slice but will miss the commit and the finish
+"$DSCLAIM" hq --mode lease --max 1 --timeout 0.5 | "$DSRUN" --timeout 0.5 >"$WORK/hq.out" ||
+  fail "lease run with unit 4 down: $(cat "$WORK/hq.out")"
+grep -q '"outcome":"done"' "$WORK/hq.out" || fail "hq not done: $(cat "$WORK/hq.out")"
+start_unit 4
+find "$WORK/unit4/objects" -path '*hq*' -name '*.slice' | grep -q . ||
+  fail "unit 4 should still hold the slice it never heard about"
+expect_rc 1 "$DSCLAIM" hq --mode lease   # walks the key, finds it done, helps unit 4 finish
+[ -z "$(find "$WORK/unit4/objects" -path '*hq*' -name '*.slice')" ] ||
+  fail "unit 4 still holds the finished function's slice"
+"$DSCLAIM" --list hq | grep -q . && fail "the finished function is still listed"
+note "help-finish: a unit that missed the owner's commit dropped the finished function"
+
 # --- tolerance: pushes with n-w=1 unit down, claims with n-q=2 down; one more fails clearly -----------
 kill_unit 4
 for i in 1 2; do "$DSENC" --timeout 0.5 push tq -- echo "$i" >/dev/null || fail "push with n-w units down"; done

@@ -111,3 +111,40 @@ TEST_CASE("lease mode: renew keeps the lease, finish ends it, attempts count run
   CHECK(d.drop_slices);
   CHECK(s.phase == ClaimState::Phase::kDone);
 }
+
+TEST_CASE("lease mode: a unit that missed the owner's commit is helped to finish", "[claim]") {
+  // Units A and B accepted and finished owner 10's ballot 1; unit C had promised a higher
+  // ballot of a claimer that lost, so it refused that commit and still holds the slice.
+  ClaimState a, c;
+  const auto lease = ClaimMode::kLease;
+  REQUIRE(ApplyClaimOp(a, Make(Op::kLockReadDelete, {1, 10}, 1000, lease), 0).status ==
+          ReplyStatus::kOk);
+  REQUIRE(ApplyClaimOp(a, Make(Op::kCommit, {1, 10}, 1000, lease), 1).status == ReplyStatus::kOk);
+  REQUIRE(ApplyClaimOp(a, Make(Op::kFinish, {1, 10}, 1000, lease), 2).drop_slices);
+  REQUIRE(ApplyClaimOp(c, Make(Op::kLockReadDelete, {2, 20}, 1000, lease), 0).status ==
+          ReplyStatus::kOk);
+  REQUIRE(ApplyClaimOp(c, Make(Op::kRelease, {2, 20}), 1).status == ReplyStatus::kOk);
+  CHECK(ApplyClaimOp(c, Make(Op::kCommit, {1, 10}, 1000, lease), 1).status ==
+        ReplyStatus::kConflict);
+  CHECK(ApplyClaimOp(c, Make(Op::kFinish, {1, 10}, 1000, lease), 2).status ==
+        ReplyStatus::kConflict);
+  // A later walker (ballot 3, id 30) learns owner 10 from A and commits it at its own ballot.
+  Request learn = Make(Op::kCommit, {3, 30}, 1000, lease);
+  learn.owner = 10;
+  for (ClaimState* s : {&a, &c}) {
+    REQUIRE(ApplyClaimOp(*s, Make(Op::kLockReadDelete, {3, 30}, 1000, lease), 5).status ==
+            ReplyStatus::kOk);
+    REQUIRE(ApplyClaimOp(*s, learn, 6).status == ReplyStatus::kOk);
+  }
+  // On A, already done: no lease (no lock to turn walkers away) and no attempt counted.
+  CHECK(a.lock_until_ms == 0);
+  CHECK(a.attempts == 1);
+  CHECK(a.owner == 10);
+  CHECK(dstk::node::ViewOf(a, 7).state == "done");
+  // On C, the finish at the walker's ballot drops the slice.
+  auto d = ApplyClaimOp(c, Make(Op::kFinish, {3, 30}, 1000, lease), 7);
+  CHECK(d.status == ReplyStatus::kOk);
+  CHECK(d.drop_slices);
+  CHECK(dstk::node::ViewOf(c, 8).state == "done");
+  CHECK(c.owner == 10);
+}
