@@ -12,8 +12,8 @@ PORT_BASE=${PORT_BASE:-17340}
 export DSTK_BIN=${DSTK_BIN:-$DSTK_BUILD_DIR/tools}
 source "$(dirname "$0")/lib.sh"
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-for t in dpkg-deb dpkg-shlibdeps cpack; do
-  command -v "$t" >/dev/null || fail "$t is not installed (scripts/setup installs dpkg-dev)"
+for t in dpkg-deb dpkg-shlibdeps file cpack; do
+  command -v "$t" >/dev/null || fail "$t is not installed (scripts/setup installs dpkg-dev and file)"
 done
 version=$("$DSTK_BUILD_DIR/tools/dsenc/dsenc" --version | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n 1)
 [ -n "$version" ] || fail "no version from dsenc --version"
