@@ -151,8 +151,16 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
       }
       // No refusal at all means the missing answers are units that did not reply in time.
       if (replies.size() == fav.size() && replies.size() < q) {
+        std::vector<bool> answered(n, false);
+        for (const auto& r : replies) answered[r.unit] = true;
+        std::string silent;
+        for (size_t u = 0; u < n; ++u) {
+          if (!answered[u]) silent += (silent.empty() ? "" : ", ") + c_.Describe(u);
+        }
         return Status::Unavailable("claim " + key + ": only " + std::to_string(replies.size()) +
-                                   " units answered, the claim quorum is q=" + std::to_string(q));
+                                   " units answered, the claim quorum is q=" + std::to_string(q) +
+                                   " (no reply within " + std::to_string(c_.timeout().count()) +
+                                   " ms from " + silent + "); start or reach those units");
       }
       // Refused only by stale promises or epochs (of claimers gone, or of a finished function
       // that a unit here still lists): go higher, to claim it or to learn and help it finish.

@@ -57,14 +57,17 @@ Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const st
   std::vector<std::string> after(cluster.size(), start_after);
   std::string failures;
   size_t answered = 0;
-  // Once `enough` units have answered, the others get a grace as long as that took again: on a
-  // healthy network they answer within it (so a name that only one unit still holds, such as a
-  // function that unit missed the commit of, is seen), while a dead unit costs little.
+  // Once `enough` units have answered, the others get a grace as long as that took again (5 ms at
+  // least): on a healthy network they answer within it (so a name that only one unit still
+  // holds, such as a function that unit missed the commit of, is seen); a dead unit costs little.
   const auto started = net::Clock::now();
   std::optional<net::Clock::time_point> grace_end;
   auto settled = [&] {
     if (enough == 0 || answered < enough) return false;
-    if (!grace_end) grace_end = net::Clock::now() + (net::Clock::now() - started);
+    if (!grace_end) {
+      grace_end = net::Clock::now() + std::max<net::Clock::duration>(net::Clock::now() - started,
+                                                                     std::chrono::milliseconds(5));
+    }
     return net::Clock::now() >= *grace_end;
   };
   // Page through every unit at once: one round per page, each unit resuming after its own last

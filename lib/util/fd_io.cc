@@ -1,11 +1,15 @@
 #include "util/fd_io.h"
 
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace dstk {
 
@@ -31,6 +35,31 @@ Status WriteAll(int fd, std::span<const uint8_t> data) {
       return Status::IoError(std::string("write: ") + std::strerror(errno));
     }
     data = data.subspan(static_cast<size_t>(n));
+  }
+  return Status::Ok();
+}
+
+Status WriteAllGathered(int fd, std::span<const std::span<const uint8_t>> parts) {
+  std::vector<iovec> iov;
+  iov.reserve(parts.size());
+  for (const auto& p : parts) {
+    if (!p.empty()) iov.push_back({const_cast<uint8_t*>(p.data()), p.size()});
+  }
+  size_t first = 0;
+  while (first < iov.size()) {
+    const int count = static_cast<int>(std::min<size_t>(iov.size() - first, IOV_MAX));
+    const ssize_t n = ::writev(fd, iov.data() + first, count);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::IoError(std::string("write: ") + std::strerror(errno));
+    }
+    // Skip what was written: whole buffers, then the front of a partly written one.
+    auto left = static_cast<size_t>(n);
+    while (first < iov.size() && left >= iov[first].iov_len) left -= iov[first++].iov_len;
+    if (left > 0) {
+      iov[first].iov_base = static_cast<uint8_t*>(iov[first].iov_base) + left;
+      iov[first].iov_len -= left;
+    }
   }
   return Status::Ok();
 }

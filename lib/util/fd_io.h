@@ -14,6 +14,9 @@ Result<size_t> ReadFull(int fd, std::span<uint8_t> buf);
 // Writes all of `data`. kIoError (with errno's text) on failure, EPIPE included.
 Status WriteAll(int fd, std::span<const uint8_t> data);
 
+// Writes every buffer of `parts` in order, gathered with writev: no copy into one buffer.
+Status WriteAllGathered(int fd, std::span<const std::span<const uint8_t>> parts);
+
 // The number of bytes left to read when `fd` is a regular file positioned at its start (a
 // file given by name or redirected with <); kUnknown for pipes, terminals and sockets.
 inline constexpr uint64_t kUnknownLength = ~uint64_t{0};

@@ -62,17 +62,21 @@ nlohmann::ordered_json ToJson(const msgpack::object& o) {
 
 }  // namespace
 
-std::string EncodeSliceRecord(const codec::SliceHeader& h, std::span<const uint8_t> payload) {
-  msgpack::sbuffer buf(payload.size() + 256);
+std::string EncodeSliceRecordHead(const codec::SliceHeader& h, size_t payload_size) {
+  msgpack::sbuffer buf(256);
   Packer p(buf);
   p.pack_map(detail::kSliceHeaderFields + 2);
   p.pack("type"), p.pack("slice");
   detail::PackSliceHeaderFields(p, h);
   p.pack("data");
-  p.pack_bin(static_cast<uint32_t>(payload.size()));
-  p.pack_bin_body(reinterpret_cast<const char*>(payload.data()),
-                  static_cast<uint32_t>(payload.size()));
+  p.pack_bin(static_cast<uint32_t>(payload_size));
   return std::string(buf.data(), buf.size());
+}
+
+std::string EncodeSliceRecord(const codec::SliceHeader& h, std::span<const uint8_t> payload) {
+  std::string record = EncodeSliceRecordHead(h, payload.size());
+  record.append(reinterpret_cast<const char*>(payload.data()), payload.size());
+  return record;
 }
 
 std::string EncodeObjectRecord(const std::string& name, const Manifest& m) {

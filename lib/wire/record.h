@@ -19,6 +19,9 @@
 namespace dstk::wire {
 
 std::string EncodeSliceRecord(const codec::SliceHeader& h, std::span<const uint8_t> payload);
+// The same record without its payload: everything up to and including the `data` bin's
+// length prefix, so a writer can send header and payload with one writev and copy nothing.
+std::string EncodeSliceRecordHead(const codec::SliceHeader& h, size_t payload_size);
 std::string EncodeObjectRecord(const std::string& name, const Manifest& m);
 
 // A slice record decoded: the header plus a view of the payload inside the record's memory.

@@ -98,9 +98,13 @@ grep -q '"outcome":"done"' "$WORK/hq.out" || fail "hq not done: $(cat "$WORK/hq.
 start_unit 4
 find "$WORK/unit4/objects" -path '*hq*' -name '*.slice' | grep -q . ||
   fail "unit 4 should still hold the slice it never heard about"
-expect_rc 1 "$DSCLAIM" hq --mode lease   # walks the key, finds it done, helps unit 4 finish
-[ -z "$(find "$WORK/unit4/objects" -path '*hq*' -name '*.slice')" ] ||
-  fail "unit 4 still holds the finished function's slice"
+# The next walker that lists the key (a listing waits for a majority and then a short grace, so
+# a just-restarted unit may be missed once) finds it done and helps unit 4 finish.
+for walk in 1 2 3 4 5 6 7 8 9 10; do
+  expect_rc 1 "$DSCLAIM" hq --mode lease
+  [ -z "$(find "$WORK/unit4/objects" -path '*hq*' -name '*.slice')" ] && break
+  [ "$walk" -lt 10 ] || fail "unit 4 still holds the finished function's slice after 10 walks"
+done
 "$DSCLAIM" --list hq | grep -q . && fail "the finished function is still listed"
 note "help-finish: a unit that missed the owner's commit dropped the finished function"
 
@@ -114,7 +118,8 @@ grep -q "w=4" "$WORK/err" || fail "push past the limit should name w: $(cat "$WO
 grep -q '"outcome":"done"' "$WORK/tq.out" || fail "run with 2 of 5 down: $(cat "$WORK/tq.out")"
 kill_unit 2
 expect_rc 3 "$DSCLAIM" tq --timeout 0.5
-grep -q "q=3" "$WORK/err" || fail "claim past the limit should name q: $(cat "$WORK/err")"
+grep -q "q=3" "$WORK/err" && grep -q "127.0.0.1:$((PORT_BASE + 2))" "$WORK/err" ||
+  fail "claim past the limit should name q and the silent units: $(cat "$WORK/err")"
 start_unit 2
 start_unit 3
 start_unit 4
