@@ -47,9 +47,11 @@ nlohmann::ordered_json ToJson(const msgpack::object& o) {
       auto m = nlohmann::ordered_json::object();
       for (uint32_t i = 0; i < o.via.map.size; ++i) {
         const auto& kv = o.via.map.ptr[i];
-        std::string key = kv.key.type == msgpack::type::STR
-                              ? std::string(kv.key.via.str.ptr, kv.key.via.str.size)
-                              : ToJson(kv.key).dump();
+        std::string key =
+            kv.key.type == msgpack::type::STR
+                ? std::string(kv.key.via.str.ptr, kv.key.via.str.size)
+                : ToJson(kv.key).dump(-1, ' ', false,
+                                      nlohmann::ordered_json::error_handler_t::replace);
         m[key] = ToJson(kv.val);
       }
       return m;
