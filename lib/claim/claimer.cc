@@ -273,7 +273,12 @@ Result<Claim> Claimer::Next(const std::string& queue) {
       auto entries = client::ListObjects(c_, queue + "/", 1, o_.page, after, c_.size() / 2 + 1);
       if (!entries.ok()) return entries.status();
       if (entries->empty()) break;
+      size_t skip = 0;
       for (const auto& e : *entries) {
+        if (skip > 0) {
+          --skip;
+          continue;
+        }
         if (e.manifest.k == 0 || Quorum(e.manifest.k, c_.size()) > c_.size()) continue;
         Claim claim;
         auto outcome = TryKey(queue, e, claim);
@@ -286,6 +291,11 @@ Result<Claim> Claimer::Next(const std::string& queue) {
         if (*outcome == Outcome::kLost) {
           ++stats_.lost;
           contended = true;
+          // Walkers that lost a key together would all try the next one together too, and lose
+          // again (a convoy: about 4 ballots per function with 4 walkers). Skip a random few
+          // instead, more the more this pass lost; the next pass starts from the head, so the
+          // skipped keys are tried soon, and an uncontended walker keeps strict order.
+          skip = static_cast<size_t>(rng() % std::min<uint64_t>(8, 1 + stats_.lost % 8));
         }
       }
       after = entries->back().name;

@@ -14,7 +14,9 @@ namespace dstk::node {
 struct ClaimDecision {
   wire::ReplyStatus status = wire::ReplyStatus::kOk;
   std::string error;
-  bool save = false;         // the state changed and must be written durably before replying
+  bool save = false;         // the state changed: keep it (durably before replying, unless
+                             // `durable` is false)
+  bool durable = true;       // false: losing this change in a crash is safe (a release)
   bool drop_slices = false;  // the function is consumed or finished here
   bool send_slice = false;   // attach the function's slice (lock_read_delete of a pending one)
 };

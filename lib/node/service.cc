@@ -147,7 +147,8 @@ wire::Reply Service::HandleClaim(const wire::Request& r, Outgoing& out) {
   ClaimDecision d = ApplyClaimOp(state, r, now);
   if (d.save) {
     // Durable before the reply: a promise or acceptance a unit forgets could elect two owners.
-    Status saved = store_.SaveClaim(r.name, state, d.drop_slices);
+    Status saved = d.durable ? store_.SaveClaim(r.name, state, d.drop_slices)
+                             : store_.KeepClaim(r.name, state);
     if (!saved.ok()) {
       reply.status = ReplyStatusFor(saved);
       reply.error = saved.message();

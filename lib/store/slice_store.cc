@@ -427,6 +427,13 @@ Status SliceStore::SaveClaim(const std::string& name, const ClaimState& state, b
   return Status::Ok();
 }
 
+Status SliceStore::KeepClaim(const std::string& name, const ClaimState& state) {
+  auto it = index_.find(name);
+  if (it == index_.end()) return Status::NotFound("no object " + name + " on this unit");
+  it->second.claim = state;
+  return Status::Ok();
+}
+
 wire::UnitInfo SliceStore::Info() const {
   wire::UnitInfo info;
   for (const auto& [name, e] : index_) {

@@ -102,6 +102,9 @@ class SliceStore {
   // Writes the claim state durably. With `drop_slices`, the object's slices are deleted too
   // (a consumed or finished function); its manifest stays so the name is remembered.
   Status SaveClaim(const std::string& name, const ClaimState& state, bool drop_slices);
+  // Changes the claim state in memory only; the file keeps the last durable state. For changes
+  // that are safe to lose in a crash (a released lock).
+  Status KeepClaim(const std::string& name, const ClaimState& state);
 
   wire::UnitInfo Info() const;
   const std::string& dir() const { return dir_; }
