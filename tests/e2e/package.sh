@@ -4,9 +4,10 @@
 #  2. cpack makes dstk_<version>_amd64.deb (in a temp dir) whose control fields name the
 #     Debian runtime libraries (dpkg-shlibdeps) and whose contents match the install;
 #  3. the package's binaries, unpacked with `dpkg -x`, answer --help and store and read back
-#     an object on three of the package's own dsnodes. (The real `apt-get install` on a fresh
-#     Debian 12 is not run here: it needs the mirror and ~15 minutes; see README "Install".)
-# Needs DSTK_BUILD_DIR (the build directory; DSTK_BIN is derived from it).
+#     an object on three of the package's own dsnodes. (A real `apt-get install` on a fresh
+#     Debian 12 needs a package mirror and ~20 minutes: it is checked by hand, not here.)
+# Needs DSTK_BUILD_DIR (the build directory; DSTK_BIN is derived from it), built: cpack first runs
+# the build's preinstall target, which rebuilds whatever is out of date (slow, inside a test).
 PORT_BASE=${PORT_BASE:-17340}
 : "${DSTK_BUILD_DIR:?DSTK_BUILD_DIR must point at a finished build}"
 export DSTK_BIN=${DSTK_BIN:-$DSTK_BUILD_DIR/tools}
