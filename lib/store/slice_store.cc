@@ -15,6 +15,7 @@
 #include <filesystem>
 
 #include "codec/crc32c.h"
+#include "store/claim_file.h"
 #include "store/file_util.h"
 #include "store/slice_file.h"
 #include "wire/msgpack_io.h"
@@ -49,49 +50,6 @@ Status DecodeManifestFile(std::span<const uint8_t> file, wire::Manifest& m) {
   auto oh = wire::detail::UnpackBounded(body);
   if (!oh.ok()) return Status::Corruption(oh.status().message());
   return wire::detail::ReadManifest(oh->get(), m);
-}
-
-// Claim state file: a msgpack array of the fields, then its CRC32C.
-std::string EncodeClaimFile(const ClaimState& c) {
-  msgpack::sbuffer buf;
-  wire::detail::Packer p(buf);
-  p.pack_array(10);
-  p.pack(c.promised.n), p.pack(c.promised.id), p.pack(c.lock_until_ms), p.pack(c.has_accepted);
-  p.pack(c.accepted.n), p.pack(c.accepted.id), p.pack(c.owner), p.pack(c.epoch), p.pack(c.attempts);
-  p.pack(static_cast<int>(c.phase));
-  std::string out(buf.data(), buf.size());
-  const uint32_t crc = codec::Crc32c({reinterpret_cast<const uint8_t*>(buf.data()), buf.size()});
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(crc >> (8 * i)));
-  return out;
-}
-
-Status DecodeClaimFile(std::span<const uint8_t> file, ClaimState& c) {
-  if (file.size() < 4) return Status::Corruption("claim file truncated");
-  const auto body = file.first(file.size() - 4);
-  uint32_t crc = 0;
-  for (int i = 0; i < 4; ++i) crc |= uint32_t{file[body.size() + i]} << (8 * i);
-  if (codec::Crc32c(body) != crc) return Status::Corruption("claim file CRC mismatch");
-  auto oh = wire::detail::UnpackBounded(body);
-  if (!oh.ok()) return Status::Corruption(oh.status().message());
-  try {
-    const msgpack::object& o = oh->get();
-    if (o.type != msgpack::type::ARRAY || o.via.array.size != 10)
-      return Status::Corruption("bad claim file");
-    const msgpack::object* a = o.via.array.ptr;
-    c.promised = {a[0].as<uint64_t>(), a[1].as<uint64_t>()};
-    c.lock_until_ms = a[2].as<int64_t>();
-    c.has_accepted = a[3].as<bool>();
-    c.accepted = {a[4].as<uint64_t>(), a[5].as<uint64_t>()};
-    c.owner = a[6].as<uint64_t>();
-    c.epoch = a[7].as<uint64_t>();
-    c.attempts = a[8].as<uint32_t>();
-    const int phase = a[9].as<int>();
-    if (phase < 0 || phase > 2) return Status::Corruption("bad claim phase");
-    c.phase = static_cast<ClaimState::Phase>(phase);
-  } catch (const std::exception& e) {
-    return Status::Corruption(std::string("bad claim file: ") + e.what());
-  }
-  return Status::Ok();
 }
 
 bool ParseHex(std::string_view s, uint64_t& out) {
@@ -149,6 +107,7 @@ Result<std::unique_ptr<SliceStore>> SliceStore::Open(const std::string& dir) {
   }
   std::unique_ptr<SliceStore> store(new SliceStore(dir, fd));
   DSTK_RETURN_IF_ERROR(store->Scan(""));
+  DSTK_RETURN_IF_ERROR(store->DropFinishedSlices());
   return store;
 }
 
@@ -188,16 +147,15 @@ Status SliceStore::Scan(const std::string& relative) {
 Status SliceStore::IndexFile(const std::string& name, const std::string& file) {
   const std::string path = ObjectDir(name) + "/" + file;
   if (file == kClaimFileName) {
-    auto data = ReadFile(path);
-    if (!data.ok()) return data.status();
-    ClaimState c;
-    if (!DecodeClaimFile(*data, c).ok()) {
-      // A claim state is only written whole (atomic publish); a bad one is bitrot. Refusing to
-      // start is safer than forgetting a promise, which could let two claimers win.
-      return Status::Corruption(path +
-                                ": claim state is corrupt; move it aside to serve this unit");
+    // A bad claim state is bitrot: refusing to start is safer than forgetting a promise, which
+    // could let two claimers win.
+    auto c = ReadClaimFile(path);
+    if (!c.ok()) {
+      return Status::Corruption(c.status().message() +
+                                "; move the file aside to serve this unit (see dsnode(8))");
     }
-    index_[name].claim = c;
+    index_[name].claim = c->state;
+    index_[name].claim_seq = c->seq;
     return Status::Ok();
   }
   const size_t dot = file.find('.');
@@ -417,12 +375,20 @@ Status SliceStore::SaveClaim(const std::string& name, const ClaimState& state, b
   auto it = index_.find(name);
   if (it == index_.end()) return Status::NotFound("no object " + name + " on this unit");
   const std::string dir = ObjectDir(name);
-  const std::string body = EncodeClaimFile(state);
-  DSTK_RETURN_IF_ERROR(WriteFileAtomic(dir + "/" + kClaimFileName, {Bytes(body)}));
+  DSTK_RETURN_IF_ERROR(WriteClaimFile(dir + "/" + kClaimFileName, state, it->second.claim_seq + 1));
+  ++it->second.claim_seq;
   it->second.claim = state;
-  if (drop_slices && !it->second.held.empty()) {
-    DSTK_RETURN_IF_ERROR(DropOlder(name, it->second, ~uint64_t{0}));
-    return SyncDir(dir);
+  // Unlinks not synced: a slice that comes back after a crash is dropped again at open
+  // (DropFinishedSlices), since the claim state saying it is consumed or done is durable.
+  if (drop_slices && !it->second.held.empty()) return DropOlder(name, it->second, ~uint64_t{0});
+  return Status::Ok();
+}
+
+Status SliceStore::DropFinishedSlices() {
+  for (auto& [name, e] : index_) {
+    if (e.claim && e.claim->phase != ClaimState::Phase::kPending && !e.held.empty()) {
+      DSTK_RETURN_IF_ERROR(DropOlder(name, e, ~uint64_t{0}));
+    }
   }
   return Status::Ok();
 }

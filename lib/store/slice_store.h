@@ -5,6 +5,7 @@
 //   DIR/LOCK                                  flock()ed while a dsnode serves DIR
 //   DIR/objects/<name>/<rev>.<seg>.slice      one slice (store/slice_file.h); rev and seg in hex
 //   DIR/objects/<name>/<rev>.manifest         the revision this unit has committed (publish)
+//   DIR/objects/<name>/lease.claim            a function's claim state (store/claim_file.h)
 //   DIR/objects/<name>/.tmp.*                 a write in progress; removed on open
 //
 // A name like "logs/2026-11-25" is the directory objects/logs/2026-11-25; a child object
@@ -29,6 +30,7 @@
 #include <vector>
 
 #include "codec/slice.h"
+#include "store/claim_state.h"
 #include "util/status.h"
 #include "wire/message.h"
 
@@ -37,19 +39,6 @@ namespace dstk::store {
 struct ObjectState {
   std::optional<wire::Manifest> committed;
   std::vector<wire::HeldRevision> held;  // ascending rev
-};
-
-// A function's claim state on this unit (docs/claim.md), durable in <name>/lease.claim.
-struct ClaimState {
-  enum class Phase { kPending, kConsumed, kDone };
-  wire::Ballot promised;
-  int64_t lock_until_ms = 0;  // wall-clock ms (so it survives a restart); 0: no lock
-  bool has_accepted = false;
-  wire::Ballot accepted;
-  uint64_t owner = 0;
-  uint64_t epoch = 0;
-  uint32_t attempts = 0;
-  Phase phase = Phase::kPending;
 };
 
 struct ListPage {
@@ -114,6 +103,7 @@ class SliceStore {
     std::optional<wire::Manifest> committed;
     std::map<uint64_t, std::map<uint32_t, uint64_t>> held;  // rev -> seg -> file bytes
     std::optional<ClaimState> claim;
+    uint64_t claim_seq = 0;  // the claim file's last save (store/claim_file.h); 0: none yet
   };
 
   SliceStore(std::string dir, int lock_fd);
@@ -122,6 +112,8 @@ class SliceStore {
   std::string ObjectDir(const std::string& name) const;
   Status DropOlder(const std::string& name, Entry& e, uint64_t rev);
   void Forget(const std::string& name, uint64_t rev, uint32_t seg);
+  // Deletes slices of consumed or finished functions: unlinks a crash undid.
+  Status DropFinishedSlices();
 
   std::string dir_;
   int lock_fd_;

@@ -949,3 +949,36 @@ TEST_CASE("a stale manifest left by a crash is dropped by the next publish", "[s
           return EndsWith(f, ".manifest");
         }) == std::vector<std::string>{dstk::store::ManifestFileName(3)});
 }
+
+TEST_CASE("a consumed function's slice that a crash brought back is dropped at open", "[store]") {
+  // SaveClaim unlinks a consumed function's slices without syncing the directory: the durable
+  // claim state says consumed, so a slice a crash brings back must be dropped when the unit
+  // opens, never served as pending.
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/unit";
+  std::mt19937_64 rng(11);
+  const TestSlice s = RandomSlice(rng, "q/0001", 5, 0, 1);
+  const std::string slice_path =
+      dir + "/objects/q/0001/" + dstk::store::SliceFileName(s.h.rev, s.h.seg);
+  {
+    auto store = OpenStore(dir);
+    Put(*store, s);
+    REQUIRE(store->Publish("q/0001", MakeManifest(5, 1)).ok());
+    fs::copy_file(slice_path, tmp.path() + "/saved");
+    dstk::store::ClaimState c;
+    c.promised = c.accepted = {1, 9};
+    c.has_accepted = true;
+    c.owner = 9;
+    c.epoch = 1;
+    c.phase = dstk::store::ClaimState::Phase::kConsumed;
+    for (int save = 0; save < 3; ++save) REQUIRE(store->SaveClaim("q/0001", c, true).ok());
+    CHECK(HeldOf(*store, "q/0001").empty());
+    CHECK_FALSE(fs::exists(slice_path));
+  }
+  fs::copy_file(tmp.path() + "/saved", slice_path);  // the unlink, undone by a crash
+  auto store = OpenStore(dir);
+  CHECK(HeldOf(*store, "q/0001").empty());
+  CHECK_FALSE(fs::exists(slice_path));
+  REQUIRE(store->Claim("q/0001") != nullptr);
+  CHECK(store->Claim("q/0001")->phase == dstk::store::ClaimState::Phase::kConsumed);
+}
