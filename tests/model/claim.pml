@@ -1,46 +1,89 @@
 /*
- * claim.pml -- Promela model of the dstk claim protocol (docs/claim.md).
+ * claim.pml -- Promela model of the dstk claim as implemented (docs/claim.md, "The model").
  *
- * One function key, NUNITS units (Paxos acceptors), NCLAIMERS claimers (proposers): single-
- * decree Paxos on "who owns this function", with leases and fencing tokens.  README.md next to
- * this file lists the abstractions, what each property means, and how to run it (run.sh).
+ * ONE function key stored on NU units (every unit holds a slice of it), NC claimers.  The
+ * unit's rules mirror lib/node/claim_rules.cc branch by branch (each branch below names the
+ * C++ function it mirrors); a claimer mirrors Claimer::TryKey (lib/claim/claimer.cc) round by
+ * round, and an owner mirrors RunClaim (lib/claim/run_claim.cc) with Renew/Finish/Release of
+ * lib/claim/lease.cc.
  *
- * Parameters (spin -DNAME=value):
- *   NUNITS, NCLAIMERS (2 or 3), K (decode threshold), Q (claim quorum), MODE (CONSUME or LEASE)
- *   MAXNUM   the highest ballot number a claimer may use while others are still around
- *   CALMX    extra ballot numbers for claimer 0 once it is alone on a quiet network
- *   NKILL    how many claimers may die
- *   LOSE_P1_REPLY=1  a phase-1 reply may be lost on its own (the unit promised anyway)
- * Readings of the spec.  The defaults are what the committed model checks; a 0/1 flip is a
- * mutation that README.md says spin refutes, or a spec bug the default fixes:
- *   TOKEN_FIX=1     (fix) a claimer whose quorum reports an epoch >= its ballot number does not
- *                   commit but retries with a higher number.  0 = the spec as written: two
- *                   owners get the same claim token and the stale one overwrites the output.
- *   CONFLICT_FIX=1  (fix) in consume mode a consumed unit accepts a commit for another owner
- *                   (plain Paxos).  0 = the spec as written (refuse with conflict): the function
- *                   can stay undecided forever with every claimer alive and a quiet network.
- *   OWN_SEEN=1      a claimer's next ballot number is above its own last one
- *   STEP6_SAFE=1    after sending a commit a claimer never walks away until it learns a
- *                   decision.  0 = "some unit accepted our commit" read as "we got an ok reply"
- *   STEP3_LITERAL=0 a claimer that loses phase 1 while it owes a decision (step 6) retries.
- *                   1 = step 3 read literally: release and go to the next key.
- *   KEEP_SLICES=1   a claimer keeps the slices it read in every round for this key
- * Extra checks, off by default (README.md says what spin finds):
- *   Q_LITERAL_B     "while no owner is decided, >= k slices stay on the units" (3 units only)
- *   STRONG_FENCE    "an accepted output always comes from the highest decided token"
- *   SPEC_NOCONFLICT the spec's "cannot happen" for the consumed/done conflict in commit
- *   CHECK_VACUOUS   the lease-mode "accepted owner's lease is live" flag of an ok reply is set
- *   MUT_NO_STEP4    mutation: a claimer always proposes itself (skips step 4)
+ * The environment (all nondeterministic):
+ *   - a lock lapses at any moment: a unit's lock is only a bit "may still be live"; it is read
+ *     only by lock_read_delete, which chooses there whether it has lapsed (and then it stays
+ *     lapsed).  A paused owner is an owner whose lease lapsed while it did nothing;
+ *   - any request may be lost, and any reply (the unit applied the request, the claimer never
+ *     hears of it).  Gather's deadline is a loss of the replies still outstanding: replies only
+ *     feed the claimer's tallies, so when it stops waiting does not change what units do;
+ *   - links are FIFO: a claimer's next request to a unit goes behind the one still in flight
+ *     (one slot per claimer and unit plus one deferred request, the claimer's current one; a
+ *     deferred request that the claimer's next phase replaces is a lost request);
+ *   - a claimer may die between any two of its steps (NKILL of them); what it sent may still
+ *     land;
+ *   - a unit restart: its claim state is durable (SaveClaim before the reply) and a lock is a
+ *     wall-clock expiry, so a restart only loses the requests in flight to it and their
+ *     replies: the losses above.  It is not a separate transition.
+ * Bounds: ballot numbers <= MAXNUM (a claimer that would need a higher one stops: F_EXH, the
+ * model's stand-in for TryKey's 64 rounds), NKILL deaths, NLOSS lost messages.
+ * Not modelled: attempts (only a count for dead-lettering), the queue listing (a claimer just
+ * tries the key, and after kLost may try it again, as Next()'s passes do), not_found (every
+ * unit holds the key), slice contents (a slice is "unit u's pillar": k distinct ones decode).
+ *
+ * Properties (assertions; the end-state ones in EndCheck, at every state where nothing can
+ * move any more):
+ *  (a) consume mode, no function executed twice: execs <= 1, and every decided ballot names
+ *      the same owner.  Rests on: Commit refusing a ballot lower than the promise (Paxos phase
+ *      2), the value being the highest accepted owner among q promises (TryKey step 4), and
+ *      q > n/2 (quorum intersection); the owner runs only after q acks (step 5).
+ *  (b) nothing lost:
+ *      - the owner can decode: a claimer that wins holds >= k slices (TryKey commits itself
+ *        only with >= k slices read, and keeps them across its rounds);
+ *      - consume mode, at the end: a decided owner that did not die (and did not hit the
+ *        model's ballot bound) ran the function; with no owner decided, >= k units still hold
+ *        their slice, unless the owner named by a consumed unit died (or hit the bound).
+ *        Rests on step 6 (a claimer whose commit may have been accepted keeps learning) and on
+ *        the slices being kept across rounds;
+ *      - lease mode: a slice is dropped only by finish after a run (Finish needs the accepted
+ *        ballot; help-finish only copies an owner that is already done), so an unfinished
+ *        function stays on all n units whoever died; at the end some run completed or every
+ *        slice is still there.
+ *  (c) fencing: the ballot number is the claim token and the output store keeps the highest
+ *      token, refusing lower ones.  Checked: when a ballot is decided for an owner other than
+ *      the previous decided one, its number is strictly higher (rests on the stale-ballot rule
+ *      of LockReadDelete: a unit that accepted epoch e promises no other ballot numbered <= e,
+ *      and on quorum intersection); decided ballots only grow (Paxos); an output write is
+ *      accepted only with a token >= the stored one, and an equal token only from the same
+ *      owner's ballot.  Together: no output is accepted from a token lower than the highest one
+ *      the store committed, and two owners never share a token.
+ *
+ * Parameters (spin -DNAME=value): NU, NC (2 or 3), K, Q, MODE (MODE_CONSUME or MODE_LEASE, or
+ * -DMODE_LEASE alone), MAXNUM, NKILL, NLOSS.
+ * Mutations (run.sh expects spin to refute each):
+ *   BUG_NO_STALE_BALLOT          LockReadDelete without the stale-ballot refusal (the old
+ *                                TOKEN_FIX=0 reading): two owners share a claim token.
+ *   BUG_COMMIT_IGNORES_PROMISE   Commit accepts a ballot lower than the promise: two owners.
+ *   BUG_LEASE_IGNORES_DONE       the claimer does not help finish (the value ignores done
+ *                                units): a finished function can be run again and the run
+ *                                is decided for a lower... (see run.sh: expected to fail (c)).
  */
 
-#define CONSUME 0
-#define LEASE   1
-
-#ifndef NUNITS
-#define NUNITS 3
+#define MODE_CONSUME_V 0
+#define MODE_LEASE_V   1
+#ifdef MODE_LEASE
+#define MODE MODE_LEASE_V
+#else
+#define MODE MODE_CONSUME_V
 #endif
-#ifndef NCLAIMERS
-#define NCLAIMERS 2
+#ifdef TOKEN_FIX
+#if TOKEN_FIX == 0
+#define BUG_NO_STALE_BALLOT 1
+#endif
+#endif
+
+#ifndef NU
+#define NU 3
+#endif
+#ifndef NC
+#define NC 2
 #endif
 #ifndef K
 #define K 2
@@ -48,560 +91,579 @@
 #ifndef Q
 #define Q 2
 #endif
-#ifndef MODE
-#define MODE CONSUME
-#endif
 #ifndef MAXNUM
-#define MAXNUM 2
-#endif
-#ifndef CALMX
-#define CALMX 4
+#define MAXNUM 3
 #endif
 #ifndef NKILL
 #define NKILL 1
 #endif
-#ifndef TOKEN_FIX
-#define TOKEN_FIX 1
-#endif
-#ifndef CONFLICT_FIX
-#define CONFLICT_FIX 1
-#endif
-#ifndef OWN_SEEN
-#define OWN_SEEN 1
-#endif
-#ifndef STEP6_SAFE
-#define STEP6_SAFE 1
-#endif
-#ifndef STEP3_LITERAL
-#define STEP3_LITERAL 0
-#endif
-#ifndef KEEP_SLICES
-#define KEEP_SLICES 1
-#endif
-#ifndef LOSE_P1_REPLY
-#define LOSE_P1_REPLY 0
+#ifndef NLOSS
+#define NLOSS 255
 #endif
 
-/* Claimer 0 is the one that "keeps trying": it never dies and never walks away for good. */
-#define PC   0
 #define NONE 255
 
-/* A ballot (number, claimer id) is coded as number * NCLAIMERS + id: codes order ballots by
- * number then id, and 0 is the initial (0, "") ballot (real ballots have number >= 1). */
-#define BAL(n, c) ((n) * NCLAIMERS + (c))
-#define NUM(b)    ((b) / NCLAIMERS)
-#define NB        ((MAXNUM + CALMX + 1) * NCLAIMERS)
+/* A ballot {n, id} is coded n * NC + id: codes order as Ballot's operator< (number, then id);
+ * 0 is the initial {0, 0} (real ballots have n >= 1). */
+#define BAL(n, c) ((n) * NC + (c))
+#define NUM(b)    ((b) / NC)
+#define NB        ((MAXNUM + 1) * NC)
 
-#define POP(m)    (((m)&1) + (((m)>>1)&1) + (((m)>>2)&1) + (((m)>>3)&1) + (((m)>>4)&1) + \
-                   (((m)>>5)&1) + (((m)>>6)&1) + (((m)>>7)&1))
-#define ALLUNITS  ((1 << NUNITS) - 1)
 #define BIT(u)    (1 << (u))
-#define CLR(m, u) m = (m) & (255 - BIT(u))
+#define HAS(m, u) (((m) >> (u)) & 1)
+#define POP(m)    (((m)&1) + (((m)>>1)&1) + (((m)>>2)&1) + (((m)>>3)&1) + (((m)>>4)&1))
+#define ALLU      (BIT(NU) - 1)
 
-/* Request kinds; RQ_P1 and RQ_COMMIT are also the phase a claimer waits in.
- * release and renew are not modelled: a lock lapses nondeterministically and the lapse is
- * chosen when the lock is read (see deliver), so a release is a lapse that came early and a
- * renew a lease that has not lapsed yet.  No safety property reads a lock. */
-#define RQ_P1     1
-#define RQ_COMMIT 2
-#define RQ_FIN    3
+/* ops (wire::Op) */
+#define OP_LRD     1
+#define OP_COMMIT  2
+#define OP_RELEASE 3
+#define OP_RENEW   4
+#define OP_FINISH  5
 
-#define ST_PENDING  0   /* the slice is there */
-#define ST_CONSUMED 1   /* consume-mode commit accepted here; the slice is deleted */
-#define ST_DONE     2   /* lease-mode finish received; the slice is deleted */
+/* Phase (store::ClaimState::Phase) */
+#define PENDING  0
+#define CONSUMED 1
+#define DONE     2
 
 /* how a claimer ended */
 #define F_ACTIVE  0
-#define F_WALKED  1   /* moved on to other keys for good, owing nothing (steps 3 and 6) */
-#define F_MOVEDON 2   /* learned that the function was decided for another owner (step 5) */
-#define F_RAN     3   /* ran the function as its owner */
-#define F_SAWDONE 4   /* lease mode: a unit reported the function done */
-#define F_EXH     5   /* used up its ballot numbers while others were around (model bound) */
-#define F_EXHCALM 6   /* used up its ballot numbers alone on a quiet network: liveness bug */
+#define F_RAN     1   /* ran the function as its owner (output stored or fenced) */
+#define F_OTHER   2   /* kDecidedOther */
+#define F_GONE    3   /* kGone (including after helping finish) */
+#define F_LOST    4   /* kLost, and did not come back to the key */
+#define F_UNAVAIL 5   /* Status::Unavailable (no refusal at all, or won without k slices) */
+#define F_EXH     6   /* model bound: would need a ballot number > MAXNUM */
+#define F_LEASE   7   /* lease mode: renew failed, the run was cancelled */
+#define F_FAILED  8   /* lease mode: the run failed, the owner released */
 
-/* ---------------- units: durable state, kept across a restart ---------------- */
-byte prom[NUNITS];    /* promised ballot */
-byte lockm;           /* bit u: unit u took a lock that may still be live (see deliver) */
-byte accb[NUNITS];    /* accepted ballot, 0 = none */
-byte accv[NUNITS];    /* accepted owner */
-byte ep[NUNITS];      /* epoch: highest ballot number accepted here */
-byte st[NUNITS];      /* ST_PENDING, ST_CONSUMED or ST_DONE */
-/* `attempts` is not modelled: nothing in the protocol decides on it. */
+/* ---------------- units: durable claim state (store::ClaimState) ---------------- */
+byte prom[NU];      /* promised */
+byte acc[NU];       /* accepted ballot; 0 = !has_accepted */
+byte own[NU];       /* owner */
+byte ep[NU];        /* epoch */
+byte ph[NU];        /* phase */
+byte lockm;         /* bit u: lock_until_ms may still be in the future */
 
-#define LOCKED(u) ((lockm >> (u)) & 1)
+/* ---------------- network: per (claimer, unit) one request in flight ---------------- */
+#define NS    (NC * NU)
+#define S(c, u) ((c) * NU + (u))
+byte rk[NS];        /* op in flight, 0 = none */
+byte rb[NS];        /* its ballot */
+byte rv[NS];        /* its owner (commit) */
+byte dfr[NC];       /* bit u: the claimer's current request waits behind the one in flight */
+byte ck[NC];        /* the claimer's current request: op, ballot, owner */
+byte cb[NC];
+byte cv[NC];
+byte nloss;
 
-/* ---------------- network: one request slot per (claimer, unit) ---------------- */
-#define S(c, u) ((c) * NUNITS + (u))
-byte rk[NCLAIMERS * NUNITS];   /* request kind, 0 = empty */
-byte rb[NCLAIMERS * NUNITS];   /* its ballot */
-byte rv[NCLAIMERS * NUNITS];   /* its value (commit: the owner) */
-byte busy[NCLAIMERS];          /* bit u: slot (c, u) holds a request in flight */
+/* ---------------- what Gather collects for a claimer ---------------- */
+byte wop[NC];       /* op whose replies it waits for (0: none) ... */
+byte pend[NC];      /* ... from these units (outstanding) */
+byte okm[NC];       /* units that replied ok */
+bit  refd[NC];      /* some reply was a refusal */
+bit  livel[NC];     /* phase 1: a refusal reported a live lock (live_lock_seen) */
+bit  gone[NC];      /* phase 1: a reply reported state != pending (gone_seen) */
+bit  fini[NC];      /* phase 1: an ok reply reported state != pending (finished) */
+byte bestb[NC];     /* phase 1: the value (step 4): highest counted accepted ballot ... */
+byte bestv[NC];     /* ... and its owner */
+byte seen[NC];      /* seen_[key]: kept across TryKey calls */
+byte slc[NC];       /* TryKey's slices map: bit u = pillar of unit u read */
 
-/* ---------------- what replies tell each claimer (written by the units) ---------------- */
-byte wph[NCLAIMERS];     /* the phase it waits in (RQ_P1, RQ_COMMIT), 0 = not listening */
-byte pend[NCLAIMERS];    /* units whose reply it waits for */
-byte okm[NCLAIMERS];     /* phase 1: units that replied ok */
-byte bestb[NCLAIMERS];   /* phase 1: highest accepted ballot among the ok replies that count */
-byte bestv[NCLAIMERS];   /*          and its owner */
-byte mxep[NCLAIMERS];    /* phase 1: highest epoch among the ok replies */
-bit  anydone[NCLAIMERS]; /* phase 1: an ok reply said done (lease mode) */
-byte acm[NCLAIMERS];     /* phase 2: units that accepted */
-byte seen[NCLAIMERS];    /* highest ballot number or epoch any reply reported */
-byte holds[NCLAIMERS];   /* bit u: it read unit u's slice */
-
-/* ---------------- environment and ghost state, for the properties ---------------- */
-bit  dead[NCLAIMERS];
-byte fin[NCLAIMERS];
-bit  committed[NCLAIMERS];  /* it sent a commit naming itself */
-bit  sentc[NCLAIMERS];      /* it sent a commit (for anyone) */
+/* ---------------- ghosts and environment ---------------- */
+bit  dead[NC];
+byte fin[NC];
+bit  ran[NC];        /* executed the function */
 byte nkill;
-byte accMask[NB];           /* units that ever accepted ballot b (until b is decided) */
-byte accVal[NB];            /* the owner ballot b was accepted with */
-bit  decB[NB];              /* ballot b was accepted by Q units: decided */
-byte decOwner = NONE;       /* consume mode: the decided owner */
-byte hiDec;                 /* highest decided ballot */
-byte execs;                 /* consume mode: times the function was executed */
-byte exOwner = NONE;        /*               and by whom */
-byte outTok;                /* the output store: highest token stored, what it compares */
-byte outBal;                /* ghost: full ballot of the owner whose output is stored */
-bit  ranok;                 /* lease mode: some owner completed a run */
-
-#if NCLAIMERS == 2
-#define CALM        (fin[1] != F_ACTIVE || dead[1])
-#define OTHERS_IDLE (busy[1] == 0)
-#define ANYBUSY     (busy[0] | busy[1])
-#elif NCLAIMERS == 3
-#define CALM        ((fin[1] != F_ACTIVE || dead[1]) && (fin[2] != F_ACTIVE || dead[2]))
-#define OTHERS_IDLE (busy[1] == 0 && busy[2] == 0)
-#define ANYBUSY     (busy[0] | busy[1] | busy[2])
-#else
-#error "NCLAIMERS must be 2 or 3"
-#endif
-/* CALM: every claimer but PC has stopped.  From then on the network is quiet (nothing is
- * lost, PC waits for every reply), which is when a claimer that keeps trying must finish. */
-
-#define LOWEST_BUSY(u) ((ANYBUSY & (BIT(u) - 1)) == 0)
+byte accMask[NB];    /* units that accepted ballot b (cleared once b is decided) */
+byte decB[NB];       /* ballot b was accepted by q units: its owner + 1, else 0 */
+byte decOwner = NONE;/* the owner of the last decided ballot */
+byte hiDec;          /* the last decided ballot */
+byte execs;          /* consume mode: runs */
+byte outTok;         /* output store: highest token stored */
+byte outBal;         /* ghost: the ballot of the owner whose output is stored */
+bit  ranok;          /* lease mode: a run completed (finish follows) */
 
 #define SEE(c, x) if :: (x) > seen[c] -> seen[c] = (x) :: else -> skip fi
+#define NPEND ((ph[0] == PENDING) + (NU > 1 && ph[1 % NU] == PENDING) + \
+               (NU > 2 && ph[2 % NU] == PENDING) + (NU > 3 && ph[3 % NU] == PENDING) + \
+               (NU > 4 && ph[4 % NU] == PENDING))
 
-/* ---------------- ghost bookkeeping when a unit accepts (B, V) ---------------- */
+/* ---------------- ghost bookkeeping when unit U accepts (B, V) ---------------- */
 inline on_accept(U, B, V) {
-  /* Paxos: one value per ballot (rests on step 4 fixing the value once per ballot) */
-  if
-  :: accVal[B] == NONE -> accVal[B] = V
-  :: else -> assert(accVal[B] == V)
-  fi;
-  /* (b) nothing lost: an owner that can still be decided can decode the function: it read
-   * >= q >= k slices in the phase 1 where it proposed itself (steps 2 and 4, q >= k), unless
-   * it is dead (it died after its commit: the loss the spec allows) */
-  assert(dead[V] || fin[V] == F_EXH || POP(holds[V]) >= K);
   if
   :: !decB[B] ->
      accMask[B] = accMask[B] | BIT(U);
      if
      :: POP(accMask[B]) >= Q ->
-        decB[B] = 1; accMask[B] = 0;
-        printf("MSC: DECIDED ballot (%d,%d) owner c%d\n", NUM(B), B % NCLAIMERS, V);
-#if MODE == CONSUME
-        /* (a) agreement: every decided ballot names the same owner (step 4 and quorum
-         * intersection: q > n/2) */
-        if
-        :: decOwner == NONE -> decOwner = V
-        :: else -> assert(decOwner == V)
-        fi;
-        /* (b) no stranding: never decided for a live claimer that has walked away (step 6:
-         * a claimer whose commit may have been accepted does not walk away) */
-        assert(fin[V] != F_WALKED);
-#else
-        /* (c) owners decided one after the other get different claim tokens: the token is
-         * only the ballot number, so two decided ballots with one number are a fencing hole
-         * (rests on "the winner's claim token is larger than any epoch a quorum reported") */
-        j = 0;
-        do
-        :: j < NCLAIMERS ->
-           assert(BAL(NUM(B), j) == B || !decB[BAL(NUM(B), j)] || accVal[BAL(NUM(B), j)] == V);
-           j++
-        :: else -> break
-        od;
-        j = 0;
+        decB[B] = V + 1; accMask[B] = 0;
+        printf("MSC: DECIDED (%d,%d) for c%d\n", NUM(B), B % NC, V);
+        /* (c) two owners never get one claim token: no other ballot with this number was
+         * decided for another owner (the stale-ballot rule of LockReadDelete) */
+        assert(decB[BAL(NUM(B), 0)] == 0 || decB[BAL(NUM(B), 0)] == V + 1);
+        assert(decB[BAL(NUM(B), 1)] == 0 || decB[BAL(NUM(B), 1)] == V + 1);
+#if NC > 2
+        assert(decB[BAL(NUM(B), 2)] == 0 || decB[BAL(NUM(B), 2)] == V + 1);
 #endif
-        if :: B > hiDec -> hiDec = B :: else -> skip fi
+#ifdef STRONG_FENCE
+        /* stronger, not claimed: an owner decided later has a higher token */
+        assert(decOwner == NONE || decOwner == V || NUM(B) > NUM(hiDec));
+#endif
+#if MODE == MODE_CONSUME_V
+        /* (a) one owner in consume mode (step 4 + quorum intersection) */
+        assert(decOwner == NONE || decOwner == V);
+#endif
+#ifdef STRONG_FENCE
+        hiDec = B;
+#endif
+        decOwner = V
      :: else -> skip
      fi
   :: else -> skip
   fi
 }
 
-#ifdef Q_LITERAL_B
-#define NPENDING ((st[0] == ST_PENDING) + (st[1] == ST_PENDING) + (st[2] == ST_PENDING))
-#endif
-
-/* ---------------- a unit handles the request in slot (C, U) ---------------- */
-inline deliver(C, U, LOST) {
-  k = rk[S(C, U)]; b = rb[S(C, U)]; v = rv[S(C, U)];
-  rk[S(C, U)] = 0; rb[S(C, U)] = 0; rv[S(C, U)] = 0; CLR(busy[C], U);
-  /* the claimer reads the reply iff it still waits for it and it is not lost */
-  lis = (!LOST && wph[C] == k && ((pend[C] >> U) & 1));
+/* ---------------- a unit applies the request in slot (C, U): ApplyClaimOp ---------------- */
+inline apply(C, U) {
+  op = rk[S(C, U)]; b = rb[S(C, U)]; v = rv[S(C, U)];
+  rk[S(C, U)] = 0; rb[S(C, U)] = 0; rv[S(C, U)] = 0;
+  /* the reply counts iff Gather still waits for it and it is not lost */
+  lis = (wop[C] == op && cb[C] == b && HAS(pend[C], U));
+  ok = 0; lk = 0;
   if
-  :: k == RQ_P1 ->                                   /* lock_read_delete (phase 1) */
-     /* Time is abstract: a lock that was taken may have lapsed by now, or not (lk).  Locks
-      * are read only here, so choosing the lapse when the lock is read covers every timing
-      * (a paused owner, a slow claimer, a unit restart with or without its locks). */
+  :: op == OP_LRD ->                                    /* LockReadDelete */
+     /* LockLive(s, now): the lock may have lapsed by now */
      if
-     :: LOCKED(U) -> lk = 1
-     :: true -> lk = 0
+     :: HAS(lockm, U) -> lk = 1
+     :: HAS(lockm, U) -> lk = 0; lockm = lockm & (255 - BIT(U))
+     :: else -> lk = 0
      fi;
      if
-     /* refuse when a live lock is held for another ballot, or a higher ballot was promised,
-      * or (lease mode) the accepted owner's lease is live */
-     :: (lk && prom[U] != b) || prom[U] > b || (MODE == LEASE && accb[U] != 0 && lk && prom[U] == accb[U]) ->
-        printf("MSC: u%d refuses phase 1 (%d,%d) of c%d: locked\n", U, NUM(b), b % NCLAIMERS, C);
-        if :: lis -> SEE(C, NUM(prom[U])); SEE(C, ep[U]) :: else -> skip fi
-     :: else ->                                      /* ok */
-        /* the accepted owner's lease is live: its lock was live and still for its ballot */
-        live = (lk && prom[U] == accb[U] && accb[U] != 0);
-#ifdef CHECK_VACUOUS
-        assert(!live);
+     :: prom[U] > b -> skip                             /* "promised to a higher ballot" */
+     :: prom[U] <= b && lk && prom[U] != b -> skip      /* "locked by ballot" */
+#ifndef BUG_NO_STALE_BALLOT
+     :: prom[U] <= b && !(lk && prom[U] != b) &&
+        acc[U] != 0 && NUM(b) <= ep[U] && b != acc[U] -> skip     /* "stale ballot" */
 #endif
-        prom[U] = b; lockm = lockm | BIT(U);
-        printf("MSC: u%d promises (%d,%d) to c%d\n", U, NUM(b), b % NCLAIMERS, C);
+     :: else ->                                         /* promise: lock := now + lease */
+        prom[U] = b; lockm = lockm | BIT(U); lk = 1; ok = 1
+     fi;
+     printf("MSC: u%d lrd (%d,%d) of c%d: ok=%d\n", U, NUM(b), b % NC, C, ok)
+  :: op == OP_COMMIT ->                                 /* Commit */
+     if
+#ifndef BUG_COMMIT_IGNORES_PROMISE
+     :: prom[U] > b -> skip                             /* "promised to a higher ballot" */
+#endif
+#ifndef BUG_NO_CONFLICT_CHECK
+     :: ph[U] != PENDING && acc[U] != 0 && own[U] != v -> skip  /* "already decided for another owner" */
+#endif
+     :: else ->
+        /* ++attempts is not modelled */
+        prom[U] = b; acc[U] = b; own[U] = v;
+        if :: NUM(b) > ep[U] -> ep[U] = NUM(b) :: else -> skip fi;
+#if MODE == MODE_LEASE_V
+        /* lock := pending ? now + lease : 0 */
+        if :: ph[U] == PENDING -> lockm = lockm | BIT(U) :: else -> lockm = lockm & (255 - BIT(U)) fi;
+#else
+        /* consume: lock := 0; pending -> consumed, drop_slices */
+        lockm = lockm & (255 - BIT(U));
+        if :: ph[U] == PENDING -> ph[U] = CONSUMED :: else -> skip fi;
+#endif
+        ok = 1;
+        on_accept(U, b, v)
+     fi;
+     printf("MSC: u%d commit (%d,%d) owner c%d: ok=%d\n", U, NUM(b), b % NC, v, ok)
+  :: op == OP_RELEASE ->                                /* Release */
+     if
+     :: prom[U] == b -> lockm = lockm & (255 - BIT(U)); ok = 1
+     :: else -> skip                                    /* "not locked by this ballot" */
+     fi
+  :: op == OP_RENEW ->                                  /* Renew */
+     if
+     :: acc[U] != 0 && acc[U] == b && prom[U] == b && ph[U] == PENDING ->
+        lockm = lockm | BIT(U); ok = 1
+     :: else -> skip                                    /* "the lease ... is not held here" */
+     fi
+  :: op == OP_FINISH ->                                 /* Finish */
+     if
+     :: acc[U] != 0 && acc[U] == b ->
         if
-        :: lis ->
-           okm[C] = okm[C] | BIT(U);
-           SEE(C, ep[U]);
-           if :: ep[U] > mxep[C] -> mxep[C] = ep[U] :: else -> skip fi;
-           if :: st[U] == ST_PENDING -> holds[C] = holds[C] | BIT(U) :: else -> skip fi;
-#if KEEP_SLICES
-           /* only "can decode" matters once it can: one canonical value */
-           if :: POP(holds[C]) >= K -> holds[C] = ALLUNITS :: else -> skip fi;
-#endif
-           if :: st[U] == ST_DONE -> anydone[C] = 1 :: else -> skip fi;
+        :: ph[U] != DONE ->
+           /* (b) lease mode: a slice is dropped only after a completed run */
+           assert(ranok);
+           ph[U] = DONE; lockm = lockm & (255 - BIT(U))
+        :: else -> skip
+        fi;
+        ok = 1
+     :: else -> skip                                    /* "not the accepted owner here" */
+     fi
+  fi;
+  /* the reply: ViewOf(state, now) */
+  if
+  :: lis ->
+     if
+     :: nloss < NLOSS ->                               /* the reply is lost */
+        nloss++; lis = 0; pend[C] = pend[C] & (255 - BIT(U));
+        printf("MSC: reply of u%d to c%d lost\n", U, C)
+     :: true
+     fi
+  :: else
+  fi;
+  if
+  :: lis ->
+     pend[C] = pend[C] & (255 - BIT(U));
+     if :: ok -> okm[C] = okm[C] | BIT(U) :: else -> refd[C] = 1 fi;
+     if
+     :: op == OP_LRD ->
+        /* seen = max(seen, promised.n, epoch, accepted.n) */
+        SEE(C, NUM(prom[U])); SEE(C, ep[U]); SEE(C, NUM(acc[U]));
+        if :: ph[U] != PENDING -> gone[C] = 1 :: else -> skip fi;
+        if
+        :: ok ->
+           if :: ph[U] == PENDING -> slc[C] = slc[C] | BIT(U) :: else -> fini[C] = 1 fi;  /* send_slice */
+           /* the value: lease mode skips accepted owners still pending */
            if
-           :: accb[U] != 0 && (MODE == CONSUME || live) && accb[U] > bestb[C] ->
-              bestb[C] = accb[U]; bestv[C] = accv[U]
+#ifndef BUG_VALUE_IGNORES_ACCEPTED
+           :: acc[U] != 0 && !(MODE == MODE_LEASE_V && ph[U] == PENDING) && acc[U] > bestb[C] ->
+#else
+           :: false ->
+#endif
+              bestb[C] = acc[U]; bestv[C] = own[U]
            :: else -> skip
            fi
-        :: else -> skip
+        :: else ->                                      /* kLocked with lock_ms_left > 0 */
+           if :: lk -> livel[C] = 1 :: else -> skip fi
         fi
+     :: op == OP_COMMIT -> SEE(C, NUM(prom[U]))
+     :: else -> skip
      fi
-  :: k == RQ_COMMIT ->                               /* commit (phase 2) */
-     if
-     :: prom[U] > b ->                               /* refuse: conflict */
-        printf("MSC: u%d refuses commit (%d,%d) of c%d: promised higher\n", U, NUM(b), b % NCLAIMERS, C);
-        if :: lis -> SEE(C, NUM(prom[U])) :: else -> skip fi
-     :: prom[U] <= b && st[U] != ST_PENDING && accv[U] != v &&
-        (MODE == LEASE || !CONFLICT_FIX) ->          /* refuse: conflict */
-#ifdef SPEC_NOCONFLICT
-        assert(false);                               /* the spec: "cannot happen" */
-#endif
-        printf("MSC: u%d (consumed/done, owner c%d) refuses commit (%d,%d) for c%d\n", U, accv[U], NUM(b), b % NCLAIMERS, v);
-        if :: lis -> SEE(C, NUM(prom[U])) :: else -> skip fi
-     :: else ->                                      /* accept */
-        prom[U] = b; accb[U] = b; accv[U] = v;
-        printf("MSC: u%d accepts (%d,%d) owner c%d\n", U, NUM(b), b % NCLAIMERS, v);
-        if :: NUM(b) > ep[U] -> ep[U] = NUM(b) :: else -> skip fi;
-        lockm = lockm | BIT(U);
-#if MODE == CONSUME
-        st[U] = ST_CONSUMED;
-#endif
-        on_accept(U, b, v);
-#ifdef Q_LITERAL_B
-        assert(decOwner != NONE || NPENDING >= K);
-#endif
-        if :: lis -> acm[C] = acm[C] | BIT(U) :: else -> skip fi
-     fi
-  :: k == RQ_FIN ->                                  /* finish (lease mode) */
-     if :: accb[U] == b -> st[U] = ST_DONE; printf("MSC: u%d done\n", U) :: else -> skip fi
+  :: else -> skip
   fi;
-  if :: wph[C] == k -> CLR(pend[C], U) :: else -> skip fi;
-  k = 0; b = 0; v = 0; lis = 0; live = 0; lk = 0
+  op = 0; b = 0; v = 0; lis = 0; ok = 0; lk = 0
 }
 
-/* A unit handles requests in any order.  With LOSE_P1_REPLY the reply to a phase-1 request
- * may be lost (the unit promised, the claimer does not know; 2.3x the states, so only the
- * bitstate runs of run.sh set it).  On the quiet network (CALM) units go in unit order:
- * they are independent and the lone claimer waits for every reply, so order cannot matter
- * there (a partial-order reduction by hand). */
-#define UNIT_BRANCH(C) \
-  :: atomic { ((busy[C] >> u) & 1) && (!CALM || LOWEST_BUSY(u)) -> deliver(C, u, 0) } \
-  :: atomic { LOSE_P1_REPLY && ((busy[C] >> u) & 1) && rk[S(C, u)] == RQ_P1 && !CALM -> deliver(C, u, 1) }
+/* the current request is needed only while replies or deferred sends may still come */
+inline forget_current(C) {
+  if :: dfr[C] == 0 && wop[C] == 0 -> ck[C] = 0; cb[C] = 0; cv[C] = 0 :: else -> skip fi
+}
 
-proctype Unit(byte u) {
-  byte k, b, v, j;
-  bit lis, live, lk;
+/* FIFO link: the claimer's deferred request to U goes out once the one in flight is gone */
+inline next_on_link(C, U) {
+  if
+  :: HAS(dfr[C], U) ->
+     rk[S(C, U)] = ck[C]; rb[S(C, U)] = cb[C]; rv[S(C, U)] = cv[C];
+     dfr[C] = dfr[C] & (255 - BIT(U))
+  :: else -> skip
+  fi;
+  forget_current(C)
+}
+
+
+/* The network and the units: any request in flight is applied or lost. */
+#define PICK(i) :: i < NS && rk[i] != 0 -> s = i
+active proctype Net() {
+  byte s, c, u, op, b, v;
+  bit lis, ok, lk;
 end:
   do
-  UNIT_BRANCH(0)
-  UNIT_BRANCH(1)
-#if NCLAIMERS > 2
-  UNIT_BRANCH(2)
-#endif
+  :: atomic {
+       (rk[0] | rk[1] | rk[2] | rk[3] | rk[4 % NS] | rk[5 % NS] | rk[6 % NS] | rk[7 % NS] |
+        rk[8 % NS] | rk[9 % NS] | rk[10 % NS] | rk[11 % NS] | rk[12 % NS] | rk[13 % NS] |
+        rk[14 % NS]) != 0 ->
+       if
+       PICK(0) PICK(1) PICK(2) PICK(3) PICK(4) PICK(5) PICK(6) PICK(7)
+       PICK(8) PICK(9) PICK(10) PICK(11) PICK(12) PICK(13) PICK(14)
+       fi;
+       c = s / NU; u = s % NU;
+       if
+       :: apply(c, u)
+       :: nloss < NLOSS ->                               /* the request is lost */
+          nloss++;
+          printf("MSC: request %d of c%d to u%d lost\n", rk[s], c, u);
+          if
+          :: wop[c] == rk[s] && cb[c] == rb[s] -> pend[c] = pend[c] & (255 - BIT(u))
+          :: else -> skip
+          fi;
+          rk[s] = 0; rb[s] = 0; rv[s] = 0
+       fi;
+       next_on_link(c, u);
+       s = 0; c = 0; u = 0
+     }
   od
 }
 
-/* the requests of claimer C still in flight are lost */
-inline lose_all(C) {
-  i = 0;
-  do
-  :: i < NUNITS -> rk[S(C, i)] = 0; rb[S(C, i)] = 0; rv[S(C, i)] = 0; i++
-  :: else -> break
-  od;
-  i = 0; busy[C] = 0
-}
-
-/* Claimers other than PC may die between any two of their steps once they sent a commit.
- * Dying before that is not modelled apart: such a claimer influences nothing any more but
- * its requests in flight, exactly like one that walked away (which it may do at any round). */
-active proctype Killer() {
-  byte i;
-end:
-  do
-  :: atomic { nkill < NKILL && !dead[1] && fin[1] == F_ACTIVE && sentc[1] ->
-              dead[1] = 1; wph[1] = 0; pend[1] = 0; nkill++; printf("MSC: c1 dies\n");
-              if :: lose_all(1) :: skip fi }
-#if NCLAIMERS > 2
-  :: atomic { nkill < NKILL && !dead[2] && fin[2] == F_ACTIVE && sentc[2] ->
-              dead[2] = 1; wph[2] = 0; pend[2] = 0; nkill++; printf("MSC: c2 dies\n");
-              if :: lose_all(2) :: skip fi }
+/* Release (fire and forget).  With NO_RELEASE it is not sent: its only effect, lock := 0 where
+ * promised == b, is a lapse, and a lock may lapse at any moment anyway (fewer states). */
+#ifdef NO_RELEASE
+#define release(M) skip
+#else
+#define release(M) send(M, OP_RELEASE, b, 0, 0)
 #endif
-  od
-}
 
-/* Send KIND to the units in M (a unit whose slot is still busy does not get it: lost).  With
- * LOSSY each request may be lost, except on the quiet network. */
-inline send(M, KIND, BB, VV, LOSSY) {
+/* Send (OP, B, V) to the units in M; with WAIT, Gather waits for their replies. */
+inline send(M, OP, B, V, WAIT) {
+  ck[me] = OP; cb[me] = B; cv[me] = V; dfr[me] = 0;
+  wop[me] = (WAIT -> OP : 0); pend[me] = 0; okm[me] = 0; refd[me] = 0;
   i = 0;
   do
-  :: i < NUNITS ->
+  :: i < NU ->
      if
-     :: ((M) >> i) & 1 && !((busy[me] >> i) & 1) ->
+     :: HAS(M, i) ->
         if
-        :: true ->
-           rk[S(me, i)] = KIND; rb[S(me, i)] = BB; rv[S(me, i)] = VV;
-           busy[me] = busy[me] | BIT(i);
-           if :: KIND != RQ_FIN -> pend[me] = pend[me] | BIT(i) :: else -> skip fi
-        :: LOSSY && !CALM -> skip                   /* lost */
-        fi
+        :: rk[S(me, i)] == 0 -> rk[S(me, i)] = OP; rb[S(me, i)] = B; rv[S(me, i)] = V
+        :: else -> dfr[me] = dfr[me] | BIT(i)
+        fi;
+        if :: WAIT -> pend[me] = pend[me] | BIT(i) :: else -> skip fi
      :: else -> skip
      fi;
      i++
   :: else -> break
   od;
-  i = 0
+  i = 0;
+  forget_current(me)
 }
 
-/* forget the phase-1 replies once used (keeps the state space small) */
-inline reset1() {
-  okm[me] = 0; bestb[me] = 0; bestv[me] = NONE; mxep[me] = 0; anydone[me] = 0
+/* Gather's stop rule: ok >= q or ok + outstanding < q */
+#define ENOUGH (POP(okm[me]) >= Q || POP(okm[me]) + POP(pend[me]) < Q)
+
+inline done_waiting() {
+  wop[me] = 0; pend[me] = 0; forget_current(me)
 }
 
-inline walk_away() {
-  fin[me] = F_WALKED;
-  printf("MSC: c%d walks away\n", me);
-#if MODE == CONSUME
-  assert(decOwner != me)         /* (b) no stranding, see on_accept */
-#endif
+inline reset_p1() {
+  okm[me] = 0; refd[me] = 0; livel[me] = 0; gone[me] = 0; fini[me] = 0;
+  bestb[me] = 0; bestv[me] = NONE
+}
+
+/* A claimer may die after any of its steps: death only stops what the claimer does next, so
+ * dying between two of its steps is the same as dying at the end of the first (the units'
+ * steps in between do not read it).  What it sent may still land. */
+#define ACT(c) (fin[c] == F_ACTIVE && !dead[c])
+inline may_die() {
+  if
+  :: nkill < NKILL ->
+     dead[me] = 1; nkill++; printf("MSC: c%d dies\n", me);
+     wop[me] = 0; pend[me] = 0; reset_p1(); slc[me] = 0;
+     goto out
+  :: true
+  fi
 }
 
 /*
- * A claimer.  Each atomic block runs from one wait to the next; between blocks the claimer may
- * pause for any time and (all but PC) may die.
- * Messages: a phase-1 request may be lost; the claimer waits for the others' replies.  After
- * sending commits the claimer may stop waiting at any moment (a timeout, or "a quorum is in");
- * a commit still in flight may land later (its reply is ignored) or be lost.  A lost reply is
- * a claimer that stopped waiting before the reply came.  A unit restart loses the requests in
- * flight to it, which these losses cover; its durable state and locks stay (see deliver).
+ * A claimer: Claimer::TryKey and, once it wins, RunClaim.  Each atomic block runs from one
+ * wait to the next.
  */
 proctype Claimer(byte me) {
-  byte num, b, v, i;
-  bit learn, failed, ok;
+  byte num, b, v, i, rnd, pm;
+  bit anyacc, help;
   {
     skip;
+trykey:                                  /* TryKey: any_accepted_ours = false, slices = {} */
+    atomic { anyacc = 0; slc[me] = 0; rnd = 0 }
 round:
     atomic {
-      /* backoff: alone on the quiet network, PC waits until its old messages landed and then
-       * one lease, so every lock has lapsed (this makes the calm-phase check meaningful) */
-      (me != PC || !CALM || (busy[PC] == 0 && OTHERS_IDLE)) ->
-      /* moving on (steps 3 and 5): a claimer that owes nothing may leave this key for good */
-      if
-      :: me != PC && !learn -> walk_away(); goto out
-      :: true -> skip
-      fi;
-      if :: me == PC && CALM -> lockm = 0 :: else -> skip fi;
-      lose_all(me);          /* commits of the last round not landed by now are lost */
-      /* the ballot number: one more than the highest number seen */
-#if OWN_SEEN
-      if :: num > seen[me] -> num = num + 1 :: else -> num = seen[me] + 1 fi;
-#else
+      may_die();
+      /* ballot {seen + 1, id}; seen = ballot.n */
       num = seen[me] + 1;
-#endif
       if
-      :: num > MAXNUM && (me != PC || !CALM) -> fin[me] = F_EXH; goto out
-      :: num > MAXNUM + CALMX && me == PC && CALM -> fin[me] = F_EXHCALM; goto out
+      :: num > MAXNUM -> fin[me] = F_EXH; printf("MSC: c%d hits the ballot bound\n", me); goto out
       :: else -> skip
       fi;
-      b = BAL(num, me);
-      printf("MSC: c%d phase 1 with (%d,%d)\n", me, num, me);
-      /* step 2: phase 1, lock_read_delete to all n units */
-      reset1();
-#if !KEEP_SLICES
-      holds[me] = 0;
-#endif
-      wph[me] = RQ_P1;
-      send(ALLUNITS, RQ_P1, b, 0, 1)
+      seen[me] = num;
+      b = BAL(num, me); v = 0; help = 0; pm = 0;
+      printf("MSC: c%d phase 1 (%d,%d)\n", me, num, me);
+      /* phase 1: lock_read_delete to all n */
+      reset_p1();
+      send(ALLU, OP_LRD, b, 0, 1)
     }
     atomic {
-      pend[me] == 0 ->       /* every phase-1 request was answered (or lost) */
-      wph[me] = 0;
-#if MODE == LEASE
-      /* a unit says done: a run finished and the function is gone (end of step 6) */
-      if
-      :: anydone[me] -> fin[me] = F_SAWDONE; goto out
-      :: else -> skip
-      fi;
-#endif
-      /* step 3: lost in phase 1 (no release: see RQ_FIN) */
+      ENOUGH ->
+      may_die();
+      done_waiting();
       if
       :: POP(okm[me]) < Q ->
-         reset1();
-#if STEP3_LITERAL
-         if :: me != PC -> walk_away(); goto out :: else -> skip fi;
-#endif
-         b = 0; goto round   /* owes nothing: may move on at round start; else retry (step 6) */
-      :: else -> skip
-      fi;
-#if TOKEN_FIX
-      /* the fix: the claim token must be larger than every epoch the quorum reported */
-      if
-      :: mxep[me] >= num -> reset1(); b = 0; goto round
-      :: else -> skip
-      fi;
-#endif
-      /* step 4: the value */
-#ifndef MUT_NO_STEP4
-      if :: bestb[me] != 0 -> v = bestv[me] :: else -> v = me fi;
-#else
-      v = me;                /* mutation: ignore what the quorum accepted */
-#endif
-      if :: v == me -> committed[me] = 1 :: else -> skip fi;
-#if STEP6_SAFE
-      learn = 1;             /* from now on a unit may have accepted from us */
-#endif
-      printf("MSC: c%d commits (%d,%d) owner c%d\n", me, num, me, v);
-      /* step 5: phase 2, commit to the units that promised */
-      acm[me] = 0; wph[me] = RQ_COMMIT; sentc[me] = 1;
-      send(okm[me], RQ_COMMIT, b, v, 0);
-      reset1()
-    }
-    atomic {
-      (pend[me] == 0 || !CALM) ->
-      wph[me] = 0; pend[me] = 0;
-      ok = (POP(acm[me]) >= Q);
-#if !STEP6_SAFE
-      learn = (acm[me] != 0);  /* literal step 6: only an accept we heard of obliges us */
-#endif
-      acm[me] = 0;
-      if
-      :: ok ->               /* decided */
-         ok = 0; learn = 0;
-         printf("MSC: c%d learns (%d,%d) decided for c%d\n", me, num, me, v);
+         /* lost in phase 1: release everywhere */
+         release(ALLU);
          if
-         :: v == me -> goto owner
+         :: anyacc -> reset_p1(); goto round                   /* keep learning */
          :: else -> skip
          fi;
-#if MODE == CONSUME
-         fin[me] = F_MOVEDON; goto out     /* it is theirs */
+         if
+         :: !refd[me] -> fin[me] = F_UNAVAIL; printf("MSC: c%d: Unavailable\n", me); goto out  /* no refusal at all */
+         :: else -> skip
+         fi;
+         if
+         :: !livel[me] && !gone[me] && rnd < 3 -> rnd++; reset_p1(); goto round  /* stale promise */
+         :: else -> skip
+         fi;
+         if
+         :: gone[me] && !livel[me] -> fin[me] = F_GONE; printf("MSC: c%d: kGone\n", me); goto out
+         :: else -> goto lost                                       /* kLost */
+         fi
+      :: else -> skip
+      fi;
+      /* step 4: the value */
+      if :: bestb[me] != 0 -> v = bestv[me] :: else -> v = me fi;
+      help = (MODE == MODE_LEASE_V && fini[me]);
+      pm = okm[me];                      /* the units that promised */
+      if
+      :: help && v == me -> release(pm); fin[me] = F_GONE; goto out
+      :: else -> skip
+      fi;
+      if
+#ifndef BUG_NO_SLICE_CHECK
+      :: v == me && POP(slc[me]) < K && !anyacc ->
 #else
-         b = 0; v = 0; goto round          /* lease mode: come back until it is done */
+      :: false ->
 #endif
-      :: else -> b = 0; v = 0; goto round  /* step 6; `learn` says whether we may leave */
+         release(pm); goto lost      /* too few readable slices */
+      :: else -> skip
+      fi;
+      printf("MSC: c%d commits (%d,%d) owner c%d help=%d\n", me, num, me, v, help);
+      /* phase 2: commit to all n */
+      reset_p1();
+#ifdef NO_RELEASE
+      pm = 0;
+#endif
+      send(ALLU, OP_COMMIT, b, v, 1)
+    }
+    atomic {
+      ENOUGH ->
+      may_die();                          /* dead after its commit: (b)'s exception */
+      done_waiting();
+      if
+#ifndef FIX_LEARN_ON_SEND
+      :: okm[me] != 0 && v == me -> anyacc = 1         /* acks > 0 && value == id_ */
+#else
+      :: v == me -> anyacc = 1                         /* proposed fix: once sent */
+#endif
+      :: else -> skip
+      fi;
+      if
+      :: POP(okm[me]) >= Q ->
+         if
+         :: help -> send(ALLU, OP_FINISH, b, 0, 0); fin[me] = F_GONE; goto out
+         :: else -> skip
+         fi;
+         if
+         :: v != me -> fin[me] = F_OTHER; printf("MSC: c%d: decided for c%d\n", me, v); goto out
+         :: else -> skip
+         fi;
+         /* won: Unavailable "won without k readable slices" would lose the function */
+         assert(POP(slc[me]) >= K);                     /* (b) the owner can decode */
+         goto owner
+      :: else -> skip
+      fi;
+      if
+      :: !anyacc && v == me -> release(pm); goto lost
+      :: else -> reset_p1(); goto round                 /* backoff, next round */
+      fi
+    }
+lost:
+    /* kLost: Next() may come back to the key in a later pass */
+    atomic {
+      reset_p1();
+      printf("MSC: c%d: kLost\n", me);
+      if
+      :: goto trykey
+      :: fin[me] = F_LOST; goto out
       fi
     }
 owner:
-    /* the owner; its ballot number is the claim token */
     atomic {
-      printf("MSC: c%d runs the function\n", me);
-      assert(POP(holds[me]) >= K);         /* (b) the owner can decode the function */
-#if MODE == CONSUME
+      may_die();
+      printf("MSC: c%d owns the function with token %d and runs it\n", me, num);
+      ran[me] = 1;
+      reset_p1();
+#if MODE == MODE_CONSUME_V
       execs++;
-      assert(execs == 1);                  /* (a) executed at most once (step 5) */
-      assert(decOwner == me);
-      exOwner = me
+      assert(execs <= 1);                 /* (a) never executed twice */
+      assert(decOwner == me)
 #else
       skip
 #endif
     }
-    /* running: the owner may pause here, its lease lapse, and another claimer take over */
-    atomic {
-      /* write the output with the claim token; the store refuses a lower token */
-      if
-      :: NUM(b) >= outTok ->
-         assert(b >= outBal);              /* (c) no output overwritten by an older owner */
-#ifdef STRONG_FENCE
-         assert(b >= hiDec);
+#if MODE == MODE_LEASE_V
+    /* the Renewer: zero or one renew round while the run goes on */
+    if
+    :: skip
+    :: atomic {
+         send(ALLU, OP_RENEW, b, 0, 1)
+       };
+       atomic {
+         ENOUGH ->
+         may_die();
+         done_waiting();
+         if
+         :: POP(okm[me]) < Q -> fin[me] = F_LEASE; goto out   /* lease lost: output discarded */
+         :: else -> reset_p1()
+         fi
+       }
+    fi;
 #endif
-         outTok = NUM(b); outBal = b; ok = 1;
-         printf("MSC: output of c%d stored with token %d\n", me, NUM(b))
-      :: else -> ok = 0; printf("MSC: output of c%d refused (token %d)\n", me, NUM(b))
+    /* the output, written with the claim token: the store refuses a lower token */
+    atomic {
+      may_die();
+      if
+      :: num >= outTok ->
+         assert(num > outTok || b == outBal);   /* (c) two owners never share a token */
+         outTok = num; outBal = b;
+         printf("MSC: output of c%d stored with token %d\n", me, num)
+      :: else ->
+         printf("MSC: output of c%d fenced (token %d < %d)\n", me, num, outTok);
+         fin[me] = F_RAN; goto out                /* kFenced: a newer owner has it */
       fi;
-#if MODE == CONSUME
-      fin[me] = F_RAN; goto out
+#if MODE == MODE_CONSUME_V
+      fin[me] = F_RAN
 #else
       if
-      :: ok -> send(ALLUNITS, RQ_FIN, b, 0, 0); ranok = 1; fin[me] = F_RAN; goto out
-      :: ok && !failed -> failed = 1; ok = 0; b = 0; v = 0; goto round   /* the run failed */
-      :: !ok -> b = 0; v = 0; goto round                 /* fenced off: the run failed */
+      :: ranok = 1; send(ALLU, OP_FINISH, b, 0, 0); fin[me] = F_RAN  /* done: Finish */
+      :: release(ALLU); fin[me] = F_FAILED          /* failed: Release */
       fi
 #endif
     }
 out:
-    atomic {
-      if :: lose_all(me) :: skip fi      /* what is still in flight may be lost */
-    }
-  } unless { dead[me] }
+    skip
+  }
 }
 
-/* bounded liveness: checked in every terminal state */
+/* bounded "nothing lost": checked in every state where nothing can move any more */
+#ifndef NO_ENDCHECK
 active proctype EndCheck() {
-  timeout ->
+  byte u;
+  timeout && !ACT(0) && !ACT(1) && !ACT(2 % NC) ->
   atomic {
-    /* alone on a quiet network, PC (the claimer that keeps trying) always gets to an end */
-    assert(fin[PC] != F_EXHCALM);
-#if MODE == CONSUME
-    /* (b) the decided owner ran it, unless it died (after its commit) or hit the model bound */
-    assert(decOwner == NONE || exOwner == decOwner || dead[decOwner] || fin[decOwner] == F_EXH);
-    assert(decOwner == NONE || committed[decOwner]);
-    /* (b) if PC kept trying to the end, the function was decided */
-    assert(fin[PC] == F_EXH || decOwner != NONE);
+#if MODE == MODE_CONSUME_V
+    /* (b) decided for a live owner: it ran it */
+    assert(decOwner == NONE || ran[decOwner] || dead[decOwner] || fin[decOwner] == F_EXH);
+    /* (b) no owner decided: >= k slices stay, unless an owner named by a consumed unit died */
+    if
+    :: decOwner == NONE && NPEND < K ->
+       u = 0;
+       do
+       :: u < NU ->
+          if
+          :: ph[u] == CONSUMED && (dead[own[u]] || fin[own[u]] == F_EXH) -> break
+          :: else -> u++
+          fi
+       :: else -> assert(false)
+       od
+    :: else -> skip
+    fi
 #else
-    /* (b) lease mode: if PC kept trying to the end, some owner completed a run: a lapsed or
-     * dead owner's function was re-decided and run */
-    assert(fin[PC] == F_EXH || ranok);
+    /* (b) lease mode: some run completed, or every slice is still there */
+    assert(ranok || NPEND == NU)
 #endif
   }
 }
+#endif
 
 init {
   byte i;
   atomic {
     i = 0;
     do
-    :: i < NB -> accVal[i] = NONE; i++
-    :: else -> break
-    od;
-    i = 0;
-    do
-    :: i < NCLAIMERS -> bestv[i] = NONE; i++
-    :: else -> break
-    od;
-    i = 0;
-    do
-    :: i < NUNITS -> run Unit(i); i++
-    :: else -> break
-    od;
-    i = 0;
-    do
-    :: i < NCLAIMERS -> run Claimer(i); i++
+    :: i < NC -> bestv[i] = NONE; run Claimer(i); i++
     :: else -> break
     od;
     i = 0
