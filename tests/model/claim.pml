@@ -17,8 +17,9 @@
  *   - links are FIFO: a claimer's next request to a unit goes behind the one still in flight
  *     (one slot per claimer and unit plus one deferred request, the claimer's current one; a
  *     deferred request that the claimer's next phase replaces is a lost request);
- *   - a claimer may die between any two of its steps (NKILL of them); what it sent may still
- *     land;
+ *   - a claimer may die between any two of its steps (NKILL of them), modelled as dying at the
+ *     start of its next step (the same thing: nothing reads whether it is dead); what it sent
+ *     may still land;
  *   - a unit restart: its claim state is durable (SaveClaim before the reply) and a lock is a
  *     wall-clock expiry, so a restart only loses the requests in flight to it and their
  *     replies: the losses above.  It is not a separate transition.
@@ -31,9 +32,11 @@
  * Properties (assertions; the end-state ones in EndCheck, at every state where nothing can
  * move any more):
  *  (a) consume mode, no function executed twice: execs <= 1, and every decided ballot names
- *      the same owner.  Rests on: Commit refusing a ballot lower than the promise (Paxos phase
- *      2), the value being the highest accepted owner among q promises (TryKey step 4), and
- *      q > n/2 (quorum intersection); the owner runs only after q acks (step 5).
+ *      the same owner.  Rests on two guards, each enough on its own (the mutation checks
+ *      break both): Paxos (Commit refuses a ballot below the promise, TryKey step 4 takes the
+ *      highest accepted owner among q promises, q > n/2), and Commit refusing a consumed unit
+ *      for another owner (every unit that accepts in consume mode is consumed, so no unit
+ *      accepts two owners and two quorums cannot form).  The owner runs only after q acks.
  *  (b) nothing lost:
  *      - the owner can decode: a claimer that wins holds >= k slices (TryKey commits itself
  *        only with >= k slices read, and keeps them across its rounds);
@@ -47,23 +50,34 @@
  *        function stays on all n units whoever died; at the end some run completed or every
  *        slice is still there.
  *  (c) fencing: the ballot number is the claim token and the output store keeps the highest
- *      token, refusing lower ones.  Checked: when a ballot is decided for an owner other than
- *      the previous decided one, its number is strictly higher (rests on the stale-ballot rule
- *      of LockReadDelete: a unit that accepted epoch e promises no other ballot numbered <= e,
- *      and on quorum intersection); decided ballots only grow (Paxos); an output write is
- *      accepted only with a token >= the stored one, and an equal token only from the same
- *      owner's ballot.  Together: no output is accepted from a token lower than the highest one
- *      the store committed, and two owners never share a token.
+ *      token, refusing lower ones.  Checked: no two ballots with one number are ever decided
+ *      for different owners (rests on the stale-ballot rule of LockReadDelete: a unit that
+ *      accepted epoch e promises no other ballot numbered <= e, with quorum intersection; and on
+ *      the ballot number being above every number and epoch the claimer was told); and an
+ *      output write is accepted only with a token >= the stored one, an equal token only from
+ *      the same owner's ballot.  So no output is accepted from a token lower than the highest
+ *      one the store committed, and an older owner's late write never replaces a newer one's.
+ *      (A deposed owner may still write before its successor does: the successor's write then
+ *      replaces it; that is what fencing by tokens gives, docs/claim.md "Fencing outputs".)
  *
- * Parameters (spin -DNAME=value): NU, NC (2 or 3), K, Q, MODE (MODE_CONSUME or MODE_LEASE, or
- * -DMODE_LEASE alone), MAXNUM, NKILL, NLOSS.
- * Mutations (run.sh expects spin to refute each):
- *   BUG_NO_STALE_BALLOT          LockReadDelete without the stale-ballot refusal (the old
- *                                TOKEN_FIX=0 reading): two owners share a claim token.
- *   BUG_COMMIT_IGNORES_PROMISE   Commit accepts a ballot lower than the promise: two owners.
- *   BUG_LEASE_IGNORES_DONE       the claimer does not help finish (the value ignores done
- *                                units): a finished function can be run again and the run
- *                                is decided for a lower... (see run.sh: expected to fail (c)).
+ * Parameters (spin -DNAME=value): NU (<= 5), NC (2 or 3), K, Q, MAXNUM, NKILL, NLOSS, and the
+ * mode: -DMODE_CONSUME (default) or -DMODE_LEASE.  NO_RELEASE: releases are not sent (a
+ * release only ends a lock, as a lapse does at any moment anyway: same behaviours, fewer
+ * states; the exhaustive runs use it).
+ * Mutations (run.sh --mutations expects spin to refute each, with NO_ENDCHECK):
+ *   BUG_NO_STALE_BALLOT          LockReadDelete without the stale-ballot refusal (what the old
+ *                                model called TOKEN_FIX=0, still accepted): two owners decided
+ *                                with one claim token, (c).
+ *   BUG_COMMIT_IGNORES_PROMISE   Commit accepts a ballot below the promise, and
+ *   BUG_NO_CONFLICT_CHECK        Commit accepts a consumed unit for another owner: with both,
+ *                                two owners in consume mode, (a).  Either alone is not
+ *                                refuted: the other guard still holds.
+ *   BUG_VALUE_IGNORES_ACCEPTED   TryKey proposes itself whatever the promises report.
+ *   BUG_NO_SLICE_CHECK           TryKey commits itself with fewer than k slices read, (b).
+ * Proposed fix (not in lib/ yet): FIX_LEARN_ON_SEND, a claimer that sent a commit naming itself
+ * keeps learning even if no ack came back (docs/claim.md "The model").
+ * Extra checks: STRONG_FENCE (an owner decided later has a higher token: not claimed, lease
+ * mode can decide a lower ballot last), NO_ENDCHECK (skip the end-state checks).
  */
 
 #define MODE_CONSUME_V 0
