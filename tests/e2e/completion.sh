@@ -120,7 +120,7 @@ expect "push put" dsenc --nodes nodes.txt -k 2 pu  # option values are not taken
 expect "" dsenc -k ""                         # a number
 expect "push put" dsenc -k 2 p                # ...skipped, then the subcommand
 expect "nodes.txt" dsenc push q --from n
-offered dsenc push q --in a -- ech | grep -qx echo || fail "'dsenc push q -- ech<TAB>' does not offer echo"
+[[ $'\n'"$(offered dsenc push q --in a -- ech)"$'\n' == *$'\necho\n'* ]] || fail "'dsenc push q -- ech<TAB>' does not offer echo"
 expect "some file somedir" dsenc push q -- sh s  # the command's arguments: files
 expect "--follow" dsclaim --fo
 expect "" dsclaim q                           # QUEUE: a name on the network

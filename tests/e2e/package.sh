@@ -61,8 +61,14 @@ field() { sed -n "s/^$1: //p" "$WORK/control"; }
 [ "$(field Version)" = "$version" ] || fail "Version: $(field Version), expected $version"
 [ "$(field Architecture)" = amd64 ] || fail "Architecture: $(field Architecture)"
 [ "$(field Section)" = net ] || fail "Section: $(field Section)"
-field Maintainer | grep -qE '^[^<]+ <[^@ ]+@[^> ]+>$' || fail "Maintainer: '$(field Maintainer)'"
-dpkg-deb -f "$deb" Description | grep -q "erasure-coded" || fail "no Description"
+maintainer_re='^[^<]+ <[^@ ]+@[^> ]+>$'
+[[ "$(field Maintainer)" =~ $maintainer_re ]] || fail "Maintainer: '$(field Maintainer)'"
+# (No `| grep -q` on a command's output here: with pipefail, grep quitting early fails the pipe.)
+description=$(dpkg-deb -f "$deb" Description)
+if [[ "$(head -n 1 <<<"$description")" != *"erasure-coded objects"* ]] \
+  || [ "$(wc -l <<<"$description")" -lt 2 ]; then
+  fail "Description: $description"
+fi
 depends=$(field Depends)
 # The shared libraries the binaries link (ldd) must each come with their Debian package.
 for lib in libisal2 libzmq5 'libstdc++6' libc6 libgcc-s1; do
@@ -98,7 +104,7 @@ dpkg-deb -c "$deb" >"$WORK/contents"
 awk '$1 !~ /^d/ {print $6}' "$WORK/contents" | sed 's|^\./usr/||' | sort >"$WORK/packaged"
 diff -u "$WORK/expected" "$WORK/packaged" >"$WORK/diff" \
   || fail "packaged files differ from the expected list: $(cat "$WORK/diff")"
-awk '{print $2}' "$WORK/contents" | grep -qv '^root/root$' && fail "files not owned by root/root"
+awk '$2 != "root/root" {bad = 1} END {exit !bad}' "$WORK/contents" && fail "files not owned by root/root"
 grep -q '^-rwxr-xr-x .* \./usr/bin/dsnode$' "$WORK/contents" || fail "usr/bin/dsnode not 0755"
 grep -q '^l.* \./usr/share/bash-completion/completions/dsrun -> dsenc$' "$WORK/contents" \
   || fail "completions/dsrun is not a symlink in the package"
