@@ -108,6 +108,9 @@ Result<std::unique_ptr<SliceStore>> SliceStore::Open(const std::string& dir) {
   std::unique_ptr<SliceStore> store(new SliceStore(dir, fd));
   DSTK_RETURN_IF_ERROR(store->Scan(""));
   DSTK_RETURN_IF_ERROR(store->DropFinishedSlices());
+  for (const auto& [name, e] : store->index_) {
+    if (e.committed && !Finished(e)) store->listable_.insert(name);
+  }
   return store;
 }
 
@@ -305,6 +308,7 @@ Status SliceStore::Publish(const std::string& name, const wire::Manifest& m) {
   Entry& e = index_[name];
   const std::optional<wire::Manifest> previous = e.committed;
   e.committed = m;
+  if (!Finished(e)) listable_.insert(name);
   // The new manifest is durable; only now may the old revision go.
   if (previous) DSTK_RETURN_IF_ERROR(RemoveFile(dir + "/" + ManifestFileName(previous->rev)));
   DSTK_RETURN_IF_ERROR(DropOlder(name, e, m.rev));
@@ -350,17 +354,18 @@ ListPage SliceStore::List(const std::string& prefix, const std::string& after, s
                           size_t max_bytes) const {
   ListPage page;
   size_t bytes = 0;
-  auto it =
-      after.empty() || after < prefix ? index_.lower_bound(prefix) : index_.upper_bound(after);
-  for (; it != index_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
-    if (!it->second.committed) continue;
-    if (it->second.claim && it->second.claim->phase != ClaimState::Phase::kPending) continue;
-    bytes += it->first.size() + kListEntryOverhead;
+  // Walks listable_, not index_: a drained queue keeps its consumed functions in the index (they
+  // are the protocol's acceptors) and a listing from the head must not step over all of them.
+  auto it = after.empty() || after < prefix ? listable_.lower_bound(prefix)
+                                            : listable_.upper_bound(after);
+  for (; it != listable_.end() && it->compare(0, prefix.size(), prefix) == 0; ++it) {
+    const Entry& e = index_.at(*it);
+    bytes += it->size() + kListEntryOverhead;
     if (page.entries.size() == limit || (bytes > max_bytes && !page.entries.empty())) {
       page.more = true;
       break;
     }
-    page.entries.push_back({it->first, *it->second.committed});
+    page.entries.push_back({*it, *e.committed});
   }
   return page;
 }
@@ -378,6 +383,7 @@ Status SliceStore::SaveClaim(const std::string& name, const ClaimState& state, b
   DSTK_RETURN_IF_ERROR(WriteClaimFile(dir + "/" + kClaimFileName, state, it->second.claim_seq + 1));
   ++it->second.claim_seq;
   it->second.claim = state;
+  if (Finished(it->second)) listable_.erase(name);
   // Unlinks not synced: a slice that comes back after a crash is dropped again at open
   // (DropFinishedSlices), since the claim state saying it is consumed or done is durable.
   if (drop_slices && !it->second.held.empty()) return DropOlder(name, it->second, ~uint64_t{0});
@@ -397,6 +403,7 @@ Status SliceStore::KeepClaim(const std::string& name, const ClaimState& state) {
   auto it = index_.find(name);
   if (it == index_.end()) return Status::NotFound("no object " + name + " on this unit");
   it->second.claim = state;
+  if (Finished(it->second)) listable_.erase(name);
   return Status::Ok();
 }
 

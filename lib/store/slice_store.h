@@ -118,6 +118,10 @@ class SliceStore {
   std::string dir_;
   int lock_fd_;
   std::map<std::string, Entry> index_;
+  std::set<std::string> listable_;  // committed names that are not finished functions: List's walk
+  static bool Finished(const Entry& e) {
+    return e.claim && e.claim->phase != ClaimState::Phase::kPending;
+  }
   uint64_t started_s_;
 };
 

@@ -26,10 +26,16 @@ for w in $(seq 1 "$W"); do
   pids+=($!)
 done
 # Chaos: one unit at a time is killed and comes back (claims tolerate n-q = 2 down).
+# stuck ID...: what became of functions that never ended (for a failure message).
+stuck() {
+  awk -v n="$N" '$1 == "start" { s[$2] = 1 } $1 == "end" { e[$2] = 1 }
+    END { for (i = 1; i <= n; i++) if (!(i in e)) printf "%s%s ", i, (i in s) ? "(started)" : "" }' "$H" | head -c 400
+  echo "; still listed: $("$DSCLAIM" --list hq 2>&1 | wc -l); claim errors: $(tail -3 "$WORK/claim.err" 2>/dev/null)"
+}
 kills=0
-deadline=$((SECONDS + 900))
+deadline=$((SECONDS + 900 + N / 10))
 while [ "$(grep -c '^end ' "$H")" -lt "$N" ]; do
-  [ $SECONDS -lt $deadline ] || fail "history run did not finish: $(grep -c '^end ' "$H") of $N"
+  [ $SECONDS -lt $deadline ] || fail "history run did not finish: $(grep -c '^end ' "$H") of $N; $(stuck)"
   victim=$((RANDOM % 5))
   kill_unit "$victim"
   kills=$((kills + 1))
