@@ -63,7 +63,9 @@
  * Parameters (spin -DNAME=value): NU (<= 5), NC (2 or 3), K, Q, MAXNUM, NKILL, NLOSS, and the
  * mode: -DMODE_CONSUME (default) or -DMODE_LEASE.  NO_RELEASE: releases are not sent (a
  * release only ends a lock, as a lapse does at any moment anyway: same behaviours, fewer
- * states; the exhaustive runs use it).
+ * states; the exhaustive runs use it).  NO_RENEW: the owner does not renew (the exhaustive
+ * lease run uses it; the bitstate runs renew).  NO_RUN_FAIL: the run never fails (a failed run
+ * releases and stops without finishing, as an owner that dies does; exhaustive lease run).
  * Mutations (run.sh --mutations expects spin to refute each, with NO_ENDCHECK):
  *   BUG_NO_STALE_BALLOT          LockReadDelete without the stale-ballot refusal (what the old
  *                                model called TOKEN_FIX=0, still accepted): two owners decided
@@ -598,7 +600,9 @@ owner:
 #endif
     }
 #if MODE == MODE_LEASE_V
-    /* the Renewer: zero or one renew round while the run goes on */
+    /* the Renewer: zero or one renew round while the run goes on (NO_RENEW: none; a refused
+     * renew only stops the owner before its output, as a death does) */
+#ifndef NO_RENEW
     if
     :: skip
     :: atomic {
@@ -614,6 +618,7 @@ owner:
          fi
        }
     fi;
+#endif
 #endif
     /* the output, written with the claim token: the store refuses a lower token */
     atomic {
@@ -632,7 +637,9 @@ owner:
 #else
       if
       :: ranok = 1; send(ALLU, OP_FINISH, b, 0, 0); fin[me] = F_RAN  /* done: Finish */
+#ifndef NO_RUN_FAIL
       :: release(ALLU); fin[me] = F_FAILED          /* failed: Release */
+#endif
       fi
 #endif
     }
