@@ -24,6 +24,12 @@ declare -a UNIT_PORT=()
 cleanup() {
   local p
   for p in "${UNIT_PID[@]:-}"; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null || true; done
+  # A test that failed may leave background pipelines (dsclaim --follow | dsrun) running; stop
+  # them and their children, or the wait below would wait for ever.
+  for p in $(jobs -p); do
+    pkill -9 -P "$p" 2>/dev/null || true
+    kill -9 "$p" 2>/dev/null || true
+  done
   wait 2>/dev/null || true
   rm -rf "$WORK"
 }
