@@ -95,7 +95,9 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
   std::vector<size_t> all(n);
   for (size_t u = 0; u < n; ++u) all[u] = u;
   std::mt19937_64 rng(id_ ^ std::hash<std::string>{}(key));
-  bool any_accepted_ours = false;  // once true, we may not walk away (docs/claim.md step 6)
+  // Once we sent a commit naming us, we may not walk away (docs/claim.md step 6): it may land
+  // after we stopped waiting for it, and a later claimer then decides the function for us.
+  bool any_accepted_ours = false;
   std::map<uint32_t, std::pair<codec::SliceHeader, std::vector<uint8_t>>> slices;  // by pillar
 
   for (int round = 0; round < 64; ++round) {
@@ -216,6 +218,10 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
     commit.owner = value;
     commit.lease_ms = o_.lease_ms;
     commit.mode = o_.mode;
+    // Set on sending, not on an ack: a commit still in flight when Gather stops waiting can be
+    // accepted later and decided for us by the next claimer; walking away then would lose the
+    // function in consume mode (the spin model's counterexample, docs/claim.md "The model").
+    if (value == id_) any_accepted_ours = true;
     auto accepted = Gather(
         c_, all, commit,
         [&](const std::vector<net::Response>& got, size_t outstanding) {
@@ -224,7 +230,6 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
         },
         o_);
     const size_t acks = OkCount(accepted);
-    if (acks > 0 && value == id_) any_accepted_ours = true;
     for (const auto& r : accepted) {
       if (r.reply.claim) seen = std::max(seen, r.reply.claim->promised.n);
     }
@@ -251,11 +256,7 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
       for (auto& [idx, slice] : slices) out.slices.push_back(std::move(slice));
       return Outcome::kWon;
     }
-    if (!any_accepted_ours && value == id_) {
-      ReleaseAll(c_, promised, key, ballot, o_);
-      return Outcome::kLost;
-    }
-    Backoff(rng, round);
+    Backoff(rng, round);  // not decided yet: learn again with a higher ballot
   }
   return Status::Unavailable("claim " + key + ": still undecided after 64 rounds");
 }

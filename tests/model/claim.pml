@@ -76,8 +76,11 @@
  *                                refuted: the other guard still holds.
  *   BUG_VALUE_IGNORES_ACCEPTED   TryKey proposes itself whatever the promises report.
  *   BUG_NO_SLICE_CHECK           TryKey commits itself with fewer than k slices read, (b).
- * Proposed fix (not in lib/ yet): FIX_LEARN_ON_SEND, a claimer that sent a commit naming itself
- * keeps learning even if no ack came back (docs/claim.md "The model").
+ *   BUG_LEARN_ON_ACK             TryKey's old rule: it may walk away after a commit naming itself
+ *                                that no unit acknowledged yet; the commit lands later and the
+ *                                next claimer decides the function for an owner that left:
+ *                                lost in consume mode, (b). This model found it; claimer.cc now
+ *                                sets any_accepted_ours on sending (docs/claim.md "The model").
  * Extra checks: STRONG_FENCE (an owner decided later has a higher token: not claimed, lease
  * mode can decide a lower ballot last), NO_ENDCHECK (skip the end-state checks).
  */
@@ -548,10 +551,10 @@ round:
       may_die();                          /* dead after its commit: (b)'s exception */
       done_waiting();
       if
-#ifndef FIX_LEARN_ON_SEND
-      :: okm[me] != 0 && v == me -> anyacc = 1         /* acks > 0 && value == id_ */
+#ifdef BUG_LEARN_ON_ACK
+      :: okm[me] != 0 && v == me -> anyacc = 1         /* the old code: acks > 0 && value == id_ */
 #else
-      :: v == me -> anyacc = 1                         /* proposed fix: once sent */
+      :: v == me -> anyacc = 1                         /* any_accepted_ours is set on sending */
 #endif
       :: else -> skip
       fi;

@@ -17,7 +17,7 @@
 #
 # Environment: SPIN, CC (defaults: spin, gcc), MODEL_JOBS (default 2), MODEL_BITSTATE_MINUTES
 # (time box per bitstate run, default 1), MODEL_DEFINES (extra spin -D flags for every run,
-# e.g. -DFIX_LEARN_ON_SEND), MODEL_ONLY (regex on check names), MODEL_KEEP=1 (keep the temp
+# e.g. -DSTRONG_FENCE), MODEL_ONLY (regex on check names), MODEL_KEEP=1 (keep the temp
 # dir, to replay a trail: cd DIR/NAME && spin FLAGS -t -p claim.pml).
 set -u -o pipefail
 
@@ -71,6 +71,9 @@ if [ "$what" != checks ]; then
   runs+=("mut-no-promise-no-conflict|mutation|-DMODE_CONSUME -DNO_ENDCHECK -DBUG_COMMIT_IGNORES_PROMISE -DBUG_NO_CONFLICT_CHECK $EXH|decOwner==")
   # (b): the claimer commits itself without k slices read
   runs+=("mut-no-slice-check|mutation|-DMODE_CONSUME -DNO_ENDCHECK -DBUG_NO_SLICE_CHECK $EXH|slc[")
+  # (b): the old claimer walked away after an unacknowledged commit naming itself (found by this
+  # model): the function is decided for it later and never run
+  runs+=("mut-learn-on-ack|mutation|-DMODE_CONSUME -DBUG_LEARN_ON_ACK $EXH|ran[decOwner]")
 fi
 
 # one check: spin -a, compile, run pan, classify.  Writes $dir/result.

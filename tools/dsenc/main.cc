@@ -86,8 +86,11 @@ int main(int argc, char** argv) {
   auto* push = app.add_subcommand(
       "push", "Store a function (a command and its objects) on QUEUE; print its key");
   push->add_option("QUEUE", pa.queue, "Queue name")->required()->check(NameValidator(false));
+  // One object per --in: CLI11 would otherwise take `--` as the end of the --in values and
+  // parse the command's own options (`-- wc -c`) as dsenc's.
   push->add_option("--in", pa.inputs,
-                   "Object streamed into the command's stdin (repeatable, in order)");
+                   "Object streamed into the command's stdin (repeatable, in order)")
+      ->allow_extra_args(false);
   push->add_option("--out", pa.output, "Object that stores the command's stdout");
   push->add_option("--timeout", pa.timeout_s,
                    "Wall-clock limit of one run, in seconds (0: dsrun's default)");
