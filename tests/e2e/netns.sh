@@ -9,13 +9,20 @@
 # once.
 #
 # Needs root (ip netns, veth). Not root: exits 77, which ctest reports as skipped
-# (SKIP_RETURN_CODE). Root but no working `ip netns`/veth: fails, saying so.
+# (SKIP_RETURN_CODE), and so does a chroot (no mount point at /, where ip netns cannot work).
+# Root on a real machine or container without working `ip netns`/veth: fails, saying so.
 #
 # Addresses: 10.213.X.0/24 with X chosen free on this host, cut into one /30 per unit (host
 # side .4i+1, unit side .4i+2). The namespaces have no default route and forwarding is not
 # touched, so nothing here can reach or be reached from beyond this host.
 if [ "$(id -u)" != 0 ]; then
   echo "SKIP netns: needs root to create network namespaces and veth pairs" >&2
+  exit 77
+fi
+# In a chroot / is not a mount point and `ip netns` cannot make its mounts (it fails with
+# "mount --make-rslave / failed"); on a machine or a container it always is.
+if command -v mountpoint >/dev/null && ! mountpoint -q /; then
+  echo "SKIP netns: / is not a mount point (a chroot): ip netns cannot work here" >&2
   exit 77
 fi
 PORT_BASE=${PORT_BASE:-17300}   # lib.sh wants one; the units here listen in their namespaces
