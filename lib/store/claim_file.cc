@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <cstring>
 
-#include "codec/crc32c.h"
 #include "store/file_util.h"
 #include "wire/msgpack_io.h"
 
@@ -22,19 +21,14 @@ std::vector<uint8_t> EncodeState(const ClaimState& c, uint64_t seq) {
   p.pack(c.promised.n), p.pack(c.promised.id), p.pack(c.lock_until_ms), p.pack(c.has_accepted);
   p.pack(c.accepted.n), p.pack(c.accepted.id), p.pack(c.owner), p.pack(c.epoch), p.pack(c.attempts);
   p.pack(static_cast<int>(c.phase)), p.pack(seq);
-  std::vector<uint8_t> out(buf.data(), buf.data() + buf.size());
-  const uint32_t crc = codec::Crc32c({out.data(), out.size()});
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(crc >> (8 * i)));
-  return out;
+  const std::string with_crc = WithCrc({buf.data(), buf.size()});
+  return {with_crc.begin(), with_crc.end()};
 }
 
 Result<ClaimRecord> DecodeState(std::span<const uint8_t> data) {
-  if (data.size() < 4) return Status::Corruption("claim state truncated");
-  const auto body = data.first(data.size() - 4);
-  uint32_t crc = 0;
-  for (int i = 0; i < 4; ++i) crc |= uint32_t{data[body.size() + i]} << (8 * i);
-  if (codec::Crc32c(body) != crc) return Status::Corruption("claim state CRC mismatch");
-  auto oh = wire::detail::UnpackBounded(body);
+  auto body = BodyIfCrcMatches(data, "claim state");
+  if (!body.ok()) return body.status();
+  auto oh = wire::detail::UnpackBounded(*body);
   if (!oh.ok()) return Status::Corruption(oh.status().message());
   ClaimRecord r;
   try {
@@ -58,12 +52,6 @@ Result<ClaimRecord> DecodeState(std::span<const uint8_t> data) {
     return Status::Corruption(std::string("bad claim state: ") + e.what());
   }
   return r;
-}
-
-Status Errno(const char* what, const std::string& path) {
-  const int e = errno;
-  std::string msg = std::string(what) + " " + path + ": " + std::strerror(e);
-  return e == ENOSPC || e == EDQUOT ? Status::Limit(msg) : Status::IoError(msg);
 }
 
 }  // namespace

@@ -8,8 +8,9 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "codec/crc32c.h"
+
 namespace dstk::store {
-namespace {
 
 Status Errno(const std::string& what, const std::string& path) {
   const int e = errno;
@@ -18,6 +19,25 @@ Status Errno(const std::string& what, const std::string& path) {
   if (e == ENOENT) return Status::NotFound(msg);
   return Status::IoError(msg);
 }
+
+std::string WithCrc(std::string_view body) {
+  std::string out(body);
+  const uint32_t crc = codec::Crc32c({reinterpret_cast<const uint8_t*>(body.data()), body.size()});
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(crc >> (8 * i)));
+  return out;
+}
+
+Result<std::span<const uint8_t>> BodyIfCrcMatches(std::span<const uint8_t> file,
+                                                  const std::string& what) {
+  if (file.size() < 4) return Status::Corruption(what + " truncated");
+  const auto body = file.first(file.size() - 4);
+  uint32_t crc = 0;
+  for (int i = 0; i < 4; ++i) crc |= uint32_t{file[body.size() + i]} << (8 * i);
+  if (codec::Crc32c(body) != crc) return Status::Corruption(what + " CRC mismatch");
+  return body;
+}
+
+namespace {
 
 std::string DirOf(const std::string& path) {
   const size_t slash = path.rfind('/');

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "util/status.h"
@@ -26,6 +27,18 @@ Status MakeDirs(const std::string& root, const std::string& relative);
 
 // Removes a file; a missing file is not an error. The caller syncs the directory.
 Status RemoveFile(const std::string& path);
+
+// Small files that carry their own CRC32C (manifests, claim states): the body, then the body's
+// CRC32C little-endian. WithCrc appends it; BodyIfCrcMatches gives the body back, or kCorruption
+// ("WHAT truncated" / "WHAT CRC mismatch").
+std::string WithCrc(std::string_view body);
+Result<std::span<const uint8_t>> BodyIfCrcMatches(std::span<const uint8_t> file,
+                                                  const std::string& what);
+
+// The errno of a failed call as a Status naming the call and the path: kLimit for ENOSPC and
+// EDQUOT (a full disk is the operator's to fix, not an I/O fault), kNotFound for ENOENT, else
+// kIoError.
+Status Errno(const std::string& what, const std::string& path);
 
 // The basename prefix of temp files; Open() removes any left by a crash.
 inline constexpr const char* kTempPrefix = ".tmp.";

@@ -35,19 +35,13 @@ std::string EncodeManifestFile(const wire::Manifest& m) {
   msgpack::sbuffer buf;
   wire::detail::Packer p(buf);
   wire::detail::PackManifest(p, m);
-  std::string out(buf.data(), buf.size());
-  const uint32_t crc = codec::Crc32c({reinterpret_cast<const uint8_t*>(buf.data()), buf.size()});
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(crc >> (8 * i)));
-  return out;
+  return WithCrc({buf.data(), buf.size()});
 }
 
 Status DecodeManifestFile(std::span<const uint8_t> file, wire::Manifest& m) {
-  if (file.size() < 4) return Status::Corruption("manifest file truncated");
-  const auto body = file.first(file.size() - 4);
-  uint32_t crc = 0;
-  for (int i = 0; i < 4; ++i) crc |= uint32_t{file[body.size() + i]} << (8 * i);
-  if (codec::Crc32c(body) != crc) return Status::Corruption("manifest CRC mismatch");
-  auto oh = wire::detail::UnpackBounded(body);
+  auto body = BodyIfCrcMatches(file, "manifest");
+  if (!body.ok()) return body.status();
+  auto oh = wire::detail::UnpackBounded(*body);
   if (!oh.ok()) return Status::Corruption(oh.status().message());
   return wire::detail::ReadManifest(oh->get(), m);
 }
