@@ -12,12 +12,18 @@ DSRUN="$DSTK_BIN/dsrun/dsrun"
 N=${E2E_HISTORY_FUNCTIONS:-500}
 W=${E2E_HISTORY_WORKERS:-8}
 start_units 5
+# functions COUNT HISTORY [EXTRA_JSON]: COUNT function records (push --from lines) whose commands
+# append "start ID T" and "end ID T" to HISTORY; EXTRA_JSON adds fields (e.g. ,"attempts":9).
+functions() {
+  local i
+  : >"$2"
+  for i in $(seq 1 "$1"); do
+    printf '{"argv":["sh","-c","echo start %s $(date +%%s%%N) >> %s; echo end %s $(date +%%s%%N) >> %s"]%s}\n' \
+      "$i" "$2" "$i" "$2" "${3:-}"
+  done
+}
 H=$WORK/history
-: >"$H"
-for i in $(seq 1 "$N"); do
-  printf '{"argv":["sh","-c","echo start %s $(date +%%s%%N) >> %s; echo end %s $(date +%%s%%N) >> %s"]}\n' \
-    "$i" "$H" "$i" "$H"
-done >"$WORK/functions"
+functions "$N" "$H" >"$WORK/functions"
 "$DSENC" --timeout 1 push hq --from "$WORK/functions" >/dev/null || fail "push"
 
 pids=()
@@ -66,11 +72,7 @@ note "history: $N functions, $W workers, $kills unit kills: none owned twice at 
 # --attempts times would go to lq.failed, which is not lost but is not what this checks).
 L=${E2E_HISTORY_LEASE_FUNCTIONS:-$((N / 5))}
 LH=$WORK/lease-history
-: >"$LH"
-for i in $(seq 1 "$L"); do
-  printf '{"argv":["sh","-c","echo start %s $(date +%%s%%N) >> %s; echo end %s $(date +%%s%%N) >> %s"],"attempts":1000}\n' \
-    "$i" "$LH" "$i" "$LH"
-done >"$WORK/lease-functions"
+functions "$L" "$LH" ',"attempts":1000' >"$WORK/lease-functions"
 "$DSENC" --timeout 1 push lq --from "$WORK/lease-functions" >/dev/null || fail "push lq"
 start_lease_worker() {
   ( "$DSCLAIM" lq --mode lease --lease 2 --follow --timeout 1 2>>"$WORK/lclaim.err" |

@@ -45,10 +45,16 @@ start_unit() {
   : >"$WORK/unit$i.log.new"
   "$DSNODE" --dir "$WORK/unit$i" --listen "tcp://127.0.0.1:$port" 2>>"$WORK/unit$i.log.new" &
   UNIT_PID[$i]=$!
-  local tries=0
+  wait_listening "$i" 200
+}
+
+# wait_listening I TRIES: waits (TRIES x 20 ms at most) until unit I logged that it listens,
+# failing if it exits first; then keeps its start-up log.
+wait_listening() {
+  local i=$1 tries=0
   until grep -q "listening on" "$WORK/unit$i.log.new"; do
     tries=$((tries + 1))
-    [ $tries -lt 200 ] || fail "unit $i did not start: $(cat "$WORK/unit$i.log.new")"
+    [ $tries -lt "$2" ] || fail "unit $i did not start: $(cat "$WORK/unit$i.log.new")"
     kill -0 "${UNIT_PID[$i]}" 2>/dev/null || fail "unit $i exited: $(cat "$WORK/unit$i.log.new")"
     sleep 0.02
   done

@@ -90,19 +90,13 @@ C=(--nodes "$WORK/nodes" --timeout 0.5)   # a short deadline: a cut-off unit cos
 
 # start_ns_unit I: unit I in its namespace, on its own address, with its key.
 start_ns_unit() {
-  local i=$1 tries=0
+  local i=$1
   : >"$WORK/unit$i.log.new"
   ip netns exec "${NS[$i]}" "$DSNODE" --dir "$WORK/unit$i" \
     --listen "tcp://${ADDR[$i]}:$UNIT_PORT_NS" --key "$WORK/unit$i.key" --allow "$WORK/allow" \
     2>>"$WORK/unit$i.log.new" &
   UNIT_PID[$i]=$!   # ip netns exec execs the command: this is dsnode's pid
-  until grep -q "listening on" "$WORK/unit$i.log.new"; do
-    tries=$((tries + 1))
-    [ $tries -lt 250 ] || fail "unit $i did not start in ${NS[$i]}: $(cat "$WORK/unit$i.log.new")"
-    kill -0 "${UNIT_PID[$i]}" 2>/dev/null || fail "unit $i exited: $(cat "$WORK/unit$i.log.new")"
-    sleep 0.02
-  done
-  cat "$WORK/unit$i.log.new" >>"$WORK/unit$i.log"
+  wait_listening "$i" 250
 }
 link() { ip link set "${HOSTIF[$1]}" "$2"; }   # link I up|down: the host side of unit I's veth
 
