@@ -4,7 +4,10 @@
 #  2. cpack makes dstk_<version>_amd64.deb (in a temp dir) whose control fields name the
 #     Debian runtime libraries (dpkg-shlibdeps) and whose contents match the install;
 #  3. the package's binaries, unpacked with `dpkg -x`, answer --help and store and read back
-#     an object on three of the package's own dsnodes. (A real `apt-get install` on a fresh
+#     an object on three of the package's own dsnodes;
+#  4. Debian policy on docs: man pages gzip -9n compressed, a DEP-5 copyright file in
+#     /usr/share/doc/dstk; and, where lintian is installed (scripts/setup installs it), lintian
+#     finds nothing but the tags allowed below. (A real `apt-get install` on a fresh
 #     Debian 12 needs a package mirror and ~20 minutes: it is checked by hand, not here.)
 # Needs DSTK_BUILD_DIR (the build directory; DSTK_BIN is derived from it), built: cpack first runs
 # the build's preinstall target, which rebuilds whatever is out of date (slow, inside a test).
@@ -25,9 +28,10 @@ version=$("$DSTK_BUILD_DIR/tools/dsenc/dsenc" --version | grep -oE '[0-9]+\.[0-9
     echo "bin/$t"
     echo "share/bash-completion/completions/$t"
   done
-  for p in "$SRC"/man/*.[178]; do echo "share/man/man${p##*.}/${p##*/}"; done
+  for p in "$SRC"/man/*.[178]; do echo "share/man/man${p##*.}/${p##*/}.gz"; done
   echo "lib/systemd/system/dsnode@.service"
   echo "share/doc/dstk/README.md"
+  echo "share/doc/dstk/copyright"
   for d in "$SRC"/docs/*.md; do echo "share/doc/dstk/${d##*/}"; done
 } | sort >"$WORK/expected"
 
@@ -108,6 +112,13 @@ awk '$2 != "root/root" {bad = 1} END {exit !bad}' "$WORK/contents" && fail "file
 grep -q '^-rwxr-xr-x .* \./usr/bin/dsnode$' "$WORK/contents" || fail "usr/bin/dsnode not 0755"
 grep -q '^l.* \./usr/share/bash-completion/completions/dsrun -> dsenc$' "$WORK/contents" \
   || fail "completions/dsrun is not a symlink in the package"
+# Man pages only compressed (the list above names PAGE.gz), and a DEP-5 copyright file.
+grep -qE '\./usr/share/man/man[178]/[^ ]*\.[178]$' "$WORK/contents" \
+  && fail "an uncompressed man page in the package: $(grep -E '\.[178]$' "$WORK/contents")"
+grep -q '^-rw-r--r-- .* \./usr/share/man/man1/dsenc\.1\.gz$' "$WORK/contents" \
+  || fail "usr/share/man/man1/dsenc.1.gz missing or not 0644"
+grep -q '^-rw-r--r-- .* \./usr/share/doc/dstk/copyright$' "$WORK/contents" \
+  || fail "usr/share/doc/dstk/copyright missing or not 0644"
 
 note "dpkg -x, then the package's own binaries"
 root=$WORK/root
@@ -118,6 +129,40 @@ for t in dsenc dsnode dsclaim dsrun; do
   [ "$("$root/usr/bin/$t" --version)" = "$("$DSTK_BIN/$t/$t" --version)" ] \
     || fail "$t --version differs from the build's"
 done
+# Each packaged page is its source, compressed by `gzip -9nc` (no name nor time in the header,
+# so it is the same on every build), and is roff: its first line is the .TH title.
+for p in "$SRC"/man/*.[178]; do
+  gz=$root/usr/share/man/man${p##*.}/${p##*/}.gz
+  gzip -9nc "$p" | cmp -s - "$gz" || fail "${gz#"$root"} is not \`gzip -9nc man/${p##*/}\`"
+  [[ "$(zcat "$gz" | head -n 1)" == ".TH "* ]] || fail "zcat ${gz#"$root"} does not start with .TH"
+done
+if command -v man >/dev/null; then
+  MANWIDTH=80 man -l "$root/usr/share/man/man1/dsenc.1.gz" >"$WORK/man" 2>&1 \
+    || fail "man -l dsenc.1.gz: $(head -n 5 "$WORK/man")"
+  grep -q '^NAME' "$WORK/man" || fail "man -l dsenc.1.gz shows no NAME: $(head -n 5 "$WORK/man")"
+fi
+copyright=$root/usr/share/doc/dstk/copyright
+[ "$(head -n 1 "$copyright")" = \
+  "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/" ] \
+  || fail "copyright is not DEP-5: $(head -n 1 "$copyright")"
+grep -qx 'Upstream-Name: dstk' "$copyright" || fail "copyright has no Upstream-Name: dstk"
+grep -qx 'Files: \*' "$copyright" || fail "copyright has no Files: * paragraph"
+grep -qxF "Upstream-Contact: $(field Maintainer)" "$copyright" \
+  || fail "copyright's Upstream-Contact is not the Maintainer $(field Maintainer)"
+
+# lintian, where installed (scripts/setup installs it): no error nor warning, but for the tags
+# allowed here (comma-separated), each for its reason:
+#   no-changelog: dstk keeps no Debian changelog (usr/share/doc/dstk/changelog.gz); the package is
+#     made by CPack from a tree without debian/, and its history is the git log.
+if command -v lintian >/dev/null; then
+  note "lintian"
+  allowed=no-changelog
+  lintian --fail-on error,warning --suppress-tags "$allowed" "$deb" >"$WORK/lintian" 2>&1 \
+    || fail "lintian: $(cat "$WORK/lintian")"
+else
+  note "lintian not installed: skipped (scripts/setup installs it)"
+fi
+
 unit=$root/usr/lib/systemd/system/dsnode@.service
 grep -qx 'Type=notify' "$unit" || fail "dsnode@.service is not Type=notify"
 exec_path=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$unit")
