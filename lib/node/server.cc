@@ -146,10 +146,11 @@ Status Serve(Service& service, const ServerOptions& options, const LogSink& log)
   return Serve(
       [&service](std::span<const uint8_t> header, std::span<const uint8_t> payload,
                  bool has_payload) { return service.Handle(header, payload, has_payload); },
-      options, log);
+      options, log, [&service] { return service.Sync(); });
 }
 
-Status Serve(const Handler& handle, const ServerOptions& options, const LogSink& log) {
+Status Serve(const Handler& handle, const ServerOptions& options, const LogSink& log,
+             const Syncer& sync) {
   zmq::context_t ctx(1);
   std::thread zap;
   if (options.keys) {
@@ -190,6 +191,19 @@ Status Serve(const Handler& handle, const ServerOptions& options, const LogSink&
                                         {nullptr, options.stop_fd, ZMQ_POLLIN, 0}};
   InflightQueue<Frames> held(options.limits);
   BusyLog busy(options.limits.per_client, log);
+  // Group commit: claim replies wait here until one sync covers them all. The group ends when
+  // the unit has served everything it has read (so a lone claimer waits for nothing but its own
+  // flush) or has kMaxGroup replies waiting; requests that arrive during a flush form the next.
+  constexpr size_t kMaxGroup = 256;
+  std::vector<std::pair<zmq::message_t, Outgoing>> waiting;
+  auto end_group = [&] {
+    if (waiting.empty()) return;
+    const Status synced = sync ? sync() : Status::Ok();
+    for (auto& [identity, out] : waiting) {
+      SendReply(sock, identity, synced.ok() ? out : Service::FailedSync(out, synced));
+    }
+    waiting.clear();
+  };
   for (;;) {
     // Block only when nothing is held; otherwise just look for a stop and new arrivals
     // between two requests, so a stop never waits for a backlog.
@@ -204,13 +218,20 @@ Status Serve(const Handler& handle, const ServerOptions& options, const LogSink&
     if (items[0].revents & ZMQ_POLLIN) Drain(sock, held, busy, log);
     busy.Flush();
     auto frames = held.Next();
-    if (!frames) continue;
-    const bool has_payload = frames->size() == 3;
-    Outgoing out =
-        handle(SpanOf((*frames)[1]),
-               has_payload ? SpanOf((*frames)[2]) : std::span<const uint8_t>{}, has_payload);
-    SendReply(sock, (*frames)[0], out);
+    if (frames) {
+      const bool has_payload = frames->size() == 3;
+      Outgoing out =
+          handle(SpanOf((*frames)[1]),
+                 has_payload ? SpanOf((*frames)[2]) : std::span<const uint8_t>{}, has_payload);
+      if (out.after_sync) {
+        waiting.emplace_back(std::move((*frames)[0]), std::move(out));
+      } else {
+        SendReply(sock, (*frames)[0], out);
+      }
+    }
+    if (held.empty() || waiting.size() >= kMaxGroup) end_group();
   }
+  end_group();  // answer what was handled: its states are saved, only the flush is left
   log(LogLevel::kInfo, "stopping");
   return Status::Ok();
 }

@@ -1,5 +1,6 @@
 // A storage unit's network face: a ZeroMQ ROUTER socket serving a Service, one request at a
 // time, until a stop file descriptor becomes readable (dsnode wires SIGINT/SIGTERM to it).
+// Claim replies are sent in groups after one flush of the claim journal (group commit).
 // Requests are held per client and served round-robin between clients, with a limit of
 // requests in flight per client past which the unit answers `busy` (node/inflight.h).
 #pragma once
@@ -31,8 +32,13 @@ struct ServerOptions {
 using Handler = std::function<Outgoing(std::span<const uint8_t> header,
                                        std::span<const uint8_t> payload, bool has_payload)>;
 
+// What makes the handled requests' claim states durable: Service::Sync, or nothing in tests.
+using Syncer = std::function<Status()>;
+
 // Binds and serves until stop_fd is readable. kIoError when the endpoint cannot be bound.
+// Replies marked after_sync are held until `sync` has run once for all of them (group commit).
 Status Serve(Service& service, const ServerOptions& options, const LogSink& log);
-Status Serve(const Handler& handle, const ServerOptions& options, const LogSink& log);
+Status Serve(const Handler& handle, const ServerOptions& options, const LogSink& log,
+             const Syncer& sync = {});
 
 }  // namespace dstk::node

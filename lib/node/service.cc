@@ -57,7 +57,25 @@ Outgoing Service::Handle(std::span<const uint8_t> header, std::span<const uint8_
     }
   }
   out.header = wire::EncodeReply(reply);
+  out.id = reply.id;
   return out;
+}
+
+Status Service::Sync() {
+  Status st = store_.SyncClaims();
+  if (!st.ok()) log_(LogLevel::kError, "claim journal: " + st.message());
+  return st;
+}
+
+Outgoing Service::FailedSync(const Outgoing& out, const Status& why) {
+  wire::Reply reply;
+  reply.id = out.id;
+  reply.status = ReplyStatusFor(why);
+  reply.error = "claim state not saved: " + why.message();
+  Outgoing failed;
+  failed.header = wire::EncodeReply(reply);
+  failed.id = out.id;
+  return failed;
 }
 
 wire::Reply Service::Dispatch(const wire::Request& r, std::span<const uint8_t> payload,
@@ -132,6 +150,9 @@ wire::Reply Service::Dispatch(const wire::Request& r, std::span<const uint8_t> p
 }
 
 wire::Reply Service::HandleClaim(const wire::Request& r, Outgoing& out) {
+  // Every claim reply waits for the group's sync, refusals and no-ops too: one may report a
+  // state another request of the group saved (a finish already done), which is not durable yet.
+  out.after_sync = true;
   wire::Reply reply;
   auto st = store_.Stat(r.name, false);
   if (!st.ok() || !st->committed || st->committed->tomb) {
@@ -146,7 +167,8 @@ wire::Reply Service::HandleClaim(const wire::Request& r, Outgoing& out) {
   store::ClaimState state = current != nullptr ? *current : store::ClaimState{};
   ClaimDecision d = ApplyClaimOp(state, r, now);
   if (d.save) {
-    // Durable before the reply: a promise or acceptance a unit forgets could elect two owners.
+    // Durable before the reply (after_sync): a promise or acceptance a unit forgets could elect
+    // two owners.
     Status saved = d.durable ? store_.SaveClaim(r.name, state, d.drop_slices)
                              : store_.KeepClaim(r.name, state);
     if (!saved.ok()) {

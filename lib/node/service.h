@@ -19,6 +19,8 @@ struct Outgoing {
   std::vector<uint8_t> file;  // owns the bytes `payload` points into
   std::span<const uint8_t> payload;
   bool has_payload = false;
+  uint64_t id = 0;          // the request's id, for an error reply in its place
+  bool after_sync = false;  // a claim reply: send only after Service::Sync() returned Ok
 };
 
 // A notable event for the operator's log, with its level.
@@ -32,8 +34,17 @@ class Service {
 
   // Handles one request given as its frames (header, and payload for put_slice). Malformed
   // input is answered with bad_request and never throws.
+  //
+  // Claim states are saved to the journal but not yet durable (group commit): a reply with
+  // `after_sync` set may be sent only after Sync() returns Ok, and must be replaced by
+  // FailedSync() when it does not. The server handles every request it has read, then syncs
+  // once for all of them.
   Outgoing Handle(std::span<const uint8_t> header, std::span<const uint8_t> payload,
                   bool has_payload);
+  // Makes every claim state saved so far durable; a no-op when there is none.
+  Status Sync();
+  // The reply to send in place of an after_sync reply whose Sync() failed with `why`.
+  static Outgoing FailedSync(const Outgoing& out, const Status& why);
 
  private:
   wire::Reply HandleClaim(const wire::Request& r, Outgoing& out);

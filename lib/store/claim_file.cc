@@ -12,15 +12,12 @@
 namespace dstk::store {
 namespace {
 
-// The state as a msgpack array, then its CRC32C (little-endian). The single-state format of
-// earlier versions is exactly this without the seq element (10 elements instead of 11).
+// The single-state format of earlier versions is the state array without the seq element (10
+// elements instead of 11), then its CRC32C.
 std::vector<uint8_t> EncodeState(const ClaimState& c, uint64_t seq) {
   msgpack::sbuffer buf;
   wire::detail::Packer p(buf);
-  p.pack_array(11);
-  p.pack(c.promised.n), p.pack(c.promised.id), p.pack(c.lock_until_ms), p.pack(c.has_accepted);
-  p.pack(c.accepted.n), p.pack(c.accepted.id), p.pack(c.owner), p.pack(c.epoch), p.pack(c.attempts);
-  p.pack(static_cast<int>(c.phase)), p.pack(seq);
+  PackClaimState(p, c, seq);
   const std::string with_crc = WithCrc({buf.data(), buf.size()});
   return {with_crc.begin(), with_crc.end()};
 }
@@ -30,9 +27,21 @@ Result<ClaimRecord> DecodeState(std::span<const uint8_t> data) {
   if (!body.ok()) return body.status();
   auto oh = wire::detail::UnpackBounded(*body);
   if (!oh.ok()) return Status::Corruption(oh.status().message());
+  return ReadClaimState(oh->get());
+}
+
+}  // namespace
+
+void PackClaimState(wire::detail::Packer& p, const ClaimState& c, uint64_t seq) {
+  p.pack_array(11);
+  p.pack(c.promised.n), p.pack(c.promised.id), p.pack(c.lock_until_ms), p.pack(c.has_accepted);
+  p.pack(c.accepted.n), p.pack(c.accepted.id), p.pack(c.owner), p.pack(c.epoch), p.pack(c.attempts);
+  p.pack(static_cast<int>(c.phase)), p.pack(seq);
+}
+
+Result<ClaimRecord> ReadClaimState(const msgpack::object& o) {
   ClaimRecord r;
   try {
-    const msgpack::object& o = oh->get();
     if (o.type != msgpack::type::ARRAY || (o.via.array.size != 10 && o.via.array.size != 11))
       return Status::Corruption("bad claim state");
     const msgpack::object* a = o.via.array.ptr;
@@ -53,8 +62,6 @@ Result<ClaimRecord> DecodeState(std::span<const uint8_t> data) {
   }
   return r;
 }
-
-}  // namespace
 
 std::vector<uint8_t> EncodeClaimSlot(const ClaimState& state, uint64_t seq) {
   const std::vector<uint8_t> body = EncodeState(state, seq);

@@ -1,4 +1,7 @@
-// A function's claim state on disk (the unit's `lease.claim` file next to the function's slices).
+// A function's claim state on disk: its encoding, and the per-function `lease.claim` file that
+// units of earlier versions wrote next to a function's slices. Units now keep claim states in
+// one journal per unit (store/claim_journal.h) and only read these files at open, so a store
+// written by an earlier version keeps its promises; the journal's records carry on its seq.
 //
 // The file has two slots of kClaimSlotSize bytes; each holds a sequence number, the state and a
 // CRC32C. A save overwrites the older slot in place and fdatasyncs it: one flush, no rename, no
@@ -14,6 +17,7 @@
 
 #include "store/claim_state.h"
 #include "util/status.h"
+#include "wire/msgpack_io.h"
 
 namespace dstk::store {
 
@@ -29,8 +33,14 @@ struct ClaimRecord {
 Result<ClaimRecord> ReadClaimFile(const std::string& path);
 
 // Saves `state` as save number `seq` (previous + 1). seq 1 creates the file atomically; later
-// saves overwrite slot seq % 2 in place. Durable when it returns Ok.
+// saves overwrite slot seq % 2 in place. Durable when it returns Ok. (The store no longer writes
+// these; tests use it to make stores of earlier versions.)
 Status WriteClaimFile(const std::string& path, const ClaimState& state, uint64_t seq);
+
+// A state as the msgpack array both the file and the journal store: 11 elements, seq last (the
+// single-state format had 10, without seq: read as seq 0).
+void PackClaimState(wire::detail::Packer& p, const ClaimState& state, uint64_t seq);
+Result<ClaimRecord> ReadClaimState(const msgpack::object& o);
 
 // The encoding of one slot (exposed for tests): length, msgpack state with seq, CRC32C.
 std::vector<uint8_t> EncodeClaimSlot(const ClaimState& state, uint64_t seq);

@@ -5,8 +5,9 @@
 //   DIR/LOCK                                  flock()ed while a dsnode serves DIR
 //   DIR/objects/<name>/<rev>.<seg>.slice      one slice (store/slice_file.h); rev and seg in hex
 //   DIR/objects/<name>/<rev>.manifest         the revision this unit has committed (publish)
-//   DIR/objects/<name>/lease.claim            a function's claim state (store/claim_file.h)
-//   DIR/objects/<name>/.tmp.*                 a write in progress; removed on open
+//   DIR/claims.journal                        every function's claim state (store/claim_journal.h)
+//   DIR/objects/<name>/lease.claim            a claim state written by an earlier version (read
+//   only) DIR/objects/<name>/.tmp.*                 a write in progress; removed on open
 //
 // A name like "logs/2026-11-25" is the directory objects/logs/2026-11-25; a child object
 // "a/b" lives in a subdirectory of "a". That never collides with a's own files because name
@@ -17,7 +18,10 @@
 // committed revision, then reads its slices; see lib/client for why that never mixes revisions.
 //
 // Every file is published atomically (store/file_util.h), so after kill -9 at any moment each
-// slice is whole and valid or absent. Not thread-safe: dsnode serves one request at a time.
+// slice is whole and valid or absent. Claim states are the exception that makes claims fast:
+// SaveClaim only queues a journal record and SyncClaims makes every queued one durable with one
+// flush, so a unit answers a group of claim requests for the price of one fsync. Not thread-safe:
+// dsnode serves one request at a time.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +34,7 @@
 #include <vector>
 
 #include "codec/slice.h"
+#include "store/claim_journal.h"
 #include "store/claim_state.h"
 #include "util/status.h"
 #include "wire/message.h"
@@ -88,9 +93,17 @@ class SliceStore {
 
   // The claim state of function `name`, or nullptr when none was ever written.
   const ClaimState* Claim(const std::string& name) const;
-  // Writes the claim state durably. With `drop_slices`, the object's slices are deleted too
-  // (a consumed or finished function); its manifest stays so the name is remembered.
+  // Sets the claim state and queues it for the journal: durable after the next SyncClaims() that
+  // returns Ok, and not to be acknowledged before. With `drop_slices` (a consumed or finished
+  // function) the object's slices are deleted once the state is durable; its manifest stays so
+  // the name is remembered.
   Status SaveClaim(const std::string& name, const ClaimState& state, bool drop_slices);
+  // Makes every saved claim state durable (one fdatasync), then deletes the slices they drop.
+  // On an error the states stay queued and the next call writes them again.
+  Status SyncClaims();
+  // Whether opening found (and zeroed) the torn tail of a journal write: states never
+  // acknowledged, which a crash cut short. For the operator's log.
+  bool claim_journal_tail_was_torn() const;
   // Changes the claim state in memory only; the file keeps the last durable state. For changes
   // that are safe to lose in a crash (a released lock).
   Status KeepClaim(const std::string& name, const ClaimState& state);
@@ -114,11 +127,15 @@ class SliceStore {
   void Forget(const std::string& name, uint64_t rev, uint32_t seg);
   // Deletes slices of consumed or finished functions: unlinks a crash undid.
   Status DropFinishedSlices();
+  Status OpenClaimJournal();
+  Status CompactClaimJournalIfLarge();
 
   std::string dir_;
   int lock_fd_;
   std::map<std::string, Entry> index_;
   std::set<std::string> listable_;  // committed names that are not finished functions: List's walk
+  std::unique_ptr<ClaimJournal> journal_;
+  std::vector<std::string> drop_when_synced_;  // functions saved finished since the last sync
   static bool Finished(const Entry& e) {
     return e.claim && e.claim->phase != ClaimState::Phase::kPending;
   }
@@ -129,5 +146,6 @@ class SliceStore {
 std::string SliceFileName(uint64_t rev, uint32_t seg);
 std::string ManifestFileName(uint64_t rev);
 inline constexpr const char* kClaimFileName = "lease.claim";
+inline constexpr const char* kClaimJournalName = "claims.journal";
 
 }  // namespace dstk::store

@@ -951,7 +951,7 @@ TEST_CASE("a stale manifest left by a crash is dropped by the next publish", "[s
 }
 
 TEST_CASE("a consumed function's slice that a crash brought back is dropped at open", "[store]") {
-  // SaveClaim unlinks a consumed function's slices without syncing the directory: the durable
+  // SyncClaims unlinks a consumed function's slices without syncing the directory: the durable
   // claim state says consumed, so a slice a crash brings back must be dropped when the unit
   // opens, never served as pending.
   TempDir tmp;
@@ -972,6 +972,9 @@ TEST_CASE("a consumed function's slice that a crash brought back is dropped at o
     c.epoch = 1;
     c.phase = dstk::store::ClaimState::Phase::kConsumed;
     for (int save = 0; save < 3; ++save) REQUIRE(store->SaveClaim("q/0001", c, true).ok());
+    // Not before the state is durable: a crash now must find the function pending, slice and all.
+    CHECK(fs::exists(slice_path));
+    REQUIRE(store->SyncClaims().ok());
     CHECK(HeldOf(*store, "q/0001").empty());
     CHECK_FALSE(fs::exists(slice_path));
   }
@@ -981,4 +984,76 @@ TEST_CASE("a consumed function's slice that a crash brought back is dropped at o
   CHECK_FALSE(fs::exists(slice_path));
   REQUIRE(store->Claim("q/0001") != nullptr);
   CHECK(store->Claim("q/0001")->phase == dstk::store::ClaimState::Phase::kConsumed);
+}
+
+TEST_CASE("claim states are durable after SyncClaims, and replace those of earlier versions",
+          "[store]") {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/unit";
+  dstk::store::ClaimState c;
+  c.promised = {4, 9};
+  c.lock_until_ms = 12345;
+  {
+    auto store = OpenStore(dir);
+    REQUIRE(store->Publish("q/0001", MakeManifest(5, 1)).ok());
+    REQUIRE(store->Publish("q/0002", MakeManifest(5, 1)).ok());
+    REQUIRE(store->SaveClaim("q/0001", c, false).ok());
+    CHECK(store->Claim("q/0001")->promised == c.promised);  // in memory at once
+  }                                                         // a crash before the flush
+  {
+    auto store = OpenStore(dir);
+    CHECK(store->Claim("q/0001") == nullptr);
+    REQUIRE(store->SaveClaim("q/0001", c, false).ok());
+    REQUIRE(store->SyncClaims().ok());
+  }
+  {
+    auto store = OpenStore(dir);
+    REQUIRE(store->Claim("q/0001") != nullptr);
+    CHECK(store->Claim("q/0001")->promised == c.promised);
+    CHECK(store->Claim("q/0001")->lock_until_ms == 12345);
+    CHECK(store->Claim("q/0002") == nullptr);
+  }
+  // A unit of an earlier version left per-function files: seq 7 for q/0001 (newer than the
+  // journal's seq 1, so it wins) and seq 1 for q/0002; then the journal saves q/0002 again.
+  dstk::store::ClaimState old = c;
+  old.promised = {70, 1};
+  REQUIRE(dstk::store::WriteClaimFile(dir + "/objects/q/0001/lease.claim", old, 1).ok());
+  REQUIRE(dstk::store::WriteClaimFile(dir + "/objects/q/0001/lease.claim", old, 7).ok());
+  REQUIRE(dstk::store::WriteClaimFile(dir + "/objects/q/0002/lease.claim", old, 1).ok());
+  {
+    auto store = OpenStore(dir);
+    CHECK(store->Claim("q/0001")->promised == old.promised);
+    CHECK(store->Claim("q/0002")->promised == old.promised);
+    dstk::store::ClaimState next = old;
+    next.promised = {71, 2};
+    REQUIRE(store->SaveClaim("q/0002", next, false).ok());  // seq 2, after the file's 1
+    REQUIRE(store->SyncClaims().ok());
+  }
+  auto store = OpenStore(dir);
+  CHECK(store->Claim("q/0002")->promised == dstk::wire::Ballot{71, 2});
+}
+
+TEST_CASE("the claim journal is rewritten once it is mostly old states", "[store]") {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/unit";
+  const std::string journal = dir + "/" + dstk::store::kClaimJournalName;
+  dstk::store::ClaimState c;
+  {
+    auto store = OpenStore(dir);
+    for (int f = 0; f < 10; ++f)
+      REQUIRE(store->Publish("q/" + std::to_string(f), MakeManifest(1, 1)).ok());
+    // About 14 MiB of records for 10 functions, in one flush: past the rewrite threshold.
+    for (uint64_t save = 1; save <= 400000; ++save) {
+      c.promised = {save, 3};
+      REQUIRE(store->SaveClaim("q/" + std::to_string(save % 10), c, false).ok());
+    }
+    REQUIRE(store->SyncClaims().ok());
+    CHECK(fs::file_size(journal) <= (2u << 20));  // 10 records and the zeroed room
+  }
+  auto store = OpenStore(dir);
+  for (int f = 0; f < 10; ++f) {
+    REQUIRE(store->Claim("q/" + std::to_string(f)) != nullptr);
+    CHECK(store->Claim("q/" + std::to_string(f))->promised.n ==
+          uint64_t{399990} + static_cast<uint64_t>(f == 0 ? 10 : f));
+  }
 }

@@ -124,6 +124,11 @@ int main(int argc, char** argv) {
   log(LogLevel::kInfo, "serving " + dir + ": " + std::to_string(info.objects) + " objects, " +
                            std::to_string(info.slices) + " slices, " +
                            std::to_string(info.bytes_used) + " bytes");
+  if ((*store)->claim_journal_tail_was_torn()) {
+    log(LogLevel::kWarn,
+        "claims.journal ended in a write cut short by a crash (never "
+        "acknowledged to a claimer); zeroed it and carried on");
+  }
   if (opts.keys) {
     log(LogLevel::kInfo, "CurveZMQ on: public key " + opts.keys->public_z85 + ", " +
                              std::to_string(opts.allow.size()) + " client keys allowed");
