@@ -6,80 +6,11 @@
 #include <thread>
 #include <unordered_map>
 
+#include "claim/rounds.h"
 #include "client/object_io.h"
 
 namespace dstk::claim {
-namespace {
-
 using wire::ReplyStatus;
-
-// Sends `req` to `units` and gathers replies until `enough(replies, outstanding)` or the
-// timeout. Requests still outstanding are forgotten (their replies will be dropped).
-std::vector<net::Response> Gather(
-    net::Cluster& c, const std::vector<size_t>& units, const wire::Request& req,
-    const std::function<bool(const std::vector<net::Response>&, size_t)>& enough,
-    const ClaimOptions& o) {
-  std::unordered_map<uint64_t, size_t> sent;
-  for (size_t u : units) {
-    wire::Request r = req;
-    auto id = c.Send(u, r);
-    if (!id.ok()) continue;
-    sent[*id] = u;
-    if (o.trace) o.trace({false, u, r.op, r.name, r.ballot, "", std::nullopt});
-  }
-  std::vector<net::Response> got;
-  const auto deadline = net::Clock::now() + c.timeout();
-  while (!sent.empty() && !enough(got, sent.size())) {
-    auto resp = c.Receive(deadline);
-    if (!resp) break;
-    auto it = sent.find(resp->reply.id);
-    if (it == sent.end()) continue;
-    sent.erase(it);
-    if (o.trace) {
-      o.trace({true, resp->unit, req.op, req.name, req.ballot,
-               wire::ReplyStatusName(resp->reply.status), resp->reply.claim});
-    }
-    got.push_back(std::move(*resp));
-  }
-  for (const auto& [id, u] : sent) c.Forget(id);
-  return got;
-}
-
-size_t OkCount(const std::vector<net::Response>& got) {
-  size_t ok = 0;
-  for (const auto& r : got) ok += r.reply.ok();
-  return ok;
-}
-
-// Fire and forget: releases and helping finishes need no reply (a unit that misses one is
-// taught again by the next claimer that walks the key).
-void SendAll(net::Cluster& c, const std::vector<size_t>& units, wire::Op op, const std::string& key,
-             const wire::Ballot& b, const ClaimOptions& o) {
-  for (size_t u : units) {
-    wire::Request r;
-    r.op = op;
-    r.name = key;
-    r.ballot = b;
-    auto id = c.Send(u, r);
-    if (id.ok()) {
-      c.Forget(*id);
-      if (o.trace) o.trace({false, u, r.op, key, b, "", std::nullopt});
-    }
-  }
-}
-
-void ReleaseAll(net::Cluster& c, const std::vector<size_t>& units, const std::string& key,
-                const wire::Ballot& b, const ClaimOptions& o) {
-  SendAll(c, units, wire::Op::kRelease, key, b, o);
-}
-
-void Backoff(std::mt19937_64& rng, int round) {
-  const int cap = std::min(200, 2 << std::min(round, 7));
-  std::this_thread::sleep_for(
-      std::chrono::milliseconds(1 + static_cast<int>(rng() % static_cast<uint64_t>(cap))));
-}
-
-}  // namespace
 
 Claimer::Claimer(net::Cluster& cluster, ClaimOptions options)
     : c_(cluster), o_(std::move(options)) {
@@ -87,8 +18,21 @@ Claimer::Claimer(net::Cluster& cluster, ClaimOptions options)
   id_ = (uint64_t{rd()} << 32 | rd()) | 1;  // never 0: 0 means "no owner"
 }
 
+Claim Claimer::Won(const std::string& queue, const std::string& key, const wire::Ballot& ballot,
+                   uint32_t attempts, SlicesByPillar& slices) const {
+  Claim out;
+  out.queue = queue;
+  out.key = key;
+  out.ballot = ballot;
+  out.mode = o_.mode;
+  out.lease_ms = o_.lease_ms;
+  out.attempts = attempts;
+  for (auto& [idx, slice] : slices) out.slices.push_back(std::move(slice));
+  return out;
+}
+
 Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::ListEntry& entry,
-                                         Claim& out) {
+                                         Claim& out, KeyProgress progress) {
   const std::string& key = entry.name;
   const size_t n = c_.size();
   const size_t q = Quorum(entry.manifest.k, n);
@@ -97,8 +41,8 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
   std::mt19937_64 rng(id_ ^ std::hash<std::string>{}(key));
   // Once we sent a commit naming us, we may not walk away (docs/claim.md step 6): it may land
   // after we stopped waiting for it, and a later claimer then decides the function for us.
-  bool any_accepted_ours = false;
-  std::map<uint32_t, std::pair<codec::SliceHeader, std::vector<uint8_t>>> slices;  // by pillar
+  bool any_accepted_ours = progress.committed_ours;
+  SlicesByPillar& slices = progress.slices;
 
   for (int round = 0; round < 64; ++round) {
     uint64_t& seen = seen_[key];
@@ -242,18 +186,14 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
         ++stats_.decided_other;
         return Outcome::kDecidedOther;
       }
-      out.queue = queue;
-      out.key = key;
-      out.ballot = ballot;
-      out.mode = o_.mode;
-      out.lease_ms = o_.lease_ms;
+      uint32_t attempts = 0;
       for (const auto& r : accepted) {
-        if (r.reply.claim) out.attempts = std::max(out.attempts, r.reply.claim->attempts);
+        if (r.reply.claim) attempts = std::max(attempts, r.reply.claim->attempts);
       }
       if (slices.size() < entry.manifest.k) {
         return Status::Unavailable("claim " + key + ": won without k readable slices");
       }
-      for (auto& [idx, slice] : slices) out.slices.push_back(std::move(slice));
+      out = Won(queue, key, ballot, attempts, slices);
       return Outcome::kWon;
     }
     Backoff(rng, round);  // not decided yet: learn again with a higher ballot
@@ -282,7 +222,7 @@ Result<Claim> Claimer::Next(const std::string& queue) {
         }
         if (e.manifest.k == 0 || Quorum(e.manifest.k, c_.size()) > c_.size()) continue;
         Claim claim;
-        auto outcome = TryKey(queue, e, claim);
+        auto outcome = TryKey(queue, e, claim, KeyProgress{});
         if (!outcome.ok()) return outcome.status();
         if (*outcome == Outcome::kWon) {
           ++stats_.won;

@@ -62,13 +62,35 @@ class Claimer {
   // kUnavailable when too few units answer to reach a quorum.
   Result<Claim> Next(const std::string& queue);
 
+  // Claims up to `max` (at most wire::kMaxBatchKeys) of the next functions at once: one
+  // lock_read_delete message per unit carrying the next keys of the queue, each key decided by
+  // its own quorum, then one commit message per unit for the keys won in phase 1. A key the
+  // batch cannot settle cleanly (a stale promise, another owner's accepted value, a commit
+  // short of its quorum) goes through Next()'s one-key rounds. At least one claim, or the
+  // error Next() would give; claims won before an error are returned, never dropped.
+  Result<std::vector<Claim>> NextBatch(const std::string& queue, size_t max);
+
   uint64_t id() const { return id_; }
   const ClaimStats& stats() const { return stats_; }
   static size_t Quorum(size_t k, size_t n) { return std::max(k, n / 2 + 1); }
 
  private:
   enum class Outcome { kWon, kLost, kDecidedOther, kGone };
-  Result<Outcome> TryKey(const std::string& queue, const wire::ListEntry& entry, Claim& out);
+  using SlicesByPillar = std::map<uint32_t, std::pair<codec::SliceHeader, std::vector<uint8_t>>>;
+  // What a key's earlier rounds left: whether a commit naming us was sent (we may then not
+  // walk away, docs/claim.md step 6) and the slices read so far.
+  struct KeyProgress {
+    bool committed_ours = false;
+    SlicesByPillar slices;
+  };
+  Result<Outcome> TryKey(const std::string& queue, const wire::ListEntry& entry, Claim& out,
+                         KeyProgress progress);
+  // One batch of keys (claimer_batch.cc): appends the claims won to `won`; returns whether
+  // another claimer held any of the keys.
+  Result<bool> TryBatch(const std::string& queue, const std::vector<wire::ListEntry>& entries,
+                        std::vector<Claim>& won);
+  Claim Won(const std::string& queue, const std::string& key, const wire::Ballot& ballot,
+            uint32_t attempts, SlicesByPillar& slices) const;
 
   net::Cluster& c_;
   ClaimOptions o_;

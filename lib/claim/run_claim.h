@@ -19,7 +19,7 @@ namespace dstk::claim {
 struct RunOptions {
   std::vector<std::string> nodes;  // every thread makes its own Cluster from these
   std::chrono::milliseconds net_timeout{2000};
-  std::optional<net::KeyPair> keys;  // CurveZMQ client keys, when the units have keys
+  std::optional<net::KeyPair> keys;     // CurveZMQ client keys, when the units have keys
   client::Thresholds t;                 // for output and log writes and re-pushes
   std::string worker;                   // who runs it, recorded in the log
   std::string scratch_parent = "/tmp";  // per-run scratch directories go here

@@ -153,16 +153,52 @@ wire::Reply Service::HandleClaim(const wire::Request& r, Outgoing& out) {
   // Every claim reply waits for the group's sync, refusals and no-ops too: one may report a
   // state another request of the group saved (a finish already done), which is not durable yet.
   out.after_sync = true;
-  wire::Reply reply;
-  auto st = store_.Stat(r.name, false);
-  if (!st.ok() || !st->committed || st->committed->tomb) {
-    reply.status = wire::ReplyStatus::kNotFound;
-    reply.error = "no function " + r.name + " on this unit";
-    return reply;
-  }
   const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
+  wire::Reply reply;
+  if (r.keys.empty()) {
+    wire::KeyResult one = ClaimOne(r, now, out.file, out.payload);
+    reply.status = one.status;
+    reply.error = std::move(one.error);
+    reply.claim = one.claim;
+    reply.slice = one.slice;
+    out.has_payload = one.slice.has_value();
+    return reply;
+  }
+  // A batch: the op on each key in turn, at the key's ballot number; the slices go back to back
+  // in one payload frame (while they fit in one).
+  wire::Request each = r;
+  each.keys.clear();
+  std::vector<uint8_t> file;
+  std::span<const uint8_t> payload;
+  for (const auto& key : r.keys) {
+    each.name = key.name;
+    each.ballot = {key.n, r.ballot.id};
+    wire::KeyResult one = ClaimOne(each, now, file, payload);
+    if (one.slice) {
+      if (out.file.size() + payload.size() <= wire::kMaxPayloadFrame) {
+        out.file.insert(out.file.end(), payload.begin(), payload.end());
+      } else {
+        one.slice.reset();  // the claimer reads this key's slice from other units, or later
+      }
+    }
+    reply.results.push_back(std::move(one));
+  }
+  out.payload = out.file;
+  out.has_payload = !out.file.empty();
+  return reply;
+}
+
+wire::KeyResult Service::ClaimOne(const wire::Request& r, int64_t now, std::vector<uint8_t>& file,
+                                  std::span<const uint8_t>& payload) {
+  wire::KeyResult result;
+  auto st = store_.Stat(r.name, false);
+  if (!st.ok() || !st->committed || st->committed->tomb) {
+    result.status = wire::ReplyStatus::kNotFound;
+    result.error = "no function " + r.name + " on this unit";
+    return result;
+  }
   const store::ClaimState* current = store_.Claim(r.name);
   store::ClaimState state = current != nullptr ? *current : store::ClaimState{};
   ClaimDecision d = ApplyClaimOp(state, r, now);
@@ -172,23 +208,19 @@ wire::Reply Service::HandleClaim(const wire::Request& r, Outgoing& out) {
     Status saved = d.durable ? store_.SaveClaim(r.name, state, d.drop_slices)
                              : store_.KeepClaim(r.name, state);
     if (!saved.ok()) {
-      reply.status = ReplyStatusFor(saved);
-      reply.error = saved.message();
-      return reply;
+      result.status = ReplyStatusFor(saved);
+      result.error = saved.message();
+      return result;
     }
   }
-  reply.status = d.status;
-  reply.error = d.error;
-  reply.claim = ViewOf(current != nullptr && !d.save ? *current : state, now);
+  result.status = d.status;
+  result.error = d.error;
+  result.claim = ViewOf(current != nullptr && !d.save ? *current : state, now);
   if (d.send_slice) {
     codec::SliceHeader h;
-    Status got = store_.GetSlice(r.name, st->committed->rev, 0, h, out.file, out.payload);
-    if (got.ok()) {
-      reply.slice = h;
-      out.has_payload = true;
-    }
+    if (store_.GetSlice(r.name, st->committed->rev, 0, h, file, payload).ok()) result.slice = h;
   }
-  return reply;
+  return result;
 }
 
 }  // namespace dstk::node

@@ -48,6 +48,10 @@ class Service {
 
  private:
   wire::Reply HandleClaim(const wire::Request& r, Outgoing& out);
+  // One claim op on the function r.name at r.ballot; a lock_read_delete of a pending function
+  // also reads its slice into `file` (`payload` points at the slice's bytes in it).
+  wire::KeyResult ClaimOne(const wire::Request& r, int64_t now, std::vector<uint8_t>& file,
+                           std::span<const uint8_t>& payload);
   wire::Reply Dispatch(const wire::Request& r, std::span<const uint8_t> payload, bool has_payload,
                        Outgoing& out);
 

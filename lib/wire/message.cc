@@ -119,12 +119,76 @@ Status ValidateRequest(const Request& r, bool has_name, bool has_rev) {
     case Op::kRelease:
     case Op::kRenew:
     case Op::kFinish:
+      if (!r.keys.empty()) {
+        if (has_name) return Status::Invalid("a claim op has 'name' or 'keys', not both");
+        if (r.keys.size() > kMaxBatchKeys)
+          return Status::Invalid("at most " + std::to_string(kMaxBatchKeys) + " 'keys'");
+        for (const auto& k : r.keys) {
+          if (k.n == 0) return Status::Invalid("a key's ballot number must be >= 1");
+          DSTK_RETURN_IF_ERROR(ValidateName(k.name));
+        }
+        return Status::Ok();
+      }
       if (!has_name) return Status::Invalid(std::string(OpName(r.op)) + " needs 'name'");
       if (r.ballot.n == 0)
         return Status::Invalid(std::string(OpName(r.op)) + " needs a 'ballot' with n >= 1");
       return ValidateName(r.name);
   }
   return Status::Invalid("unknown op");
+}
+
+Status ReadKeys(const msgpack::object& o, std::vector<BatchKey>& out) {
+  if (o.type != msgpack::type::ARRAY) return Status::Invalid("field 'keys' must be an array");
+  if (o.via.array.size > kMaxBatchKeys)
+    return Status::Invalid("at most " + std::to_string(kMaxBatchKeys) + " 'keys'");
+  for (uint32_t i = 0; i < o.via.array.size; ++i) {
+    const msgpack::object& k = o.via.array.ptr[i];
+    if (k.type != msgpack::type::ARRAY || k.via.array.size != 2)
+      return Status::Invalid("each of 'keys' must be [name, n]");
+    BatchKey key;
+    DSTK_RETURN_IF_ERROR(ReadString(k.via.array.ptr[0], "keys[].name", key.name));
+    DSTK_RETURN_IF_ERROR(ReadU64(k.via.array.ptr[1], "keys[].n", key.n));
+    out.push_back(std::move(key));
+  }
+  return Status::Ok();
+}
+
+ReplyStatus StatusFromName(std::string_view name, std::string& error) {
+  for (const auto& [s, n] : kStatuses) {
+    if (name == n) return s;
+  }
+  if (error.empty()) error = "unknown status '" + std::string(name.substr(0, 64)) + "'";
+  return ReplyStatus::kError;
+}
+
+void PackResults(Packer& p, const std::vector<KeyResult>& results) {
+  p.pack_array(static_cast<uint32_t>(results.size()));
+  for (const auto& r : results) {
+    p.pack_map(1 + (r.error.empty() ? 0 : 1) + (r.claim ? 1 : 0) + (r.slice ? 1 : 0));
+    p.pack("status"), p.pack(ReplyStatusName(r.status));
+    if (!r.error.empty()) p.pack("error"), p.pack(r.error);
+    if (r.claim) p.pack("claim"), PackClaimView(p, *r.claim);
+    if (r.slice) p.pack("slice"), detail::PackSliceHeader(p, *r.slice);
+  }
+}
+
+Status ReadResults(const msgpack::object& o, std::vector<KeyResult>& out) {
+  if (o.type != msgpack::type::ARRAY) return Status::Invalid("field 'results' must be an array");
+  for (uint32_t i = 0; i < o.via.array.size; ++i) {
+    KeyResult r;
+    std::string status = "error";
+    DSTK_RETURN_IF_ERROR(
+        ForEachField(o.via.array.ptr[i], [&](std::string_view key, const msgpack::object& v) {
+          if (key == "status") return ReadString(v, key, status);
+          if (key == "error") return ReadString(v, key, r.error);
+          if (key == "claim") return r.claim.emplace(), ReadClaimView(v, *r.claim);
+          if (key == "slice") return r.slice.emplace(), detail::ReadSliceHeader(v, *r.slice);
+          return Status::Ok();
+        }));
+    r.status = StatusFromName(status, r.error);
+    out.push_back(std::move(r));
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -168,6 +232,7 @@ std::string EncodeRequest(const Request& r) {
   fields += r.op == Op::kList ? 3 : 0;
   fields += IsClaimOp(r.op) ? 4 : 0;  // ballot, owner, lease_ms, mode
   fields += r.token != 0 ? 1 : 0;
+  fields += r.keys.empty() ? 0 : 1;
   p.pack_map(fields);
   p.pack("v"), p.pack(r.v);
   p.pack("op"), p.pack(OpName(r.op));
@@ -190,6 +255,11 @@ std::string EncodeRequest(const Request& r) {
     p.pack("mode"), p.pack(ClaimModeName(r.mode));
   }
   if (r.token != 0) p.pack("token"), p.pack(r.token);
+  if (!r.keys.empty()) {
+    p.pack("keys");
+    p.pack_array(static_cast<uint32_t>(r.keys.size()));
+    for (const auto& k : r.keys) p.pack_array(2), p.pack(k.name), p.pack(k.n);
+  }
   return Finish(buf);
 }
 
@@ -215,6 +285,7 @@ Result<Request> DecodeRequest(std::span<const uint8_t> bytes) {
     if (key == "owner") return ReadU64(v, key, r.owner);
     if (key == "lease_ms") return ReadU32(v, key, r.lease_ms);
     if (key == "token") return ReadU64(v, key, r.token);
+    if (key == "keys") return ReadKeys(v, r.keys);
     if (key == "mode") {
       std::string m;
       DSTK_RETURN_IF_ERROR(ReadString(v, key, m));
@@ -272,6 +343,7 @@ std::string EncodeReply(const Reply& r) {
   fields += r.entries.empty() && !r.more ? 0 : 2;
   fields += r.unit ? 1 : 0;
   fields += r.claim ? 1 : 0;
+  fields += r.results.empty() ? 0 : 1;
   p.pack_map(fields);
   p.pack("v"), p.pack(kProtocolVersion);
   p.pack("id"), p.pack(r.id);
@@ -300,6 +372,7 @@ std::string EncodeReply(const Reply& r) {
     p.pack("more"), p.pack(r.more);
   }
   if (r.claim) p.pack("claim"), PackClaimView(p, *r.claim);
+  if (!r.results.empty()) p.pack("results"), PackResults(p, r.results);
   if (r.unit) {
     p.pack("unit");
     p.pack_map(6);
@@ -393,17 +466,12 @@ Result<Reply> DecodeReply(std::span<const uint8_t> bytes) {
       r.claim.emplace();
       return ReadClaimView(v, *r.claim);
     }
+    if (key == "results") return ReadResults(v, r.results);
     return Status::Ok();
   });
   if (!st.ok()) return st;
   if (!has_id || !has_status) return Status::Invalid("reply needs 'id' and 'status'");
-  r.status = ReplyStatus::kError;
-  for (const auto& [s, name] : kStatuses) {
-    if (status_name == name) r.status = s;
-  }
-  if (r.status == ReplyStatus::kError && status_name != "error" && r.error.empty()) {
-    r.error = "unknown status '" + status_name.substr(0, 64) + "'";
-  }
+  r.status = StatusFromName(status_name, r.error);
   return r;
 }
 

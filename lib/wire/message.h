@@ -74,6 +74,13 @@ struct Manifest {
   uint64_t token = 0;  // fencing: the claim token the revision was written with (0: none)
 };
 
+// One key of a batched claim request: the function and this claimer's ballot number for it
+// (the ballot id is the request's).
+struct BatchKey {
+  std::string name;
+  uint64_t n = 0;
+};
+
 struct Request {
   uint32_t v = kProtocolVersion;
   Op op = Op::kStat;
@@ -92,6 +99,9 @@ struct Request {
   uint32_t lease_ms = 0;                    // lock_read_delete, commit, renew
   ClaimMode mode = ClaimMode::kConsume;     // lock_read_delete, commit
   uint64_t token = 0;                       // put_slice: fencing token (0: none)
+  // Claim ops: the same op applied to each of these keys (at most kMaxBatchKeys) instead of
+  // `name`, each at ballot {key.n, ballot.id}; the reply has one `results` entry per key.
+  std::vector<BatchKey> keys;
 };
 
 enum class ReplyStatus {
@@ -132,6 +142,17 @@ struct UnitInfo {
   uint64_t uptime_s = 0;
 };
 
+// One key's outcome in the reply to a batched claim request, in the request's key order.
+// The slices of results that carry one are the reply's payload frame, back to back in this
+// order, each slice.PayloadLength() bytes.
+struct KeyResult {
+  ReplyStatus status = ReplyStatus::kOk;
+  std::string error;
+  std::optional<ClaimView> claim;
+  std::optional<codec::SliceHeader> slice;
+  bool ok() const { return status == ReplyStatus::kOk; }
+};
+
 struct Reply {
   uint64_t id = 0;
   ReplyStatus status = ReplyStatus::kOk;
@@ -143,6 +164,7 @@ struct Reply {
   bool more = false;                        // list: another page follows
   std::optional<UnitInfo> unit;             // stat without a name
   std::optional<ClaimView> claim;           // claim ops
+  std::vector<KeyResult> results;           // batched claim ops
 
   bool ok() const { return status == ReplyStatus::kOk; }
 };

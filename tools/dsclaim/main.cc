@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
   double lease_s = 30;
   bool follow = false, list = false, trace = false, step = false, json = false;
   uint64_t max = 0;
+  size_t batch = 1;
   app.add_option("QUEUE", queue, "Queue name")->required();
   app.add_option("--mode", mode, "consume (at-most-once) or lease (at-least-once)")
       ->capture_default_str()
@@ -72,6 +73,11 @@ int main(int argc, char** argv) {
   app.add_flag("--follow,-f", follow,
                "Keep claiming; wait for new functions when the queue is empty");
   app.add_option("--max", max, "Stop after N claims (0: no limit)");
+  app.add_option("--batch", batch,
+                 "Claim up to B functions per message round (one lock-read-delete per unit "
+                 "carrying B keys, each decided by its own quorum)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, wire::kMaxBatchKeys));
   app.add_flag("--list", list, "Print the queue's keys in claim order without claiming");
   app.add_flag("--trace", trace, "Print every claim request and reply on stderr");
   app.add_flag("--step", step, "Pause before each protocol phase until Enter (on a terminal)");
@@ -113,42 +119,55 @@ int main(int argc, char** argv) {
   const bool as_json = json || ::isatty(STDOUT_FILENO) == 1;
   uint64_t claimed = 0;
   auto idle = std::chrono::milliseconds(20);
+  // Hands one claim on to stdout (dsrun), as a record or a JSON line.
+  auto hand_on = [&](const claim::Claim& c) {
+    const std::string rec = claim::EncodeClaimRecord(c);
+    if (!as_json)
+      return WriteAll(STDOUT_FILENO, {reinterpret_cast<const uint8_t*>(rec.data()), rec.size()});
+    msgpack::object_handle oh = msgpack::unpack(rec.data(), rec.size());
+    const std::string line = wire::RecordToJson(oh.get()) + "\n";
+    return WriteAll(STDOUT_FILENO, {reinterpret_cast<const uint8_t*>(line.data()), line.size()});
+  };
   while (max == 0 || claimed < max) {
-    auto c = claimer.Next(queue);
-    if (!c.ok()) {
-      if (c.status().code() == Code::kNotFound && follow) {
+    const size_t want =
+        max == 0 ? batch : static_cast<size_t>(std::min<uint64_t>(batch, max - claimed));
+    auto got = want <= 1 ? [&]() -> Result<std::vector<claim::Claim>> {
+      auto c = claimer.Next(queue);
+      if (!c.ok()) return c.status();
+      return std::vector<claim::Claim>{std::move(*c)};
+    }()
+        : claimer.NextBatch(queue, want);
+    if (!got.ok()) {
+      if (got.status().code() == Code::kNotFound && follow) {
         std::this_thread::sleep_for(idle);
         idle = std::min(idle * 2, std::chrono::milliseconds(500));
         continue;
       }
-      if (c.status().code() == Code::kNotFound && claimed > 0) break;
-      if (follow && c.status().code() == Code::kUnavailable) {
+      if (got.status().code() == Code::kNotFound && claimed > 0) break;
+      if (follow && got.status().code() == Code::kUnavailable) {
         // A unit down or slow: say so and keep following; the network may heal.
-        tools::Diag(kTool, c.status().message());
+        tools::Diag(kTool, got.status().message());
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
         continue;
       }
-      return tools::Fail(kTool, c.status());
+      return tools::Fail(kTool, got.status());
     }
     idle = std::chrono::milliseconds(20);
-    ++claimed;
-    const std::string rec = claim::EncodeClaimRecord(*c);
-    Status st;
-    if (as_json) {
-      msgpack::object_handle oh = msgpack::unpack(rec.data(), rec.size());
-      const std::string line = wire::RecordToJson(oh.get()) + "\n";
-      st = WriteAll(STDOUT_FILENO, {reinterpret_cast<const uint8_t*>(line.data()), line.size()});
-    } else {
-      st = WriteAll(STDOUT_FILENO, {reinterpret_cast<const uint8_t*>(rec.data()), rec.size()});
+    for (size_t i = 0; i < got->size(); ++i) {
+      const claim::Claim& c = (*got)[i];
+      ++claimed;
+      if (Status st = hand_on(c); !st.ok()) {
+        // Nobody reads our claims any more. Lease mode: let them come back now rather than
+        // after the lease; consume mode: they are consumed and lost, like any owner dying
+        // after commit (with --batch, every claim of this batch not handed on yet).
+        if (o.mode == wire::ClaimMode::kLease) {
+          for (size_t j = i; j < got->size(); ++j) claim::Release(cluster, (*got)[j]);
+        }
+        return tools::Fail(kTool, st.With("claim " + c.key + " could not be handed on"));
+      }
+      if (verbosity.level >= 2)
+        tools::Diag(kTool, "claimed " + c.key + " token " + std::to_string(c.ballot.n));
     }
-    if (!st.ok()) {
-      // Nobody reads our claims any more. Lease mode: let it come back now rather than after
-      // the lease; consume mode: it is consumed and lost, like any owner dying after commit.
-      if (o.mode == wire::ClaimMode::kLease) claim::Release(cluster, *c);
-      return tools::Fail(kTool, st.With("claim " + c->key + " could not be handed on"));
-    }
-    if (verbosity.level >= 2)
-      tools::Diag(kTool, "claimed " + c->key + " token " + std::to_string(c->ballot.n));
   }
   if (verbosity.level >= 2) {
     const auto& s = claimer.stats();

@@ -1,0 +1,291 @@
+// The batched claim (dsclaim --batch): the same two phases as Claimer::TryKey, for up to
+// wire::kMaxBatchKeys keys at once. One lock_read_delete message per unit carries every key
+// with its own ballot number; each key is then judged on its own quorum exactly as TryKey's
+// first round judges it. Only the clean case is settled here: a quorum of promises, no value
+// to adopt, k slices read; those keys get one commit message per unit. Every other key (a
+// stale promise to outbid, an accepted owner to learn, a commit short of its quorum) is
+// released and handed to TryKey, whose rounds the spin model checks (tests/model/claim.pml).
+// So the batch adds no protocol state of its own: per key it is TryKey's first round, sent
+// together with other keys' first rounds, and the unit applies each key's op independently.
+#include <algorithm>
+#include <numeric>
+#include <random>
+
+#include "claim/claimer.h"
+#include "claim/rounds.h"
+#include "client/object_io.h"
+
+namespace dstk::claim {
+namespace {
+
+using wire::ReplyStatus;
+
+// A unit's result for key `i`, or nullptr when the unit refused the message as a whole (busy,
+// bad_request) or answered for a different number of keys.
+const wire::KeyResult* ResultFor(const net::Response& r, size_t i, size_t keys) {
+  if (r.reply.results.size() != keys) return nullptr;
+  return &r.reply.results[i];
+}
+
+// The slices of a batched reply: the payload frame holds them back to back, in result order.
+// One span per result; empty where the result has no slice or the frame is short (a bad unit).
+std::vector<std::span<const uint8_t>> SplitPayload(const net::Response& r) {
+  std::vector<std::span<const uint8_t>> out(r.reply.results.size());
+  const std::span<const uint8_t> all = r.Payload();
+  size_t at = 0;
+  for (size_t i = 0; i < out.size(); ++i) {
+    const auto& slice = r.reply.results[i].slice;
+    if (!slice) continue;
+    const size_t len = slice->PayloadLength();
+    if (len > all.size() - at) break;
+    out[i] = all.subspan(at, len);
+    at += len;
+  }
+  return out;
+}
+
+// Sends a batched request to `units` and gathers replies until every key has its quorum
+// `q[i]` of ok results or can no longer reach it.
+std::vector<net::Response> GatherBatch(net::Cluster& c, const std::vector<size_t>& units,
+                                       const wire::Request& req, const std::vector<size_t>& q,
+                                       const ClaimOptions& o) {
+  ClaimOptions quiet = o;
+  quiet.trace = nullptr;  // traced per key by the caller
+  if (o.trace) {
+    for (size_t u : units) {
+      for (const auto& k : req.keys)
+        o.trace({false, u, req.op, k.name, {k.n, req.ballot.id}, "", std::nullopt});
+    }
+  }
+  const size_t keys = req.keys.size();
+  auto got = Gather(
+      c, units, req,
+      [&](const std::vector<net::Response>& replies, size_t outstanding) {
+        for (size_t i = 0; i < keys; ++i) {
+          size_t ok = 0;
+          for (const auto& r : replies) {
+            const auto* res = ResultFor(r, i, keys);
+            ok += res != nullptr && res->ok();
+          }
+          if (ok < q[i] && ok + outstanding >= q[i]) return false;
+        }
+        return true;
+      },
+      quiet);
+  if (o.trace) {
+    for (const auto& r : got) {
+      for (size_t i = 0; i < keys; ++i) {
+        const auto* res = ResultFor(r, i, keys);
+        o.trace({true,
+                 r.unit,
+                 req.op,
+                 req.keys[i].name,
+                 {req.keys[i].n, req.ballot.id},
+                 wire::ReplyStatusName(res ? res->status : r.reply.status),
+                 res ? res->claim : std::nullopt});
+      }
+    }
+  }
+  return got;
+}
+
+}  // namespace
+
+Result<bool> Claimer::TryBatch(const std::string& queue,
+                               const std::vector<wire::ListEntry>& entries,
+                               std::vector<Claim>& won) {
+  const size_t n = c_.size();
+  std::vector<size_t> all(n);
+  std::iota(all.begin(), all.end(), size_t{0});
+  const size_t keys = entries.size();
+  std::vector<size_t> q(keys);
+  std::vector<KeyProgress> progress(keys);
+
+  // Phase 1 for every key: lock_read_delete, each at a ballot above any it has seen.
+  wire::Request lrd;
+  lrd.op = wire::Op::kLockReadDelete;
+  lrd.ballot = {1, id_};  // the id; each key carries its own number
+  lrd.lease_ms = o_.lease_ms;
+  lrd.mode = o_.mode;
+  for (size_t i = 0; i < keys; ++i) {
+    uint64_t& seen = seen_[entries[i].name];
+    lrd.keys.push_back({entries[i].name, ++seen});
+    q[i] = Quorum(entries[i].manifest.k, n);
+    ++stats_.rounds;
+  }
+  if (o_.step) o_.step("phase 1: lock_read_delete of " + std::to_string(keys) + " keys");
+  const auto replies = GatherBatch(c_, all, lrd, q, o_);
+  std::vector<std::vector<std::span<const uint8_t>>> payloads;
+  for (const auto& r : replies) payloads.push_back(SplitPayload(r));
+
+  bool contended = false;
+  std::vector<size_t> to_commit, to_retry;
+  wire::Request release = lrd;
+  release.op = wire::Op::kRelease;
+  release.keys.clear();
+  for (size_t i = 0; i < keys; ++i) {
+    const std::string& key = entries[i].name;
+    uint64_t& seen = seen_[key];
+    std::vector<size_t> fav;  // indexes into replies
+    bool live_lock_seen = false, gone_seen = false, stale_seen = false;
+    bool finished = false, adopt = false;
+    for (size_t r = 0; r < replies.size(); ++r) {
+      const auto* res = ResultFor(replies[r], i, keys);
+      if (res == nullptr) continue;
+      if (res->claim) {
+        const auto& v = *res->claim;
+        seen = std::max({seen, v.promised.n, v.epoch, v.accepted.n});
+        if (v.state != "pending") gone_seen = true;
+      }
+      if (res->ok()) {
+        fav.push_back(r);
+        if (res->claim && res->claim->state != "pending") finished = true;
+        // A value to adopt (TryKey's step 4): any accepted owner, except a lapsed lease.
+        if (res->claim && res->claim->has_accepted &&
+            !(o_.mode == wire::ClaimMode::kLease && res->claim->state == "pending"))
+          adopt = true;
+      } else if (res->status == ReplyStatus::kLocked && res->claim &&
+                 res->claim->lock_ms_left > 0) {
+        live_lock_seen = true;
+      } else if (res->status == ReplyStatus::kLocked) {
+        stale_seen = true;
+      } else if (res->status == ReplyStatus::kNotFound) {
+        gone_seen = true;
+      }
+    }
+    const bool promised = fav.size() >= q[i];
+    // Anything but a clean quorum goes to TryKey, except a key held by a live lock (lost to
+    // another claimer) or gone: TryKey would only find the same.
+    if (!promised || finished || adopt) release.keys.push_back(lrd.keys[i]);
+    if (!promised) {
+      if (!live_lock_seen && (stale_seen || !gone_seen)) {
+        to_retry.push_back(i);  // stale promises, or units silent: TryKey outbids or explains
+      } else if (live_lock_seen) {
+        ++stats_.lost;
+        contended = true;
+      }
+      continue;
+    }
+    if (finished || adopt) {
+      to_retry.push_back(i);
+      continue;
+    }
+    for (size_t r : fav) {
+      const auto& res = replies[r].reply.results[i];
+      const auto payload = payloads[r][i];
+      if (!res.slice || payload.empty() || !codec::VerifySlice(*res.slice, payload).ok()) continue;
+      const auto& h = *res.slice;
+      if (h.name != key || h.rev != entries[i].manifest.rev || progress[i].slices.count(h.idx))
+        continue;
+      progress[i].slices.emplace(
+          h.idx, std::make_pair(h, std::vector<uint8_t>(payload.begin(), payload.end())));
+    }
+    if (progress[i].slices.size() < entries[i].manifest.k) {
+      release.keys.push_back(lrd.keys[i]);  // too few readable slices here; try later
+      ++stats_.lost;
+      contended = true;
+      continue;
+    }
+    to_commit.push_back(i);
+  }
+  // Release before TryKey's higher ballots: our own live lock would refuse them. The same
+  // DEALER socket per unit keeps the release ahead of them.
+  if (!release.keys.empty()) {
+    for (size_t u : all) {
+      wire::Request r = release;
+      auto id = c_.Send(u, r);
+      if (id.ok()) c_.Forget(*id);
+    }
+  }
+
+  // Phase 2 for the keys promised cleanly: commit ourselves as owner.
+  if (!to_commit.empty()) {
+    wire::Request commit = lrd;
+    commit.op = wire::Op::kCommit;
+    commit.owner = id_;
+    commit.keys.clear();
+    std::vector<size_t> cq;
+    for (size_t i : to_commit) {
+      commit.keys.push_back(lrd.keys[i]);
+      cq.push_back(q[i]);
+      progress[i].committed_ours = true;  // from the send on, we may not walk away
+    }
+    if (o_.step) o_.step("phase 2: commit of " + std::to_string(to_commit.size()) + " keys");
+    const auto acks = GatherBatch(c_, all, commit, cq, o_);
+    for (size_t j = 0; j < to_commit.size(); ++j) {
+      const size_t i = to_commit[j];
+      size_t ok = 0;
+      uint32_t attempts = 0;
+      for (const auto& r : acks) {
+        const auto* res = ResultFor(r, j, to_commit.size());
+        if (res == nullptr) continue;
+        if (res->claim) {
+          uint64_t& seen = seen_[entries[i].name];
+          seen = std::max(seen, res->claim->promised.n);
+        }
+        if (!res->ok()) continue;
+        ++ok;
+        if (res->claim) attempts = std::max(attempts, res->claim->attempts);
+      }
+      if (ok >= q[i]) {
+        won.push_back(
+            Won(queue, entries[i].name, {lrd.keys[i].n, id_}, attempts, progress[i].slices));
+      } else {
+        to_retry.push_back(i);  // not decided yet: TryKey keeps learning
+      }
+    }
+  }
+
+  // The rest, one key at a time; keys with a commit naming us first, since those may not be
+  // left undecided.
+  std::stable_partition(to_retry.begin(), to_retry.end(),
+                        [&](size_t i) { return progress[i].committed_ours; });
+  for (size_t i : to_retry) {
+    Claim claim;
+    auto outcome = TryKey(queue, entries[i], claim, std::move(progress[i]));
+    if (!outcome.ok()) {
+      if (!won.empty()) break;  // hand over what was won; the next call meets the error again
+      return outcome.status();
+    }
+    if (*outcome == Outcome::kWon) won.push_back(std::move(claim));
+    if (*outcome == Outcome::kLost) {
+      ++stats_.lost;
+      contended = true;
+    }
+  }
+  return contended;
+}
+
+Result<std::vector<Claim>> Claimer::NextBatch(const std::string& queue, size_t max) {
+  max = std::clamp<size_t>(max, 1, wire::kMaxBatchKeys);
+  std::mt19937_64 rng(id_ ^ 0x9e3779b97f4a7c15);
+  // Walk the queue a page of `max` keys at a time, as Next() does one key at a time.
+  for (int pass = 0; pass < 6; ++pass) {
+    std::string after;
+    bool contended = false;
+    for (;;) {
+      auto entries = client::ListObjects(c_, queue + "/", 1, max, after, c_.size() / 2 + 1);
+      if (!entries.ok()) return entries.status();
+      if (entries->empty()) break;
+      std::vector<wire::ListEntry> batch;
+      for (const auto& e : *entries) {
+        if (e.manifest.k != 0 && Quorum(e.manifest.k, c_.size()) <= c_.size()) batch.push_back(e);
+      }
+      std::vector<Claim> won;
+      auto held = batch.empty() ? Result<bool>(false) : TryBatch(queue, batch, won);
+      stats_.won += won.size();
+      if (!won.empty()) {
+        if (seen_.size() > 4096) seen_.clear();
+        return won;
+      }
+      if (!held.ok()) return held.status();
+      contended = contended || *held;
+      after = entries->back().name;
+    }
+    if (!contended) return Status::NotFound("queue " + queue + " is empty");
+    Backoff(rng, pass + 3);
+  }
+  return Status::NotFound("queue " + queue + ": every function is locked by another claimer now");
+}
+
+}  // namespace dstk::claim

@@ -1,0 +1,39 @@
+// The message rounds a claimer runs (internal to lib/claim): send one request to several units
+// and gather their replies against the cluster's deadline, fire-and-forget sends, and the
+// jittered backoff between rounds. Shared by the one-key claim (claimer.cc) and the batched one
+// (claimer_batch.cc).
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "claim/claimer.h"
+#include "net/cluster.h"
+#include "wire/message.h"
+
+namespace dstk::claim {
+
+// Sends `req` to `units` and gathers replies until `enough(replies, outstanding)` or the
+// timeout. Requests still outstanding are forgotten (their replies will be dropped).
+std::vector<net::Response> Gather(
+    net::Cluster& c, const std::vector<size_t>& units, const wire::Request& req,
+    const std::function<bool(const std::vector<net::Response>&, size_t)>& enough,
+    const ClaimOptions& o);
+
+// Replies whose status is ok.
+size_t OkCount(const std::vector<net::Response>& got);
+
+// Fire and forget: releases and helping finishes need no reply (a unit that misses one is
+// taught again by the next claimer that walks the key).
+void SendAll(net::Cluster& c, const std::vector<size_t>& units, wire::Op op, const std::string& key,
+             const wire::Ballot& b, const ClaimOptions& o);
+void ReleaseAll(net::Cluster& c, const std::vector<size_t>& units, const std::string& key,
+                const wire::Ballot& b, const ClaimOptions& o);
+
+// Sleeps 1 ms to a jittered bound that doubles with `round` (at most 200 ms).
+void Backoff(std::mt19937_64& rng, int round);
+
+}  // namespace dstk::claim
