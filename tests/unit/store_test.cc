@@ -1057,3 +1057,90 @@ TEST_CASE("the claim journal is rewritten once it is mostly old states", "[store
           uint64_t{399990} + static_cast<uint64_t>(f == 0 ? 10 : f));
   }
 }
+
+namespace {
+
+dstk::wire::Reply Call(dstk::node::Service& service, const dstk::wire::Request& req,
+                       dstk::node::Outgoing& out) {
+  const std::string bytes = dstk::wire::EncodeRequest(req);
+  out = service.Handle({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, {}, false);
+  auto reply = dstk::wire::DecodeReply(
+      {reinterpret_cast<const uint8_t*>(out.header.data()), out.header.size()});
+  REQUIRE(reply.ok());
+  return *reply;
+}
+
+}  // namespace
+
+TEST_CASE("a batched claim applies the op to each key and sends their slices back to back",
+          "[store]") {
+  TempDir tmp;
+  auto store = OpenStore(tmp.path() + "/unit");
+  dstk::node::Service service(
+      *store, [](dstk::node::LogLevel, const std::string&) {}, "test");
+  std::mt19937_64 rng(5);
+  // 64 functions with names of the longest kind: a full batch must fit one reply header frame.
+  std::vector<std::string> names;
+  for (int i = 0; i < 64; ++i) {
+    std::string name = "q/" + std::to_string(100 + i);
+    name += std::string(dstk::wire::kMaxNameLength - name.size(), 'x');
+    Put(*store, RandomSlice(rng, name, 5, 0, 1));
+    REQUIRE(store->Publish(name, MakeManifest(5, 1)).ok());
+    names.push_back(name);
+  }
+  dstk::wire::Request lrd;
+  lrd.op = dstk::wire::Op::kLockReadDelete;
+  lrd.id = 1;
+  lrd.ballot = {1, 7};
+  lrd.lease_ms = 30000;
+  for (const auto& name : names) lrd.keys.push_back({name, 2});
+  lrd.keys[10] = {"q/not-here", 1};
+  dstk::node::Outgoing out;
+  auto reply = Call(service, lrd, out);
+  CHECK(out.after_sync);  // promises: not to be sent before the journal's flush
+  CHECK(out.header.size() <= dstk::wire::kMaxHeaderFrame);
+  REQUIRE(reply.results.size() == 64);
+  size_t at = 0;
+  for (size_t i = 0; i < 64; ++i) {
+    INFO("key " << i);
+    const auto& r = reply.results[i];
+    if (i == 10) {
+      CHECK(r.status == dstk::wire::ReplyStatus::kNotFound);
+      continue;
+    }
+    REQUIRE(r.ok());
+    REQUIRE(r.slice.has_value());
+    CHECK(r.slice->name == names[i]);
+    CHECK(r.claim->promised == dstk::wire::Ballot{2, 7});
+    const size_t len = r.slice->PayloadLength();
+    REQUIRE(at + len <= out.payload.size());
+    CHECK(dstk::codec::VerifySlice(*r.slice, out.payload.subspan(at, len)).ok());
+    at += len;
+  }
+  CHECK(at == out.payload.size());
+  REQUIRE(service.Sync().ok());
+
+  // Another claimer is refused on every key while the locks live; ours commit consumes them.
+  lrd.ballot = {1, 8};
+  for (auto& k : lrd.keys) k.n = 3;
+  reply = Call(service, lrd, out);
+  CHECK(reply.results[0].status == dstk::wire::ReplyStatus::kLocked);
+  CHECK(reply.results[63].status == dstk::wire::ReplyStatus::kLocked);
+  CHECK(out.payload.empty());
+  dstk::wire::Request commit;
+  commit.op = dstk::wire::Op::kCommit;
+  commit.id = 2;
+  commit.ballot = {1, 7};
+  commit.owner = 7;
+  commit.keys = {{names[0], 2}, {names[1], 2}};
+  reply = Call(service, commit, out);
+  REQUIRE(reply.results.size() == 2);
+  CHECK(reply.results[0].ok());
+  CHECK(reply.results[1].ok());
+  CHECK(HeldOf(*store, names[0]).size() == 1);  // dropped only once the state is durable
+  REQUIRE(service.Sync().ok());
+  CHECK(HeldOf(*store, names[0]).empty());
+  CHECK(HeldOf(*store, names[1]).empty());
+  CHECK(HeldOf(*store, names[2]).size() == 1);
+  CHECK(store->Claim(names[0])->phase == dstk::store::ClaimState::Phase::kConsumed);
+}

@@ -1171,3 +1171,71 @@ TEST_CASE("RecordToJson never throws on names that are not UTF-8", "[wire][recor
   auto oh2 = msgpack::unpack(odd.data(), odd.size());
   CHECK_NOTHROW(json = dstk::wire::RecordToJson(oh2.get()));
 }
+
+TEST_CASE("batched claim requests and their per-key results round-trip", "[wire][message]") {
+  Request r;
+  r.op = Op::kLockReadDelete;
+  r.id = 41;
+  r.ballot = {1, 0xfeedULL};
+  r.lease_ms = 5000;
+  r.mode = dstk::wire::ClaimMode::kLease;
+  for (uint64_t i = 0; i < dstk::wire::kMaxBatchKeys; ++i)
+    r.keys.push_back({"q/" + std::to_string(1000 + i), 3 + i});
+  auto back = DecodeRequest(Bytes(EncodeRequest(r)));
+  REQUIRE(back.ok());
+  REQUIRE(back->keys.size() == r.keys.size());
+  for (size_t i = 0; i < r.keys.size(); ++i) {
+    CHECK(back->keys[i].name == r.keys[i].name);
+    CHECK(back->keys[i].n == r.keys[i].n);
+  }
+  CHECK(back->ballot.id == r.ballot.id);
+  CHECK(back->mode == r.mode);
+  CHECK(back->name.empty());
+
+  SECTION("refused: too many keys, a key at ballot 0, a bad name, name and keys together") {
+    Request bad = r;
+    bad.keys.push_back({"q/one-too-many", 1});
+    CHECK(DecodeRequest(Bytes(EncodeRequest(bad))).status().code() == Code::kInvalidArgument);
+    bad = r;
+    bad.keys[3].n = 0;
+    CHECK(DecodeRequest(Bytes(EncodeRequest(bad))).status().code() == Code::kInvalidArgument);
+    bad = r;
+    bad.keys[5].name = "../escape";
+    CHECK(DecodeRequest(Bytes(EncodeRequest(bad))).status().code() == Code::kInvalidArgument);
+    bad = r;
+    bad.name = "q/0001";
+    CHECK(DecodeRequest(Bytes(EncodeRequest(bad))).status().code() == Code::kInvalidArgument);
+  }
+
+  Reply reply;
+  reply.id = 41;
+  dstk::wire::KeyResult ok;
+  ok.claim = dstk::wire::ClaimView{};
+  ok.claim->promised = {3, 0xfeedULL};
+  ok.claim->lock_ms_left = 5000;
+  ok.slice = SampleSlice();
+  dstk::wire::KeyResult locked;
+  locked.status = ReplyStatus::kLocked;
+  locked.error = "locked by ballot 9/2";
+  locked.claim = dstk::wire::ClaimView{};
+  locked.claim->has_accepted = true;
+  locked.claim->accepted = {9, 2};
+  locked.claim->owner = 2;
+  dstk::wire::KeyResult missing;
+  missing.status = ReplyStatus::kNotFound;
+  reply.results = {ok, locked, missing};
+  auto got = DecodeReply(Bytes(EncodeReply(reply)));
+  REQUIRE(got.ok());
+  REQUIRE(got->results.size() == 3);
+  CHECK(got->results[0].ok());
+  REQUIRE(got->results[0].slice.has_value());
+  CHECK(got->results[0].slice->name == SampleSlice().name);
+  CHECK(got->results[0].claim->promised == ok.claim->promised);
+  CHECK(got->results[0].claim->lock_ms_left == 5000);
+  CHECK(got->results[1].status == ReplyStatus::kLocked);
+  CHECK(got->results[1].error == locked.error);
+  CHECK(got->results[1].claim->owner == 2);
+  CHECK_FALSE(got->results[1].slice.has_value());
+  CHECK(got->results[2].status == ReplyStatus::kNotFound);
+  CHECK_FALSE(got->results[2].claim.has_value());
+}
