@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <string>
@@ -96,6 +97,11 @@ class Claimer {
   ClaimOptions o_;
   uint64_t id_;
   std::map<std::string, uint64_t> seen_;  // key -> highest ballot number seen (bounded)
+  // NextBatch's listing of the queue, kept across calls: keys listed and not tried yet, and
+  // the last name listed (empty: start from the head).
+  std::string listed_queue_;
+  std::deque<wire::ListEntry> listed_;
+  std::string listed_after_;
   ClaimStats stats_;
 };
 

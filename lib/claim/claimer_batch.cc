@@ -258,30 +258,53 @@ Result<bool> Claimer::TryBatch(const std::string& queue,
 
 Result<std::vector<Claim>> Claimer::NextBatch(const std::string& queue, size_t max) {
   max = std::clamp<size_t>(max, 1, wire::kMaxBatchKeys);
-  std::mt19937_64 rng(id_ ^ 0x9e3779b97f4a7c15);
-  // Walk the queue a page of `max` keys at a time, as Next() does one key at a time.
+  std::mt19937_64 rng(id_ ^ 0x9e3779b97f4a7c15 ^ stats_.rounds);
+  if (listed_queue_ != queue) {
+    listed_queue_ = queue;
+    listed_.clear();
+    listed_after_.clear();
+  }
+  // Walk the queue from the head, `max` keys per batch, from a listing of several batches kept
+  // across calls: a listing waits for a majority of units and a short grace, which would
+  // otherwise cost as much as a batch's two rounds. Keys claimed by others meanwhile cost one
+  // lock_read_delete each, answered "consumed". A pass that ends without a claim but lost keys
+  // to others backs off and starts again from the head, like Next().
   for (int pass = 0; pass < 6; ++pass) {
-    std::string after;
     bool contended = false;
     for (;;) {
-      auto entries = client::ListObjects(c_, queue + "/", 1, max, after, c_.size() / 2 + 1);
-      if (!entries.ok()) return entries.status();
-      if (entries->empty()) break;
-      std::vector<wire::ListEntry> batch;
-      for (const auto& e : *entries) {
-        if (e.manifest.k != 0 && Quorum(e.manifest.k, c_.size()) <= c_.size()) batch.push_back(e);
+      if (listed_.empty()) {
+        auto entries =
+            client::ListObjects(c_, queue + "/", 1, 4 * max, listed_after_, c_.size() / 2 + 1);
+        if (!entries.ok()) return entries.status();
+        if (entries->empty()) break;
+        listed_after_ = entries->back().name;
+        for (auto& e : *entries) {
+          if (e.manifest.k != 0 && Quorum(e.manifest.k, c_.size()) <= c_.size())
+            listed_.push_back(std::move(e));
+        }
+        continue;
       }
+      const size_t take = std::min(max, listed_.size());
+      std::vector<wire::ListEntry> batch(listed_.begin(), listed_.begin() + take);
+      listed_.erase(listed_.begin(), listed_.begin() + take);
       std::vector<Claim> won;
-      auto held = batch.empty() ? Result<bool>(false) : TryBatch(queue, batch, won);
+      auto held = TryBatch(queue, batch, won);
       stats_.won += won.size();
+      if (held.ok() && *held) {
+        contended = true;
+        // Walkers that collided on a batch would collide again on the next one (each has the
+        // same listing): skip a random share of the listing instead, so that they spread out
+        // over the queue. Skipped keys are met again on the next pass from the head.
+        listed_.erase(listed_.begin(),
+                      listed_.begin() + static_cast<std::ptrdiff_t>(rng() % (listed_.size() + 1)));
+      }
       if (!won.empty()) {
         if (seen_.size() > 4096) seen_.clear();
         return won;
       }
       if (!held.ok()) return held.status();
-      contended = contended || *held;
-      after = entries->back().name;
     }
+    listed_after_.clear();  // the end of the queue: the next walk starts from the head
     if (!contended) return Status::NotFound("queue " + queue + " is empty");
     Backoff(rng, pass + 3);
   }

@@ -146,11 +146,11 @@ Status Serve(Service& service, const ServerOptions& options, const LogSink& log)
   return Serve(
       [&service](std::span<const uint8_t> header, std::span<const uint8_t> payload,
                  bool has_payload) { return service.Handle(header, payload, has_payload); },
-      options, log, [&service] { return service.Sync(); });
+      options, log, [&service] { return service.Sync(); }, [&service] { return service.Idle(); });
 }
 
 Status Serve(const Handler& handle, const ServerOptions& options, const LogSink& log,
-             const Syncer& sync) {
+             const Syncer& sync, const IdleWork& idle) {
   zmq::context_t ctx(1);
   std::thread zap;
   if (options.keys) {
@@ -204,12 +204,13 @@ Status Serve(const Handler& handle, const ServerOptions& options, const LogSink&
     }
     waiting.clear();
   };
+  bool idle_work = false;  // the last idle() said more is left
   for (;;) {
-    // Block only when nothing is held; otherwise just look for a stop and new arrivals
-    // between two requests, so a stop never waits for a backlog.
+    // Block only when nothing is held and no idle work is left; otherwise just look for a stop
+    // and new arrivals between two requests, so a stop never waits for a backlog.
     try {
       zmq::poll(items.data(), options.stop_fd >= 0 ? 2 : 1,
-                std::chrono::milliseconds(held.empty() ? -1 : 0));
+                std::chrono::milliseconds(held.empty() && !idle_work ? -1 : 0));
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;
       return Status::IoError(std::string("poll: ") + e.what());
@@ -230,6 +231,7 @@ Status Serve(const Handler& handle, const ServerOptions& options, const LogSink&
       }
     }
     if (held.empty() || waiting.size() >= kMaxGroup) end_group();
+    idle_work = held.empty() && idle && idle();
   }
   end_group();  // answer what was handled: its states are saved, only the flush is left
   log(LogLevel::kInfo, "stopping");

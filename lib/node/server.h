@@ -34,11 +34,13 @@ using Handler = std::function<Outgoing(std::span<const uint8_t> header,
 
 // What makes the handled requests' claim states durable: Service::Sync, or nothing in tests.
 using Syncer = std::function<Status()>;
+// Background work run while no request waits (Service::Idle); returns whether more is left.
+using IdleWork = std::function<bool()>;
 
 // Binds and serves until stop_fd is readable. kIoError when the endpoint cannot be bound.
 // Replies marked after_sync are held until `sync` has run once for all of them (group commit).
 Status Serve(Service& service, const ServerOptions& options, const LogSink& log);
 Status Serve(const Handler& handle, const ServerOptions& options, const LogSink& log,
-             const Syncer& sync = {});
+             const Syncer& sync = {}, const IdleWork& idle = {});
 
 }  // namespace dstk::node

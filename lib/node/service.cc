@@ -67,6 +67,13 @@ Status Service::Sync() {
   return st;
 }
 
+bool Service::Idle() {
+  // A few at a time, so that a request arriving meanwhile waits for at most a few unlinks.
+  Status st = store_.DropConsumedSlices(8);
+  if (!st.ok()) log_(LogLevel::kWarn, "deleting consumed slices: " + st.message());
+  return st.ok() && store_.HasConsumedSlices();
+}
+
 Outgoing Service::FailedSync(const Outgoing& out, const Status& why) {
   wire::Reply reply;
   reply.id = out.id;

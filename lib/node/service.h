@@ -43,6 +43,9 @@ class Service {
                   bool has_payload);
   // Makes every claim state saved so far durable; a no-op when there is none.
   Status Sync();
+  // Background work for when no request waits: deletes a few consumed functions' slices.
+  // Returns whether more is left.
+  bool Idle();
   // The reply to send in place of an after_sync reply whose Sync() failed with `why`.
   static Outgoing FailedSync(const Outgoing& out, const Status& why);
 

@@ -385,16 +385,22 @@ Status SliceStore::SaveClaim(const std::string& name, const ClaimState& state, b
 
 Status SliceStore::SyncClaims() {
   DSTK_RETURN_IF_ERROR(journal_->Sync());
+  droppable_.insert(droppable_.end(), drop_when_synced_.begin(), drop_when_synced_.end());
+  drop_when_synced_.clear();
+  return CompactClaimJournalIfLarge();
+}
+
+Status SliceStore::DropConsumedSlices(size_t max) {
   // Unlinks not synced: a slice that comes back after a crash is dropped again at open
   // (DropFinishedSlices), since the claim state saying it is consumed or done is durable.
-  std::vector<std::string> drop;
-  drop.swap(drop_when_synced_);
-  for (const auto& name : drop) {
+  for (size_t done = 0; done < max && !droppable_.empty(); ++done) {
+    const std::string name = std::move(droppable_.front());
+    droppable_.pop_front();
     auto it = index_.find(name);
     if (it != index_.end() && Finished(it->second) && !it->second.held.empty())
       DSTK_RETURN_IF_ERROR(DropOlder(name, it->second, ~uint64_t{0}));
   }
-  return CompactClaimJournalIfLarge();
+  return Status::Ok();
 }
 
 bool SliceStore::claim_journal_tail_was_torn() const {

@@ -975,6 +975,9 @@ TEST_CASE("a consumed function's slice that a crash brought back is dropped at o
     // Not before the state is durable: a crash now must find the function pending, slice and all.
     CHECK(fs::exists(slice_path));
     REQUIRE(store->SyncClaims().ok());
+    CHECK(store->HasConsumedSlices());
+    REQUIRE(store->DropConsumedSlices(100).ok());
+    CHECK_FALSE(store->HasConsumedSlices());
     CHECK(HeldOf(*store, "q/0001").empty());
     CHECK_FALSE(fs::exists(slice_path));
   }
@@ -1139,6 +1142,8 @@ TEST_CASE("a batched claim applies the op to each key and sends their slices bac
   CHECK(reply.results[1].ok());
   CHECK(HeldOf(*store, names[0]).size() == 1);  // dropped only once the state is durable
   REQUIRE(service.Sync().ok());
+  CHECK(HeldOf(*store, names[0]).size() == 1);  // and then when the unit is idle
+  CHECK_FALSE(service.Idle());                  // both dropped: nothing left
   CHECK(HeldOf(*store, names[0]).empty());
   CHECK(HeldOf(*store, names[1]).empty());
   CHECK(HeldOf(*store, names[2]).size() == 1);
