@@ -128,7 +128,10 @@ Status MakeDirs(const std::string& root, const std::string& relative) {
     size_t end = relative.find('/', start);
     if (end == std::string::npos) end = relative.size();
     const std::string parent = current;
-    current += "/" + relative.substr(start, end - start);
+    // Appended in two steps: `"/" + substr` trips GCC 12's -Wrestrict false positive at -O2
+    // and above (Release builds with -Werror failed on it).
+    current.push_back('/');
+    current.append(relative, start, end - start);
     if (::mkdir(current.c_str(), 0755) == 0) {
       DSTK_RETURN_IF_ERROR(SyncDir(parent));
     } else if (errno != EEXIST) {
