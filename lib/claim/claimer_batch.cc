@@ -1,10 +1,12 @@
 // The batched claim (dsclaim --batch): the same two phases as Claimer::TryKey, for up to
 // wire::kMaxBatchKeys keys at once. One lock_read_delete message per unit carries every key
 // with its own ballot number; each key is then judged on its own quorum exactly as TryKey's
-// first round judges it. Only the clean case is settled here: a quorum of promises, no value
-// to adopt, k slices read; those keys get one commit message per unit. Every other key (a
-// stale promise to outbid, an accepted owner to learn, a commit short of its quorum) is
-// released and handed to TryKey, whose rounds the spin model checks (tests/model/claim.pml).
+// first round judges it. Two cases are settled here, both with one commit message per unit: a
+// quorum of promises with no value to adopt and k slices read (the commit names us), and a
+// quorum that reports another claimer's accepted owner (the commit names that owner at our
+// ballot, so that units that missed it learn it, as TryKey does). Every other key (a stale
+// promise to outbid, a commit short of its quorum, a finished lease to help finish) is released
+// and handed to TryKey, whose rounds the spin model checks (tests/model/claim.pml).
 // So the batch adds no protocol state of its own: per key it is TryKey's first round, sent
 // together with other keys' first rounds, and the unit applies each key's op independently.
 #include <algorithm>
@@ -100,6 +102,7 @@ Result<bool> Claimer::TryBatch(const std::string& queue,
   const size_t keys = entries.size();
   std::vector<size_t> q(keys);
   std::vector<KeyProgress> progress(keys);
+  std::vector<uint64_t> owner(keys, 0);  // the value committed for each key in phase 2
 
   // Phase 1 for every key: lock_read_delete, each at a ballot above any it has seen.
   wire::Request lrd;
@@ -128,7 +131,9 @@ Result<bool> Claimer::TryBatch(const std::string& queue,
     uint64_t& seen = seen_[key];
     std::vector<size_t> fav;  // indexes into replies
     bool live_lock_seen = false, gone_seen = false, stale_seen = false;
-    bool finished = false, adopt = false;
+    bool finished = false;
+    uint64_t value = id_;  // TryKey's step 4: the highest accepted owner among the promises
+    wire::Ballot best{0, 0};
     for (size_t r = 0; r < replies.size(); ++r) {
       const auto* res = ResultFor(replies[r], i, keys);
       if (res == nullptr) continue;
@@ -139,11 +144,13 @@ Result<bool> Claimer::TryBatch(const std::string& queue,
       }
       if (res->ok()) {
         fav.push_back(r);
-        if (res->claim && res->claim->state != "pending") finished = true;
-        // A value to adopt (TryKey's step 4): any accepted owner, except a lapsed lease.
-        if (res->claim && res->claim->has_accepted &&
-            !(o_.mode == wire::ClaimMode::kLease && res->claim->state == "pending"))
-          adopt = true;
+        if (!res->claim) continue;
+        const auto& v = *res->claim;
+        if (v.state != "pending") finished = true;
+        // Lease mode: an accepted owner whose unit promised us has lapsed, unless finished.
+        if (!v.has_accepted || (o_.mode == wire::ClaimMode::kLease && v.state == "pending"))
+          continue;
+        if (best < v.accepted) best = v.accepted, value = v.owner;
       } else if (res->status == ReplyStatus::kLocked && res->claim &&
                  res->claim->lock_ms_left > 0) {
         live_lock_seen = true;
@@ -154,20 +161,26 @@ Result<bool> Claimer::TryBatch(const std::string& queue,
       }
     }
     const bool promised = fav.size() >= q[i];
-    // Anything but a clean quorum goes to TryKey, except a key held by a live lock (lost to
-    // another claimer) or gone: TryKey would only find the same.
-    if (!promised || finished || adopt) release.keys.push_back(lrd.keys[i]);
     if (!promised) {
+      release.keys.push_back(lrd.keys[i]);
       if (!live_lock_seen && (stale_seen || !gone_seen)) {
         to_retry.push_back(i);  // stale promises, or units silent: TryKey outbids or explains
       } else if (live_lock_seen) {
         ++stats_.lost;
         contended = true;
-      }
+      }  // else gone: consumed or finished where it was seen, nobody holds it
       continue;
     }
-    if (finished || adopt) {
-      to_retry.push_back(i);
+    if (o_.mode == wire::ClaimMode::kLease && finished) {
+      release.keys.push_back(lrd.keys[i]);
+      to_retry.push_back(i);  // help-finish (TryKey) when someone ran it; rare
+      continue;
+    }
+    if (value != id_) {
+      // Decided (or about to be) for another owner: commit that owner at our ballot, in the
+      // batch, so that units that missed it learn it (TryKey's step 5 for another's value).
+      to_commit.push_back(i);
+      owner[i] = value;
       continue;
     }
     for (size_t r : fav) {
@@ -187,6 +200,7 @@ Result<bool> Claimer::TryBatch(const std::string& queue,
       continue;
     }
     to_commit.push_back(i);
+    owner[i] = id_;
   }
   // Release before TryKey's higher ballots: our own live lock would refuse them. The same
   // DEALER socket per unit keeps the release ahead of them.
@@ -198,7 +212,8 @@ Result<bool> Claimer::TryBatch(const std::string& queue,
     }
   }
 
-  // Phase 2 for the keys promised cleanly: commit ourselves as owner.
+  // Phase 2 for the keys promised by a quorum: commit the chosen owner (us, or the one
+  // another claimer got accepted).
   if (!to_commit.empty()) {
     wire::Request commit = lrd;
     commit.op = wire::Op::kCommit;
@@ -207,8 +222,10 @@ Result<bool> Claimer::TryBatch(const std::string& queue,
     std::vector<size_t> cq;
     for (size_t i : to_commit) {
       commit.keys.push_back(lrd.keys[i]);
+      if (owner[i] != id_) commit.keys.back().owner = owner[i];
       cq.push_back(q[i]);
-      progress[i].committed_ours = true;  // from the send on, we may not walk away
+      // From the send on, a commit naming us may land: we may not walk away from the key.
+      if (owner[i] == id_) progress[i].committed_ours = true;
     }
     if (o_.step) o_.step("phase 2: commit of " + std::to_string(to_commit.size()) + " keys");
     const auto acks = GatherBatch(c_, all, commit, cq, o_);
@@ -227,11 +244,13 @@ Result<bool> Claimer::TryBatch(const std::string& queue,
         ++ok;
         if (res->claim) attempts = std::max(attempts, res->claim->attempts);
       }
-      if (ok >= q[i]) {
+      if (ok >= q[i] && owner[i] != id_) {
+        ++stats_.decided_other;
+      } else if (ok >= q[i]) {
         won.push_back(
             Won(queue, entries[i].name, {lrd.keys[i].n, id_}, attempts, progress[i].slices));
       } else {
-        to_retry.push_back(i);  // not decided yet: TryKey keeps learning
+        to_retry.push_back(i);  // not decided yet: TryKey keeps learning (or teaching)
       }
     }
   }

@@ -204,13 +204,15 @@ Status Serve(const Handler& handle, const ServerOptions& options, const LogSink&
     }
     waiting.clear();
   };
-  bool idle_work = false;  // the last idle() said more is left
+  std::optional<std::chrono::milliseconds> idle_again;  // when idle() wants to run again
   for (;;) {
     // Block only when nothing is held and no idle work is left; otherwise just look for a stop
     // and new arrivals between two requests, so a stop never waits for a backlog.
     try {
       zmq::poll(items.data(), options.stop_fd >= 0 ? 2 : 1,
-                std::chrono::milliseconds(held.empty() && !idle_work ? -1 : 0));
+                !held.empty() ? std::chrono::milliseconds(0)
+                : idle_again  ? *idle_again
+                              : std::chrono::milliseconds(-1));
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;
       return Status::IoError(std::string("poll: ") + e.what());
@@ -231,7 +233,7 @@ Status Serve(const Handler& handle, const ServerOptions& options, const LogSink&
       }
     }
     if (held.empty() || waiting.size() >= kMaxGroup) end_group();
-    idle_work = held.empty() && idle && idle();
+    idle_again = held.empty() && idle ? idle() : std::nullopt;
   }
   end_group();  // answer what was handled: its states are saved, only the flush is left
   log(LogLevel::kInfo, "stopping");

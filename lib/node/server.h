@@ -5,6 +5,7 @@
 // requests in flight per client past which the unit answers `busy` (node/inflight.h).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <set>
@@ -34,8 +35,9 @@ using Handler = std::function<Outgoing(std::span<const uint8_t> header,
 
 // What makes the handled requests' claim states durable: Service::Sync, or nothing in tests.
 using Syncer = std::function<Status()>;
-// Background work run while no request waits (Service::Idle); returns whether more is left.
-using IdleWork = std::function<bool()>;
+// Background work run while no request waits (Service::Idle); returns when to run it again
+// if nothing arrives first (nullopt: only after the next request).
+using IdleWork = std::function<std::optional<std::chrono::milliseconds>()>;
 
 // Binds and serves until stop_fd is readable. kIoError when the endpoint cannot be bound.
 // Replies marked after_sync are held until `sync` has run once for all of them (group commit).

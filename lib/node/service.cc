@@ -67,11 +67,13 @@ Status Service::Sync() {
   return st;
 }
 
-bool Service::Idle() {
+std::optional<std::chrono::milliseconds> Service::Idle() {
+  if (store_.HasUnsyncedClaims() && !Sync().ok()) return std::chrono::milliseconds(1000);
   // A few at a time, so that a request arriving meanwhile waits for at most a few unlinks.
   Status st = store_.DropConsumedSlices(8);
   if (!st.ok()) log_(LogLevel::kWarn, "deleting consumed slices: " + st.message());
-  return st.ok() && store_.HasConsumedSlices();
+  if (st.ok() && store_.HasConsumedSlices()) return std::chrono::milliseconds(0);
+  return std::nullopt;
 }
 
 Outgoing Service::FailedSync(const Outgoing& out, const Status& why) {
@@ -182,6 +184,7 @@ wire::Reply Service::HandleClaim(const wire::Request& r, Outgoing& out) {
   for (const auto& key : r.keys) {
     each.name = key.name;
     each.ballot = {key.n, r.ballot.id};
+    each.owner = key.owner != 0 ? key.owner : r.owner;
     wire::KeyResult one = ClaimOne(each, now, file, payload);
     if (one.slice) {
       if (out.file.size() + payload.size() <= wire::kMaxPayloadFrame) {

@@ -2,8 +2,10 @@
 // Transport-free, so tests drive it directly; node/server.h puts it behind a ROUTER socket.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -43,9 +45,12 @@ class Service {
                   bool has_payload);
   // Makes every claim state saved so far durable; a no-op when there is none.
   Status Sync();
-  // Background work for when no request waits: deletes a few consumed functions' slices.
-  // Returns whether more is left.
-  bool Idle();
+  // Background work for when no request waits: retries a claim-journal flush that failed (a
+  // full disk), so the states become durable without waiting for the next claim, and deletes
+  // a few consumed functions' slices. Returns when to run again unless a request comes first:
+  // at once while slices are left to delete, in a second while the flush keeps failing,
+  // nullopt when there is nothing to do.
+  std::optional<std::chrono::milliseconds> Idle();
   // The reply to send in place of an after_sync reply whose Sync() failed with `why`.
   static Outgoing FailedSync(const Outgoing& out, const Status& why);
 

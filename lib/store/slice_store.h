@@ -102,6 +102,8 @@ class SliceStore {
   // Makes every saved claim state durable (one fdatasync). On an error the states stay queued
   // and the next call writes them again.
   Status SyncClaims();
+  // Whether claim states are waiting for a SyncClaims (one failed, or none ran yet).
+  bool HasUnsyncedClaims() const { return journal_->HasPending(); }
   // Deletes the slices of up to `max` functions whose consumed or finished state is durable.
   // Separate from SyncClaims so that a unit unlinks when it has nothing else to do: an unlink
   // can wait for the disk (ext4 mounted with `discard` trims the blocks synchronously), which

@@ -143,11 +143,13 @@ Status ReadKeys(const msgpack::object& o, std::vector<BatchKey>& out) {
     return Status::Invalid("at most " + std::to_string(kMaxBatchKeys) + " 'keys'");
   for (uint32_t i = 0; i < o.via.array.size; ++i) {
     const msgpack::object& k = o.via.array.ptr[i];
-    if (k.type != msgpack::type::ARRAY || k.via.array.size != 2)
-      return Status::Invalid("each of 'keys' must be [name, n]");
+    if (k.type != msgpack::type::ARRAY || k.via.array.size < 2 || k.via.array.size > 3)
+      return Status::Invalid("each of 'keys' must be [name, n] or [name, n, owner]");
     BatchKey key;
     DSTK_RETURN_IF_ERROR(ReadString(k.via.array.ptr[0], "keys[].name", key.name));
     DSTK_RETURN_IF_ERROR(ReadU64(k.via.array.ptr[1], "keys[].n", key.n));
+    if (k.via.array.size == 3)
+      DSTK_RETURN_IF_ERROR(ReadU64(k.via.array.ptr[2], "keys[].owner", key.owner));
     out.push_back(std::move(key));
   }
   return Status::Ok();
@@ -258,7 +260,10 @@ std::string EncodeRequest(const Request& r) {
   if (!r.keys.empty()) {
     p.pack("keys");
     p.pack_array(static_cast<uint32_t>(r.keys.size()));
-    for (const auto& k : r.keys) p.pack_array(2), p.pack(k.name), p.pack(k.n);
+    for (const auto& k : r.keys) {
+      p.pack_array(k.owner != 0 ? 3 : 2), p.pack(k.name), p.pack(k.n);
+      if (k.owner != 0) p.pack(k.owner);
+    }
   }
   return Finish(buf);
 }

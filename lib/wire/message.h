@@ -75,10 +75,12 @@ struct Manifest {
 };
 
 // One key of a batched claim request: the function and this claimer's ballot number for it
-// (the ballot id is the request's).
+// (the ballot id is the request's), and for a commit the owner when it is not the request's
+// (a claimer teaching units another claimer's accepted owner, as in a one-key commit).
 struct BatchKey {
   std::string name;
   uint64_t n = 0;
+  uint64_t owner = 0;  // 0: the request's owner
 };
 
 struct Request {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Faults on one unit: a slow unit (SIGSTOP) never stalls a client past its deadline; a full
 # disk (a 1 MiB tmpfs) makes that unit answer no_space while the put succeeds on the others
-# and nothing already stored is harmed.
+# and nothing already stored is harmed; a unit that cannot write its claim journal answers
+# no_space to claims (never ok), claims go on with the others, and it catches up once it can.
 PORT_BASE=${PORT_BASE:-17240}
 source "$(dirname "$0")/lib.sh"
 start_units 6   # k=4, w=5
@@ -40,4 +41,21 @@ grep -q "no_space" "$WORK/unit5.log" "$WORK/err" 2>/dev/null || grep -qi "space"
 "$DSENC" stat small | grep -q "healthy: 6 of 6" || fail "small lost a slice on the full unit"
 [ -z "$(find "$UNIT_DIR5" -name '.tmp.*')" ] || fail "temp files left on the full unit"
 note "disk full: unit 5 refused with no_space, the put succeeded on 5 units, earlier objects intact"
+
+# --- claims on a unit that cannot write its claim journal --------------------------------------------
+DSCLAIM="$DSTK_BIN/dsclaim/dsclaim"
+"$DSENC" push fullq -- echo hi >/dev/null || fail "push"
+[ -n "$(find "$UNIT_DIR5/objects/fullq" -name '*.slice')" ] || fail "the function did not reach unit 5"
+dd if=/dev/zero of="$UNIT_DIR5/filler" bs=4k 2>/dev/null || true   # fill the disk (ENOSPC ends it)
+"$DSCLAIM" fullq --json >"$WORK/claimed.full" 2>"$WORK/err" || fail "claim with unit 5 full: $(cat "$WORK/err")"
+grep -q '"key":"fullq/' "$WORK/claimed.full" || fail "no claim record: $(cat "$WORK/claimed.full")"
+grep -q "claim journal" "$WORK/unit5.log" || fail "unit 5 did not report its journal write: $(cat "$WORK/unit5.log")"
+[ ! -s "$UNIT_DIR5/claims.journal" ] || fail "unit 5 wrote a journal on a full disk"
+rm -f "$UNIT_DIR5/filler"
+# The unit retries the flush about once a second by itself, with no claim request to prompt it.
+for _ in $(seq 1 100); do [ -s "$UNIT_DIR5/claims.journal" ] && break; sleep 0.05; done
+[ -s "$UNIT_DIR5/claims.journal" ] || fail "unit 5 did not write its journal once it had space"
+expect_rc 1 "$DSCLAIM" fullq   # consumed everywhere: nothing to claim
+[ -z "$("$DSCLAIM" --list fullq)" ] || fail "the consumed function is still listed"
+note "journal on a full disk: unit 5 answered no_space to claims, the claim was won on the others, unit 5 caught up"
 echo "PASS faults"

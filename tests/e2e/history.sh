@@ -3,6 +3,7 @@
 # chaos loop kill -9s a random unit and restarts it; every function appends "start ID T" and
 # "end ID T" to a history file, and a checker reads the whole history: no function owned twice
 # at once, none executed twice, none lost. Then lease mode, with workers killed -9 too: none lost.
+# Half the workers claim in batches (dsclaim --batch 8), so batched and one-key claimers contend.
 #   E2E_HISTORY_FUNCTIONS (default 500 in CI; the figure: 10000), E2E_HISTORY_WORKERS (8),
 #   E2E_HISTORY_LEASE_FUNCTIONS (default a fifth of E2E_HISTORY_FUNCTIONS)
 PORT_BASE=${PORT_BASE:-17300}
@@ -28,7 +29,8 @@ functions "$N" "$H" >"$WORK/functions"
 
 pids=()
 for w in $(seq 1 "$W"); do
-  ( "$DSCLAIM" hq --follow --timeout 1 2>>"$WORK/claim.err" | "$DSRUN" --timeout 1 --worker "w$w" >>"$WORK/results" 2>>"$WORK/run.err" ) &
+  ( "$DSCLAIM" hq --follow --timeout 1 --batch $((w % 2 == 0 ? 8 : 1)) 2>>"$WORK/claim.err" |
+      "$DSRUN" --timeout 1 --worker "w$w" >>"$WORK/results" 2>>"$WORK/run.err" ) &
   pids+=($!)
 done
 # Chaos: one unit at a time is killed and comes back (claims tolerate n-q = 2 down).
@@ -75,7 +77,7 @@ LH=$WORK/lease-history
 functions "$L" "$LH" ',"attempts":1000' >"$WORK/lease-functions"
 "$DSENC" --timeout 1 push lq --from "$WORK/lease-functions" >/dev/null || fail "push lq"
 start_lease_worker() {
-  ( "$DSCLAIM" lq --mode lease --lease 2 --follow --timeout 1 2>>"$WORK/lclaim.err" |
+  ( "$DSCLAIM" lq --mode lease --lease 2 --follow --timeout 1 --batch $(($1 % 2 == 0 ? 4 : 1)) 2>>"$WORK/lclaim.err" |
       "$DSRUN" --timeout 1 --worker "l$1" >>"$WORK/lresults" 2>>"$WORK/lrun.err" ) &
   lpids[$1]=$!
 }

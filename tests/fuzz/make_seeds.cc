@@ -207,6 +207,10 @@ void WireSeeds(const std::string& dir) {
     c.lease_ms = 30000;
     c.mode = op == Op::kCommit ? dstk::wire::ClaimMode::kLease : dstk::wire::ClaimMode::kConsume;
     put(EncodeRequest(c));
+    // The batched form (dsclaim --batch): the same op on several keys.
+    c.name.clear();
+    c.keys = {{"jobs/00064a1b2c3d4e5f-0000beef", 3}, {"jobs/00064a1b2c3d4e60-0000beef", 1}};
+    put(EncodeRequest(c));
   }
 
   Reply ok;
@@ -255,6 +259,16 @@ void WireSeeds(const std::string& dir) {
   fenced.error = "token 3 < 7";
   fenced.claim.emplace();
   put(EncodeReply(fenced));
+  Reply batch;
+  batch.id = 50;
+  batch.results.resize(3);
+  batch.results[0].claim = claim.claim;
+  batch.results[0].slice = put_req.slice;
+  batch.results[1].status = ReplyStatus::kLocked;
+  batch.results[1].error = "locked by ballot 5/1";
+  batch.results[1].claim = claim.claim;
+  batch.results[2].status = ReplyStatus::kNotFound;
+  put(EncodeReply(batch));
 }
 
 void RecordSeeds(const std::string& dir) {

@@ -1143,7 +1143,7 @@ TEST_CASE("a batched claim applies the op to each key and sends their slices bac
   CHECK(HeldOf(*store, names[0]).size() == 1);  // dropped only once the state is durable
   REQUIRE(service.Sync().ok());
   CHECK(HeldOf(*store, names[0]).size() == 1);  // and then when the unit is idle
-  CHECK_FALSE(service.Idle());                  // both dropped: nothing left
+  CHECK_FALSE(service.Idle().has_value());      // both dropped: nothing left
   CHECK(HeldOf(*store, names[0]).empty());
   CHECK(HeldOf(*store, names[1]).empty());
   CHECK(HeldOf(*store, names[2]).size() == 1);

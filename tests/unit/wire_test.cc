@@ -1180,13 +1180,14 @@ TEST_CASE("batched claim requests and their per-key results round-trip", "[wire]
   r.lease_ms = 5000;
   r.mode = dstk::wire::ClaimMode::kLease;
   for (uint64_t i = 0; i < dstk::wire::kMaxBatchKeys; ++i)
-    r.keys.push_back({"q/" + std::to_string(1000 + i), 3 + i});
+    r.keys.push_back({"q/" + std::to_string(1000 + i), 3 + i, i % 3 == 0 ? 0 : 0xabc + i});
   auto back = DecodeRequest(Bytes(EncodeRequest(r)));
   REQUIRE(back.ok());
   REQUIRE(back->keys.size() == r.keys.size());
   for (size_t i = 0; i < r.keys.size(); ++i) {
     CHECK(back->keys[i].name == r.keys[i].name);
     CHECK(back->keys[i].n == r.keys[i].n);
+    CHECK(back->keys[i].owner == r.keys[i].owner);  // absent on the wire when 0
   }
   CHECK(back->ballot.id == r.ballot.id);
   CHECK(back->mode == r.mode);
@@ -1194,7 +1195,7 @@ TEST_CASE("batched claim requests and their per-key results round-trip", "[wire]
 
   SECTION("refused: too many keys, a key at ballot 0, a bad name, name and keys together") {
     Request bad = r;
-    bad.keys.push_back({"q/one-too-many", 1});
+    bad.keys.push_back({"q/one-too-many", 1, 0});
     CHECK(DecodeRequest(Bytes(EncodeRequest(bad))).status().code() == Code::kInvalidArgument);
     bad = r;
     bad.keys[3].n = 0;
