@@ -15,7 +15,7 @@ const std::vector<std::span<const uint8_t>>& SegmentEncoder::Encode(
   scratch_.resize(len * (n - k + 2));
   uint8_t* partial = scratch_.data();
   uint8_t* zeros = scratch_.data() + len;
-  if (len > 0) std::memset(zeros, 0, len);
+  bool zeroed = false;  // cleared only when used: a full segment needs no padding slice
   views_.assign(n, {});
   std::vector<const uint8_t*> data(k);
   for (size_t i = 0; i < k; ++i) {
@@ -28,6 +28,8 @@ const std::vector<std::span<const uint8_t>>& SegmentEncoder::Encode(
       std::memset(partial + have, 0, len - have);
       data[i] = partial;
     } else {
+      if (!zeroed && len > 0) std::memset(zeros, 0, len);
+      zeroed = true;
       data[i] = zeros;  // past the end (segment shorter than k slices): padding only
     }
     views_[i] = {data[i], len};

@@ -12,6 +12,17 @@
 #include <vector>
 
 namespace dstk {
+namespace {
+
+Status WriteError() {
+  // EFAULT: the bytes to write were a mapped input file's pages that are gone: the file was
+  // cut shorter while being read (util/segment_reader.h maps regular files).
+  if (errno == EFAULT)
+    return Status::IoError("write: the input file was cut shorter while being read");
+  return Status::IoError(std::string("write: ") + std::strerror(errno));
+}
+
+}  // namespace
 
 Result<size_t> ReadFull(int fd, std::span<uint8_t> buf) {
   size_t have = 0;
@@ -32,7 +43,7 @@ Status WriteAll(int fd, std::span<const uint8_t> data) {
     const ssize_t n = ::write(fd, data.data(), data.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Status::IoError(std::string("write: ") + std::strerror(errno));
+      return WriteError();
     }
     data = data.subspan(static_cast<size_t>(n));
   }
@@ -51,7 +62,7 @@ Status WriteAllGathered(int fd, std::span<const std::span<const uint8_t>> parts)
     const ssize_t n = ::writev(fd, iov.data() + first, count);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Status::IoError(std::string("write: ") + std::strerror(errno));
+      return WriteError();
     }
     // Skip what was written: whole buffers, then the front of a partly written one.
     auto left = static_cast<size_t>(n);

@@ -44,4 +44,24 @@ head -c 100000 "$WORK/s" >"$WORK/trunc"
 expect_rc 4 "$DSENC" join <"$WORK/trunc"
 expect_rc 4 "$DSENC" inspect <"$WORK/trunc"
 expect_rc 2 "$DSENC" split -k 4 -n 3 "$WORK/in"
+
+# A regular file is mapped a segment at a time (util/segment_reader.h): one cut shorter while
+# split reads it is a clear error (exit 6), never a crash or a stream that claims to be whole.
+# The reader of the stream waits first, so split is blocked in its first write when the file
+# is cut.
+random_file "$WORK/shrinks" $((64 * 1024 * 1024))
+( rc=0; "$DSENC" split -k 2 -n 3 "$WORK/shrinks" 2>"$WORK/err" || rc=$?; echo "$rc" >"$WORK/rc" ) |
+  ( sleep 1; cat >"$WORK/cut.stream" ) &
+reader=$!
+sleep 0.2
+truncate -s 100000 "$WORK/shrinks"
+wait "$reader"
+[ "$(cat "$WORK/rc")" = 6 ] || fail "split of a file cut while read exited $(cat "$WORK/rc"): $(cat "$WORK/err")"
+grep -q "cut shorter while" "$WORK/err" || fail "no clear message: $(cat "$WORK/err")"
+expect_rc 4 "$DSENC" join <"$WORK/cut.stream"   # no object record at the end: not whole
+# A file whose segments map page by page round-trips, and one read from an offset does too.
+random_file "$WORK/mapped" $((9 * 1024 * 1024 + 5))
+"$DSENC" split -k 3 -n 5 "$WORK/mapped" | "$DSENC" join | cmp - "$WORK/mapped" || fail "mapped split"
+( head -c 4096 >/dev/null; "$DSENC" split -k 3 -n 5 ) <"$WORK/mapped" | "$DSENC" join |
+  cmp - <(tail -c +4097 "$WORK/mapped") || fail "split of a file from an offset"
 echo "PASS streams"

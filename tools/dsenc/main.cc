@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include "commands.h"
+#include "sigbus.h"
 #include "wire/name.h"
 
 namespace {
@@ -24,6 +25,7 @@ struct NameValidator : CLI::Validator {
 int main(int argc, char** argv) {
   using namespace dstk::tools::dsenc;
   signal(SIGPIPE, SIG_IGN);
+  dstk::tools::ExitOnSigbus();  // split, put and repair map their input files
   CLI::App app{"dsenc - store objects on a dstk network, and split/join/inspect slice streams",
                "dsenc"};
   app.require_subcommand(1);
@@ -58,9 +60,11 @@ int main(int argc, char** argv) {
   ls->add_option("PREFIX", prefix, "Name prefix (default: all)")->check(NameValidator(true));
   ls->add_flag("-0,--null", nul, "Separate names with NUL, for xargs -0");
 
-  auto* stat = app.add_subcommand(
-      "stat", "Show NAME's revision, size and which units hold good slices; without NAME, every unit's health");
-  stat->add_option("NAME", name, "Object name (none: the network's health)")->check(NameValidator(false));
+  auto* stat = app.add_subcommand("stat",
+                                  "Show NAME's revision, size and which units hold good slices; "
+                                  "without NAME, every unit's health");
+  stat->add_option("NAME", name, "Object name (none: the network's health)")
+      ->check(NameValidator(false));
 
   auto* split =
       app.add_subcommand("split", "Encode FILE (or stdin) into a slice record stream on stdout");
@@ -74,12 +78,15 @@ int main(int argc, char** argv) {
   split->add_option("FILE", file, "Input file (default: stdin)");
 
   std::string keyfile;
-  auto* keygen = app.add_subcommand("keygen", "Make a CurveZMQ key pair: FILE (secret, 0600) and FILE.pub");
+  auto* keygen =
+      app.add_subcommand("keygen", "Make a CurveZMQ key pair: FILE (secret, 0600) and FILE.pub");
   keygen->add_option("FILE", keyfile, "Where to write the secret key")->required();
 
   bool all = false;
-  auto* repair = app.add_subcommand("repair", "Rebuild missing or corrupt slices of NAME (or --all) from good ones");
-  repair->add_option("NAME", name, "Object name, or with --all a name prefix")->check(NameValidator(true));
+  auto* repair = app.add_subcommand(
+      "repair", "Rebuild missing or corrupt slices of NAME (or --all) from good ones");
+  repair->add_option("NAME", name, "Object name, or with --all a name prefix")
+      ->check(NameValidator(true));
   repair->add_flag("--all", all, "Scrub: check and repair every object (under NAME as a prefix)");
 
   PushArgs pa;
