@@ -11,6 +11,19 @@ DSRUN="$DSTK_BIN/dsrun/dsrun"
 start_units 5
 export DSTK_NODES
 
+# finish_pipelines RAN N WHAT: stops the pipelines in pids[] once every one of N functions has
+# had time to show a (wrong) second run, then checks that RAN lists each of them exactly once.
+finish_pipelines() {
+  local ran=$1 n=$2 what=$3 p total unique
+  sleep 1   # let any (wrong) duplicate run show up before counting
+  for p in "${pids[@]}"; do pkill -P "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done
+  wait "${pids[@]}" 2>/dev/null || true
+  total=$(wc -l <"$ran")
+  unique=$(sort -u "$ran" | wc -l)
+  [ "$total" = "$n" ] || fail "$what: $total executions for $n functions (duplicates: $((total - unique)))"
+  [ "$unique" = "$n" ] || fail "$what: only $unique distinct functions ran of $n"
+}
+
 # --- order: several producers, one worker, claims come in push order ---------------------------
 for i in $(seq 1 12); do
   "$DSENC" push order -- echo "$i" >>"$WORK/pushed"   # each push is its own producer process
@@ -44,13 +57,7 @@ until [ "$(wc -l <"$ran")" -ge "$N" ] && [ -z "$("$DSCLAIM" --list work 2>/dev/n
   sleep 0.5
 done
 t2=$(date +%s.%N)
-sleep 1   # let any (wrong) duplicate run show up before counting
-for p in "${pids[@]}"; do pkill -P "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done
-wait "${pids[@]}" 2>/dev/null || true
-total=$(wc -l <"$ran")
-unique=$(sort -u "$ran" | wc -l)
-[ "$total" = "$N" ] || fail "$total executions for $N functions (duplicates: $((total - unique)))"
-[ "$unique" = "$N" ] || fail "only $unique distinct functions ran of $N"
+finish_pipelines "$ran" "$N" contention
 workers_used=$(cat "$WORK"/results.* | sed 's/.*"worker":"\([^"]*\)".*/\1/' | sort -u | wc -l)
 note "contention: $N functions, $W workers: each executed exactly once; $workers_used workers won some"
 note "  push $(awk -v n="$N" -v a="$t0" -v b="$t1" 'BEGIN { printf "%d", n / (b - a) }') functions/s, claim+run $(awk -v n="$N" -v a="$t1" -v b="$t2" 'BEGIN { printf "%d", n / (b - a) }') functions/s"
@@ -80,13 +87,7 @@ until [ "$(wc -l <"$ranb")" -ge "$NB" ] && [ -z "$("$DSCLAIM" --list bwork 2>/de
   [ $SECONDS -lt $deadline ] || fail "batched run did not finish: $(wc -l <"$ranb") of $NB ran"
   sleep 0.5
 done
-sleep 1
-for p in "${pids[@]}"; do pkill -P "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done
-wait "${pids[@]}" 2>/dev/null || true
-total=$(wc -l <"$ranb")
-unique=$(sort -u "$ranb" | wc -l)
-[ "$total" = "$NB" ] || fail "batched: $total executions for $NB functions (duplicates: $((total - unique)))"
-[ "$unique" = "$NB" ] || fail "batched: only $unique distinct functions ran of $NB"
+finish_pipelines "$ranb" "$NB" batched
 note "batched: $NB functions, 4 workers with --batch 16/64, unit 2 killed -9 and restarted: each executed exactly once"
 
 # --- lease mode: a worker killed -9 mid-run; the function comes back; the old owner is fenced ------
