@@ -130,13 +130,14 @@ void Drain(zmq::socket_t& sock, InflightQueue<Frames>& held, BusyLog& busy, cons
     }
     std::string client = frames[0].to_string();
     const uint64_t id = wire::PeekRequestId(SpanOf(frames[1]));
-    if (!held.Admit(client, std::move(frames), bytes)) {
-      // Admit leaves `frames` alone when it refuses (it only moves on success).
+    if (held.HeldFor(client) >= busy.limit()) {
       busy.Add(client);
       SendRefusal(sock, frames[0], id, wire::ReplyStatus::kBusy,
                   "unit busy: this client has " + std::to_string(busy.limit()) +
                       " requests in flight, the unit's limit; retry after its replies");
+      continue;
     }
+    held.Admit(client, std::move(frames), bytes);  // room checked above: it cannot refuse
   }
 }
 
