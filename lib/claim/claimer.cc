@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <random>
 #include <thread>
 #include <unordered_map>
@@ -209,6 +210,23 @@ Result<Claim> Claimer::Next(const std::string& queue) {
   for (int pass = 0; pass < 6; ++pass) {
     std::string after;
     bool contended = false;
+    std::vector<wire::ListEntry> deferred;  // skipped after a loss: tried at the end of the pass
+    // One key: a claim to return, or nothing (lost, gone, decided for another).
+    auto attempt = [&](const wire::ListEntry& e) -> Result<std::optional<Claim>> {
+      Claim claim;
+      auto outcome = TryKey(queue, e, claim, KeyProgress{});
+      if (!outcome.ok()) return outcome.status();
+      if (*outcome == Outcome::kWon) {
+        ++stats_.won;
+        if (seen_.size() > 4096) seen_.clear();
+        return std::optional<Claim>(std::move(claim));
+      }
+      if (*outcome == Outcome::kLost) {
+        ++stats_.lost;
+        contended = true;
+      }
+      return std::optional<Claim>();
+    };
     for (;;) {
       // A majority's view is enough: any key pushed to w units is on one of them.
       auto entries = client::ListObjects(c_, queue + "/", 1, o_.page, after, c_.size() / 2 + 1);
@@ -216,30 +234,31 @@ Result<Claim> Claimer::Next(const std::string& queue) {
       if (entries->empty()) break;
       size_t skip = 0;
       for (const auto& e : *entries) {
+        if (e.manifest.k == 0 || Quorum(e.manifest.k, c_.size()) > c_.size()) continue;
         if (skip > 0) {
           --skip;
+          deferred.push_back(e);
           continue;
         }
-        if (e.manifest.k == 0 || Quorum(e.manifest.k, c_.size()) > c_.size()) continue;
-        Claim claim;
-        auto outcome = TryKey(queue, e, claim, KeyProgress{});
-        if (!outcome.ok()) return outcome.status();
-        if (*outcome == Outcome::kWon) {
-          ++stats_.won;
-          if (seen_.size() > 4096) seen_.clear();
-          return claim;
-        }
-        if (*outcome == Outcome::kLost) {
-          ++stats_.lost;
-          contended = true;
+        const uint64_t lost_before = stats_.lost;
+        auto got = attempt(e);
+        if (!got.ok()) return got.status();
+        if (*got) return std::move(**got);
+        if (stats_.lost > lost_before) {
           // Walkers that lost a key together would all try the next one together too, and lose
-          // again (a convoy: about 4 ballots per function with 4 walkers). Skip a random few
-          // instead, more the more this pass lost; the next pass starts from the head, so the
-          // skipped keys are tried soon, and an uncontended walker keeps strict order.
+          // again (a convoy: about 4 ballots per function with 4 walkers). Defer a random few
+          // instead, more the more this walker lost; they are tried before the pass ends (a pass
+          // that dropped them could miss the one free key behind a held one), and an
+          // uncontended walker keeps strict order.
           skip = static_cast<size_t>(rng() % std::min<uint64_t>(8, 1 + stats_.lost % 8));
         }
       }
       after = entries->back().name;
+    }
+    for (const auto& e : deferred) {
+      auto got = attempt(e);
+      if (!got.ok()) return got.status();
+      if (*got) return std::move(**got);
     }
     if (!contended) return Status::NotFound("queue " + queue + " is empty");
     Backoff(rng, pass + 3);

@@ -1,5 +1,7 @@
 #include "client/locate.h"
 
+#include <unordered_map>
+
 namespace dstk::client {
 
 uint32_t UnitView::SlicesOf(uint64_t rev) const {
@@ -35,33 +37,67 @@ std::string Location::Failures(const net::Cluster& c) const {
   return out;
 }
 
-Location Locate(net::Cluster& cluster, const std::string& name, bool verify) {
+namespace {
+
+// Whether a reader can stop waiting: the newest committed revision seen has slices on k of the
+// answering units, and more than n-k units answered. Every put is acknowledged by w >= k units,
+// so any newer revision is on at least k units, one of which is then among the answers.
+// Absence and tombstones wait for every unit, as before.
+bool Settled(const Location& loc, bool early) {
+  if (!early || !loc.manifest || loc.manifest->tomb) return false;
+  const size_t k = loc.manifest->k;
+  return k > 0 && loc.answered + k > loc.units.size() && loc.Holders().size() >= k;
+}
+
+}  // namespace
+
+Location Locate(net::Cluster& cluster, const std::string& name, bool verify, bool early) {
   wire::Request req;
   req.op = wire::Op::kStat;
   req.name = name;
   req.verify = verify;
   Location loc;
   loc.units.resize(cluster.size());
-  auto outcomes = cluster.CallAll(req);
-  for (size_t u = 0; u < outcomes.size(); ++u) {
-    UnitView& view = loc.units[u];
-    if (!outcomes[u].status.ok()) {
-      view.error = outcomes[u].status;
+  std::unordered_map<uint64_t, size_t> unit_of;
+  for (size_t u = 0; u < cluster.size(); ++u) {
+    wire::Request r = req;
+    auto id = cluster.Send(u, r);
+    if (!id.ok()) {
+      loc.units[u].error = id.status();
       continue;
     }
-    const wire::Reply& r = outcomes[u].response->reply;
+    unit_of[*id] = u;
+    loc.units[u].error = Status::Unavailable(cluster.Describe(u) + ": no reply within " +
+                                             std::to_string(cluster.timeout().count()) + " ms");
+  }
+  const auto deadline = net::Clock::now() + cluster.timeout();
+  while (!unit_of.empty() && !Settled(loc, early)) {
+    auto resp = cluster.Receive(deadline);
+    if (!resp) break;
+    auto it = unit_of.find(resp->reply.id);
+    if (it == unit_of.end()) continue;
+    const size_t u = it->second;
+    unit_of.erase(it);
+    UnitView& view = loc.units[u];
+    const wire::Reply& r = resp->reply;
     if (r.status != wire::ReplyStatus::kOk && r.status != wire::ReplyStatus::kNotFound) {
       view.error = Status::Unavailable(cluster.Describe(u) + ": " +
                                        wire::ReplyStatusName(r.status) + ": " + r.error);
       continue;
     }
     view.answered = true;
+    view.error = Status::Ok();
     ++loc.answered;
     view.committed = r.committed;
     view.held = r.held;
     if (r.committed && (!loc.manifest || loc.manifest->rev < r.committed->rev)) {
       loc.manifest = r.committed;
     }
+  }
+  const bool stopped_early = Settled(loc, early);
+  for (const auto& [id, u] : unit_of) {
+    cluster.Forget(id);
+    loc.units[u].skipped = stopped_early;
   }
   return loc;
 }

@@ -19,7 +19,8 @@ namespace dstk::client {
 
 struct UnitView {
   bool answered = false;
-  Status error;  // why not, when !answered
+  bool skipped = false;  // not waited for: Locate had its answer early (may still hold slices)
+  Status error;          // why not, when !answered
   std::optional<wire::Manifest> committed;
   std::vector<wire::HeldRevision> held;
   uint32_t SlicesOf(uint64_t rev) const;  // good slices this unit holds of `rev`
@@ -43,7 +44,11 @@ inline bool AbsenceIsCertain(size_t answered, size_t n, size_t w) {
   return answered + w > n;
 }
 
-// Asks every unit about `name` (with `verify`, each unit re-checks its slices' CRCs).
-Location Locate(net::Cluster& cluster, const std::string& name, bool verify);
+// Asks every unit about `name` (with `verify`, each unit re-checks its slices' CRCs) and waits
+// for all of them or the timeout. With `early` (a reader), it stops waiting once more than n-k
+// units answered and k of them hold the newest committed revision seen: every put is
+// acknowledged by w >= k units, so a newer revision would be on one of the answering units. Dead
+// units then cost a degraded get nothing instead of a whole timeout.
+Location Locate(net::Cluster& cluster, const std::string& name, bool verify, bool early = false);
 
 }  // namespace dstk::client

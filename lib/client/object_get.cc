@@ -111,7 +111,7 @@ Status Reader::Collect(Gather& g, net::Response&& r) {
 }
 
 Result<wire::Manifest> Reader::Run(int fd, const ProgressSink& progress) {
-  Location loc = Locate(c_, name_, false);
+  Location loc = Locate(c_, name_, false, /*early=*/true);
   if (!loc.manifest || loc.manifest->tomb) {
     if (!AbsenceIsCertain(loc.answered, c_.size(), o_.t.w)) {
       return Status::Unavailable("get " + name_ + ": only " + std::to_string(loc.answered) +
@@ -122,6 +122,11 @@ Result<wire::Manifest> Reader::Run(int fd, const ProgressSink& progress) {
   }
   m_ = *loc.manifest;
   holders_ = loc.Holders();
+  // Units Locate stopped waiting for (early) are asked last, only when the known holders'
+  // slices fail: they may hold the revision too.
+  for (size_t u = 0; u < c_.size(); ++u) {
+    if (loc.units[u].skipped) holders_.push_back(u);
+  }
   down_.assign(c_.size(), false);
   if (holders_.size() < m_.k) {
     std::string failures = loc.Failures(c_);
