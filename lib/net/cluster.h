@@ -51,6 +51,8 @@ class Cluster {
   // an allow-list will refuse).
   Cluster(std::vector<std::string> endpoints, std::chrono::milliseconds timeout,
           const std::optional<KeyPair>& client_keys = std::nullopt);
+  // Messages still queued for a unit that answered nothing in this process are dropped (it is
+  // down or unreachable); others get a short linger so fire-and-forget releases leave.
   ~Cluster();
   Cluster(const Cluster&) = delete;
   Cluster& operator=(const Cluster&) = delete;
@@ -84,6 +86,7 @@ class Cluster {
   zmq::context_t context_;
   std::vector<zmq::socket_t> sockets_;
   std::unordered_map<uint64_t, size_t> pending_;  // request id -> unit
+  std::vector<bool> answered_;                    // a reply came from this unit
   uint64_t next_id_;
 };
 
