@@ -1,12 +1,10 @@
 #include "claim/push.h"
 
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <chrono>
 
 #include "client/object_io.h"
-#include "util/fd_io.h"
 #include "wire/name.h"
 
 namespace dstk::claim {
@@ -27,36 +25,55 @@ Status CheckFunction(const Function& f) {
   return Status::Ok();
 }
 
-}  // namespace
-
-Result<std::string> PushFunction(net::Cluster& cl, const client::Thresholds& t, KeyGenerator& keys,
-                                 const std::string& queue, Function f) {
-  DSTK_RETURN_IF_ERROR(wire::ValidateName(queue).With("queue"));
+// The function checked, stamped with producer and time, and encoded.
+Result<std::string> Prepare(Function& f) {
   DSTK_RETURN_IF_ERROR(CheckFunction(f));
   if (f.producer.empty()) f.producer = Producer();
   f.pushed_us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                           std::chrono::system_clock::now().time_since_epoch())
                                           .count());
-  const std::string bytes = EncodeFunction(f);
+  std::string bytes = EncodeFunction(f);
   if (bytes.size() > kMaxFunctionBytes)
     return Status::Invalid("function record is larger than 1 MiB");
-  // The put path reads a file descriptor; a memfd is a file of known length with no disk.
-  const int fd = ::memfd_create("dstk-function", MFD_CLOEXEC);
-  if (fd < 0) return Status::IoError("memfd_create failed");
-  Status st = WriteAll(fd, {reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()});
-  if (st.ok() && ::lseek(fd, 0, SEEK_SET) != 0) st = Status::IoError("lseek failed");
-  if (!st.ok()) {
-    ::close(fd);
-    return st;
+  return bytes;
+}
+
+}  // namespace
+
+Result<std::string> PushFunction(net::Cluster& cl, const client::Thresholds& t, KeyGenerator& keys,
+                                 const std::string& queue, Function f) {
+  std::vector<Function> one;
+  one.push_back(std::move(f));
+  auto out = PushFunctions(cl, t, keys, queue, std::move(one));
+  return std::move(out.front());
+}
+
+std::vector<Result<std::string>> PushFunctions(net::Cluster& cl, const client::Thresholds& t,
+                                               KeyGenerator& keys, const std::string& queue,
+                                               std::vector<Function> functions) {
+  std::vector<Result<std::string>> out(functions.size(), Status::Invalid("not pushed"));
+  Status qs = wire::ValidateName(queue).With("queue");
+  std::vector<client::NewObject> objects;
+  std::vector<size_t> index;  // objects[j] is functions[index[j]]
+  for (size_t i = 0; i < functions.size(); ++i) {
+    auto bytes = qs.ok() ? Prepare(functions[i]) : Result<std::string>(qs);
+    if (!bytes.ok()) {
+      out[i] = bytes.status();
+      continue;
+    }
+    // Keys in the caller's order: the queue's order is push order.
+    objects.push_back({keys.Next(queue), std::move(bytes).value()});
+    index.push_back(i);
   }
-  const std::string key = keys.Next(queue);
   client::PutOptions o;
   o.t = t;
   o.fresh = true;
-  auto m = client::PutObject(cl, key, fd, o);
-  ::close(fd);
-  if (!m.ok()) return m.status();
-  return key;
+  const std::vector<Status> stored = client::PutNewObjects(cl, objects, o);
+  for (size_t j = 0; j < objects.size(); ++j) {
+    out[index[j]] = stored[j].ok() ? Result<std::string>(std::move(objects[j].name))
+                                   : Result<std::string>(stored[j]);
+  }
+  return out;
 }
 
 }  // namespace dstk::claim

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "claim/function.h"
 #include "client/options.h"
@@ -13,5 +14,12 @@ namespace dstk::claim {
 // Checks the function, stamps producer and time, stores it; returns the queue key.
 Result<std::string> PushFunction(net::Cluster& cluster, const client::Thresholds& t,
                                  KeyGenerator& keys, const std::string& queue, Function f);
+
+// Pushes many functions at once: keys in the order given, stored in two fan-out rounds for all
+// of them (client::PutNewObjects), so a unit flushes them together. One result per function:
+// its key, or why it was not pushed (a failed one does not stop the others).
+std::vector<Result<std::string>> PushFunctions(net::Cluster& cluster, const client::Thresholds& t,
+                                               KeyGenerator& keys, const std::string& queue,
+                                               std::vector<Function> functions);
 
 }  // namespace dstk::claim

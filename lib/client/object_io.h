@@ -36,6 +36,19 @@ struct GetOptions {
   uint32_t window = 3;  // segments in flight
 };
 
+// A new object small enough for one segment, for PutNewObjects.
+struct NewObject {
+  std::string name;
+  std::string bytes;
+};
+
+// Stores objects whose names are new (queue keys: no stat round) in two fan-out rounds for all
+// of them: every slice of every object, then a publish of each object that >= w units stored.
+// A unit that misses the timeout is not asked again within the call. One status per object, in
+// order; an object whose slices too few units stored is deleted from those (best effort).
+std::vector<Status> PutNewObjects(net::Cluster& cluster, const std::vector<NewObject>& objects,
+                                  const PutOptions& options);
+
 // Writes the newest committed revision of `name` to `fd`. kNotFound when there is none (or it
 // was removed), kUnavailable when fewer than k units can serve a segment, kCorruption when the
 // slices found are damaged beyond what k good ones can make up for.
@@ -54,6 +67,7 @@ Status RemoveObject(net::Cluster& cluster, const std::string& name, const Thresh
 // one unit holds, such as a function that unit missed the commit of).
 Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const std::string& prefix,
                                                  size_t min_units, size_t max_entries = 0,
-                                                 const std::string& start_after = "", size_t enough = 0);
+                                                 const std::string& start_after = "",
+                                                 size_t enough = 0);
 
 }  // namespace dstk::client

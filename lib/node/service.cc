@@ -62,17 +62,32 @@ Outgoing Service::Handle(std::span<const uint8_t> header, std::span<const uint8_
 }
 
 Status Service::Sync() {
+  Status files = store_.SyncFiles();
+  if (!files.ok()) log_(LogLevel::kError, "flushing slices and manifests: " + files.message());
   Status st = store_.SyncClaims();
   if (!st.ok()) log_(LogLevel::kError, "claim journal: " + st.message());
-  return st;
+  return files.ok() ? st : files;
 }
 
 std::optional<std::chrono::milliseconds> Service::Idle() {
-  if (store_.HasUnsyncedClaims() && !Sync().ok()) return std::chrono::milliseconds(1000);
+  if ((store_.HasUnsyncedClaims() || store_.HasUnsyncedFiles()) && !Sync().ok())
+    return std::chrono::milliseconds(1000);
   // A few at a time, so that a request arriving meanwhile waits for at most a few unlinks.
   Status st = store_.DropConsumedSlices(8);
   if (!st.ok()) log_(LogLevel::kWarn, "deleting consumed slices: " + st.message());
   if (st.ok() && store_.HasConsumedSlices()) return std::chrono::milliseconds(0);
+  // Drop records appended to packs above, made durable while nothing else waits.
+  if (store_.HasUnsyncedFiles() && !Sync().ok()) return std::chrono::milliseconds(1000);
+  // One pack at a time: a request arriving meanwhile waits for one pack's live records.
+  auto compacted = store_.CompactPacks();
+  if (!compacted.ok()) {
+    log_(LogLevel::kWarn, "compacting packs: " + compacted.status().message());
+    return std::chrono::milliseconds(1000);
+  }
+  if (*compacted) {
+    log_(LogLevel::kDebug, "compacted the oldest pack");
+    return std::chrono::milliseconds(0);
+  }
   return std::nullopt;
 }
 
@@ -80,7 +95,7 @@ Outgoing Service::FailedSync(const Outgoing& out, const Status& why) {
   wire::Reply reply;
   reply.id = out.id;
   reply.status = ReplyStatusFor(why);
-  reply.error = "claim state not saved: " + why.message();
+  reply.error = "not saved: " + why.message();
   Outgoing failed;
   failed.header = wire::EncodeReply(reply);
   failed.id = out.id;
@@ -101,7 +116,8 @@ wire::Reply Service::Dispatch(const wire::Request& r, std::span<const uint8_t> p
   }
   switch (r.op) {
     case wire::Op::kPutSlice: {
-      Status st = store_.PutSlice(*r.slice, payload, r.token);
+      out.after_sync = true;  // acknowledged once durable: the group's SyncFiles
+      Status st = store_.PutSlice(*r.slice, payload, r.token, r.pack);
       return st.ok() ? reply : fail(st);
     }
     case wire::Op::kGetSlice: {
@@ -113,10 +129,12 @@ wire::Reply Service::Dispatch(const wire::Request& r, std::span<const uint8_t> p
       return reply;
     }
     case wire::Op::kDelSlice: {
+      out.after_sync = true;
       Status st = store_.DeleteRevision(r.name, r.rev);
       return st.ok() ? reply : fail(st);
     }
     case wire::Op::kPublish: {
+      out.after_sync = true;
       Status st = store_.Publish(r.name, *r.manifest);
       return st.ok() ? reply : fail(st);
     }

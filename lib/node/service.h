@@ -22,7 +22,7 @@ struct Outgoing {
   std::span<const uint8_t> payload;
   bool has_payload = false;
   uint64_t id = 0;          // the request's id, for an error reply in its place
-  bool after_sync = false;  // a claim reply: send only after Service::Sync() returned Ok
+  bool after_sync = false;  // a write or claim reply: send only after Service::Sync() returned Ok
 };
 
 // A notable event for the operator's log, with its level.
@@ -37,16 +37,17 @@ class Service {
   // Handles one request given as its frames (header, and payload for put_slice). Malformed
   // input is answered with bad_request and never throws.
   //
-  // Claim states are saved to the journal but not yet durable (group commit): a reply with
+  // Writes (put_slice, publish, del_slice) are staged and claim states saved to the journal,
+  // neither durable yet (group commit): a reply with
   // `after_sync` set may be sent only after Sync() returns Ok, and must be replaced by
   // FailedSync() when it does not. The server handles every request it has read, then syncs
   // once for all of them.
   Outgoing Handle(std::span<const uint8_t> header, std::span<const uint8_t> payload,
                   bool has_payload);
-  // Makes every claim state saved so far durable; a no-op when there is none.
+  // Makes every staged write and claim state so far durable; a no-op when there is none.
   Status Sync();
-  // Background work for when no request waits: retries a claim-journal flush that failed (a
-  // full disk), so the states become durable without waiting for the next claim, and deletes
+  // Background work for when no request waits: retries a flush that failed (a full disk), so
+  // what is left becomes durable without waiting for the next request, and deletes
   // a few consumed functions' slices. Returns when to run again unless a request comes first:
   // at once while slices are left to delete, in a second while the flush keeps failing,
   // nullopt when there is nothing to do.

@@ -28,20 +28,6 @@ uint64_t RoundUpToChunk(uint64_t n) {
   return (n + kChunk - 1) / kChunk * kChunk;
 }
 
-Status PwriteAll(int fd, const uint8_t* data, size_t size, uint64_t offset,
-                 const std::string& path) {
-  size_t done = 0;
-  while (done < size) {
-    const ssize_t n = ::pwrite(fd, data + done, size - done, static_cast<off_t>(offset + done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Errno("write", path);
-    }
-    done += static_cast<size_t>(n);
-  }
-  return Status::Ok();
-}
-
 Status WriteZeros(int fd, uint64_t from, uint64_t to, const std::string& path) {
   const std::vector<uint8_t> zeros(kChunk, 0);
   for (uint64_t at = from; at < to; at += kChunk) {

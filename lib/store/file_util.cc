@@ -121,7 +121,8 @@ Result<std::vector<uint8_t>> ReadFile(const std::string& path) {
   return data;
 }
 
-Status MakeDirs(const std::string& root, const std::string& relative) {
+Status MakeDirs(const std::string& root, const std::string& relative,
+                std::vector<std::string>* unsynced) {
   std::string current = root;
   size_t start = 0;
   while (start < relative.size()) {
@@ -133,11 +134,29 @@ Status MakeDirs(const std::string& root, const std::string& relative) {
     current.push_back('/');
     current.append(relative, start, end - start);
     if (::mkdir(current.c_str(), 0755) == 0) {
-      DSTK_RETURN_IF_ERROR(SyncDir(parent));
+      if (unsynced != nullptr) {
+        unsynced->push_back(parent);
+      } else {
+        DSTK_RETURN_IF_ERROR(SyncDir(parent));
+      }
     } else if (errno != EEXIST) {
       return Errno("mkdir", current);
     }
     start = end + 1;
+  }
+  return Status::Ok();
+}
+
+Status PwriteAll(int fd, const uint8_t* data, size_t size, uint64_t offset,
+                 const std::string& path) {
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::pwrite(fd, data + done, size - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Errno("write", path);
+    }
+    done += static_cast<size_t>(n);
   }
   return Status::Ok();
 }

@@ -22,8 +22,14 @@ Result<std::vector<uint8_t>> ReadFile(const std::string& path);
 // fsync of a directory, so that renames and unlinks in it are durable.
 Status SyncDir(const std::string& dir);
 
-// mkdir -p that fsyncs each parent whose entries it changed.
-Status MakeDirs(const std::string& root, const std::string& relative);
+// mkdir -p that fsyncs each parent whose entries it changed; with `unsynced`, the parents are
+// appended there for the caller to fsync later (a group commit: store/staged_files.h).
+Status MakeDirs(const std::string& root, const std::string& relative,
+                std::vector<std::string>* unsynced = nullptr);
+
+// pwrite of all `size` bytes at `offset` (EINTR and short writes retried); errors name `path`.
+Status PwriteAll(int fd, const uint8_t* data, size_t size, uint64_t offset,
+                 const std::string& path);
 
 // Removes a file; a missing file is not an error. The caller syncs the directory.
 Status RemoveFile(const std::string& path);

@@ -101,6 +101,7 @@ Result<std::unique_ptr<SliceStore>> SliceStore::Open(const std::string& dir) {
   }
   std::unique_ptr<SliceStore> store(new SliceStore(dir, fd));
   DSTK_RETURN_IF_ERROR(store->Scan(""));
+  DSTK_RETURN_IF_ERROR(store->OpenPacks());
   DSTK_RETURN_IF_ERROR(store->OpenClaimJournal());
   DSTK_RETURN_IF_ERROR(store->DropFinishedSlices());
   for (const auto& [name, e] : store->index_) {
@@ -191,8 +192,16 @@ Status SliceStore::IndexFile(const std::string& name, const std::string& file) {
   return Status::Ok();
 }
 
+Status SliceStore::MakeObjectDir(const std::string& name) {
+  if (index_.count(name) != 0) return Status::Ok();  // its files are in it: it exists
+  std::vector<std::string> parents;
+  Status st = MakeDirs(dir_ + "/objects", name, &parents);
+  for (const auto& p : parents) staged_.DirChanged(p);
+  return st;
+}
+
 Status SliceStore::PutSlice(const codec::SliceHeader& h, std::span<const uint8_t> payload,
-                            uint64_t token) {
+                            uint64_t token, bool pack) {
   DSTK_RETURN_IF_ERROR(wire::ValidateName(h.name));
   DSTK_RETURN_IF_ERROR(codec::VerifySlice(h, payload));
   auto it = index_.find(h.name);
@@ -205,11 +214,32 @@ Status SliceStore::PutSlice(const codec::SliceHeader& h, std::span<const uint8_t
                           std::to_string(it->second.committed->token) + ", this write has " +
                           std::to_string(token));
   }
-  DSTK_RETURN_IF_ERROR(MakeDirs(dir_ + "/objects", h.name));
   const std::string prefix = EncodeSliceFilePrefix(h);
-  DSTK_RETURN_IF_ERROR(WriteFileAtomic(ObjectDir(h.name) + "/" + SliceFileName(h.rev, h.seg),
-                                       {Bytes(prefix), payload}));
-  index_[h.name].held[h.rev][h.seg] = prefix.size() + payload.size();
+  const std::string path = ObjectDir(h.name) + "/" + SliceFileName(h.rev, h.seg);
+  if (pack && h.segs == 1 && prefix.size() + payload.size() <= kMaxPackedSlice) {
+    auto ref = packs_->Append(PackKind::kSlice, h.name, h.rev, h.seg, {Bytes(prefix), payload});
+    if (!ref.ok()) return ref.status();
+    Entry& e = index_[h.name];
+    auto [at, fresh] = e.packed.try_emplace({h.rev, h.seg}, *ref);
+    if (!fresh) {
+      packs_->Dead(at->second);
+      at->second = *ref;
+    } else if (e.held.count(h.rev) != 0 && e.held[h.rev].count(h.seg) != 0) {
+      DSTK_RETURN_IF_ERROR(staged_.Remove(path));  // put as a file before: the pack has it now
+    }
+    e.held[h.rev][h.seg] = prefix.size() + payload.size();
+    return Status::Ok();
+  }
+  DSTK_RETURN_IF_ERROR(MakeObjectDir(h.name));
+  DSTK_RETURN_IF_ERROR(staged_.Write(path, {Bytes(prefix), payload}));
+  Entry& e = index_[h.name];
+  if (auto at = e.packed.find({h.rev, h.seg}); at != e.packed.end()) {
+    // Packed before: the file is the slice now. A drop record, so a restart agrees.
+    DSTK_RETURN_IF_ERROR(packs_->Append(PackKind::kDropSlice, h.name, h.rev, h.seg).status());
+    packs_->Dead(at->second);
+    e.packed.erase(at);
+  }
+  e.held[h.rev][h.seg] = prefix.size() + payload.size();
   return Status::Ok();
 }
 
@@ -233,8 +263,12 @@ Status SliceStore::GetSlice(const std::string& name, uint64_t rev, uint32_t seg,
     return Status::NotFound("no slice " + std::to_string(seg) + " of revision " +
                             std::to_string(rev) + " of " + name + " on this unit");
   }
-  const std::string path = ObjectDir(name) + "/" + SliceFileName(rev, seg);
-  auto data = ReadFile(path);
+  Entry& e = it->second;
+  const auto packed = e.packed.find({rev, seg});
+  const std::string path = packed != e.packed.end()
+                               ? std::string()
+                               : staged_.ReadPath(ObjectDir(name) + "/" + SliceFileName(rev, seg));
+  auto data = packed != e.packed.end() ? packs_->Read(packed->second) : ReadFile(path);
   if (!data.ok()) {
     if (data.status().code() == Code::kNotFound) Forget(name, rev, seg);
     return data.status();
@@ -245,9 +279,19 @@ Status SliceStore::GetSlice(const std::string& name, uint64_t rev, uint32_t seg,
     st = Status::Corruption("slice file holds a different slice");
   }
   if (!st.ok()) {
-    ::rename(path.c_str(), (path + ".corrupt").c_str());  // kept for forensics, never served
+    const std::string final_path = ObjectDir(name) + "/" + SliceFileName(rev, seg);
+    std::string where = path;
+    if (packed != e.packed.end()) {
+      where = dir_ + "/packs: slice " + std::to_string(seg) + " of revision " +
+              std::to_string(rev) + " of " + name;
+      (void)DropSlice(name, e, rev, seg, /*staged=*/true);  // a drop record: never served again
+    } else if (path != final_path) {
+      (void)staged_.Remove(final_path);  // not written yet: nothing to keep for forensics
+    } else {
+      ::rename(path.c_str(), (path + ".corrupt").c_str());  // kept for forensics, never served
+    }
     Forget(name, rev, seg);
-    return Status::Corruption(path + ": " + st.message());
+    return Status::Corruption(where + ": " + st.message());
   }
   return Status::Ok();
 }
@@ -261,20 +305,32 @@ Status SliceStore::DeleteRevision(const std::string& name, uint64_t rev) {
   }
   auto r = it->second.held.find(rev);
   if (r == it->second.held.end()) return Status::NotFound("no such revision on this unit");
-  const std::string dir = ObjectDir(name);
-  for (const auto& [seg, bytes] : r->second) {
-    DSTK_RETURN_IF_ERROR(RemoveFile(dir + "/" + SliceFileName(rev, seg)));
+  std::vector<uint32_t> segs;
+  for (const auto& [seg, bytes] : r->second) segs.push_back(seg);
+  for (uint32_t seg : segs) {
+    DSTK_RETURN_IF_ERROR(DropSlice(name, it->second, rev, seg, /*staged=*/true));
   }
-  it->second.held.erase(r);
+  it->second.held.erase(rev);
   if (it->second.held.empty() && !it->second.committed) index_.erase(it);
-  return SyncDir(dir);
+  return Status::Ok();
 }
 
-Status SliceStore::DropOlder(const std::string& name, Entry& e, uint64_t rev) {
-  const std::string dir = ObjectDir(name);
+Status SliceStore::DropSlice(const std::string& name, Entry& e, uint64_t rev, uint32_t seg,
+                             bool staged) {
+  if (auto at = e.packed.find({rev, seg}); at != e.packed.end()) {
+    DSTK_RETURN_IF_ERROR(packs_->Append(PackKind::kDropSlice, name, rev, seg).status());
+    packs_->Dead(at->second);
+    e.packed.erase(at);
+    return Status::Ok();
+  }
+  const std::string path = ObjectDir(name) + "/" + SliceFileName(rev, seg);
+  return staged ? staged_.Remove(path) : RemoveFile(path);
+}
+
+Status SliceStore::DropOlder(const std::string& name, Entry& e, uint64_t rev, bool staged) {
   for (auto r = e.held.begin(); r != e.held.end() && r->first < rev;) {
     for (const auto& [seg, bytes] : r->second) {
-      DSTK_RETURN_IF_ERROR(RemoveFile(dir + "/" + SliceFileName(r->first, seg)));
+      DSTK_RETURN_IF_ERROR(DropSlice(name, e, r->first, seg, staged));
     }
     r = e.held.erase(r);
   }
@@ -296,18 +352,41 @@ Status SliceStore::Publish(const std::string& name, const wire::Manifest& m) {
       return Status::Conflict("a newer revision of " + name + " is already committed");
     }
   }
-  DSTK_RETURN_IF_ERROR(MakeDirs(dir_ + "/objects", name));
   const std::string dir = ObjectDir(name);
   const std::string body = EncodeManifestFile(m);
-  DSTK_RETURN_IF_ERROR(WriteFileAtomic(dir + "/" + ManifestFileName(m.rev), {Bytes(body)}));
+  // The manifest goes where the revision's slices are: a pack when they are packed (a function),
+  // or when a packed object gets a tombstone; else a file.
+  const Entry* known = it != index_.end() ? &it->second : nullptr;
+  bool packed = false;
+  if (known != nullptr) {
+    auto held = known->held.find(m.rev);
+    packed = held != known->held.end()
+                 ? known->packed.count({m.rev, held->second.begin()->first}) != 0
+                 : known->packed_manifest.has_value();
+  }
+  std::optional<PackRef> ref;
+  if (packed) {
+    auto appended = packs_->Append(PackKind::kManifest, name, m.rev, 0, {Bytes(body)});
+    if (!appended.ok()) return appended.status();
+    ref = *appended;
+  } else {
+    DSTK_RETURN_IF_ERROR(MakeObjectDir(name));
+    DSTK_RETURN_IF_ERROR(staged_.Write(dir + "/" + ManifestFileName(m.rev), {Bytes(body)}));
+  }
   Entry& e = index_[name];
   const std::optional<wire::Manifest> previous = e.committed;
+  const std::optional<PackRef> previous_ref = e.packed_manifest;
   e.committed = m;
+  e.packed_manifest = ref;
   if (!Finished(e)) listable_.insert(name);
-  // The new manifest is durable; only now may the old revision go.
-  if (previous) DSTK_RETURN_IF_ERROR(RemoveFile(dir + "/" + ManifestFileName(previous->rev)));
-  DSTK_RETURN_IF_ERROR(DropOlder(name, e, m.rev));
-  return SyncDir(dir);
+  // A packed previous manifest is superseded by revision (a later record wins at open); a file
+  // is removed at the commit that makes the new manifest durable, not before (staged_files.h).
+  if (previous_ref) {
+    packs_->Dead(*previous_ref);
+  } else if (previous) {
+    DSTK_RETURN_IF_ERROR(staged_.Remove(dir + "/" + ManifestFileName(previous->rev)));
+  }
+  return DropOlder(name, e, m.rev, /*staged=*/true);
 }
 
 Result<ObjectState> SliceStore::Stat(const std::string& name, bool verify) {
@@ -398,7 +477,7 @@ Status SliceStore::DropConsumedSlices(size_t max) {
     droppable_.pop_front();
     auto it = index_.find(name);
     if (it != index_.end() && Finished(it->second) && !it->second.held.empty())
-      DSTK_RETURN_IF_ERROR(DropOlder(name, it->second, ~uint64_t{0}));
+      DSTK_RETURN_IF_ERROR(DropOlder(name, it->second, ~uint64_t{0}, /*staged=*/false));
   }
   return Status::Ok();
 }
@@ -431,6 +510,108 @@ Status SliceStore::OpenClaimJournal() {
   return CompactClaimJournalIfLarge();
 }
 
+Status SliceStore::OpenPacks() {
+  // Replay runs before packs_ is set: what it finds superseded is marked dead afterwards.
+  std::vector<PackRef> dead;
+  auto replay = [this, &dead](const PackRecord& r) {
+    switch (r.kind) {
+      case PackKind::kSlice: {
+        Entry& e = index_[r.name];
+        auto [at, fresh] = e.packed.try_emplace({r.rev, r.seg}, r.data);
+        if (!fresh) {
+          dead.push_back(at->second);
+          at->second = r.data;
+        }
+        e.held[r.rev][r.seg] = r.data.size;
+        return;
+      }
+      case PackKind::kDropSlice: {
+        auto it = index_.find(r.name);
+        if (it == index_.end()) return;
+        auto at = it->second.packed.find({r.rev, r.seg});
+        if (at == it->second.packed.end()) return;
+        dead.push_back(at->second);
+        it->second.packed.erase(at);
+        Forget(r.name, r.rev, r.seg);
+        return;
+      }
+      case PackKind::kManifest: {
+        wire::Manifest m;
+        if (!DecodeManifestFile(r.bytes, m).ok() || m.rev != r.rev) {
+          dead.push_back(r.data);  // bitrot inside a record whose frame CRC passed: unusable
+          return;
+        }
+        Entry& e = index_[r.name];
+        if (e.committed && e.committed->rev == m.rev && e.packed_manifest) {
+          dead.push_back(*e.packed_manifest);  // the same manifest again (moved by compaction)
+          e.packed_manifest = r.data;
+          return;
+        }
+        if (e.committed && e.committed->rev >= m.rev) {
+          dead.push_back(r.data);
+          return;
+        }
+        if (e.packed_manifest) {
+          dead.push_back(*e.packed_manifest);
+        } else if (e.committed) {
+          // A manifest file older than this record: a crash came before the file's removal.
+          (void)staged_.Remove(ObjectDir(r.name) + "/" + ManifestFileName(e.committed->rev));
+        }
+        e.committed = m;
+        e.packed_manifest = r.data;
+        return;
+      }
+    }
+  };
+  auto packs = PackLog::Open(dir_ + "/packs", replay);
+  if (!packs.ok()) return packs.status();
+  packs_ = std::move(packs).value();
+  for (const auto& ref : dead) packs_->Dead(ref);
+  // Slices of revisions older than the committed one: a crash cut off their drop records.
+  for (auto& [name, e] : index_) {
+    if (e.committed && !e.packed.empty()) {
+      DSTK_RETURN_IF_ERROR(DropOlder(name, e, e.committed->rev, /*staged=*/true));
+    }
+  }
+  return Status::Ok();
+}
+
+Status SliceStore::SyncFiles() {
+  // Packs first: a manifest appended to a pack may replace a manifest file that the staged
+  // commit removes, and that removal must come after the record is durable.
+  DSTK_RETURN_IF_ERROR(packs_->Sync());
+  return staged_.Commit();
+}
+
+Result<bool> SliceStore::CompactPacks() {
+  const std::optional<uint32_t> oldest = packs_->CompactionCandidate();
+  if (!oldest) return false;
+  // Each live record of the oldest pack is appended again (to the newest) before the pack goes.
+  // A crash in between leaves both copies; replay takes the later one.
+  auto move = [&](PackKind kind, const std::string& name, uint64_t rev, uint32_t seg,
+                  PackRef& ref) -> Status {
+    auto data = packs_->Read(ref);
+    if (!data.ok()) return data.status();
+    auto moved = packs_->Append(kind, name, rev, seg, {*data});
+    if (!moved.ok()) return moved.status();
+    ref = *moved;
+    return Status::Ok();
+  };
+  for (auto& [name, e] : index_) {
+    for (auto& [key, ref] : e.packed) {
+      if (ref.pack == *oldest) {
+        DSTK_RETURN_IF_ERROR(move(PackKind::kSlice, name, key.first, key.second, ref));
+      }
+    }
+    if (e.packed_manifest && e.packed_manifest->pack == *oldest) {
+      DSTK_RETURN_IF_ERROR(
+          move(PackKind::kManifest, name, e.committed->rev, 0, *e.packed_manifest));
+    }
+  }
+  DSTK_RETURN_IF_ERROR(packs_->Sync());
+  DSTK_RETURN_IF_ERROR(packs_->RemoveOldest(*oldest));
+  return true;
+}
 Status SliceStore::CompactClaimJournalIfLarge() {
   // Rewrite once the journal is 4 times what a rewrite would keep (at least 8 MiB): each byte
   // of a rewrite then pays for at least 3 bytes of appends, so rewriting costs a constant factor.
@@ -446,7 +627,7 @@ Status SliceStore::CompactClaimJournalIfLarge() {
 Status SliceStore::DropFinishedSlices() {
   for (auto& [name, e] : index_) {
     if (e.claim && e.claim->phase != ClaimState::Phase::kPending && !e.held.empty()) {
-      DSTK_RETURN_IF_ERROR(DropOlder(name, e, ~uint64_t{0}));
+      DSTK_RETURN_IF_ERROR(DropOlder(name, e, ~uint64_t{0}, /*staged=*/false));
     }
   }
   return Status::Ok();

@@ -8,6 +8,8 @@
 //   DIR/claims.journal                        every function's claim state (store/claim_journal.h)
 //   DIR/objects/<name>/lease.claim            a claim state written by an earlier version (read
 //   only) DIR/objects/<name>/.tmp.*                 a write in progress; removed on open
+//   DIR/packs/<n>.pack                        small slices put with `pack` (functions), and
+//                                             their manifests, appended (store/pack_log.h)
 //
 // A name like "logs/2026-11-25" is the directory objects/logs/2026-11-25; a child object
 // "a/b" lives in a subdirectory of "a". That never collides with a's own files because name
@@ -17,11 +19,13 @@
 // manifest (the unit's committed revision) and drops older revisions. A reader asks for the
 // committed revision, then reads its slices; see lib/client for why that never mixes revisions.
 //
-// Every file is published atomically (store/file_util.h), so after kill -9 at any moment each
-// slice is whole and valid or absent. Claim states are the exception that makes claims fast:
-// SaveClaim only queues a journal record and SyncClaims makes every queued one durable with one
-// flush, so a unit answers a group of claim requests for the price of one fsync. Not thread-safe:
-// dsnode serves one request at a time.
+// Every file is published atomically, so after kill -9 at any moment each slice is whole and
+// valid or absent; a packed slice or manifest is a record that is whole or cut off at open.
+// Writes (PutSlice, Publish, DeleteRevision) are staged or appended and made durable for a whole
+// group of requests by one SyncFiles (store/staged_files.h, store/pack_log.h); a unit
+// acknowledges none before it. Claim states likewise: SaveClaim only queues a journal record and
+// SyncClaims makes every queued one durable with one flush, so a unit answers a group of claim
+// requests for the price of one fsync. Not thread-safe: dsnode serves one request at a time.
 #pragma once
 
 #include <cstdint>
@@ -37,6 +41,8 @@
 #include "codec/slice.h"
 #include "store/claim_journal.h"
 #include "store/claim_state.h"
+#include "store/pack_log.h"
+#include "store/staged_files.h"
 #include "util/status.h"
 #include "wire/message.h"
 
@@ -64,8 +70,12 @@ class SliceStore {
   // Stores a slice after checking its name, fields and CRC. Rewriting the same slice is fine.
   // A slice of a revision older than the committed one is refused (kConflict), and so is one
   // whose fencing `token` is lower than the committed revision's (a deposed claim owner).
-  Status PutSlice(const codec::SliceHeader& h, std::span<const uint8_t> payload,
-                  uint64_t token = 0);
+  // With `pack`, a one-segment slice of at most kMaxPackedSlice bytes is appended to a pack
+  // instead of a file of its own (a function: small, many, read once), and so is the manifest
+  // that publishes it.
+  Status PutSlice(const codec::SliceHeader& h, std::span<const uint8_t> payload, uint64_t token = 0,
+                  bool pack = false);
+  static constexpr size_t kMaxPackedSlice = (1u << 20) + 4096;
 
   // Reads and verifies one slice. A slice whose CRC fails is moved aside (".corrupt"), forgotten,
   // and reported as kCorruption: a unit never serves a bad slice.
@@ -76,6 +86,9 @@ class SliceStore {
   // revision cannot be deleted this way (kConflict); publish a newer one or a tombstone.
   Status DeleteRevision(const std::string& name, uint64_t rev);
 
+  // PutSlice, DeleteRevision and Publish take effect at once for this store's readers and are
+  // durable after the next SyncFiles() that returns Ok, not before.
+  //
   // Makes `m` the committed revision of `name` and drops older revisions. Publishing the same
   // revision again is fine; an older one than committed is refused with kConflict, and so is
   // one whose m.token is lower than the committed revision's token (fencing).
@@ -102,6 +115,15 @@ class SliceStore {
   // Makes every saved claim state durable (one fdatasync). On an error the states stay queued
   // and the next call writes them again.
   Status SyncClaims();
+  // Makes every staged write, publish and delete durable (store/staged_files.h). A write whose
+  // data could not be flushed is dropped, and the error says which.
+  Status SyncFiles();
+  bool HasUnsyncedFiles() const { return !staged_.empty() || packs_->HasUnsynced(); }
+  // Rewrites the oldest pack's live records into the newest and removes it, when under half of
+  // it is live (store/pack_log.h); false when there was nothing to do. For when a unit is idle.
+  Result<bool> CompactPacks();
+  // What opening the packs found: a torn tail cut off, damaged packs. For the operator's log.
+  const PackLog& packs() const { return *packs_; }
   // Whether claim states are waiting for a SyncClaims (one failed, or none ran yet).
   bool HasUnsyncedClaims() const { return journal_->HasPending(); }
   // Deletes the slices of up to `max` functions whose consumed or finished state is durable.
@@ -126,17 +148,29 @@ class SliceStore {
     std::map<uint64_t, std::map<uint32_t, uint64_t>> held;  // rev -> seg -> file bytes
     std::optional<ClaimState> claim;
     uint64_t claim_seq = 0;  // the claim file's last save (store/claim_file.h); 0: none yet
+    // Slices and the committed manifest kept in a pack rather than files: where they are.
+    std::map<std::pair<uint64_t, uint32_t>, PackRef> packed;  // (rev, seg) -> record
+    std::optional<PackRef> packed_manifest;
   };
 
   SliceStore(std::string dir, int lock_fd);
   Status Scan(const std::string& relative);
   Status IndexFile(const std::string& name, const std::string& file);
   std::string ObjectDir(const std::string& name) const;
-  Status DropOlder(const std::string& name, Entry& e, uint64_t rev);
+  // Creates objects/<name>, leaving the parents to fsync to the next SyncFiles.
+  Status MakeObjectDir(const std::string& name);
+  // Deletes the slices of revisions older than `rev`: `staged`, at the next SyncFiles (after
+  // what replaces them is durable); else now, unsynced (slices a crash may bring back).
+  Status DropOlder(const std::string& name, Entry& e, uint64_t rev, bool staged);
   void Forget(const std::string& name, uint64_t rev, uint32_t seg);
   // Deletes slices of consumed or finished functions: unlinks a crash undid.
   Status DropFinishedSlices();
   Status OpenClaimJournal();
+  Status OpenPacks();
+  void ReplayPackRecord(const PackRecord& r);
+  // Forgets slice (rev, seg) of `e`: a drop record when it is packed, else its file removed
+  // (`staged`: at the next SyncFiles).
+  Status DropSlice(const std::string& name, Entry& e, uint64_t rev, uint32_t seg, bool staged);
   Status CompactClaimJournalIfLarge();
 
   std::string dir_;
@@ -144,6 +178,8 @@ class SliceStore {
   std::map<std::string, Entry> index_;
   std::set<std::string> listable_;  // committed names that are not finished functions: List's walk
   std::unique_ptr<ClaimJournal> journal_;
+  std::unique_ptr<PackLog> packs_;
+  StagedFiles staged_;
   std::vector<std::string> drop_when_synced_;  // functions saved finished since the last sync
   std::deque<std::string> droppable_;          // finished durably; slices not yet deleted
   static bool Finished(const Entry& e) {

@@ -234,6 +234,7 @@ std::string EncodeRequest(const Request& r) {
   fields += r.op == Op::kList ? 3 : 0;
   fields += IsClaimOp(r.op) ? 4 : 0;  // ballot, owner, lease_ms, mode
   fields += r.token != 0 ? 1 : 0;
+  fields += r.pack ? 1 : 0;
   fields += r.keys.empty() ? 0 : 1;
   p.pack_map(fields);
   p.pack("v"), p.pack(r.v);
@@ -257,6 +258,7 @@ std::string EncodeRequest(const Request& r) {
     p.pack("mode"), p.pack(ClaimModeName(r.mode));
   }
   if (r.token != 0) p.pack("token"), p.pack(r.token);
+  if (r.pack) p.pack("pack"), p.pack(true);
   if (!r.keys.empty()) {
     p.pack("keys");
     p.pack_array(static_cast<uint32_t>(r.keys.size()));
@@ -290,6 +292,7 @@ Result<Request> DecodeRequest(std::span<const uint8_t> bytes) {
     if (key == "owner") return ReadU64(v, key, r.owner);
     if (key == "lease_ms") return ReadU32(v, key, r.lease_ms);
     if (key == "token") return ReadU64(v, key, r.token);
+    if (key == "pack") return ReadBool(v, key, r.pack);
     if (key == "keys") return ReadKeys(v, r.keys);
     if (key == "mode") {
       std::string m;

@@ -101,6 +101,7 @@ struct Request {
   uint32_t lease_ms = 0;                    // lock_read_delete, commit, renew
   ClaimMode mode = ClaimMode::kConsume;     // lock_read_delete, commit
   uint64_t token = 0;                       // put_slice: fencing token (0: none)
+  bool pack = false;                        // put_slice: a small slice to append to a pack
   // Claim ops: the same op applied to each of these keys (at most kMaxBatchKeys) instead of
   // `name`, each at ballot {key.n, ballot.id}; the reply has one `results` entry per key.
   std::vector<BatchKey> keys;

@@ -35,6 +35,26 @@ cmp "$WORK/pushed" "$WORK/claimed" || fail "claims are not in push order"
 expect_rc 1 "$DSCLAIM" order
 note "order: 12 functions from 12 producers claimed in push order; empty queue exits 1"
 
+# --- push --from: batches keep push order; a slow producer's line is pushed at once -------------
+for i in $(seq 1 300); do printf '{"argv":["echo","%s"]}\n' "$i"; done >"$WORK/many"
+"$DSENC" push many --from "$WORK/many" >"$WORK/many.keys" || fail "push --from (300 lines)"
+[ "$(wc -l <"$WORK/many.keys")" = 300 ] || fail "push --from printed $(wc -l <"$WORK/many.keys") keys for 300 lines"
+sort -c "$WORK/many.keys" || fail "push --from printed keys out of push order"
+"$DSCLAIM" --list many >"$WORK/many.listed"
+cmp "$WORK/many.keys" "$WORK/many.listed" || fail "the queue does not hold exactly the keys push --from printed"
+mkfifo "$WORK/slow"
+"$DSENC" push slow --from "$WORK/slow" >"$WORK/slow.keys" 2>"$WORK/slow.err" &
+slow_pid=$!
+exec 7>"$WORK/slow"
+echo '{"argv":["true"]}' >&7
+for _ in $(seq 100); do [ -s "$WORK/slow.keys" ] && break; sleep 0.05; done
+[ "$(wc -l <"$WORK/slow.keys")" = 1 ] || fail "push --from held a line back waiting for more input"
+echo '{"argv":["true"]}' >&7
+exec 7>&-
+wait "$slow_pid" || fail "push --from a fifo: $(cat "$WORK/slow.err")"
+[ "$(wc -l <"$WORK/slow.keys")" = 2 ] || fail "push --from a fifo printed $(wc -l <"$WORK/slow.keys") keys for 2 lines"
+note "push --from: 300 lines in push order, queued exactly; a slow producer's line pushed at once"
+
 # --- contention, consume mode ---------------------------------------------------------------------
 N=${E2E_CLAIM_FUNCTIONS:-2000}
 W=${E2E_CLAIM_WORKERS:-8}
@@ -125,19 +145,22 @@ grep -q '"outcome":"done"' "$WORK/first.out" || fail "first owner did not finish
 note "restart: unit 2 restarted during a held lease; no second owner; the first finished"
 
 # --- lease mode: a unit that missed the owner's commit is helped to finish by the next claimer ------
-"$DSENC" push hq -- echo helped >/dev/null
+hq_key=$("$DSENC" push hq -- echo helped) || fail "push hq"
+# unit_holds KEY UNIT: whether UNIT holds the slice of function KEY (as dsenc stat reports it).
+# (stat exits non-zero while the object is at risk: its output is what counts here)
+unit_holds() { { "$DSENC" --timeout 0.5 stat "$1" || true; } | grep -qE "^ +$2 +tcp://[^ ]+ +ok +1/1 slices"; }
 kill_unit 4                       # unit 4 holds a slice but will miss the commit and the finish
 "$DSCLAIM" hq --mode lease --max 1 --timeout 0.5 | "$DSRUN" --timeout 0.5 >"$WORK/hq.out" ||
   fail "lease run with unit 4 down: $(cat "$WORK/hq.out")"
 grep -q '"outcome":"done"' "$WORK/hq.out" || fail "hq not done: $(cat "$WORK/hq.out")"
 start_unit 4
-find "$WORK/unit4/objects" -path '*hq*' -name '*.slice' | grep -q . ||
+unit_holds "$hq_key" 4 ||
   fail "unit 4 should still hold the slice it never heard about"
 # The next walker that lists the key (a listing waits for a majority and then a short grace, so
 # a just-restarted unit may be missed once) finds it done and helps unit 4 finish.
 for walk in 1 2 3 4 5 6 7 8 9 10; do
   expect_rc 1 "$DSCLAIM" hq --mode lease
-  [ -z "$(find "$WORK/unit4/objects" -path '*hq*' -name '*.slice')" ] && break
+  unit_holds "$hq_key" 4 || break
   [ "$walk" -lt 10 ] || fail "unit 4 still holds the finished function's slice after 10 walks"
 done
 "$DSCLAIM" --list hq | grep -q . && fail "the finished function is still listed"
@@ -146,9 +169,20 @@ note "help-finish: a unit that missed the owner's commit dropped the finished fu
 # --- tolerance: pushes with n-w=1 unit down, claims with n-q=2 down; one more fails clearly -----------
 kill_unit 4
 for i in 1 2; do "$DSENC" --timeout 0.5 push tq -- echo "$i" >/dev/null || fail "push with n-w units down"; done
+printf '{"argv":["echo","%s"]}\n' a b c >"$WORK/tq3"
+"$DSENC" --timeout 0.5 push tqf --from "$WORK/tq3" >"$WORK/tqf.keys" || fail "push --from with n-w units down"
+[ "$(wc -l <"$WORK/tqf.keys")" = 3 ] || fail "push --from with n-w units down printed $(wc -l <"$WORK/tqf.keys") keys"
 kill_unit 3
 expect_rc 3 "$DSENC" --timeout 0.5 push tq -- echo 3
 grep -q "w=4" "$WORK/err" || fail "push past the limit should name w: $(cat "$WORK/err")"
+# A batch past the limit: every line fails on its own, named by its line, and none is queued.
+rc=0
+"$DSENC" --timeout 0.5 push tqg --from "$WORK/tq3" >"$WORK/tqg.keys" 2>"$WORK/err" || rc=$?
+[ "$rc" = 3 ] || fail "push --from past the limit exited $rc: $(cat "$WORK/err")"
+[ -s "$WORK/tqg.keys" ] && fail "push --from past the limit printed keys: $(cat "$WORK/tqg.keys")"
+for l in 1 2 3; do
+  grep -q "tq3:$l: .*w=4" "$WORK/err" || fail "push --from past the limit should name line $l and w: $(cat "$WORK/err")"
+done
 "$DSCLAIM" tq --max 1 --timeout 0.5 | "$DSRUN" --timeout 0.5 >"$WORK/tq.out" || fail "claim with 2 of 5 down"
 grep -q '"outcome":"done"' "$WORK/tq.out" || fail "run with 2 of 5 down: $(cat "$WORK/tq.out")"
 kill_unit 2
@@ -159,5 +193,7 @@ start_unit 2
 start_unit 3
 start_unit 4
 "$DSCLAIM" --list tq | grep -q . || fail "the unclaimed function was lost"
+"$DSCLAIM" --list tqg | grep -q . && fail "a function whose push failed is queued"
+[ "$("$DSCLAIM" --list tqf | wc -l)" = 3 ] || fail "functions pushed with a unit down were lost"
 note "tolerance: claims with n-q units down ok; one more down fails with exit 3; nothing lost"
 echo "PASS claims"

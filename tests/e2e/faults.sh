@@ -44,8 +44,9 @@ note "disk full: unit 5 refused with no_space, the put succeeded on 5 units, ear
 
 # --- claims on a unit that cannot write its claim journal --------------------------------------------
 DSCLAIM="$DSTK_BIN/dsclaim/dsclaim"
-"$DSENC" push fullq -- echo hi >/dev/null || fail "push"
-[ -n "$(find "$UNIT_DIR5/objects/fullq" -name '*.slice')" ] || fail "the function did not reach unit 5"
+fullq_key=$("$DSENC" push fullq -- echo hi) || fail "push"
+"$DSENC" stat "$fullq_key" | grep -qE "^ +5 +tcp://[^ ]+ +ok +1/1 slices" ||
+  fail "the function did not reach unit 5: $("$DSENC" stat "$fullq_key")"
 dd if=/dev/zero of="$UNIT_DIR5/filler" bs=4k 2>/dev/null || true   # fill the disk (ENOSPC ends it)
 "$DSCLAIM" fullq --json >"$WORK/claimed.full" 2>"$WORK/err" || fail "claim with unit 5 full: $(cat "$WORK/err")"
 grep -q '"key":"fullq/' "$WORK/claimed.full" || fail "no claim record: $(cat "$WORK/claimed.full")"

@@ -4,8 +4,8 @@
 
 #include <chrono>
 #include <cstdio>
-#include <unordered_map>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
 #include "client/object_io.h"
 #include "client/repair.h"
@@ -144,7 +144,8 @@ int Health(const Common& c, net::Cluster& cl, const client::Thresholds& t) {
     if (!resp) break;
     auto it = unit_of.find(resp->reply.id);
     if (it == unit_of.end()) continue;
-    ms[it->second] = std::chrono::duration<double, std::milli>(net::Clock::now() - sent[it->second]).count();
+    ms[it->second] =
+        std::chrono::duration<double, std::milli>(net::Clock::now() - sent[it->second]).count();
     got[it->second] = std::move(resp);
     --left;
   }
@@ -157,32 +158,47 @@ int Health(const Common& c, net::Cluster& cl, const client::Thresholds& t) {
       nlohmann::ordered_json j{{"unit", u}, {"endpoint", cl.endpoint(u)}, {"reachable", ok}};
       if (ok) {
         const auto& i = *got[u]->reply.unit;
-        j.update({{"latency_ms", ms[u]}, {"version", i.version}, {"objects", i.objects}, {"slices", i.slices},
-                  {"bytes_used", i.bytes_used}, {"bytes_free", i.bytes_free}, {"uptime_s", i.uptime_s}});
+        j.update({{"latency_ms", ms[u]},
+                  {"version", i.version},
+                  {"objects", i.objects},
+                  {"slices", i.slices},
+                  {"bytes_used", i.bytes_used},
+                  {"bytes_free", i.bytes_free},
+                  {"uptime_s", i.uptime_s}});
       }
       units.push_back(j);
       continue;
     }
     if (u == 0) {
-      std::printf("%-3s %-28s %-11s %8s %8s %10s %10s %10s %s\n", "#", "endpoint", "state", "latency", "objects",
-                  "slices", "used", "free", "version");
+      std::printf("%-3s %-28s %-11s %8s %8s %10s %10s %10s %s\n", "#", "endpoint", "state",
+                  "latency", "objects", "slices", "used", "free", "version");
     }
     if (!ok) {
       std::printf("%-3zu %-28s %-11s\n", u, cl.endpoint(u).c_str(), "unreachable");
       continue;
     }
     const auto& i = *got[u]->reply.unit;
-    std::printf("%-3zu %-28s %-11s %6.1fms %8llu %10llu %10s %10s %s\n", u, cl.endpoint(u).c_str(), "up", ms[u],
-                static_cast<unsigned long long>(i.objects), static_cast<unsigned long long>(i.slices),
-                Human(i.bytes_used).c_str(), Human(i.bytes_free).c_str(), i.version.c_str());
+    std::printf("%-3zu %-28s %-11s %6.1fms %8llu %10llu %10s %10s %s\n", u, cl.endpoint(u).c_str(),
+                "up", ms[u], static_cast<unsigned long long>(i.objects),
+                static_cast<unsigned long long>(i.slices), Human(i.bytes_used).c_str(),
+                Human(i.bytes_free).c_str(), i.version.c_str());
   }
-  const char* verdict = up == cl.size() ? "healthy" : up >= t.w ? "degraded (writes and reads go on)"
-                        : up >= t.k ? "degraded (reads only: below w)" : "down (below k)";
+  const char* verdict = up == cl.size() ? "healthy"
+                        : up >= t.w     ? "degraded (writes and reads go on)"
+                        : up >= t.k     ? "degraded (reads only: below w)"
+                                        : "down (below k)";
   if (c.json) {
-    std::printf("%s\n", nlohmann::ordered_json{{"units", units}, {"up", up}, {"n", cl.size()}, {"k", t.k},
-                                               {"w", t.w}, {"health", verdict}}.dump().c_str());
+    std::printf("%s\n", nlohmann::ordered_json{{"units", units},
+                                               {"up", up},
+                                               {"n", cl.size()},
+                                               {"k", t.k},
+                                               {"w", t.w},
+                                               {"health", verdict}}
+                            .dump()
+                            .c_str());
   } else {
-    std::printf("network: %zu of %zu units up (k=%u, w=%u): %s\n", up, cl.size(), t.k, t.w, verdict);
+    std::printf("network: %zu of %zu units up (k=%u, w=%u): %s\n", up, cl.size(), t.k, t.w,
+                verdict);
   }
   return up >= t.k ? kExitOk : kExitUnavailable;
 }
@@ -289,17 +305,25 @@ int Repair(const Common& c, const std::string& name, bool all) {
     failed += r->units_failed;
     if (r->units_repaired + r->units_failed == 0) ++healthy;
     if (c.json) {
-      std::printf("%s\n", nlohmann::json{{"name", n}, {"units_repaired", r->units_repaired},
-                                         {"units_failed", r->units_failed}, {"bytes", r->bytes}}.dump().c_str());
+      std::printf("%s\n", nlohmann::json{{"name", n},
+                                         {"units_repaired", r->units_repaired},
+                                         {"units_failed", r->units_failed},
+                                         {"bytes", r->bytes}}
+                              .dump()
+                              .c_str());
     } else if (r->units_repaired + r->units_failed > 0 || c.verbosity.level >= 2) {
-      std::printf("%s: %zu units repaired, %zu failed\n", n.c_str(), r->units_repaired, r->units_failed);
+      std::printf("%s: %zu units repaired, %zu failed\n", n.c_str(), r->units_repaired,
+                  r->units_failed);
     }
   }
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (c.verbosity.level > 0 && !c.json) {
-    Diag(kTool, std::to_string(names.size()) + " objects checked, " + std::to_string(healthy) + " healthy, " +
-                    std::to_string(repaired) + " unit copies rebuilt (" + Human(bytes) + " decoded, " +
-                    std::to_string(static_cast<int>(static_cast<double>(bytes) / (1 << 20) / std::max(secs, 1e-6))) +
+    Diag(kTool, std::to_string(names.size()) + " objects checked, " + std::to_string(healthy) +
+                    " healthy, " + std::to_string(repaired) + " unit copies rebuilt (" +
+                    Human(bytes) + " decoded, " +
+                    std::to_string(static_cast<int>(static_cast<double>(bytes) / (1 << 20) /
+                                                    std::max(secs, 1e-6))) +
                     " MiB/s)");
   }
   if (rc == kExitOk && failed > 0) rc = kExitUnavailable;

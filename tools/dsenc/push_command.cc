@@ -1,19 +1,24 @@
 // dsenc push: store functions on a queue.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cstdio>
-#include <fstream>
-#include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "claim/function.h"
 #include "claim/push.h"
 #include "client/object_io.h"
 #include "commands.h"
+#include "line_source.h"
 #include "wire/name.h"
 
 namespace dstk::tools::dsenc {
 namespace {
 
 constexpr const char* kTool = "dsenc";
+// Functions pushed together at most: 64 keep a batch's replies within one group on a unit
+// (node/server.cc holds up to 256) with room for other clients.
+constexpr size_t kBatch = 64;
 
 Result<claim::Function> FromJson(const std::string& line) {
   try {
@@ -61,21 +66,56 @@ int Push(const Common& c, const PushArgs& a) {
   }
   if (!a.argv.empty())
     return Fail(kTool, Status::Invalid("give either --from or a command, not both"));
-  std::ifstream file;
+  int fd = 0;
   if (a.from != "-") {
-    file.open(a.from);
-    if (!file) return Fail(kTool, Status::Invalid("cannot read " + a.from));
+    fd = ::open(a.from.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Fail(kTool, Status::Invalid("cannot read " + a.from));
   }
-  std::istream& in = a.from == "-" ? std::cin : file;
-  std::string line;
+  struct CloseAtExit {
+    int fd;
+    ~CloseAtExit() {
+      if (fd > 0) ::close(fd);
+    }
+  } close_at_exit{fd};
+  LineSource in(fd);
   size_t lineno = 0;
-  while (std::getline(in, line)) {
-    ++lineno;
-    if (line.find_first_not_of(" \t\r") == std::string::npos || line[0] == '#') continue;
-    auto f = FromJson(line);
-    if (!f.ok()) return Fail(kTool, f.status().With(a.from + ":" + std::to_string(lineno)));
-    if (f->timeout_s == 0) f->timeout_s = a.timeout_s;
-    if (int rc = emit(claim::PushFunction(cl, *t, keys, a.queue, *f)); rc != kExitOk) return rc;
+  while (!in.at_end()) {
+    // A batch: the next line (waited for), then the lines already there, up to kBatch. Each
+    // batch is stored in two fan-out rounds; a producer writing slowly is never held back.
+    std::vector<claim::Function> batch;
+    std::vector<size_t> lines;
+    Status bad;
+    while (batch.size() < kBatch) {
+      auto line = in.Next(batch.empty());
+      if (!line.ok()) {
+        bad = line.status().With(a.from);
+        break;
+      }
+      if (!line->has_value()) break;
+      ++lineno;
+      const std::string& text = **line;
+      if (text.find_first_not_of(" \t\r") == std::string::npos || text[0] == '#') continue;
+      auto f = FromJson(text);
+      if (!f.ok()) {
+        bad = f.status().With(a.from + ":" + std::to_string(lineno));
+        break;
+      }
+      if (f->timeout_s == 0) f->timeout_s = a.timeout_s;
+      batch.push_back(std::move(f).value());
+      lines.push_back(lineno);
+    }
+    // The lines before a bad one are pushed first: they stay pushed (dsenc(1)).
+    int rc = kExitOk;
+    auto keys_out = claim::PushFunctions(cl, *t, keys, a.queue, std::move(batch));
+    for (size_t i = 0; i < keys_out.size(); ++i) {
+      const int one =
+          keys_out[i].ok()
+              ? emit(keys_out[i])
+              : Fail(kTool, keys_out[i].status().With(a.from + ":" + std::to_string(lines[i])));
+      if (rc == kExitOk) rc = one;
+    }
+    if (rc != kExitOk) return rc;
+    if (!bad.ok()) return Fail(kTool, bad);
   }
   return kExitOk;
 }

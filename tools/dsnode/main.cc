@@ -129,6 +129,13 @@ int main(int argc, char** argv) {
         "claims.journal ended in a write cut short by a crash (never "
         "acknowledged to a claimer); zeroed it and carried on");
   }
+  if (const uint64_t torn = (*store)->packs().torn_tail_bytes(); torn > 0) {
+    log(LogLevel::kWarn, "the newest pack ended in a write cut short by a crash (" +
+                             std::to_string(torn) + " bytes, never acknowledged); cut it off");
+  }
+  for (const auto& damage : (*store)->packs().damaged()) {
+    log(LogLevel::kError, damage + ": the records after it are not served (bitrot?)");
+  }
   if (opts.keys) {
     log(LogLevel::kInfo, "CurveZMQ on: public key " + opts.keys->public_z85 + ", " +
                              std::to_string(opts.allow.size()) + " client keys allowed");

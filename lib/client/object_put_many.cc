@@ -1,0 +1,167 @@
+// PutNewObjects: many small new objects in two fan-out rounds, not two rounds each.
+#include <unordered_map>
+
+#include "client/object_io.h"
+#include "client/revision.h"
+#include "codec/segment.h"
+
+namespace dstk::client {
+namespace {
+
+// Which units acknowledged one object's round, and why the others did not.
+struct Acks {
+  std::vector<size_t> units;
+  std::string why;
+  bool fenced = false;
+  void Fail(const std::string& reason) { why += (why.empty() ? "" : "; ") + reason; }
+};
+
+// Sends one request per (object, unit) built by `make` and waits for every reply or the
+// timeout. A unit that does not answer in time is marked down for the rest of the batch call.
+template <typename MakeRequest>
+std::vector<Acks> Round(net::Cluster& c, const std::vector<std::vector<size_t>>& targets,
+                        std::vector<bool>& down, MakeRequest make) {
+  std::vector<Acks> acks(targets.size());
+  std::unordered_map<uint64_t, std::pair<size_t, size_t>> sent;  // id -> (object, unit)
+  for (size_t i = 0; i < targets.size(); ++i) {
+    for (size_t u : targets[i]) {
+      if (down[u]) {
+        acks[i].Fail(c.Describe(u) + ": did not answer earlier");
+        continue;
+      }
+      auto id = make(i, u);
+      if (!id.ok()) {
+        acks[i].Fail(id.status().message());
+        continue;
+      }
+      sent[*id] = {i, u};
+    }
+  }
+  const auto deadline = net::Clock::now() + c.timeout();
+  while (!sent.empty()) {
+    auto resp = c.Receive(deadline);
+    if (!resp) break;
+    auto it = sent.find(resp->reply.id);
+    if (it == sent.end()) continue;
+    const auto [i, u] = it->second;
+    sent.erase(it);
+    const wire::Reply& r = resp->reply;
+    if (r.ok()) {
+      acks[i].units.push_back(u);
+    } else {
+      acks[i].fenced |= r.status == wire::ReplyStatus::kFenced;
+      acks[i].Fail(c.Describe(u) + ": " + wire::ReplyStatusName(r.status) + ": " + r.error);
+    }
+  }
+  for (const auto& [id, where] : sent) {
+    c.Forget(id);
+    down[where.second] = true;
+    acks[where.first].Fail(c.Describe(where.second) + ": no reply within " +
+                           std::to_string(c.timeout().count()) + " ms");
+  }
+  return acks;
+}
+
+Status TooFew(const std::string& name, const std::string& what, const Acks& a, uint32_t w) {
+  const std::string msg =
+      "put " + name + ": " + what + " on only " + std::to_string(a.units.size()) +
+      " units, the write threshold is w=" + std::to_string(w) + " (" + a.why + ")";
+  return a.fenced ? Status::Fenced(msg) : Status::Unavailable(msg);
+}
+
+}  // namespace
+
+std::vector<Status> PutNewObjects(net::Cluster& c, const std::vector<NewObject>& objects,
+                                  const PutOptions& o) {
+  std::vector<Status> out(objects.size());
+  auto coder = codec::ErasureCoder::Create(static_cast<int>(o.t.k), static_cast<int>(c.size()));
+  if (!coder.ok()) {
+    for (auto& s : out) s = coder.status();
+    return out;
+  }
+  codec::SegmentEncoder encoder(*coder);
+  std::vector<bool> down(c.size(), false);
+  std::vector<size_t> all(c.size());
+  for (size_t u = 0; u < c.size(); ++u) all[u] = u;
+
+  std::vector<wire::Manifest> manifests(objects.size());
+  for (size_t i = 0; i < objects.size(); ++i) {
+    wire::Manifest& m = manifests[i];
+    m.rev = NewRevision(0);
+    m.size = objects[i].bytes.size();
+    m.segs = 1;
+    m.segsize = o.segment_size;
+    m.k = o.t.k;
+    m.n = static_cast<uint32_t>(c.size());
+    m.token = o.token;
+  }
+  // Round 1: every object's slices, to every unit. The encoder's views change with each
+  // object, so each object is encoded right before its slices are queued (Send copies them).
+  size_t encoded = objects.size();
+  std::vector<std::span<const uint8_t>> payloads;
+  std::vector<std::vector<size_t>> targets(objects.size(), all);
+  auto slices = Round(c, targets, down, [&](size_t i, size_t u) -> Result<uint64_t> {
+    const auto& bytes = objects[i].bytes;
+    if (bytes.size() > o.segment_size) {
+      return Status::Invalid("put " + objects[i].name + ": larger than one segment");
+    }
+    if (encoded != i) {
+      payloads = encoder.Encode({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()});
+      encoded = i;
+    }
+    wire::Request req;
+    req.op = wire::Op::kPutSlice;
+    codec::SliceHeader h;
+    h.name = objects[i].name;
+    h.rev = manifests[i].rev;
+    h.seg = 0;
+    h.segs = 1;
+    h.k = o.t.k;
+    h.n = static_cast<uint32_t>(c.size());
+    h.size = bytes.size();
+    h.seglen = static_cast<uint32_t>(bytes.size());
+    h.segsize = o.segment_size;
+    h.idx = static_cast<uint32_t>(u);
+    h.crc = codec::ComputeSliceCrc(h, payloads[u]);
+    req.slice = h;
+    req.token = o.token;
+    req.pack = true;  // small, many, read once: the unit appends it to a pack
+    return c.Send(u, req, payloads[u]);
+  });
+
+  // Round 2: publish each object that >= w units stored, on those units. The others are
+  // deleted where they were stored (best effort, as a failed put does).
+  std::vector<std::vector<size_t>> publish_to(objects.size());
+  for (size_t i = 0; i < objects.size(); ++i) {
+    if (slices[i].units.size() >= o.t.w) {
+      publish_to[i] = slices[i].units;
+      continue;
+    }
+    out[i] = TooFew(objects[i].name, "stored", slices[i], o.t.w);
+    for (size_t u : slices[i].units) {
+      wire::Request del;
+      del.op = wire::Op::kDelSlice;
+      del.name = objects[i].name;
+      del.rev = manifests[i].rev;
+      auto id = c.Send(u, del);
+      if (id.ok()) c.Forget(*id);  // fire and forget: a leftover pending revision is harmless
+    }
+  }
+  auto published = Round(c, publish_to, down, [&](size_t i, size_t u) -> Result<uint64_t> {
+    wire::Request pub;
+    pub.op = wire::Op::kPublish;
+    pub.name = objects[i].name;
+    pub.manifest = manifests[i];
+    return c.Send(u, pub);
+  });
+  for (size_t i = 0; i < objects.size(); ++i) {
+    if (publish_to[i].empty()) continue;
+    if (published[i].units.size() < o.t.w) {
+      out[i] = TooFew(objects[i].name, "stored, but published (it may or may not be visible)",
+                      published[i], o.t.w);
+    }
+  }
+  return out;
+}
+
+}  // namespace dstk::client

@@ -1,0 +1,249 @@
+#include "store/pack_log.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "codec/crc32c.h"
+#include "store/file_util.h"
+
+namespace dstk::store {
+namespace {
+
+constexpr size_t kFrame = 8;                        // body length, body CRC
+constexpr size_t kFixed = 1 + 2 + 8 + 4 + 4;        // kind, name length, rev, seg, data length
+constexpr uint32_t kMaxBody = (64u << 20) + 65536;  // a slice up to the payload limit, and a name
+
+void PutLe(std::vector<uint8_t>& out, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+
+uint64_t GetLe(const uint8_t* p, int bytes) {
+  uint64_t v = 0;
+  for (int i = bytes - 1; i >= 0; --i) v = v << 8 | p[i];
+  return v;
+}
+
+bool ValidKind(uint8_t k) {
+  return k >= 1 && k <= 3;
+}
+
+// Parses the record at the start of `rest`; its length, or 0 when it is not an intact record.
+size_t ParseRecord(std::span<const uint8_t> rest, uint32_t pack, uint64_t at, PackRecord& r) {
+  if (rest.size() < kFrame + kFixed) return 0;
+  const auto body_len = static_cast<uint32_t>(GetLe(rest.data(), 4));
+  const auto crc = static_cast<uint32_t>(GetLe(rest.data() + 4, 4));
+  if (body_len < kFixed || body_len > kMaxBody || rest.size() - kFrame < body_len) return 0;
+  const auto body = rest.subspan(kFrame, body_len);
+  if (codec::Crc32c(body) != crc) return 0;
+  const uint8_t kind = body[0];
+  const auto name_len = static_cast<size_t>(GetLe(body.data() + 1, 2));
+  const auto data_len = static_cast<uint32_t>(GetLe(body.data() + 15, 4));
+  if (!ValidKind(kind) || kFixed + name_len + data_len != body_len) return 0;
+  r.kind = static_cast<PackKind>(kind);
+  r.rev = GetLe(body.data() + 3, 8);
+  r.seg = static_cast<uint32_t>(GetLe(body.data() + 11, 4));
+  r.name.assign(reinterpret_cast<const char*>(body.data() + kFixed), name_len);
+  r.data = {pack, at + kFrame + kFixed + name_len, data_len};
+  r.bytes = body.subspan(kFixed + name_len, data_len);
+  return kFrame + body_len;
+}
+
+bool ParsePackName(const char* file, uint32_t& number) {
+  unsigned n = 0;
+  int used = 0;
+  if (std::sscanf(file, "%8x.pack%n", &n, &used) != 1 || used != 13 || file[used] != '\0') {
+    return false;
+  }
+  number = n;
+  return true;
+}
+
+}  // namespace
+
+PackLog::~PackLog() {
+  for (auto& [n, p] : packs_) ::close(p.fd);
+}
+
+std::string PackLog::PathOf(uint32_t pack) const {
+  char name[32];
+  std::snprintf(name, sizeof name, "%08x.pack", pack);
+  return dir_ + "/" + name;
+}
+
+Result<std::unique_ptr<PackLog>> PackLog::Open(
+    const std::string& dir, const std::function<void(const PackRecord&)>& replay) {
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return Errno("mkdir", dir);
+  std::unique_ptr<PackLog> log(new PackLog(dir));
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return Errno("opendir", dir);
+  std::vector<uint32_t> numbers;
+  while (dirent* ent = ::readdir(d)) {
+    uint32_t n = 0;
+    if (ParsePackName(ent->d_name, n)) numbers.push_back(n);
+  }
+  ::closedir(d);
+  std::sort(numbers.begin(), numbers.end());
+  for (size_t i = 0; i < numbers.size(); ++i) {
+    DSTK_RETURN_IF_ERROR(log->Replay(numbers[i], i + 1 == numbers.size(), replay));
+  }
+  return log;
+}
+
+Status PackLog::Replay(uint32_t number, bool newest,
+                       const std::function<void(const PackRecord&)>& replay) {
+  const std::string path = PathOf(number);
+  auto data = ReadFile(path);
+  if (!data.ok()) return data.status();
+  const std::span<const uint8_t> file(*data);
+  uint64_t at = 0;
+  Pack p;
+  while (at < file.size()) {
+    PackRecord r;
+    const size_t len = ParseRecord(file.subspan(at), number, at, r);
+    if (len == 0) break;
+    if (r.kind == PackKind::kSlice || r.kind == PackKind::kManifest) p.live += r.data.size;
+    replay(r);
+    at += len;
+  }
+  p.fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (p.fd < 0) return Errno("open", path);
+  p.size = at;
+  if (at < file.size()) {
+    if (newest) {
+      // The tail of a write a crash cut short: never acknowledged. Cut off before appending, so
+      // nothing of it can ever be read as a record.
+      torn_tail_bytes_ = file.size() - at;
+      if (::ftruncate(p.fd, static_cast<off_t>(at)) != 0 || ::fdatasync(p.fd) != 0) {
+        Status st = Errno("truncate", path);
+        ::close(p.fd);
+        return st;
+      }
+    } else {
+      damaged_.push_back(path + ": unreadable from byte " + std::to_string(at) + " of " +
+                         std::to_string(file.size()));
+      p.size = file.size();  // appended to no more; compaction keeps only what was read
+    }
+  }
+  packs_[number] = p;
+  return Status::Ok();
+}
+
+Status PackLog::StartPack() {
+  const uint32_t number = packs_.empty() ? 1 : packs_.rbegin()->first + 1;
+  if (!packs_.empty() && unsynced_) {
+    // Records still unsynced in the pack being left: flush them now, Sync only knows the newest.
+    Pack& last = packs_.rbegin()->second;
+    if (::fdatasync(last.fd) != 0) return Errno("fdatasync", PathOf(packs_.rbegin()->first));
+  }
+  const std::string path = PathOf(number);
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return Errno("create", path);
+  packs_[number] = Pack{fd, 0, 0};
+  dir_unsynced_ = true;
+  return Status::Ok();
+}
+
+Result<PackRef> PackLog::Append(PackKind kind, const std::string& name, uint64_t rev, uint32_t seg,
+                                const std::vector<std::span<const uint8_t>>& data) {
+  size_t data_len = 0;
+  for (const auto& d : data) data_len += d.size();
+  if (name.size() > 0xffff || kFixed + name.size() + data_len > kMaxBody) {
+    return Status::Invalid("pack record too large");
+  }
+  if (packs_.empty() || packs_.rbegin()->second.size >= kPackBytes)
+    DSTK_RETURN_IF_ERROR(StartPack());
+  const uint32_t number = packs_.rbegin()->first;
+  Pack& p = packs_.rbegin()->second;
+  std::vector<uint8_t> rec;
+  rec.reserve(kFrame + kFixed + name.size() + data_len);
+  const size_t body_len = kFixed + name.size() + data_len;
+  PutLe(rec, body_len, 4);
+  PutLe(rec, 0, 4);  // the CRC, below
+  rec.push_back(static_cast<uint8_t>(kind));
+  PutLe(rec, name.size(), 2);
+  PutLe(rec, rev, 8);
+  PutLe(rec, seg, 4);
+  PutLe(rec, data_len, 4);
+  rec.insert(rec.end(), name.begin(), name.end());
+  for (const auto& d : data) rec.insert(rec.end(), d.begin(), d.end());
+  const uint32_t crc = codec::Crc32c({rec.data() + kFrame, body_len});
+  for (int i = 0; i < 4; ++i) rec[4 + i] = static_cast<uint8_t>(crc >> (8 * i));
+  Status st = PwriteAll(p.fd, rec.data(), rec.size(), p.size, PathOf(number));
+  if (!st.ok()) {
+    // Nothing of a failed append may stay: the next record is written where this one started.
+    (void)::ftruncate(p.fd, static_cast<off_t>(p.size));
+    return st;
+  }
+  PackRef ref{number, p.size + kFrame + kFixed + name.size(), static_cast<uint32_t>(data_len)};
+  p.size += rec.size();
+  if (kind == PackKind::kSlice || kind == PackKind::kManifest) p.live += data_len;
+  unsynced_ = true;
+  return ref;
+}
+
+Status PackLog::Sync() {
+  if (!unsynced_ && !dir_unsynced_) return Status::Ok();
+  if (unsynced_) {
+    const auto& [number, p] = *packs_.rbegin();
+    if (::fdatasync(p.fd) != 0) return Errno("fdatasync", PathOf(number));
+    unsynced_ = false;
+  }
+  if (dir_unsynced_) {
+    DSTK_RETURN_IF_ERROR(SyncDir(dir_));
+    dir_unsynced_ = false;
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<uint8_t>> PackLog::Read(const PackRef& ref) const {
+  auto it = packs_.find(ref.pack);
+  if (it == packs_.end()) return Status::NotFound("no pack " + std::to_string(ref.pack));
+  std::vector<uint8_t> data(ref.size);
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::pread(it->second.fd, data.data() + done, data.size() - done,
+                              static_cast<off_t>(ref.offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Errno("read", PathOf(ref.pack));
+    if (n == 0) return Status::Corruption(PathOf(ref.pack) + ": record past the end of the pack");
+    done += static_cast<size_t>(n);
+  }
+  return data;
+}
+
+void PackLog::Dead(const PackRef& ref) {
+  auto it = packs_.find(ref.pack);
+  if (it != packs_.end()) it->second.live -= std::min<uint64_t>(it->second.live, ref.size);
+}
+
+std::optional<uint32_t> PackLog::CompactionCandidate() const {
+  if (packs_.size() < 2) return std::nullopt;
+  const auto& [number, p] = *packs_.begin();
+  if (p.live * 2 >= p.size) return std::nullopt;
+  return number;
+}
+
+Status PackLog::RemoveOldest(uint32_t pack) {
+  if (packs_.empty() || packs_.begin()->first != pack || packs_.size() < 2) {
+    return Status::Invalid("only the oldest pack, not the one appended to, can be removed");
+  }
+  const std::string path = PathOf(pack);
+  ::close(packs_.begin()->second.fd);
+  packs_.erase(packs_.begin());
+  DSTK_RETURN_IF_ERROR(RemoveFile(path));
+  return SyncDir(dir_);
+}
+
+uint64_t PackLog::bytes() const {
+  uint64_t total = 0;
+  for (const auto& [n, p] : packs_) total += p.size;
+  return total;
+}
+
+}  // namespace dstk::store
