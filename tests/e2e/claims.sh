@@ -54,6 +54,17 @@ exec 7>&-
 wait "$slow_pid" || fail "push --from a fifo: $(cat "$WORK/slow.err")"
 [ "$(wc -l <"$WORK/slow.keys")" = 2 ] || fail "push --from a fifo printed $(wc -l <"$WORK/slow.keys") keys for 2 lines"
 note "push --from: 300 lines in push order, queued exactly; a slow producer's line pushed at once"
+# A unit that takes only 2 requests at a time from one client answers the rest of a batch busy;
+# push sends those again, so every function is still pushed (and the unit logged the refusals).
+kill_unit 0
+start_unit 0 --max-inflight 2
+"$DSENC" push busyq --from "$WORK/many" >"$WORK/busy.keys" || fail "push --from to a unit with --max-inflight 2"
+[ "$(wc -l <"$WORK/busy.keys")" = 300 ] || fail "push --from with busy replies printed $(wc -l <"$WORK/busy.keys") keys"
+cat "$WORK/unit0.log" "$WORK/unit0.log.new" | grep -q "busy" || fail "unit 0 with --max-inflight 2 refused nothing: the test tests nothing"
+"$DSENC" stat "$(tail -1 "$WORK/busy.keys")" | grep -q "healthy: 5 of 5" || fail "unit 0 missed functions it answered busy"
+kill_unit 0
+start_unit 0
+note "push --from: 300 functions to a unit answering busy past 2 requests; all pushed, all units hold them"
 
 # --- contention, consume mode ---------------------------------------------------------------------
 N=${E2E_CLAIM_FUNCTIONS:-2000}

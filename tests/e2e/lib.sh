@@ -38,12 +38,13 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "-- $*" >&2; }
 
-# start_unit I: starts unit I (its dir, port PORT_BASE+I) and waits until it listens.
+# start_unit I [OPTION...]: starts unit I (its dir, port PORT_BASE+I; more dsnode options when
+# given) and waits until it listens.
 start_unit() {
   local i=$1 port=$((PORT_BASE + $1))
   UNIT_PORT[$i]=$port
   : >"$WORK/unit$i.log.new"
-  "$DSNODE" --dir "$WORK/unit$i" --listen "tcp://127.0.0.1:$port" 2>>"$WORK/unit$i.log.new" &
+  "$DSNODE" --dir "$WORK/unit$i" --listen "tcp://127.0.0.1:$port" "${@:2}" 2>>"$WORK/unit$i.log.new" &
   UNIT_PID[$i]=$!
   wait_listening "$i" 200
 }
