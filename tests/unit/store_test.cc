@@ -29,6 +29,7 @@
 #include "store/file_util.h"
 #include "store/slice_file.h"
 #include "store/slice_store.h"
+#include "temp_dir.h"
 #include "util/status.h"
 #include "wire/message.h"
 
@@ -40,27 +41,8 @@ using dstk::Code;
 using dstk::Status;
 using dstk::codec::SliceHeader;
 using dstk::store::SliceStore;
+using dstk::test::TempDir;
 using dstk::wire::Manifest;
-
-// A fresh directory under /tmp, removed with everything in it at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/dstk-store-test.XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 struct TestSlice {
   SliceHeader h;
