@@ -88,8 +88,7 @@ std::vector<Status> PutNewObjects(net::Cluster& c, const std::vector<NewObject>&
   std::vector<Status> out(objects.size());
   auto coder = codec::ErasureCoder::Create(static_cast<int>(o.t.k), static_cast<int>(c.size()));
   if (!coder.ok()) {
-    for (auto& s : out) s = coder.status();
-    return out;
+    return std::vector<Status>(objects.size(), coder.status());
   }
   codec::SegmentEncoder encoder(*coder);
   std::vector<bool> down(c.size(), false);

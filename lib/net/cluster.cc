@@ -1,5 +1,7 @@
 #include "net/cluster.h"
 
+#include <algorithm>
+#include <iterator>
 #include <random>
 
 #include "wire/limits.h"
@@ -78,7 +80,9 @@ Result<uint64_t> Cluster::Send(size_t unit, wire::Request& request,
 std::optional<Response> Cluster::Receive(Clock::time_point deadline) {
   std::vector<zmq::pollitem_t> items;
   items.reserve(sockets_.size());
-  for (auto& s : sockets_) items.push_back({s.handle(), 0, ZMQ_POLLIN, 0});
+  std::transform(sockets_.begin(), sockets_.end(), std::back_inserter(items), [](auto& s) {
+    return zmq::pollitem_t{s.handle(), 0, ZMQ_POLLIN, 0};
+  });
   for (;;) {
     const auto now = Clock::now();
     if (pending_.empty() || now >= deadline) return std::nullopt;
@@ -166,7 +170,8 @@ Result<std::vector<std::string>> ParseNodeList(const std::string& text, char sep
     if (end == std::string::npos) end = text.size();
     std::string item = text.substr(start, end - start);
     // Comments are whole lines: '#' is also a digit of Z85 keys.
-    if (const size_t first = item.find_first_not_of(" \t\r\n"); first != std::string::npos && item[first] == '#') {
+    if (const size_t first = item.find_first_not_of(" \t\r\n");
+        first != std::string::npos && item[first] == '#') {
       item.clear();
     }
     const size_t b = item.find_first_not_of(" \t\r\n");
@@ -174,11 +179,15 @@ Result<std::vector<std::string>> ParseNodeList(const std::string& text, char sep
     item = b == std::string::npos ? "" : item.substr(b, e - b + 1);
     if (!item.empty()) {
       // Only the endpoint (the first word) decides the scheme: a key may contain "://" too.
-      if (item.substr(0, item.find_first_of(" \t")).find("://") == std::string::npos) item = "tcp://" + item;
+      if (item.substr(0, item.find_first_of(" \t")).find("://") == std::string::npos)
+        item = "tcp://" + item;
       if (const size_t space = item.find_first_of(" \t"); space != std::string::npos) {
         const std::string key = item.substr(item.find_first_not_of(" \t", space));
-        if (!IsZ85Key(key)) return Status::Invalid("'" + key + "' after " + item.substr(0, space) + " is not a Z85 public key");
-        item = item.substr(0, space) + " " + key;
+        if (!IsZ85Key(key))
+          return Status::Invalid("'" + key + "' after " + item.substr(0, space) +
+                                 " is not a Z85 public key");
+        item.erase(space);
+        item += " " + key;
       }
       out.push_back(item);
     }

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <numeric>
 
 #include "codec/crc32c.h"
 #include "store/file_util.h"
@@ -151,8 +152,8 @@ Status PackLog::StartPack() {
 
 Result<PackRef> PackLog::Append(PackKind kind, const std::string& name, uint64_t rev, uint32_t seg,
                                 const std::vector<std::span<const uint8_t>>& data) {
-  size_t data_len = 0;
-  for (const auto& d : data) data_len += d.size();
+  const size_t data_len = std::accumulate(data.begin(), data.end(), size_t{0},
+                                          [](size_t sum, const auto& d) { return sum + d.size(); });
   if (name.size() > 0xffff || kFixed + name.size() + data_len > kMaxBody) {
     return Status::Invalid("pack record too large");
   }

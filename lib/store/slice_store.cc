@@ -352,7 +352,7 @@ Status SliceStore::Publish(const std::string& name, const wire::Manifest& m) {
       return Status::Conflict("a newer revision of " + name + " is already committed");
     }
   }
-  const std::string dir = ObjectDir(name);
+  const std::string obj_dir = ObjectDir(name);
   const std::string body = EncodeManifestFile(m);
   // The manifest goes where the revision's slices are: a pack when they are packed (a function),
   // or when a packed object gets a tombstone; else a file.
@@ -371,7 +371,7 @@ Status SliceStore::Publish(const std::string& name, const wire::Manifest& m) {
     ref = *appended;
   } else {
     DSTK_RETURN_IF_ERROR(MakeObjectDir(name));
-    DSTK_RETURN_IF_ERROR(staged_.Write(dir + "/" + ManifestFileName(m.rev), {Bytes(body)}));
+    DSTK_RETURN_IF_ERROR(staged_.Write(obj_dir + "/" + ManifestFileName(m.rev), {Bytes(body)}));
   }
   Entry& e = index_[name];
   const std::optional<wire::Manifest> previous = e.committed;
@@ -384,7 +384,7 @@ Status SliceStore::Publish(const std::string& name, const wire::Manifest& m) {
   if (previous_ref) {
     packs_->Dead(*previous_ref);
   } else if (previous) {
-    DSTK_RETURN_IF_ERROR(staged_.Remove(dir + "/" + ManifestFileName(previous->rev)));
+    DSTK_RETURN_IF_ERROR(staged_.Remove(obj_dir + "/" + ManifestFileName(previous->rev)));
   }
   return DropOlder(name, e, m.rev, /*staged=*/true);
 }
@@ -563,9 +563,9 @@ Status SliceStore::OpenPacks() {
       }
     }
   };
-  auto packs = PackLog::Open(dir_ + "/packs", replay);
-  if (!packs.ok()) return packs.status();
-  packs_ = std::move(packs).value();
+  auto opened = PackLog::Open(dir_ + "/packs", replay);
+  if (!opened.ok()) return opened.status();
+  packs_ = std::move(opened).value();
   for (const auto& ref : dead) packs_->Dead(ref);
   // Slices of revisions older than the committed one: a crash cut off their drop records.
   for (auto& [name, e] : index_) {
