@@ -141,13 +141,24 @@ void Drain(zmq::socket_t& sock, InflightQueue<Frames>& held, BusyLog& busy, cons
   }
 }
 
+// A flush failed: nothing more may be acknowledged. Restarting rebuilds the state from the disk.
+Status StopAfter(const LogSink& log, const Status& why) {
+  log(LogLevel::kError, "stopping: " + why.message());
+  return why;
+}
+
 }  // namespace
 
 Status Serve(Service& service, const ServerOptions& options, const LogSink& log) {
   return Serve(
       [&service](std::span<const uint8_t> header, std::span<const uint8_t> payload,
                  bool has_payload) { return service.Handle(header, payload, has_payload); },
-      options, log, [&service] { return service.Sync(); }, [&service] { return service.Idle(); });
+      options, log, [&service] { return service.Sync(); },
+      [&service]() -> Result<std::optional<std::chrono::milliseconds>> {
+        auto next = service.Idle();
+        if (!service.fatal().ok()) return service.fatal();
+        return next;
+      });
 }
 
 Status Serve(const Handler& handle, const ServerOptions& options, const LogSink& log,
@@ -197,23 +208,24 @@ Status Serve(const Handler& handle, const ServerOptions& options, const LogSink&
   // flush) or has kMaxGroup replies waiting; requests that arrive during a flush form the next.
   constexpr size_t kMaxGroup = 256;
   std::vector<std::pair<zmq::message_t, Outgoing>> waiting;
-  auto end_group = [&] {
-    if (waiting.empty()) return;
+  // Returns the sync's error when the unit must stop: a failed flush (kIoError).
+  auto end_group = [&]() -> Status {
+    if (waiting.empty()) return Status::Ok();
     const Status synced = sync ? sync() : Status::Ok();
     for (auto& [identity, out] : waiting) {
       SendReply(sock, identity, synced.ok() ? out : Service::FailedSync(out, synced));
     }
     waiting.clear();
+    return synced.code() == Code::kIoError ? synced : Status::Ok();
   };
-  std::optional<std::chrono::milliseconds> idle_again;  // when idle() wants to run again
+  // When idle() wants to run again; -1: not until a request comes.
+  std::chrono::milliseconds idle_again(-1);
   for (;;) {
     // Block only when nothing is held and no idle work is left; otherwise just look for a stop
     // and new arrivals between two requests, so a stop never waits for a backlog.
     try {
       zmq::poll(items.data(), options.stop_fd >= 0 ? 2 : 1,
-                !held.empty() ? std::chrono::milliseconds(0)
-                : idle_again  ? *idle_again
-                              : std::chrono::milliseconds(-1));
+                !held.empty() ? std::chrono::milliseconds(0) : idle_again);
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;
       return Status::IoError(std::string("poll: ") + e.what());
@@ -233,10 +245,17 @@ Status Serve(const Handler& handle, const ServerOptions& options, const LogSink&
         SendReply(sock, (*frames)[0], out);
       }
     }
-    if (held.empty() || waiting.size() >= kMaxGroup) end_group();
-    idle_again = held.empty() && idle ? idle() : std::nullopt;
+    if (held.empty() || waiting.size() >= kMaxGroup) {
+      if (Status st = end_group(); !st.ok()) return StopAfter(log, st);
+    }
+    idle_again = std::chrono::milliseconds(-1);
+    if (held.empty() && idle) {
+      auto next = idle();
+      if (!next.ok()) return StopAfter(log, next.status());
+      if (next->has_value()) idle_again = **next;
+    }
   }
-  end_group();  // answer what was handled: its states are saved, only the flush is left
+  if (Status st = end_group(); !st.ok()) return StopAfter(log, st);  // only the flush was left
   log(LogLevel::kInfo, "stopping");
   return Status::Ok();
 }

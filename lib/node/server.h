@@ -33,13 +33,15 @@ struct ServerOptions {
 using Handler = std::function<Outgoing(std::span<const uint8_t> header,
                                        std::span<const uint8_t> payload, bool has_payload)>;
 
-// What makes the handled requests' claim states durable: Service::Sync, or nothing in tests.
+// What makes the handled requests' writes and claim states durable: Service::Sync, or nothing
+// in tests. kIoError means a flush failed: the server answers the group with the error and stops.
 using Syncer = std::function<Status()>;
 // Background work run while no request waits (Service::Idle); returns when to run it again
-// if nothing arrives first (nullopt: only after the next request).
-using IdleWork = std::function<std::optional<std::chrono::milliseconds>()>;
+// if nothing arrives first (nullopt: only after the next request), or an error to stop on.
+using IdleWork = std::function<Result<std::optional<std::chrono::milliseconds>>()>;
 
-// Binds and serves until stop_fd is readable. kIoError when the endpoint cannot be bound.
+// Binds and serves until stop_fd is readable. kIoError when the endpoint cannot be bound, or
+// when a flush failed (the unit must not acknowledge anything after that; see Syncer).
 // Replies marked after_sync are held until `sync` has run once for all of them (group commit).
 Status Serve(Service& service, const ServerOptions& options, const LogSink& log);
 Status Serve(const Handler& handle, const ServerOptions& options, const LogSink& log,

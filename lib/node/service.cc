@@ -66,7 +66,10 @@ Status Service::Sync() {
   if (!files.ok()) log_(LogLevel::kError, "flushing slices and manifests: " + files.message());
   Status st = store_.SyncClaims();
   if (!st.ok()) log_(LogLevel::kError, "claim journal: " + st.message());
-  return files.ok() ? st : files;
+  Status result = files.ok() ? st : files;
+  if (st.code() == Code::kIoError) result = st;
+  if (result.code() == Code::kIoError && fatal_.ok()) fatal_ = result;
+  return result;
 }
 
 std::optional<std::chrono::milliseconds> Service::Idle() {
@@ -81,6 +84,7 @@ std::optional<std::chrono::milliseconds> Service::Idle() {
   // One pack at a time: a request arriving meanwhile waits for one pack's live records.
   auto compacted = store_.CompactPacks();
   if (!compacted.ok()) {
+    if (compacted.status().code() == Code::kIoError && fatal_.ok()) fatal_ = compacted.status();
     log_(LogLevel::kWarn, "compacting packs: " + compacted.status().message());
     return std::chrono::milliseconds(1000);
   }

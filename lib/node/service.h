@@ -54,6 +54,9 @@ class Service {
   std::optional<std::chrono::milliseconds> Idle();
   // The reply to send in place of an after_sync reply whose Sync() failed with `why`.
   static Outgoing FailedSync(const Outgoing& out, const Status& why);
+  // Ok, or the first failed flush (kIoError): after one, a unit may have lost data it was about
+  // to acknowledge from the page cache, and retrying would report success; it must stop.
+  const Status& fatal() const { return fatal_; }
 
  private:
   wire::Reply HandleClaim(const wire::Request& r, Outgoing& out);
@@ -65,6 +68,7 @@ class Service {
                        Outgoing& out);
 
   store::SliceStore& store_;
+  Status fatal_;
   LogSink log_;
   std::string version_;
 };

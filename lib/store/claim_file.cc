@@ -121,7 +121,7 @@ Status WriteClaimFile(const std::string& path, const ClaimState& state, uint64_t
     if (n > 0) done += static_cast<size_t>(n);
   }
   // fdatasync: the file's size and blocks do not change, so no metadata needs a journal commit.
-  if (st.ok() && ::fdatasync(fd) != 0) st = Errno("fdatasync", path);
+  if (st.ok() && ::fdatasync(fd) != 0) st = FlushError("fdatasync", path);
   if (::close(fd) != 0 && st.ok()) st = Errno("close", path);
   return st;
 }

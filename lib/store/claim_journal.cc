@@ -116,7 +116,7 @@ Result<std::unique_ptr<ClaimJournal>> ClaimJournal::Open(
   if (torn) {
     // Zero from the last intact record on, so nothing of the torn write can be read again.
     DSTK_RETURN_IF_ERROR(WriteZeros(fd, end, file.size(), path));
-    if (::fdatasync(fd) != 0) return Errno("fdatasync", path);
+    if (::fdatasync(fd) != 0) return FlushError("fdatasync", path);
   }
   return j;
 }
@@ -143,7 +143,7 @@ Status ClaimJournal::Sync() {
     capacity_ = capacity;
   }
   DSTK_RETURN_IF_ERROR(PwriteAll(fd_, pending_.data(), pending_.size(), end_, path_));
-  if (::fdatasync(fd_) != 0) return Errno("fdatasync", path_);
+  if (::fdatasync(fd_) != 0) return FlushError("fdatasync", path_);
   end_ = new_end;
   pending_.clear();
   return Status::Ok();

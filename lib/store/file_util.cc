@@ -20,6 +20,11 @@ Status Errno(const std::string& what, const std::string& path) {
   return Status::IoError(msg);
 }
 
+Status FlushError(const std::string& what, const std::string& path) {
+  return Status::IoError(what + " " + path + ": " + std::strerror(errno) +
+                         " (a failed flush: the data may be lost from the page cache)");
+}
+
 std::string WithCrc(std::string_view body) {
   std::string out(body);
   const uint32_t crc = codec::Crc32c({reinterpret_cast<const uint8_t*>(body.data()), body.size()});
@@ -62,7 +67,7 @@ Status SyncDir(const std::string& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return Errno("open", dir);
   const int rc = ::fsync(fd);
-  Status st = rc == 0 ? Status::Ok() : Errno("fsync", dir);
+  Status st = rc == 0 ? Status::Ok() : FlushError("fsync", dir);
   ::close(fd);
   return st;
 }
@@ -78,7 +83,7 @@ Status WriteFileAtomic(const std::string& path,
     st = WriteAll(fd, part, tmp);
     if (!st.ok()) break;
   }
-  if (st.ok() && ::fsync(fd) != 0) st = Errno("fsync", tmp);
+  if (st.ok() && ::fsync(fd) != 0) st = FlushError("fsync", tmp);
   if (::close(fd) != 0 && st.ok()) st = Errno("close", tmp);
   if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) st = Errno("rename", tmp);
   if (!st.ok()) {

@@ -45,6 +45,10 @@ Result<std::span<const uint8_t>> BodyIfCrcMatches(std::span<const uint8_t> file,
 // EDQUOT (a full disk is the operator's to fix, not an I/O fault), kNotFound for ENOENT, else
 // kIoError.
 Status Errno(const std::string& what, const std::string& path);
+// A failed fsync/fdatasync: always kIoError, whatever the errno (ENOSPC too). After one, Linux
+// may have dropped the dirty pages and marked them clean, so retrying the flush would report
+// success without the data: a unit stops rather than acknowledge anything more (dsnode(8)).
+Status FlushError(const std::string& what, const std::string& path);
 
 // The basename prefix of temp files; Open() removes any left by a crash.
 inline constexpr const char* kTempPrefix = ".tmp.";

@@ -137,11 +137,6 @@ Status PackLog::Replay(uint32_t number, bool newest,
 
 Status PackLog::StartPack() {
   const uint32_t number = packs_.empty() ? 1 : packs_.rbegin()->first + 1;
-  if (!packs_.empty() && unsynced_) {
-    // Records still unsynced in the pack being left: flush them now, Sync only knows the newest.
-    Pack& last = packs_.rbegin()->second;
-    if (::fdatasync(last.fd) != 0) return Errno("fdatasync", PathOf(packs_.rbegin()->first));
-  }
   const std::string path = PathOf(number);
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return Errno("create", path);
@@ -184,16 +179,18 @@ Result<PackRef> PackLog::Append(PackKind kind, const std::string& name, uint64_t
   PackRef ref{number, p.size + kFrame + kFixed + name.size(), static_cast<uint32_t>(data_len)};
   p.size += rec.size();
   if (kind == PackKind::kSlice || kind == PackKind::kManifest) p.live += data_len;
-  unsynced_ = true;
+  unsynced_.insert(number);
   return ref;
 }
 
 Status PackLog::Sync() {
-  if (!unsynced_ && !dir_unsynced_) return Status::Ok();
-  if (unsynced_) {
-    const auto& [number, p] = *packs_.rbegin();
-    if (::fdatasync(p.fd) != 0) return Errno("fdatasync", PathOf(number));
-    unsynced_ = false;
+  // Every pack appended to since the last Sync: a group may span a roll-over.
+  for (auto it = unsynced_.begin(); it != unsynced_.end();) {
+    auto pack = packs_.find(*it);
+    if (pack != packs_.end() && ::fdatasync(pack->second.fd) != 0) {
+      return FlushError("fdatasync", PathOf(*it));
+    }
+    it = unsynced_.erase(it);
   }
   if (dir_unsynced_) {
     DSTK_RETURN_IF_ERROR(SyncDir(dir_));

@@ -32,6 +32,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -76,7 +77,7 @@ class PackLog {
   Result<PackRef> Append(PackKind kind, const std::string& name, uint64_t rev, uint32_t seg,
                          const std::vector<std::span<const uint8_t>>& data = {});
   Status Sync();
-  bool HasUnsynced() const { return unsynced_; }
+  bool HasUnsynced() const { return !unsynced_.empty() || dir_unsynced_; }
 
   // The data of a record (not checked here: it carries its own CRC).
   Result<std::vector<uint8_t>> Read(const PackRef& ref) const;
@@ -107,7 +108,7 @@ class PackLog {
 
   std::string dir_;
   std::map<uint32_t, Pack> packs_;  // by number; the last is the active one
-  bool unsynced_ = false;
+  std::set<uint32_t> unsynced_;     // packs appended to since the last Sync
   bool dir_unsynced_ = false;
   uint64_t torn_tail_bytes_ = 0;
   std::vector<std::string> damaged_;

@@ -193,7 +193,6 @@ Status SliceStore::IndexFile(const std::string& name, const std::string& file) {
 }
 
 Status SliceStore::MakeObjectDir(const std::string& name) {
-  if (index_.count(name) != 0) return Status::Ok();  // its files are in it: it exists
   std::vector<std::string> parents;
   Status st = MakeDirs(dir_ + "/objects", name, &parents);
   for (const auto& p : parents) staged_.DirChanged(p);
@@ -219,6 +218,7 @@ Status SliceStore::PutSlice(const codec::SliceHeader& h, std::span<const uint8_t
   if (pack && h.segs == 1 && prefix.size() + payload.size() <= kMaxPackedSlice) {
     auto ref = packs_->Append(PackKind::kSlice, h.name, h.rev, h.seg, {Bytes(prefix), payload});
     if (!ref.ok()) return ref.status();
+    drops_after_commit_.erase({h.name, h.rev, h.seg});  // this record supersedes it at replay
     Entry& e = index_[h.name];
     auto [at, fresh] = e.packed.try_emplace({h.rev, h.seg}, *ref);
     if (!fresh) {
@@ -233,11 +233,10 @@ Status SliceStore::PutSlice(const codec::SliceHeader& h, std::span<const uint8_t
   DSTK_RETURN_IF_ERROR(MakeObjectDir(h.name));
   DSTK_RETURN_IF_ERROR(staged_.Write(path, {Bytes(prefix), payload}));
   Entry& e = index_[h.name];
-  if (auto at = e.packed.find({h.rev, h.seg}); at != e.packed.end()) {
-    // Packed before: the file is the slice now. A drop record, so a restart agrees.
-    DSTK_RETURN_IF_ERROR(packs_->Append(PackKind::kDropSlice, h.name, h.rev, h.seg).status());
-    packs_->Dead(at->second);
-    e.packed.erase(at);
+  if (e.packed.count({h.rev, h.seg}) != 0) {
+    // Packed before: the file is the slice now. A drop record once the file is durable, so a
+    // restart agrees.
+    DSTK_RETURN_IF_ERROR(DropSlice(h.name, e, h.rev, h.seg, /*staged=*/true));
   }
   e.held[h.rev][h.seg] = prefix.size() + payload.size();
   return Status::Ok();
@@ -318,7 +317,14 @@ Status SliceStore::DeleteRevision(const std::string& name, uint64_t rev) {
 Status SliceStore::DropSlice(const std::string& name, Entry& e, uint64_t rev, uint32_t seg,
                              bool staged) {
   if (auto at = e.packed.find({rev, seg}); at != e.packed.end()) {
-    DSTK_RETURN_IF_ERROR(packs_->Append(PackKind::kDropSlice, name, rev, seg).status());
+    if (staged) {
+      // The drop may depend on a staged write (a publish whose manifest is a file): its record
+      // goes to the pack only after that write is durable (SyncFiles), or a crash in between
+      // could keep the drop and lose the write.
+      drops_after_commit_.insert({name, rev, seg});
+    } else {
+      DSTK_RETURN_IF_ERROR(packs_->Append(PackKind::kDropSlice, name, rev, seg).status());
+    }
     packs_->Dead(at->second);
     e.packed.erase(at);
     return Status::Ok();
@@ -521,6 +527,11 @@ Status SliceStore::OpenPacks() {
         if (!fresh) {
           dead.push_back(at->second);
           at->second = r.data;
+        } else if (auto held = e.held.find(r.rev);
+                   held != e.held.end() && held->second.count(r.seg) != 0) {
+          // A file of the same slice (scanned before the packs): a crash came before its
+          // removal. The record is the slice now; the file goes at the next flush.
+          (void)staged_.Remove(ObjectDir(r.name) + "/" + SliceFileName(r.rev, r.seg));
         }
         e.held[r.rev][r.seg] = r.data.size;
         return;
@@ -580,7 +591,14 @@ Status SliceStore::SyncFiles() {
   // Packs first: a manifest appended to a pack may replace a manifest file that the staged
   // commit removes, and that removal must come after the record is durable.
   DSTK_RETURN_IF_ERROR(packs_->Sync());
-  return staged_.Commit();
+  DSTK_RETURN_IF_ERROR(staged_.Commit());
+  if (drops_after_commit_.empty()) return Status::Ok();
+  for (auto it = drops_after_commit_.begin(); it != drops_after_commit_.end();) {
+    const auto& [name, rev, seg] = *it;
+    DSTK_RETURN_IF_ERROR(packs_->Append(PackKind::kDropSlice, name, rev, seg).status());
+    it = drops_after_commit_.erase(it);
+  }
+  return packs_->Sync();
 }
 
 Result<bool> SliceStore::CompactPacks() {
@@ -598,14 +616,29 @@ Result<bool> SliceStore::CompactPacks() {
     return Status::Ok();
   };
   for (auto& [name, e] : index_) {
+    std::vector<std::pair<uint64_t, uint32_t>> unreadable;
     for (auto& [key, ref] : e.packed) {
-      if (ref.pack == *oldest) {
-        DSTK_RETURN_IF_ERROR(move(PackKind::kSlice, name, key.first, key.second, ref));
+      if (ref.pack != *oldest) continue;
+      Status st = move(PackKind::kSlice, name, key.first, key.second, ref);
+      if (st.code() == Code::kLimit) return st;  // a full disk: try again later
+      // A slice that cannot be read is dropped (the other units have theirs); keeping it would
+      // stall compaction for good.
+      if (!st.ok()) unreadable.push_back(key);
+    }
+    for (const auto& [rev, seg] : unreadable) {
+      DSTK_RETURN_IF_ERROR(DropSlice(name, e, rev, seg, /*staged=*/false));
+      // Not Forget(): it may erase the entry this loop stands on.
+      if (auto held = e.held.find(rev); held != e.held.end()) {
+        held->second.erase(seg);
+        if (held->second.empty()) e.held.erase(held);
       }
     }
-    if (e.packed_manifest && e.packed_manifest->pack == *oldest) {
-      DSTK_RETURN_IF_ERROR(
-          move(PackKind::kManifest, name, e.committed->rev, 0, *e.packed_manifest));
+    if (e.packed_manifest && e.packed_manifest->pack == *oldest && e.committed) {
+      // From memory, not from the pack: the index is what this unit committed.
+      const std::string body = EncodeManifestFile(*e.committed);
+      auto moved = packs_->Append(PackKind::kManifest, name, e.committed->rev, 0, {Bytes(body)});
+      if (!moved.ok()) return moved.status();
+      e.packed_manifest = *moved;
     }
   }
   DSTK_RETURN_IF_ERROR(packs_->Sync());

@@ -36,6 +36,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "codec/slice.h"
@@ -118,7 +119,9 @@ class SliceStore {
   // Makes every staged write, publish and delete durable (store/staged_files.h). A write whose
   // data could not be flushed is dropped, and the error says which.
   Status SyncFiles();
-  bool HasUnsyncedFiles() const { return !staged_.empty() || packs_->HasUnsynced(); }
+  bool HasUnsyncedFiles() const {
+    return !staged_.empty() || packs_->HasUnsynced() || !drops_after_commit_.empty();
+  }
   // Rewrites the oldest pack's live records into the newest and removes it, when under half of
   // it is live (store/pack_log.h); false when there was nothing to do. For when a unit is idle.
   Result<bool> CompactPacks();
@@ -180,6 +183,8 @@ class SliceStore {
   std::unique_ptr<ClaimJournal> journal_;
   std::unique_ptr<PackLog> packs_;
   StagedFiles staged_;
+  // Drop records of packed slices waiting for the staged writes they depend on (SyncFiles).
+  std::set<std::tuple<std::string, uint64_t, uint32_t>> drops_after_commit_;
   std::vector<std::string> drop_when_synced_;  // functions saved finished since the last sync
   std::deque<std::string> droppable_;          // finished durably; slices not yet deleted
   static bool Finished(const Entry& e) {

@@ -84,7 +84,7 @@ Status StagedFiles::Commit() {
   for (auto it = writes_.begin(); it != writes_.end(); ++it) {
     if (it->second.fd < 0) continue;  // synced by a commit that failed later on
     const bool synced = ::fdatasync(it->second.fd) == 0;
-    Status st = synced ? Status::Ok() : Errno("fdatasync", it->second.tmp);
+    Status st = synced ? Status::Ok() : FlushError("fdatasync", it->second.tmp);
     if (::close(it->second.fd) != 0 && st.ok()) st = Errno("close", it->second.tmp);
     it->second.fd = -1;
     if (!st.ok()) {

@@ -208,3 +208,54 @@ TEST_CASE("server: a flooding client gets busy, a normal client is served in tim
   CHECK(busy > ok);
   CHECK(waits_ms.back() < 1000.0);
 }
+
+TEST_CASE("server: a failed flush answers the group with an error and stops the unit", "[server]") {
+  const fs::path dir =
+      fs::temp_directory_path() / ("dstk-server-flush-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const dstk::node::LogSink quiet = [](dstk::node::LogLevel, const std::string&) {};
+  // Every reply waits for the group's flush, and the flush fails as a dying disk's would.
+  const dstk::node::Handler held = [](std::span<const uint8_t> h, std::span<const uint8_t>, bool) {
+    dstk::node::Outgoing out;
+    out.id = dstk::wire::DecodeRequest(h).value().id;
+    dstk::wire::Reply ok;
+    ok.id = out.id;
+    out.header = dstk::wire::EncodeReply(ok);
+    out.after_sync = true;
+    return out;
+  };
+  std::atomic<int> syncs = 0;
+  const dstk::node::Syncer failing = [&] {
+    ++syncs;
+    return dstk::Status::IoError("fdatasync x: Input/output error (a failed flush)");
+  };
+  int stop[2];
+  REQUIRE(pipe(stop) == 0);
+  dstk::node::ServerOptions opts;
+  opts.listen = "ipc://" + (dir / "sock").string();
+  opts.stop_fd = stop[0];
+  dstk::Status served;
+  std::thread server([&] { served = dstk::node::Serve(held, opts, quiet, failing); });
+
+  zmq::context_t ctx(1);
+  zmq::socket_t client(ctx, zmq::socket_type::dealer);
+  client.set(zmq::sockopt::linger, 0);
+  client.connect(opts.listen);
+  client.send(zmq::buffer(StatRequest(7)), zmq::send_flags::none);
+  zmq::message_t header;
+  REQUIRE(RecvReply(client, header, std::chrono::milliseconds(5000)));
+  const auto reply = DecodeOrFail(header);
+  CHECK(reply.id == 7);
+  CHECK_FALSE(reply.ok());  // never "ok" for a write whose flush failed
+  CHECK(reply.error.find("failed flush") != std::string::npos);
+  server.join();  // stopped by itself: no stop_fd written
+  CHECK(served.code() == dstk::Code::kIoError);
+  CHECK(syncs == 1);
+  // A second request finds nobody serving.
+  client.send(zmq::buffer(StatRequest(8)), zmq::send_flags::none);
+  CHECK_FALSE(RecvReply(client, header, std::chrono::milliseconds(300)));
+  ::close(stop[0]);
+  ::close(stop[1]);
+  fs::remove_all(dir);
+}

@@ -1388,3 +1388,44 @@ TEST_CASE("compaction moves the oldest pack's live records forward and removes i
     CHECK(store->Claim(name) != nullptr);
   }
 }
+
+TEST_CASE("a packed revision replaced by a file revision survives a crash before the flush",
+          "[store][pack]") {
+  TempDir tmp;
+  const std::string unit = tmp.path() + "/unit";
+  std::mt19937_64 rng(54);
+  const TestSlice packed = RandomSlice(rng, "q/0001", 5, 0, 1);
+  const TestSlice as_file = RandomSlice(rng, "q/0001", 6, 0, 1);
+  {
+    auto store = OpenStore(unit);
+    REQUIRE(PutPacked(*store, packed).ok());
+    REQUIRE(PublishNow(*store, "q/0001", MakeManifest(5, 1)).ok());
+    // Revision 6 as files (a repair or a plain put of that name): its manifest is a staged file,
+    // so the drop of revision 5's packed slice must not reach the pack before that file does.
+    REQUIRE(store->PutSlice(as_file.h, as_file.payload).ok());
+    REQUIRE(store->Publish("q/0001", MakeManifest(6, 1)).ok());
+    CheckGet(*store, as_file);
+    CHECK(GetCode(*store, "q/0001", 5, 0) == Code::kNotFound);
+    // Dropped here without SyncFiles: a crash (the staged temp files go with the store).
+  }
+  {
+    auto store = OpenStore(unit);
+    auto st = store->Stat("q/0001", false);
+    REQUIRE(st.ok());
+    REQUIRE(st->committed.has_value());
+    CHECK(st->committed->rev == 5);
+    CheckGet(*store, packed);  // the last acknowledged state, whole
+    // The same again, flushed this time: revision 6 from files, 5 gone, also after a reopen.
+    REQUIRE(store->PutSlice(as_file.h, as_file.payload).ok());
+    REQUIRE(store->Publish("q/0001", MakeManifest(6, 1)).ok());
+    REQUIRE(store->SyncFiles().ok());
+    CHECK_FALSE(store->HasUnsyncedFiles());
+  }
+  auto store = OpenStore(unit);
+  auto st = store->Stat("q/0001", false);
+  REQUIRE(st.ok());
+  CHECK(st->committed->rev == 6);
+  CheckGet(*store, as_file);
+  CHECK(GetCode(*store, "q/0001", 5, 0) == Code::kNotFound);
+  CHECK(fs::exists(SlicePath(unit, "q/0001", 6, 0)));
+}
