@@ -42,14 +42,12 @@ Result<std::span<const uint8_t>> BodyIfCrcMatches(std::span<const uint8_t> file,
   return body;
 }
 
-namespace {
-
-std::string DirOf(const std::string& path) {
+std::string ParentDir(const std::string& path) {
   const size_t slash = path.rfind('/');
   return slash == std::string::npos ? "." : path.substr(0, slash);
 }
 
-Status WriteAll(int fd, std::span<const uint8_t> data, const std::string& path) {
+Status WriteFully(int fd, std::span<const uint8_t> data, const std::string& path) {
   while (!data.empty()) {
     const ssize_t n = ::write(fd, data.data(), data.size());
     if (n < 0) {
@@ -61,8 +59,6 @@ Status WriteAll(int fd, std::span<const uint8_t> data, const std::string& path) 
   return Status::Ok();
 }
 
-}  // namespace
-
 Status SyncDir(const std::string& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return Errno("open", dir);
@@ -72,17 +68,30 @@ Status SyncDir(const std::string& dir) {
   return st;
 }
 
+Result<TempFile> WriteTempFile(const std::string& path,
+                               const std::vector<std::span<const uint8_t>>& parts) {
+  TempFile t{ParentDir(path) + "/" + kTempPrefix + "XXXXXX", -1};
+  t.fd = ::mkostemp(t.path.data(), O_CLOEXEC);
+  if (t.fd < 0) return Errno("create", t.path);
+  for (const auto& part : parts) {
+    Status st = WriteFully(t.fd, part, t.path);
+    if (!st.ok()) {
+      ::close(t.fd);
+      ::unlink(t.path.c_str());
+      return st;
+    }
+  }
+  return t;
+}
+
 Status WriteFileAtomic(const std::string& path,
                        const std::vector<std::span<const uint8_t>>& parts) {
-  const std::string dir = DirOf(path);
-  std::string tmp = dir + "/" + kTempPrefix + "XXXXXX";
-  const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
-  if (fd < 0) return Errno("create", tmp);
+  const std::string dir = ParentDir(path);
+  auto written = WriteTempFile(path, parts);
+  if (!written.ok()) return written.status();
+  const int fd = written->fd;
+  const std::string& tmp = written->path;
   Status st;
-  for (const auto& part : parts) {
-    st = WriteAll(fd, part, tmp);
-    if (!st.ok()) break;
-  }
   if (st.ok() && ::fsync(fd) != 0) st = FlushError("fsync", tmp);
   if (::close(fd) != 0 && st.ok()) st = Errno("close", tmp);
   if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) st = Errno("rename", tmp);

@@ -11,10 +11,25 @@
 
 namespace dstk::store {
 
+// A temp file next to `path` holding `parts` (concatenated), open for writing, not synced; on
+// an error nothing is left behind. The first step of WriteFileAtomic and of a staged write.
+struct TempFile {
+  std::string path;
+  int fd;
+};
+Result<TempFile> WriteTempFile(const std::string& path,
+                               const std::vector<std::span<const uint8_t>>& parts);
+
 // Writes `parts` (concatenated) to `path` so that after a crash `path` is either absent, its
 // old content, or the whole new content: a temp file in the same directory, fsync, rename over
 // `path`, fsync the directory. ENOSPC and EDQUOT come back as kLimit; the temp file is removed.
 Status WriteFileAtomic(const std::string& path, const std::vector<std::span<const uint8_t>>& parts);
+
+// The directory part of `path` ("." when it has none).
+std::string ParentDir(const std::string& path);
+
+// write(2) of all of `data` (EINTR and short writes retried); errors name `path`.
+Status WriteFully(int fd, std::span<const uint8_t> data, const std::string& path);
 
 // Reads a whole file. kNotFound when it does not exist.
 Result<std::vector<uint8_t>> ReadFile(const std::string& path);

@@ -8,29 +8,6 @@
 #include "store/file_util.h"
 
 namespace dstk::store {
-namespace {
-
-std::string DirOf(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? "." : path.substr(0, slash);
-}
-
-Status WriteParts(int fd, const std::vector<std::span<const uint8_t>>& parts,
-                  const std::string& path) {
-  for (auto part : parts) {
-    while (!part.empty()) {
-      const ssize_t n = ::write(fd, part.data(), part.size());
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return Errno("write", path);
-      }
-      part = part.subspan(static_cast<size_t>(n));
-    }
-  }
-  return Status::Ok();
-}
-
-}  // namespace
 
 StagedFiles::~StagedFiles() {
   for (const auto& [path, s] : writes_) {
@@ -41,17 +18,12 @@ StagedFiles::~StagedFiles() {
 
 Status StagedFiles::Write(const std::string& path,
                           const std::vector<std::span<const uint8_t>>& parts) {
-  std::string tmp = DirOf(path) + "/" + kTempPrefix + "XXXXXX";
-  const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
-  if (fd < 0) return Errno("create", tmp);
-  Status st = WriteParts(fd, parts, tmp);
+  auto written = WriteTempFile(path, parts);
+  if (!written.ok()) return written.status();
+  const int fd = written->fd;
+  std::string tmp = std::move(written->path);
   // Start the writeback now, so the disk works while the unit handles the rest of the group.
-  if (st.ok()) ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-  if (!st.ok()) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return st;
-  }
+  ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
   auto [it, fresh] = writes_.try_emplace(path, Staged{tmp, fd});
   if (!fresh) {
     ::close(it->second.fd);
@@ -96,7 +68,7 @@ Status StagedFiles::Commit() {
   for (auto it = writes_.begin(); it != writes_.end();) {
     if (::rename(it->second.tmp.c_str(), it->first.c_str()) != 0)
       return Errno("rename", it->second.tmp);
-    dirs_.insert(DirOf(it->first));
+    dirs_.insert(ParentDir(it->first));
     it = writes_.erase(it);
   }
   for (auto it = dirs_.begin(); it != dirs_.end();) {
@@ -107,7 +79,7 @@ Status StagedFiles::Commit() {
   std::set<std::string> changed;
   for (auto it = removes_.begin(); it != removes_.end();) {
     DSTK_RETURN_IF_ERROR(RemoveFile(*it));
-    changed.insert(DirOf(*it));
+    changed.insert(ParentDir(*it));
     it = removes_.erase(it);
   }
   for (const auto& dir : changed) {
