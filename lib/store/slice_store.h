@@ -170,7 +170,6 @@ class SliceStore {
   Status DropFinishedSlices();
   Status OpenClaimJournal();
   Status OpenPacks();
-  void ReplayPackRecord(const PackRecord& r);
   // Forgets slice (rev, seg) of `e`: a drop record when it is packed, else its file removed
   // (`staged`: at the next SyncFiles).
   Status DropSlice(const std::string& name, Entry& e, uint64_t rev, uint32_t seg, bool staged);
