@@ -16,6 +16,8 @@ struct SplitOptions {
   uint32_t n = 0;
   std::string name = "stdin";
   uint32_t segment_size = 4u << 20;
+  // Threads that encode and checksum each segment together (1: the calling thread only).
+  unsigned threads = 1;
 };
 
 // Reads `in` to its end and writes, per segment, n slice records (pillar 0..n-1), then one

@@ -3,18 +3,17 @@
 // An empty input yields exactly one empty segment (every object has at least one).
 //
 // A regular file whose segments fall on page boundaries is mapped a segment at a time instead
-// of read: the segment is then the page cache itself, not a copy of it (reading copied every
-// byte once, half of `dsenc split`'s time on a cached file; bench/README.md). Only the current
-// segment is mapped, so memory stays one segment whatever the file's size. The file's length
-// is taken when the reader is made. If the file shrinks under the mapping, touching the lost
-// pages raises SIGBUS: tools that read user files install a handler that says so and exits
-// (tools/common/sigbus.h) rather than dying silently.
+// of read (util/file_map.h): the segment is then the page cache itself, not a copy of it
+// (reading copied every byte once, half of `dsenc split`'s time on a cached file;
+// bench/README.md). Only the current segment is mapped, so memory stays one segment whatever
+// the file's size. The file's length is taken when the reader is made.
 #pragma once
 
 #include <cstdint>
 #include <span>
 #include <vector>
 
+#include "util/file_map.h"
 #include "util/status.h"
 
 namespace dstk {
@@ -22,7 +21,6 @@ namespace dstk {
 class SegmentReader {
  public:
   SegmentReader(int fd, size_t segment_size);
-  ~SegmentReader();
   SegmentReader(const SegmentReader&) = delete;
   SegmentReader& operator=(const SegmentReader&) = delete;
 
@@ -33,7 +31,6 @@ class SegmentReader {
 
  private:
   Result<std::span<const uint8_t>> NextMapped();
-  void Unmap();
 
   int fd_;
   size_t segment_size_;
@@ -41,11 +38,11 @@ class SegmentReader {
   size_t next_len_ = 0;
   bool started_ = false;
   bool done_ = false;
-  // Map mode: the file's bytes [start_, end_) at the reader's creation; pos_ is the next.
-  bool mapped_ = false;
-  uint64_t start_ = 0, end_ = 0, pos_ = 0;
-  void* map_ = nullptr;
-  size_t map_len_ = 0;
+  // Map mode: the file's bytes [range_.start, range_.end) at the reader's creation; pos_ is
+  // the next byte to map.
+  std::optional<MappableRange> range_;
+  uint64_t pos_ = 0;
+  MappedRegion map_;
 };
 
 }  // namespace dstk

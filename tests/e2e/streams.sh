@@ -64,4 +64,19 @@ random_file "$WORK/mapped" $((9 * 1024 * 1024 + 5))
 "$DSENC" split -k 3 -n 5 "$WORK/mapped" | "$DSENC" join | cmp - "$WORK/mapped" || fail "mapped split"
 ( head -c 4096 >/dev/null; "$DSENC" split -k 3 -n 5 ) <"$WORK/mapped" | "$DSENC" join |
   cmp - <(tail -c +4097 "$WORK/mapped") || fail "split of a file from an offset"
+# Several threads split a file side by side (stream/split.cc) and still write one stream, in
+# order: the same records as one thread writes (but for the revision and the header CRC that
+# covers it), for files of one short segment, exact multiples and many segments.
+strip() { "$DSENC" inspect | sed -e 's/"rev":[0-9]*//' -e 's/"crc":[0-9]*//'; }
+for size in 0 1 65535 65536 $((65536 * 40)) $((65536 * 77 + 1234)); do
+  random_file "$WORK/t" "$size"
+  "$DSENC" --segment-size 65536 split -k 3 -n 5 --threads 1 "$WORK/t" | strip >"$WORK/t1.json"
+  for t in 2 3 8; do
+    "$DSENC" --segment-size 65536 split -k 3 -n 5 --threads "$t" "$WORK/t" >"$WORK/t.s"
+    "$DSENC" join <"$WORK/t.s" | cmp - "$WORK/t" || fail "split --threads $t of $size bytes"
+    strip <"$WORK/t.s" | cmp -s - "$WORK/t1.json" || fail "--threads $t wrote another stream"
+  done
+done
+expect_rc 2 "$DSENC" split -k 3 -n 5 --threads 0 "$WORK/t"
+note "split with 1, 2, 3 and 8 threads: the same stream"
 echo "PASS streams"

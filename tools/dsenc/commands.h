@@ -14,6 +14,7 @@ struct Common {
   bool json = false;
   uint32_t segment_size = 4u << 20;
   uint64_t token = 0;
+  unsigned threads = 0;  // split: threads that encode a segment together (0: one per core)
 };
 
 struct PushArgs {

@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "progress.h"
 #include "stream/split_join.h"
+#include "util/work_crew.h"
 #include "wire/record.h"
 
 namespace dstk::tools::dsenc {
@@ -34,6 +35,7 @@ int Split(const Common& c, uint32_t k, uint32_t n, const std::string& name,
   o.n = n;
   o.name = name;
   o.segment_size = c.segment_size;
+  o.threads = c.threads > 0 ? c.threads : WorkCrew::AvailableCores();
   ProgressBar bar(kTool, "split", c.verbosity.level > 0);
   Status st =
       stream::Split(fd, STDOUT_FILENO, o, [&bar](uint64_t d, uint64_t t) { bar.Update(d, t); });

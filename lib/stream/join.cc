@@ -1,84 +1,14 @@
-#include "stream/split_join.h"
-
-#include <algorithm>
+// dsenc join: any sufficient subset of a split stream's records back into the bytes
+// (stream/split_join.h).
 #include <map>
 #include <optional>
 
-#include "client/revision.h"
 #include "codec/segment.h"
+#include "stream/split_join.h"
 #include "util/fd_io.h"
-#include "util/segment_reader.h"
 #include "wire/record.h"
 
 namespace dstk::stream {
-namespace {
-
-Status WriteAll(int fd, const std::string& s) {
-  return dstk::WriteAll(fd, {reinterpret_cast<const uint8_t*>(s.data()), s.size()});
-}
-
-}  // namespace
-
-Status Split(int in, int out, const SplitOptions& o, const client::ProgressSink& progress) {
-  auto coder = codec::ErasureCoder::Create(static_cast<int>(o.k), static_cast<int>(o.n));
-  if (!coder.ok()) return coder.status();
-  if (o.segment_size == 0 || o.segment_size > codec::kMaxSegmentSize) {
-    return Status::Invalid("segment size must be 1.." + std::to_string(codec::kMaxSegmentSize));
-  }
-  codec::SegmentEncoder encoder(*coder);
-  const uint64_t rev = client::NewRevision(0);
-  uint64_t known_size = codec::kUnknownSize;
-  uint32_t known_segs = codec::kUnknownCount;
-  if (const uint64_t len = KnownLength(in); len != kUnknownLength) {
-    known_size = len;
-    known_segs =
-        static_cast<uint32_t>(std::max<uint64_t>(1, (len + o.segment_size - 1) / o.segment_size));
-  }
-  SegmentReader reader(in, o.segment_size);
-  std::vector<std::string> heads;
-  std::vector<std::span<const uint8_t>> parts;
-  uint64_t total = 0;
-  uint32_t seg = 0;
-  while (!reader.done()) {
-    auto segment = reader.Next();
-    if (!segment.ok()) return segment.status();
-    codec::SliceHeader h;
-    h.name = o.name;
-    h.rev = rev;
-    h.seg = seg;
-    h.k = o.k;
-    h.n = o.n;
-    h.seglen = static_cast<uint32_t>(segment->size());
-    h.segsize = o.segment_size;
-    h.size = known_size;
-    h.segs = known_segs;
-    const auto& payloads = encoder.Encode(*segment);
-    // The segment's n records leave in one writev, payloads straight from the encoder's buffers
-    // (no copy: split runs at the speed of read + encode + CRC, see bench/README.md).
-    heads.resize(o.n);
-    parts.clear();
-    for (uint32_t i = 0; i < o.n; ++i) {
-      h.idx = i;
-      h.crc = codec::ComputeSliceCrc(h, payloads[i]);
-      heads[i] = wire::EncodeSliceRecordHead(h, payloads[i].size());
-      parts.emplace_back(reinterpret_cast<const uint8_t*>(heads[i].data()), heads[i].size());
-      parts.push_back(payloads[i]);
-    }
-    DSTK_RETURN_IF_ERROR(WriteAllGathered(out, parts));
-    total += segment->size();
-    if (progress) progress(total, 0);
-    ++seg;
-  }
-  wire::Manifest m;
-  m.rev = rev;
-  m.size = total;
-  m.segs = seg;
-  m.segsize = o.segment_size;
-  m.k = o.k;
-  m.n = o.n;
-  return WriteAll(out, wire::EncodeObjectRecord(o.name, m));
-}
-
 namespace {
 
 // Slices of one segment gathered so far, owning their records.

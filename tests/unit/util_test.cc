@@ -1,0 +1,124 @@
+// util/: the work crew that runs a job's parts side by side, and file mappings.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "temp_dir.h"
+#include "util/file_map.h"
+#include "util/work_crew.h"
+
+using dstk::MappedRegion;
+using dstk::WorkCrew;
+
+TEST_CASE("a work crew runs every part exactly once", "[util][crew]") {
+  for (unsigned size : {1u, 2u, 4u}) {
+    WorkCrew crew(size);
+    REQUIRE(crew.size() == size);
+    for (size_t parts : {size_t{0}, size_t{1}, size_t{3}, size_t{1000}}) {
+      for (int round = 0; round < 20; ++round) {
+        std::vector<std::atomic<int>> runs(parts);
+        crew.Run(parts, [&](size_t i) { runs[i].fetch_add(1); });
+        for (size_t i = 0; i < parts; ++i) REQUIRE(runs[i].load() == 1);
+      }
+    }
+  }
+}
+
+TEST_CASE("a work crew's threads join the very first job", "[util][crew]") {
+  // Each part waits until the other has started: only a crew whose helper takes part in the
+  // job (even one posted before the helper thread first ran) gets both going. A helper that
+  // missed the job would leave part 1 to the caller after part 0 timed out.
+  for (int round = 0; round < 50; ++round) {
+    WorkCrew crew(2);
+    std::atomic<int> started{0};
+    std::atomic<int> saw_other{0};
+    crew.Run(2, [&](size_t) {
+      started.fetch_add(1);
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      while (started.load() < 2 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::yield();
+      }
+      if (started.load() == 2) saw_other.fetch_add(1);
+    });
+    REQUIRE(saw_other.load() == 2);
+  }
+}
+
+TEST_CASE("a work crew spreads parts over its threads", "[util][crew]") {
+  WorkCrew crew(3);
+  std::mutex mu;
+  std::set<std::thread::id> threads;
+  std::atomic<int> started{0};
+  crew.Run(3, [&](size_t) {
+    started.fetch_add(1);
+    // Hold each part until all three run, so no thread can take two.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (started.load() < 3 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::yield();
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    threads.insert(std::this_thread::get_id());
+  });
+  REQUIRE(threads.size() == 3);
+  REQUIRE(threads.count(std::this_thread::get_id()) == 1);  // the caller is one of the crew
+}
+
+TEST_CASE("a mapped region shows the file, populated or released", "[util][map]") {
+  dstk::test::TempDir dir;
+  const std::string path = dir.path() + "/f";
+  std::string data(3 * 4096 + 100, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 7 + 3);
+  std::ofstream(path, std::ios::binary)
+      .write(data.data(), static_cast<std::streamsize>(data.size()));
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  REQUIRE(fd >= 0);
+  auto region = MappedRegion::Map(fd, 4096, data.size() - 4096, /*populate=*/false);
+  REQUIRE(region.ok());
+  auto bytes = region->bytes();
+  REQUIRE(bytes.size() == data.size() - 4096);
+  region->Populate(0, 4096);
+  REQUIRE(std::memcmp(bytes.data(), data.data() + 4096, bytes.size()) == 0);
+  region->Release(0, 8192);  // released pages read the file again when touched
+  REQUIRE(std::memcmp(bytes.data(), data.data() + 4096, bytes.size()) == 0);
+  auto empty = MappedRegion::Map(fd, 0, 0);
+  REQUIRE(empty.ok());
+  REQUIRE(empty->bytes().empty());
+  REQUIRE_FALSE(MappedRegion::Map(fd, 100, 10).ok());  // an offset off a page boundary
+  ::close(fd);
+  REQUIRE_FALSE(MappedRegion::Map(fd, 0, 10).ok());  // a closed descriptor
+}
+
+TEST_CASE("only regular files on page boundaries are mapped", "[util][map]") {
+  dstk::test::TempDir dir;
+  const std::string path = dir.path() + "/f";
+  std::ofstream(path, std::ios::binary) << std::string(10000, 'x');
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  REQUIRE(fd >= 0);
+  auto range = dstk::FindMappableRange(fd, 1u << 20);
+  REQUIRE(range.has_value());
+  REQUIRE(range->start == 0);
+  REQUIRE(range->end == 10000);
+  REQUIRE_FALSE(dstk::FindMappableRange(fd, 1000).has_value());  // segments off page boundaries
+  REQUIRE(::lseek(fd, 4096, SEEK_SET) == 4096);
+  range = dstk::FindMappableRange(fd, 1u << 20);
+  REQUIRE(range.has_value());
+  REQUIRE(range->start == 4096);
+  REQUIRE(::lseek(fd, 100, SEEK_SET) == 100);
+  REQUIRE_FALSE(dstk::FindMappableRange(fd, 1u << 20).has_value());  // offset off a page
+  ::close(fd);
+  int pipe_fds[2];
+  REQUIRE(::pipe(pipe_fds) == 0);
+  REQUIRE_FALSE(dstk::FindMappableRange(pipe_fds[0], 1u << 20).has_value());
+  ::close(pipe_fds[0]);
+  ::close(pipe_fds[1]);
+}
