@@ -76,8 +76,9 @@ int main(int argc, char** argv) {
       ->default_str("stdin")
       ->check(NameValidator(false));
   split->add_option("FILE", file, "Input file (default: stdin)");
-  split->add_option("--threads", c.threads,
-                    "Threads that encode each segment together (default: one per available core)")
+  split
+      ->add_option("--threads", c.threads,
+                   "Threads that encode each segment together (default: one per available core)")
       ->check(CLI::Range(1u, 256u));
 
   std::string keyfile;
