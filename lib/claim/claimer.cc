@@ -33,7 +33,7 @@ Claim Claimer::Won(const std::string& queue, const std::string& key, const wire:
 }
 
 Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::ListEntry& entry,
-                                         Claim& out, KeyProgress progress) {
+                                         Claim& out, KeyProgress progress, bool skip_finished) {
   const std::string& key = entry.name;
   const size_t n = c_.size();
   const size_t q = Quorum(entry.manifest.k, n);
@@ -68,12 +68,14 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
         },
         o_);
     std::vector<const net::Response*> fav;
+    bool finished_seen = false;
     bool live_lock_seen = false, gone_seen = false, stale_seen = false;
     for (const auto& r : replies) {
       if (r.reply.claim) {
         seen = std::max(
             {seen, r.reply.claim->promised.n, r.reply.claim->epoch, r.reply.claim->accepted.n});
         if (r.reply.claim->state != "pending") gone_seen = true;
+        if (r.reply.claim->state != "pending") finished_seen = true;
       }
       if (r.reply.ok())
         fav.push_back(&r);
@@ -87,6 +89,18 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
     }
     std::vector<size_t> promised;
     for (const auto* r : fav) promised.push_back(r->unit);
+
+    // Consumed or done on a unit: the key was decided, almost surely for the claimer that took
+    // it a moment ago (the listing we walk is a round old). Outbidding the stale promises and
+    // committing that owner only teaches units that missed the decision, which cost a durable
+    // round or two each, so a walker's first try moves on instead. No commit of ours was sent,
+    // so walking away is safe (step 6 does not apply); a unit that missed the decision keeps
+    // listing the key, and the end-of-pass tries (skip_finished false) teach it.
+    if (skip_finished && finished_seen && !any_accepted_ours) {
+      ReleaseAll(c_, all, key, ballot, o_);
+      ++stats_.decided_other;
+      return Outcome::kGone;
+    }
 
     if (fav.size() < q) {
       // Release everywhere: a unit whose promise arrived after we stopped waiting holds a lock
@@ -212,9 +226,10 @@ Result<Claim> Claimer::Next(const std::string& queue) {
     bool contended = false;
     std::vector<wire::ListEntry> deferred;  // skipped after a loss: tried at the end of the pass
     // One key: a claim to return, or nothing (lost, gone, decided for another).
-    auto attempt = [&](const wire::ListEntry& e) -> Result<std::optional<Claim>> {
+    auto attempt = [&](const wire::ListEntry& e,
+                       bool skip_finished) -> Result<std::optional<Claim>> {
       Claim claim;
-      auto outcome = TryKey(queue, e, claim, KeyProgress{});
+      auto outcome = TryKey(queue, e, claim, KeyProgress{}, skip_finished);
       if (!outcome.ok()) return outcome.status();
       if (*outcome == Outcome::kWon) {
         ++stats_.won;
@@ -232,16 +247,29 @@ Result<Claim> Claimer::Next(const std::string& queue) {
       auto entries = client::ListObjects(c_, queue + "/", 1, o_.page, after, c_.size() / 2 + 1);
       if (!entries.ok()) return entries.status();
       if (entries->empty()) break;
-      size_t skip = 0;
+      // Keys held by others are other walkers at work: this one and those that finish with it
+      // would all take the same first free key and all but one lose it. So skip a random few
+      // of the free keys, fewer than there are holders; a lone walker (nothing held) keeps
+      // strict order.
+      const auto held = static_cast<size_t>(std::count_if(
+          entries->begin(), entries->end(), [](const wire::ListEntry& e) { return e.locked > 0; }));
+      size_t skip = held == 0 ? 0 : static_cast<size_t>(rng() % (held + 1));
       for (const auto& e : *entries) {
         if (e.manifest.k == 0 || Quorum(e.manifest.k, c_.size()) > c_.size()) continue;
+        if (e.locked > 0 || e.units < Quorum(e.manifest.k, c_.size())) {
+          // Another claimer holds it, or fewer than a quorum still list it (it was consumed on
+          // the others): a round on it now would most likely be lost, or only learn the
+          // decision. Tried at the end of the pass, when every free key was.
+          deferred.push_back(e);
+          continue;
+        }
         if (skip > 0) {
           --skip;
           deferred.push_back(e);
           continue;
         }
         const uint64_t lost_before = stats_.lost;
-        auto got = attempt(e);
+        auto got = attempt(e, /*skip_finished=*/true);
         if (!got.ok()) return got.status();
         if (*got) return std::move(**got);
         if (stats_.lost > lost_before) {
@@ -256,7 +284,7 @@ Result<Claim> Claimer::Next(const std::string& queue) {
       after = entries->back().name;
     }
     for (const auto& e : deferred) {
-      auto got = attempt(e);
+      auto got = attempt(e, /*skip_finished=*/false);
       if (!got.ok()) return got.status();
       if (*got) return std::move(**got);
     }

@@ -84,8 +84,10 @@ class Claimer {
     bool committed_ours = false;
     SlicesByPillar slices;
   };
+  // With `skip_finished`, a key that a unit reports consumed or done is left at once (see
+  // claimer.cc): a walker's first try of each key; its end-of-pass tries teach such keys.
   Result<Outcome> TryKey(const std::string& queue, const wire::ListEntry& entry, Claim& out,
-                         KeyProgress progress);
+                         KeyProgress progress, bool skip_finished = false);
   // One batch of keys (claimer_batch.cc): appends the claims won to `won`; returns whether
   // another claimer held any of the keys.
   Result<bool> TryBatch(const std::string& queue, const std::vector<wire::ListEntry>& entries,

@@ -297,6 +297,11 @@ Result<std::vector<Claim>> Claimer::NextBatch(const std::string& queue, size_t m
         if (!entries.ok()) return entries.status();
         if (entries->empty()) break;
         listed_after_ = entries->back().name;
+        // Keys another claimer holds, or that fewer than a quorum still list (consumed on the
+        // others), go last: a batch slot spent on one is most likely lost (see Next).
+        std::stable_partition(entries->begin(), entries->end(), [&](const wire::ListEntry& e) {
+          return e.locked == 0 && e.units >= Quorum(e.manifest.k, c_.size());
+        });
         for (auto& e : *entries) {
           if (e.manifest.k != 0 && Quorum(e.manifest.k, c_.size()) <= c_.size())
             listed_.push_back(std::move(e));

@@ -52,7 +52,7 @@ Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const st
   // Each unit's first max_entries names contain every name of the merged first max_entries
   // that the unit holds, so a unit can stop paging once it returned that many.
   std::vector<size_t> returned(cluster.size(), 0);
-  std::map<std::string, wire::Manifest> merged;
+  std::map<std::string, wire::ListEntry> merged;
   std::vector<bool> done(cluster.size(), false);
   std::vector<std::string> after(cluster.size(), start_after);
   std::string failures;
@@ -107,8 +107,11 @@ Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const st
         continue;
       }
       for (const auto& e : r.entries) {
-        auto [m, fresh] = merged.emplace(e.name, e.manifest);
-        if (!fresh && m->second.rev < e.manifest.rev) m->second = e.manifest;
+        auto [m, fresh] = merged.emplace(e.name, e);
+        ++m->second.units;
+        if (fresh) continue;
+        if (m->second.manifest.rev < e.manifest.rev) m->second.manifest = e.manifest;
+        m->second.locked += e.locked;
       }
       returned[u] += r.entries.size();
       if (!r.more || r.entries.empty() || (max_entries > 0 && returned[u] >= max_entries)) {
@@ -133,9 +136,9 @@ Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const st
                                std::to_string(min_units) + " (" + failures + ")");
   }
   std::vector<wire::ListEntry> out;
-  for (auto& [name, m] : merged) {
+  for (auto& [name, e] : merged) {
     if (max_entries > 0 && out.size() == max_entries) break;
-    if (!m.tomb) out.push_back({name, m});
+    if (!e.manifest.tomb) out.push_back(std::move(e));
   }
   return out;
 }

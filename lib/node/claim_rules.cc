@@ -1,13 +1,13 @@
 #include "node/claim_rules.h"
 
 namespace dstk::node {
-namespace {
-
-using Phase = store::ClaimState::Phase;
-
 bool LockLive(const store::ClaimState& s, int64_t now) {
   return now < s.lock_until_ms;
 }
+
+namespace {
+
+using Phase = store::ClaimState::Phase;
 
 ClaimDecision Refuse(wire::ReplyStatus st, std::string why) {
   ClaimDecision d;

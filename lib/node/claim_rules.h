@@ -24,6 +24,9 @@ struct ClaimDecision {
 // Applies one claim op to `state` (in place) at wall-clock time `now_ms`.
 ClaimDecision ApplyClaimOp(store::ClaimState& state, const wire::Request& r, int64_t now_ms);
 
+// Whether a live lock (a promise's or an owner's lease) holds the function at `now_ms`.
+bool LockLive(const store::ClaimState& state, int64_t now_ms);
+
 // What the reply reports of `state` at `now_ms`.
 wire::ClaimView ViewOf(const store::ClaimState& state, int64_t now_ms);
 

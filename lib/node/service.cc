@@ -6,6 +6,16 @@
 #include "wire/limits.h"
 
 namespace dstk::node {
+namespace {
+
+// Claim locks are wall-clock expiries (they survive a restart): milliseconds since the epoch.
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
 
 wire::ReplyStatus ReplyStatusFor(const Status& s) {
   switch (s.code()) {
@@ -149,6 +159,12 @@ wire::Reply Service::Dispatch(const wire::Request& r, std::span<const uint8_t> p
       store::ListPage page = store_.List(r.prefix, r.after, limit, wire::kMaxHeaderFrame - 1024);
       reply.entries = std::move(page.entries);
       reply.more = page.more;
+      // Walkers try keys that another claimer holds last (a round spent on a held key is lost).
+      const int64_t now = NowMs();
+      for (auto& e : reply.entries) {
+        const store::ClaimState* claim = store_.Claim(e.name);
+        e.locked = claim != nullptr && LockLive(*claim, now) ? 1 : 0;
+      }
       return reply;
     }
     case wire::Op::kStat: {
@@ -184,9 +200,7 @@ wire::Reply Service::HandleClaim(const wire::Request& r, Outgoing& out) {
   // Every claim reply waits for the group's sync, refusals and no-ops too: one may report a
   // state another request of the group saved (a finish already done), which is not durable yet.
   out.after_sync = true;
-  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+  const int64_t now = NowMs();
   wire::Reply reply;
   if (r.keys.empty()) {
     wire::KeyResult one = ClaimOne(r, now, out.file, out.payload);

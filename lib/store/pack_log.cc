@@ -146,7 +146,7 @@ Status PackLog::StartPack() {
 }
 
 Result<PackRef> PackLog::Append(PackKind kind, const std::string& name, uint64_t rev, uint32_t seg,
-                                const std::vector<std::span<const uint8_t>>& data) {
+                                const std::vector<std::span<const uint8_t>>& data, bool lazy) {
   const size_t data_len = std::accumulate(data.begin(), data.end(), size_t{0},
                                           [](size_t sum, const auto& d) { return sum + d.size(); });
   if (name.size() > 0xffff || kFixed + name.size() + data_len > kMaxBody) {
@@ -179,7 +179,7 @@ Result<PackRef> PackLog::Append(PackKind kind, const std::string& name, uint64_t
   PackRef ref{number, p.size + kFrame + kFixed + name.size(), static_cast<uint32_t>(data_len)};
   p.size += rec.size();
   if (kind == PackKind::kSlice || kind == PackKind::kManifest) p.live += data_len;
-  unsynced_.insert(number);
+  if (!lazy) unsynced_.insert(number);
   return ref;
 }
 

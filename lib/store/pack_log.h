@@ -73,9 +73,13 @@ class PackLog {
   PackLog& operator=(const PackLog&) = delete;
 
   // Appends a record; durable after the next Sync that returns Ok. On an error nothing of the
-  // record stays in the pack (a full disk is kLimit).
+  // record stays in the pack (a full disk is kLimit). A `lazy` record does not make Sync flush
+  // its pack: it becomes durable with the next record synced after it, or a crash loses it. Only
+  // for records the store redoes at open when they are lost (the drop of a consumed function's
+  // slice: the claim state that says consumed is durable), so that a unit claiming functions
+  // flushes its claim journal only, not the pack as well.
   Result<PackRef> Append(PackKind kind, const std::string& name, uint64_t rev, uint32_t seg,
-                         const std::vector<std::span<const uint8_t>>& data = {});
+                         const std::vector<std::span<const uint8_t>>& data = {}, bool lazy = false);
   Status Sync();
   bool HasUnsynced() const { return !unsynced_.empty() || dir_unsynced_; }
 

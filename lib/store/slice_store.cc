@@ -323,7 +323,10 @@ Status SliceStore::DropSlice(const std::string& name, Entry& e, uint64_t rev, ui
       // could keep the drop and lose the write.
       drops_after_commit_.insert({name, rev, seg});
     } else {
-      DSTK_RETURN_IF_ERROR(packs_->Append(PackKind::kDropSlice, name, rev, seg).status());
+      // Not staged: the drop of a finished function's slice, which open redoes if a crash
+      // loses the record (DropFinishedSlices), so it need not be flushed by itself.
+      DSTK_RETURN_IF_ERROR(
+          packs_->Append(PackKind::kDropSlice, name, rev, seg, {}, /*lazy=*/true).status());
     }
     packs_->Dead(at->second);
     e.packed.erase(at);

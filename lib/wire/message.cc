@@ -373,9 +373,10 @@ std::string EncodeReply(const Reply& r) {
     p.pack("entries");
     p.pack_array(static_cast<uint32_t>(r.entries.size()));
     for (const auto& e : r.entries) {
-      p.pack_map(2);
+      p.pack_map(e.locked > 0 ? 3 : 2);
       p.pack("name"), p.pack(e.name);
       p.pack("manifest"), detail::PackManifest(p, e.manifest);
+      if (e.locked > 0) p.pack("locked"), p.pack(true);
     }
     p.pack("more"), p.pack(r.more);
   }
@@ -421,6 +422,12 @@ Status ReadEntries(const msgpack::object& o, std::vector<ListEntry>& out) {
         ForEachField(o.via.array.ptr[i], [&](std::string_view key, const msgpack::object& v) {
           if (key == "name") return ReadString(v, key, e.name);
           if (key == "manifest") return has_manifest = true, detail::ReadManifest(v, e.manifest);
+          if (key == "locked") {
+            bool locked = false;
+            Status st = ReadBool(v, key, locked);
+            e.locked = locked ? 1 : 0;
+            return st;
+          }
           return Status::Ok();
         }));
     if (!has_manifest) return Status::Invalid("list entry lacks a manifest");

@@ -134,6 +134,14 @@ struct HeldRevision {
 struct ListEntry {
   std::string name;
   Manifest manifest;
+  // Units that hold a live claim lock on this function (a promise or a lease not yet ended):
+  // 0 or 1 in one unit's reply, summed over the units a merged listing heard. A hint for
+  // walkers, which try such keys last; never used to decide a claim.
+  uint32_t locked = 0;
+  // Units whose listing held it (set by a merged listing, client::ListObjects; not on the wire).
+  // Fewer than a claim quorum: it is consumed or finished on the others, or its commit is on
+  // its way there.
+  uint32_t units = 0;
 };
 
 struct UnitInfo {

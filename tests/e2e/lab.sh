@@ -9,9 +9,9 @@
 PORT_BASE=${PORT_BASE:-17260}
 source "$(dirname "$0")/lib.sh"
 CUR=""
-term1=""
-# On the way out, also stop the --step claimer of PART 5 if a check failed while it waited.
-trap '[ -z "$term1" ] || kill "$term1" 2>/dev/null || true; cleanup' EXIT
+term1="" term2=""
+# On the way out, also stop the --step claimers of PART 5 if a check failed while they waited.
+trap 'for t in "$term1" "$term2"; do [ -z "$t" ] || kill "$t" 2>/dev/null || true; done; cleanup' EXIT
 set -E
 trap 'fail "[$CUR] a command failed (status $?) at lab.sh line $LINENO"' ERR
 TREE=$(cd "$(dirname "$0")/../.." && pwd)
@@ -367,10 +367,10 @@ p1=$(producer rkeys 1)
 p2=$(producer rkeys 2)
 
 step race-step
-# Terminal 1: --step only pauses when stderr is a terminal, so run it under script(1), with
-# Enter fed through a fifo.
+# Terminals 1 and 2: --step only pauses when stderr is a terminal, so each runs under script(1),
+# with Enter fed through a fifo.
 command -v script >/dev/null || fail "[$CUR] script(1) (util-linux) is needed"
-mkfifo enter
+mkfifo enter enter2
 script -qfec "dsclaim race --trace --step --max 1 | dsrun" /dev/null <enter >a.tty 2>&1 &
 term1=$!
 exec 3>enter
@@ -378,6 +378,16 @@ wait_for a.tty "next: phase 1: lock_read_delete"
 tr -d '\r' <a.tty >out
 shows out "dsclaim: next: phase 1: lock_read_delete race/"
 has out "$(sed -n 1p rkeys) ballot 1  [Enter]"
+
+step race-step-2
+script -qfec "dsclaim race --trace --step --max 1 | dsrun" /dev/null <enter2 >b.tty 2>&1 &
+term2=$!
+exec 4>enter2
+wait_for b.tty "next: phase 1: lock_read_delete"
+tr -d '\r' <b.tty >out
+has out "$(sed -n 1p rkeys) ballot 1  [Enter]"   # the same key: it listed before any lock
+
+step race-first
 echo >&3
 wait_for a.tty "next: phase 2: commit"
 tr -d '\r' <a.tty | trim >t1
@@ -389,9 +399,17 @@ grep -qF "next: phase 2: commit race/..-4e2ad571 ballot 1  [Enter]" "$WORK/page.
   fail "[$CUR] the page no longer shows the phase 2 prompt"
 
 step race-loser
-dsclaim race --trace --max 1 2>b.err | dsrun >b.out || fail "[$CUR] terminal 2: $(cat b.err)"
-count b.out "\"key\":\"$(sed -n 2p rkeys)\",\"outcome\":\"done\"" 1 1
-trim <b.err >t2
+echo >&4
+wait_for b.tty "next: phase 1: lock_read_delete $(sed -n 2p rkeys)"
+echo >&4
+wait_for b.tty "next: phase 2: commit"
+echo >&4
+exec 4>&-
+wait $term2 || fail "[$CUR] terminal 2 failed: $(cat b.tty)"
+term2=""
+tr -d '\r' <b.tty >b.txt
+count b.txt "\"key\":\"$(sed -n 2p rkeys)\",\"outcome\":\"done\"" 1 1
+trim <b.txt >t2
 bb=$(ballot_id t2)
 count t2 "^<- unit [0-4] lock_read_delete race/\.\.-$p1 ballot 1/$bb => locked promised 1/$a epoch 0 lock [0-9]+ms$" 3 5
 count t2 "^<- unit [0-4] lock_read_delete race/\.\.-$p1 .* => ok" 0 0
@@ -404,7 +422,7 @@ step race-winner
 echo >&3
 exec 3>&-
 wait $term1 || fail "[$CUR] terminal 1 failed: $(cat a.tty)"
-term1=""
+term1="" term2=""
 tr -d '\r' <a.tty >a.txt
 count a.txt "\"key\":\"$(sed -n 1p rkeys)\",\"outcome\":\"done\"" 1 1
 trim <a.txt >t1

@@ -172,7 +172,8 @@ int main(int argc, char** argv) {
   if (verbosity.level >= 2) {
     const auto& s = claimer.stats();
     tools::Diag(kTool, "won " + std::to_string(s.won) + ", lost " + std::to_string(s.lost) +
-                           ", rounds " + std::to_string(s.rounds));
+                           ", rounds " + std::to_string(s.rounds) + ", found decided for others " +
+                           std::to_string(s.decided_other));
   }
   return kExitOk;
 }
