@@ -224,7 +224,8 @@ Result<Claim> Claimer::Next(const std::string& queue) {
   for (int pass = 0; pass < 6; ++pass) {
     std::string after;
     bool contended = false;
-    std::vector<wire::ListEntry> deferred;  // skipped after a loss: tried at the end of the pass
+    std::vector<wire::ListEntry> deferred;  // free keys skipped: tried at the end of the pass
+    std::vector<wire::ListEntry> held;      // keys others hold: tried after those
     // One key: a claim to return, or nothing (lost, gone, decided for another).
     auto attempt = [&](const wire::ListEntry& e,
                        bool skip_finished) -> Result<std::optional<Claim>> {
@@ -251,16 +252,16 @@ Result<Claim> Claimer::Next(const std::string& queue) {
       // would all take the same first free key and all but one lose it. So skip a random few
       // of the free keys, fewer than there are holders; a lone walker (nothing held) keeps
       // strict order.
-      const auto held = static_cast<size_t>(std::count_if(
+      const auto holders = static_cast<size_t>(std::count_if(
           entries->begin(), entries->end(), [](const wire::ListEntry& e) { return e.locked > 0; }));
-      size_t skip = held == 0 ? 0 : static_cast<size_t>(rng() % (held + 1));
+      size_t skip = holders == 0 ? 0 : static_cast<size_t>(rng() % (holders + 1));
       for (const auto& e : *entries) {
         if (e.manifest.k == 0 || Quorum(e.manifest.k, c_.size()) > c_.size()) continue;
         if (e.locked > 0 || e.units < Quorum(e.manifest.k, c_.size())) {
           // Another claimer holds it, or fewer than a quorum still list it (it was consumed on
           // the others): a round on it now would most likely be lost, or only learn the
           // decision. Tried at the end of the pass, when every free key was.
-          deferred.push_back(e);
+          held.push_back(e);
           continue;
         }
         if (skip > 0) {
@@ -283,6 +284,7 @@ Result<Claim> Claimer::Next(const std::string& queue) {
       }
       after = entries->back().name;
     }
+    deferred.insert(deferred.end(), held.begin(), held.end());
     for (const auto& e : deferred) {
       auto got = attempt(e, /*skip_finished=*/false);
       if (!got.ok()) return got.status();

@@ -35,6 +35,19 @@ cmp "$WORK/pushed" "$WORK/claimed" || fail "claims are not in push order"
 expect_rc 1 "$DSCLAIM" order
 note "order: 12 functions from 12 producers claimed in push order; empty queue exits 1"
 
+# --- a held key is skipped without a round (list replies mark it locked) -------------------------
+"$DSENC" push held -- echo first >"$WORK/held.keys"
+"$DSENC" push held -- echo second >>"$WORK/held.keys"
+# A lease-mode claim of the first key, never run: its lease holds it for 30 s.
+"$DSCLAIM" held --mode lease --lease 30 --max 1 --json >"$WORK/held.lease"
+grep -qF "\"key\":\"$(sed -n 1p "$WORK/held.keys")\"" "$WORK/held.lease" || fail "lease claim: $(cat "$WORK/held.lease")"
+"$DSCLAIM" held --max 1 --json --trace >"$WORK/held.out" 2>"$WORK/held.trace"
+grep -qF "\"key\":\"$(sed -n 2p "$WORK/held.keys")\"" "$WORK/held.out" || fail "the free key was not claimed: $(cat "$WORK/held.out")"
+if grep -F "lock_read_delete $(sed -n 1p "$WORK/held.keys")" "$WORK/held.trace"; then
+  fail "a round was spent on the key a lease holds"
+fi
+note "held key: the listing marks it locked; the next claimer goes straight to the free key"
+
 # --- push --from: batches keep push order; a slow producer's line is pushed at once -------------
 for i in $(seq 1 300); do printf '{"argv":["echo","%s"]}\n' "$i"; done >"$WORK/many"
 "$DSENC" push many --from "$WORK/many" >"$WORK/many.keys" || fail "push --from (300 lines)"

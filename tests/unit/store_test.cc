@@ -1213,6 +1213,31 @@ TEST_CASE("a batched claim applies the op to each key and sends their slices bac
   CHECK(HeldOf(*store, names[1]).empty());
   CHECK(HeldOf(*store, names[2]).size() == 1);
   CHECK(store->Claim(names[0])->phase == dstk::store::ClaimState::Phase::kConsumed);
+
+  // A list marks the keys a live lock holds (walkers try them last); consumed ones are gone.
+  dstk::wire::Request list;
+  list.op = dstk::wire::Op::kList;
+  list.id = 3;
+  list.prefix = "q/";
+  list.limit = 1000;
+  reply = Call(service, list, out);
+  CHECK_FALSE(out.after_sync);  // a hint, not a promise: sent at once
+  REQUIRE(reply.entries.size() == 62);
+  CHECK(reply.entries[0].name == names[2]);
+  for (const auto& e : reply.entries) {
+    INFO(e.name);
+    CHECK(e.locked == (e.name == names[10] ? 0u : 1u));  // key 10 was never asked for
+  }
+  dstk::wire::Request release;
+  release.op = dstk::wire::Op::kRelease;
+  release.id = 4;
+  release.ballot = {2, 7};
+  release.name = names[2];
+  CHECK(Call(service, release, out).ok());
+  reply = Call(service, list, out);
+  REQUIRE(reply.entries.size() == 62);
+  CHECK(reply.entries[0].locked == 0);  // released: free again
+  CHECK(reply.entries[1].locked == 1);
 }
 
 // Packed slices (functions): put with `pack`, kept in DIR/packs, no files of their own.

@@ -182,6 +182,7 @@ Reply RoundTrip(const Reply& r) {
   for (size_t i = 0; i < r.entries.size(); ++i) {
     CHECK(back->entries[i].name == r.entries[i].name);
     CheckSameManifest(back->entries[i].manifest, r.entries[i].manifest);
+    CHECK(back->entries[i].locked == r.entries[i].locked);
   }
   CHECK(back->more == r.more);
   REQUIRE(back->unit.has_value() == r.unit.has_value());
@@ -401,6 +402,7 @@ TEST_CASE("every reply shape round-trips through Encode/Decode", "[wire][message
     Reply r;
     r.id = 5;
     r.entries = {{"a", SampleManifest()}, {"a/b", SampleManifest(true)}, {"z", SampleManifest()}};
+    r.entries[2].locked = 1;  // a key a claim lock holds on this unit
     r.more = true;
     RoundTrip(r);
     r.more = false;
