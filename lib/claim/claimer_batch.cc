@@ -132,6 +132,7 @@ Result<bool> Claimer::TryBatch(const std::string& queue,
     std::vector<size_t> fav;  // indexes into replies
     bool live_lock_seen = false, gone_seen = false, stale_seen = false;
     bool finished = false;
+    bool finished_seen = false;  // by any unit, promising or refusing
     uint64_t value = id_;  // TryKey's step 4: the highest accepted owner among the promises
     wire::Ballot best{0, 0};
     for (size_t r = 0; r < replies.size(); ++r) {
@@ -140,7 +141,7 @@ Result<bool> Claimer::TryBatch(const std::string& queue,
       if (res->claim) {
         const auto& v = *res->claim;
         seen = std::max({seen, v.promised.n, v.epoch, v.accepted.n});
-        if (v.state != "pending") gone_seen = true;
+        if (v.state != "pending") gone_seen = finished_seen = true;
       }
       if (res->ok()) {
         fav.push_back(r);
@@ -159,6 +160,15 @@ Result<bool> Claimer::TryBatch(const std::string& queue,
       } else if (res->status == ReplyStatus::kNotFound) {
         gone_seen = true;
       }
+    }
+    // Consume mode: consumed where a unit answered, though a quorum listed it a moment ago:
+    // another walker just took it. Leave it, as TryKey's first try does (skip_finished): no
+    // outbidding of stale promises, no commit that only teaches. A key fewer than q units list
+    // (one that a unit missed the decision of) is still taught below.
+    if (o_.mode == wire::ClaimMode::kConsume && finished_seen && entries[i].units >= q[i]) {
+      release.keys.push_back(lrd.keys[i]);
+      ++stats_.decided_other;
+      continue;
     }
     const bool promised = fav.size() >= q[i];
     if (!promised) {
