@@ -51,7 +51,8 @@ bool Settled(const Location& loc, bool early) {
 
 }  // namespace
 
-Location Locate(net::Cluster& cluster, const std::string& name, bool verify, bool early) {
+Location Locate(net::Cluster& cluster, const std::string& name, bool verify, bool early,
+                size_t enough) {
   wire::Request req;
   req.op = wire::Op::kStat;
   req.name = name;
@@ -70,8 +71,17 @@ Location Locate(net::Cluster& cluster, const std::string& name, bool verify, boo
     loc.units[u].error = Status::Unavailable(cluster.Describe(u) + ": no reply within " +
                                              std::to_string(cluster.timeout().count()) + " ms");
   }
-  const auto deadline = net::Clock::now() + cluster.timeout();
+  const auto started = net::Clock::now();
+  auto deadline = started + cluster.timeout();
+  bool grace = false;  // the deadline is the writer's grace, not the timeout
   while (!unit_of.empty() && !Settled(loc, early)) {
+    if (enough > 0 && !grace && loc.answered >= enough) {
+      grace = true;
+      const auto took = net::Clock::now() - started;
+      deadline =
+          std::min(deadline, net::Clock::now() + std::max<net::Clock::duration>(
+                                                     3 * took, std::chrono::milliseconds(100)));
+    }
     auto resp = cluster.Receive(deadline);
     if (!resp) break;
     auto it = unit_of.find(resp->reply.id);
@@ -94,7 +104,7 @@ Location Locate(net::Cluster& cluster, const std::string& name, bool verify, boo
       loc.manifest = r.committed;
     }
   }
-  const bool stopped_early = Settled(loc, early);
+  const bool stopped_early = Settled(loc, early) || grace;
   for (const auto& [id, u] : unit_of) {
     cluster.Forget(id);
     loc.units[u].skipped = stopped_early;

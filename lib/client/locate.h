@@ -49,6 +49,12 @@ inline bool AbsenceIsCertain(size_t answered, size_t n, size_t w) {
 // units answered and k of them hold the newest committed revision seen: every put is
 // acknowledged by w >= k units, so a newer revision would be on one of the answering units. Dead
 // units then cost a degraded get nothing instead of a whole timeout.
-Location Locate(net::Cluster& cluster, const std::string& name, bool verify, bool early = false);
+//
+// With `enough` > 0 (a writer, n-w+1), once that many units answered it waits for the others
+// only three times as long again (100 ms at least), not a whole timeout: the newest committed
+// revision is on w units, so n-w+1 answers include one of them; a writer only needs to go past
+// it. Units still silent then are marked `skipped` (a writer leaves them out of its put).
+Location Locate(net::Cluster& cluster, const std::string& name, bool verify, bool early = false,
+                size_t enough = 0);
 
 }  // namespace dstk::client

@@ -158,13 +158,19 @@ void Writer::Abort() {
 
 Result<wire::Manifest> Writer::Run(int fd, const ProgressSink& progress) {
   // One stat round first: it finds the revision to go past and which units answer at all, so
-  // that a put to a network too small to hold it fails before it reads any input.
+  // that a put to a network too small to hold it fails before it reads any input. It waits for
+  // n-w+1 answers and then a short grace, not for a dead unit's whole timeout (Locate); a unit
+  // silent that long is left out of this put like a dead one (repair puts its slices back).
   if (o_.fresh) {
     rev_ = NewRevision(0);
   } else {
-    Location loc = Locate(c_, name_, false);
+    const size_t enough = o_.t.w <= c_.size() ? c_.size() - o_.t.w + 1 : 0;
+    Location loc = Locate(c_, name_, false, false, enough);
     for (size_t u = 0; u < c_.size(); ++u) {
-      if (!loc.units[u].answered) units_.Drop(u, loc.units[u].error.message());
+      if (loc.units[u].answered) continue;
+      units_.Drop(u, loc.units[u].skipped
+                         ? c_.Describe(u) + ": no reply to the first stat within the grace"
+                         : loc.units[u].error.message());
     }
     DSTK_RETURN_IF_ERROR(CheckQuorum());
     rev_ = NewRevision(loc.manifest ? loc.manifest->rev + 1 : 0);

@@ -27,6 +27,14 @@ kill_unit 2
 random_file "$WORK/in2" 100000
 "$DSENC" put obj "$WORK/in2" --timeout 0.5 || fail "put with n-w=1 unit down"
 "$DSENC" get obj --timeout 0.5 | cmp - "$WORK/in2" || fail "read after put with 1 down"
+# Its first stat round waits for n-w+1 answers and a short grace, not for the dead unit's whole
+# timeout: a put with a 10 s timeout and one unit dead is done in well under 10 s.
+t0=$(date +%s%N)
+"$DSENC" put obj2 "$WORK/in2" --timeout 10 || fail "put with n-w=1 unit down (10 s timeout)"
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$ms" -lt 5000 ] || fail "put with a dead unit waited ${ms} ms: the first round waited the timeout"
+"$DSENC" get obj2 --timeout 0.5 | cmp - "$WORK/in2" || fail "read after the quick put"
+note "put with 1 unit down and a 10 s timeout: ${ms} ms"
 
 kill_unit 4
 random_file "$WORK/in3" 100000
