@@ -133,7 +133,7 @@ Result<bool> Claimer::TryBatch(const std::string& queue,
     bool live_lock_seen = false, gone_seen = false, stale_seen = false;
     bool finished = false;
     bool finished_seen = false;  // by any unit, promising or refusing
-    uint64_t value = id_;  // TryKey's step 4: the highest accepted owner among the promises
+    uint64_t value = id_;        // TryKey's step 4: the highest accepted owner among the promises
     wire::Ballot best{0, 0};
     for (size_t r = 0; r < replies.size(); ++r) {
       const auto* res = ResultFor(replies[r], i, keys);
@@ -309,9 +309,22 @@ Result<std::vector<Claim>> Claimer::NextBatch(const std::string& queue, size_t m
         listed_after_ = entries->back().name;
         // Keys another claimer holds, or that fewer than a quorum still list (consumed on the
         // others), go last: a batch slot spent on one is most likely lost (see Next).
-        std::stable_partition(entries->begin(), entries->end(), [&](const wire::ListEntry& e) {
-          return e.locked == 0 && e.units >= Quorum(e.manifest.k, c_.size());
-        });
+        const auto free_end =
+            std::stable_partition(entries->begin(), entries->end(), [&](const wire::ListEntry& e) {
+              return e.locked == 0 && e.units >= Quorum(e.manifest.k, c_.size());
+            });
+        // Held keys are other walkers' batches in flight: those that finish with this one
+        // would take the same first free batch. Start a random few batches further (the
+        // skipped keys come after the other free ones); a lone walker sees nothing held and
+        // keeps strict order.
+        const auto free = static_cast<size_t>(free_end - entries->begin());
+        const size_t holders = entries->size() - free;
+        if (holders > 0 && free > max) {
+          const size_t batches = std::min(free / max, holders / max + 1);
+          const size_t skip = std::min(free, (rng() % (batches + 1)) * max);
+          std::rotate(entries->begin(), entries->begin() + static_cast<std::ptrdiff_t>(skip),
+                      free_end);
+        }
         for (auto& e : *entries) {
           if (e.manifest.k != 0 && Quorum(e.manifest.k, c_.size()) <= c_.size())
             listed_.push_back(std::move(e));
