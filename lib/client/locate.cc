@@ -78,9 +78,10 @@ Location Locate(net::Cluster& cluster, const std::string& name, bool verify, boo
     if (enough > 0 && !grace && loc.answered >= enough) {
       grace = true;
       const auto took = net::Clock::now() - started;
-      deadline =
-          std::min(deadline, net::Clock::now() + std::max<net::Clock::duration>(
-                                                     3 * took, std::chrono::milliseconds(100)));
+      const auto wait = std::max<net::Clock::duration>(3 * took, std::chrono::milliseconds(100));
+      const auto now = net::Clock::now();
+      deadline = std::min(deadline, now + wait);
+      loc.grace = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
     }
     auto resp = cluster.Receive(deadline);
     if (!resp) break;

@@ -7,6 +7,7 @@
 // slice of another one is refused).
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +32,8 @@ struct Location {
   std::vector<UnitView> units;             // by unit index
   std::optional<wire::Manifest> manifest;  // highest committed revision seen (may be a tomb)
   size_t answered = 0;
+  // With Locate's `enough`: how long it waited for the rest once that many had answered.
+  std::chrono::milliseconds grace{0};
 
   // Units that hold slices of the located revision, data pillars first.
   std::vector<size_t> Holders() const;

@@ -168,9 +168,9 @@ Result<wire::Manifest> Writer::Run(int fd, const ProgressSink& progress) {
     Location loc = Locate(c_, name_, false, false, enough);
     for (size_t u = 0; u < c_.size(); ++u) {
       if (loc.units[u].answered) continue;
-      units_.Drop(u, loc.units[u].skipped
-                         ? c_.Describe(u) + ": no reply to the first stat within the grace"
-                         : loc.units[u].error.message());
+      units_.Drop(u, loc.units[u].skipped ? c_.Describe(u) + ": no reply within " +
+                                                std::to_string(loc.grace.count()) + " ms"
+                                          : loc.units[u].error.message());
     }
     DSTK_RETURN_IF_ERROR(CheckQuorum());
     rev_ = NewRevision(loc.manifest ? loc.manifest->rev + 1 : 0);

@@ -17,7 +17,8 @@ Result<RepairReport> RepairObject(net::Cluster& cl, const std::string& name, con
   Location loc = Locate(cl, name, true);  // verify: units re-check every slice's CRC
   if (!loc.manifest || loc.manifest->tomb) {
     if (!AbsenceIsCertain(loc.answered, cl.size(), t.w)) {
-      return Status::Unavailable("repair " + name + ": too few units answered (" + loc.Failures(cl) + ")");
+      return Status::Unavailable("repair " + name + ": too few units answered (" +
+                                 loc.Failures(cl) + ")");
     }
     return Status::NotFound("no object " + name);
   }
@@ -38,14 +39,16 @@ Result<RepairReport> RepairObject(net::Cluster& cl, const std::string& name, con
   auto got = GetObject(cl, name, fd, g);
   if (!got.ok() || got->rev != m.rev || ::lseek(fd, 0, SEEK_SET) != 0) {
     ::close(fd);
-    return got.ok() ? Status::Conflict("repair " + name + ": the object changed meanwhile") : got.status();
+    return got.ok() ? Status::Conflict("repair " + name + ": the object changed meanwhile")
+                    : got.status();
   }
   report.bytes = got->size;
 
   auto coder = codec::ErasureCoder::Create(static_cast<int>(m.k), static_cast<int>(m.n));
   if (!coder.ok() || m.n != cl.size()) {
     ::close(fd);
-    return Status::Invalid("repair " + name + ": the object was written with n=" + std::to_string(m.n) +
+    return Status::Invalid("repair " + name +
+                           ": the object was written with n=" + std::to_string(m.n) +
                            " but the node list has " + std::to_string(cl.size()) + " units");
   }
   codec::SegmentEncoder encoder(*coder);
@@ -77,8 +80,10 @@ Result<RepairReport> RepairObject(net::Cluster& cl, const std::string& name, con
       h.crc = codec::ComputeSliceCrc(h, payloads[u]);
       r.slice = h;
       r.token = m.token;
-      if (auto id = cl.Send(u, r, payloads[u]); id.ok()) sent[*id] = u;
-      else ok[u] = false;
+      if (auto id = cl.Send(u, r, payloads[u]); id.ok())
+        sent[*id] = u;
+      else
+        ok[u] = false;
     }
     const auto deadline = net::Clock::now() + cl.timeout();
     while (!sent.empty()) {

@@ -19,6 +19,7 @@ struct RepairReport {
 };
 
 // kNotFound when the object does not exist; kUnavailable / kCorruption when it cannot be read.
-Result<RepairReport> RepairObject(net::Cluster& cluster, const std::string& name, const Thresholds& t);
+Result<RepairReport> RepairObject(net::Cluster& cluster, const std::string& name,
+                                  const Thresholds& t);
 
 }  // namespace dstk::client
