@@ -34,6 +34,17 @@ TEST_CASE("a work crew runs every part exactly once", "[util][crew]") {
   }
 }
 
+// Called by each part: counts it as started and waits (5 s at most) until `parts` have
+// started; whether they all did. Parts that wait for each other must be running side by side.
+bool StartAndWaitForAll(std::atomic<int>& started, int parts) {
+  started.fetch_add(1);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (started.load() < parts && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  return started.load() == parts;
+}
+
 TEST_CASE("a work crew's threads join the very first job", "[util][crew]") {
   // Each part waits until the other has started: only a crew whose helper takes part in the
   // job (even one posted before the helper thread first ran) gets both going. A helper that
@@ -43,12 +54,7 @@ TEST_CASE("a work crew's threads join the very first job", "[util][crew]") {
     std::atomic<int> started{0};
     std::atomic<int> saw_other{0};
     crew.Run(2, [&](size_t) {
-      started.fetch_add(1);
-      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-      while (started.load() < 2 && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::yield();
-      }
-      if (started.load() == 2) saw_other.fetch_add(1);
+      if (StartAndWaitForAll(started, 2)) saw_other.fetch_add(1);
     });
     REQUIRE(saw_other.load() == 2);
   }
@@ -60,12 +66,8 @@ TEST_CASE("a work crew spreads parts over its threads", "[util][crew]") {
   std::set<std::thread::id> threads;
   std::atomic<int> started{0};
   crew.Run(3, [&](size_t) {
-    started.fetch_add(1);
     // Hold each part until all three run, so no thread can take two.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (started.load() < 3 && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::yield();
-    }
+    (void)StartAndWaitForAll(started, 3);
     std::lock_guard<std::mutex> lock(mu);
     threads.insert(std::this_thread::get_id());
   });
