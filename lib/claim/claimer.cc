@@ -95,11 +95,12 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
     // committing that owner only teaches units that missed the decision, which cost a durable
     // round or two each, so a walker's first try moves on instead. No commit of ours was sent,
     // so walking away is safe (step 6 does not apply); a unit that missed the decision keeps
-    // listing the key, and the end-of-pass tries (skip_finished false) teach it.
-    if (skip_finished && finished_seen && !any_accepted_ours) {
+    // listing the key; met again, it gets the full rounds (left_unsettled_).
+    if (skip_finished && finished_seen && !any_accepted_ours &&
+        left_unsettled_.insert(key).second) {
       ReleaseAll(c_, all, key, ballot, o_);
       ++stats_.decided_other;
-      return Outcome::kGone;
+      return Outcome::kLeft;
     }
 
     if (fav.size() < q) {
@@ -235,8 +236,12 @@ Result<Claim> Claimer::Next(const std::string& queue) {
       if (*outcome == Outcome::kWon) {
         ++stats_.won;
         if (seen_.size() > 4096) seen_.clear();
+        if (left_unsettled_.size() > 4096) left_unsettled_.clear();
         return std::optional<Claim>(std::move(claim));
       }
+      // Left unsettled: tried in full at the end of this pass (a unit may have missed its
+      // decision; the full rounds settle it), so that a pass never ends on it.
+      if (*outcome == Outcome::kLeft) held.push_back(e);
       if (*outcome == Outcome::kLost) {
         ++stats_.lost;
         contended = true;

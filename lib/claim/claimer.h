@@ -8,6 +8,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -76,7 +77,8 @@ class Claimer {
   static size_t Quorum(size_t k, size_t n) { return std::max(k, n / 2 + 1); }
 
  private:
-  enum class Outcome { kWon, kLost, kDecidedOther, kGone };
+  // kLeft: seen consumed or done and left unsettled by a first try (skip_finished).
+  enum class Outcome { kWon, kLost, kDecidedOther, kGone, kLeft };
   using SlicesByPillar = std::map<uint32_t, std::pair<codec::SliceHeader, std::vector<uint8_t>>>;
   // What a key's earlier rounds left: whether a commit naming us was sent (we may then not
   // walk away, docs/claim.md step 6) and the slices read so far.
@@ -99,6 +101,10 @@ class Claimer {
   ClaimOptions o_;
   uint64_t id_;
   std::map<std::string, uint64_t> seen_;  // key -> highest ballot number seen (bounded)
+  // Keys a walker left after seeing them consumed or done without settling them (skip_finished):
+  // met again, such a key gets the full rounds, so one that a unit missed the decision of (or
+  // a lease finish that reached too few units) is settled rather than skipped for ever.
+  std::set<std::string> left_unsettled_;  // bounded like seen_
   // NextBatch's listing of the queue, kept across calls: keys listed and not tried yet, and
   // the last name listed (empty: start from the head).
   std::string listed_queue_;

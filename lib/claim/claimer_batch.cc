@@ -165,7 +165,8 @@ Result<bool> Claimer::TryBatch(const std::string& queue,
     // another walker just took it. Leave it, as TryKey's first try does (skip_finished): no
     // outbidding of stale promises, no commit that only teaches. A key fewer than q units list
     // (one that a unit missed the decision of) is still taught below.
-    if (o_.mode == wire::ClaimMode::kConsume && finished_seen && entries[i].units >= q[i]) {
+    if (o_.mode == wire::ClaimMode::kConsume && finished_seen && entries[i].units >= q[i] &&
+        left_unsettled_.insert(key).second) {
       release.keys.push_back(lrd.keys[i]);
       ++stats_.decided_other;
       continue;
@@ -300,6 +301,7 @@ Result<std::vector<Claim>> Claimer::NextBatch(const std::string& queue, size_t m
   // to others backs off and starts again from the head, like Next().
   for (int pass = 0; pass < 6; ++pass) {
     bool contended = false;
+    const size_t left_before = left_unsettled_.size();
     for (;;) {
       if (listed_.empty()) {
         auto entries =
@@ -347,11 +349,15 @@ Result<std::vector<Claim>> Claimer::NextBatch(const std::string& queue, size_t m
       }
       if (!won.empty()) {
         if (seen_.size() > 4096) seen_.clear();
+        if (left_unsettled_.size() > 4096) left_unsettled_.clear();
         return won;
       }
       if (!held.ok()) return held.status();
     }
     listed_after_.clear();  // the end of the queue: the next walk starts from the head
+    // Keys left unsettled in this pass get their full rounds in the next (left_unsettled_):
+    // the queue is not empty while one of them may still be pending somewhere.
+    if (left_unsettled_.size() > left_before) continue;
     if (!contended) return Status::NotFound("queue " + queue + " is empty");
     Backoff(rng, pass + 3);
   }

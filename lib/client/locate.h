@@ -53,10 +53,11 @@ inline bool AbsenceIsCertain(size_t answered, size_t n, size_t w) {
 // acknowledged by w >= k units, so a newer revision would be on one of the answering units. Dead
 // units then cost a degraded get nothing instead of a whole timeout.
 //
-// With `enough` > 0 (a writer, n-w+1), once that many units answered it waits for the others
-// only three times as long again (100 ms at least), not a whole timeout: the newest committed
-// revision is on w units, so n-w+1 answers include one of them; a writer only needs to go past
-// it. Units still silent then are marked `skipped` (a writer leaves them out of its put).
+// With `enough` > 0 (a writer: max(n-w+1, w)), once that many units answered it waits for the
+// others only three times as long again (100 ms at least), not a whole timeout: the newest
+// committed revision is on w units, so n-w+1 answers include one of them, and a writer only
+// needs to go past it (and w units to write to). Units still silent then are marked `skipped` (a
+// writer leaves them out of its put).
 Location Locate(net::Cluster& cluster, const std::string& name, bool verify, bool early = false,
                 size_t enough = 0);
 

@@ -1,4 +1,5 @@
 // PutObject: stream, encode, fan out slices, publish.
+#include <algorithm>
 #include <deque>
 #include <set>
 #include <unordered_map>
@@ -159,12 +160,15 @@ void Writer::Abort() {
 Result<wire::Manifest> Writer::Run(int fd, const ProgressSink& progress) {
   // One stat round first: it finds the revision to go past and which units answer at all, so
   // that a put to a network too small to hold it fails before it reads any input. It waits for
-  // n-w+1 answers and then a short grace, not for a dead unit's whole timeout (Locate); a unit
-  // silent that long is left out of this put like a dead one (repair puts its slices back).
+  // max(n-w+1, w) answers and then a short grace, not for a dead unit's whole timeout (Locate); a
+  // unit silent that long is left out of this put like a dead one (repair puts its slices back).
   if (o_.fresh) {
     rev_ = NewRevision(0);
   } else {
-    const size_t enough = o_.t.w <= c_.size() ? c_.size() - o_.t.w + 1 : 0;
+    // w answers at least: a put needs w units, and fewer than w fast ones must not make it
+    // leave out healthy slower ones and fail.
+    const size_t enough =
+        o_.t.w <= c_.size() ? std::max<size_t>(c_.size() - o_.t.w + 1, o_.t.w) : 0;
     Location loc = Locate(c_, name_, false, false, enough);
     for (size_t u = 0; u < c_.size(); ++u) {
       if (loc.units[u].answered) continue;

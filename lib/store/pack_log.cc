@@ -152,8 +152,14 @@ Result<PackRef> PackLog::Append(PackKind kind, const std::string& name, uint64_t
   if (name.size() > 0xffff || kFixed + name.size() + data_len > kMaxBody) {
     return Status::Invalid("pack record too large");
   }
-  if (packs_.empty() || packs_.rbegin()->second.size >= kPackBytes)
+  if (packs_.empty() || packs_.rbegin()->second.size >= kPackBytes) {
+    // A full pack is never appended to again, so no later record would flush its lazy tail:
+    // the next Sync does, or a crash would leave a torn record in an older pack (reported as
+    // damage at the next open).
+    if (!packs_.empty() && packs_.rbegin()->second.lazy_tail)
+      unsynced_.insert(packs_.rbegin()->first);
     DSTK_RETURN_IF_ERROR(StartPack());
+  }
   const uint32_t number = packs_.rbegin()->first;
   Pack& p = packs_.rbegin()->second;
   std::vector<uint8_t> rec;
@@ -179,7 +185,11 @@ Result<PackRef> PackLog::Append(PackKind kind, const std::string& name, uint64_t
   PackRef ref{number, p.size + kFrame + kFixed + name.size(), static_cast<uint32_t>(data_len)};
   p.size += rec.size();
   if (kind == PackKind::kSlice || kind == PackKind::kManifest) p.live += data_len;
-  if (!lazy) unsynced_.insert(number);
+  if (lazy) {
+    p.lazy_tail = true;
+  } else {
+    unsynced_.insert(number);
+  }
   return ref;
 }
 
@@ -190,6 +200,7 @@ Status PackLog::Sync() {
     if (pack != packs_.end() && ::fdatasync(pack->second.fd) != 0) {
       return FlushError("fdatasync", PathOf(*it));
     }
+    if (pack != packs_.end()) pack->second.lazy_tail = false;
     it = unsynced_.erase(it);
   }
   if (dir_unsynced_) {

@@ -103,7 +103,8 @@ class PackLog {
   struct Pack {
     int fd = -1;
     uint64_t size = 0;
-    uint64_t live = 0;  // data bytes of live records
+    uint64_t live = 0;       // data bytes of live records
+    bool lazy_tail = false;  // lazy records appended since this pack was last flushed
   };
   explicit PackLog(std::string dir) : dir_(std::move(dir)) {}
   std::string PathOf(uint32_t pack) const;

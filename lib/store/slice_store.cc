@@ -324,7 +324,8 @@ Status SliceStore::DropSlice(const std::string& name, Entry& e, uint64_t rev, ui
       drops_after_commit_.insert({name, rev, seg});
     } else {
       // Not staged: the drop of a finished function's slice, which open redoes if a crash
-      // loses the record (DropFinishedSlices), so it need not be flushed by itself.
+      // loses the record (DropFinishedSlices), or of an unreadable slice of the pack being
+      // compacted away (gone with that pack); neither needs a flush of its own.
       DSTK_RETURN_IF_ERROR(
           packs_->Append(PackKind::kDropSlice, name, rev, seg, {}, /*lazy=*/true).status());
     }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -156,16 +157,23 @@ Status Splitter::SplitMapped(int in, const MappableRange& range) {
   std::vector<Slot> slots(crew.size());
   for (auto& s : slots) s.encoder.emplace(coder_);
   InOrder turns;
-  Status first_error;
+  Status first_error;               // written in turn only
+  std::atomic<bool> failed{false};  // read out of turn: once a write failed, encode no more
   crew.Run(known_segs_, [&](size_t part) {
     const auto seg = static_cast<uint32_t>(part);
     Slot& slot = slots[part % slots.size()];
     const uint64_t at = static_cast<uint64_t>(seg) * o_.segment_size;
     const auto seglen = static_cast<size_t>(std::min<uint64_t>(o_.segment_size, len - at));
-    file.Populate(at, seglen);
-    Frame(Header(seg, seglen), slot.encoder->Encode(file.bytes().subspan(at, seglen)), slot.framed);
+    if (!failed.load()) {
+      file.Populate(at, seglen);
+      Frame(Header(seg, seglen), slot.encoder->Encode(file.bytes().subspan(at, seglen)),
+            slot.framed);
+    }
     turns.Wait(part);
-    if (first_error.ok()) first_error = Write(slot.framed);
+    if (first_error.ok()) {
+      first_error = Write(slot.framed);
+      if (!first_error.ok()) failed.store(true);
+    }
     // Written (or never to be): its pages' mappings go, so memory stays a few segments.
     file.Release(at, seglen);
     turns.Done();

@@ -50,8 +50,13 @@ void MappedRegion::Populate(size_t offset, size_t len) const {
   const long page = ::sysconf(_SC_PAGESIZE);
   const size_t start = offset / static_cast<size_t>(page) * static_cast<size_t>(page);
   const size_t end = std::min(len_, offset + len);
+#ifdef MADV_POPULATE_READ
   // Advice, not a promise: where it fails (an old kernel) the pages come on first touch.
   (void)::madvise(static_cast<uint8_t*>(addr_) + start, end - start, MADV_POPULATE_READ);
+#else
+  (void)start;
+  (void)end;  // built against headers older than Linux 5.14: pages come on first touch
+#endif
 }
 
 void MappedRegion::Release(size_t offset, size_t len) const {
