@@ -217,6 +217,12 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
   return Status::Unavailable("claim " + key + ": still undecided after 64 rounds");
 }
 
+void Claimer::TrimKeyMemory() {
+  constexpr size_t kMaxKeys = 4096;
+  if (seen_.size() > kMaxKeys) seen_.clear();
+  if (left_unsettled_.size() > kMaxKeys) left_unsettled_.clear();
+}
+
 Result<Claim> Claimer::Next(const std::string& queue) {
   std::mt19937_64 rng(id_);
   // Walk the queue in key order, a page at a time. A pass that claims nothing but lost keys to
@@ -235,8 +241,7 @@ Result<Claim> Claimer::Next(const std::string& queue) {
       if (!outcome.ok()) return outcome.status();
       if (*outcome == Outcome::kWon) {
         ++stats_.won;
-        if (seen_.size() > 4096) seen_.clear();
-        if (left_unsettled_.size() > 4096) left_unsettled_.clear();
+        TrimKeyMemory();
         return std::optional<Claim>(std::move(claim));
       }
       // Left unsettled: tried in full at the end of this pass (a unit may have missed its

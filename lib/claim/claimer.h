@@ -94,6 +94,9 @@ class Claimer {
   // another claimer held any of the keys.
   Result<bool> TryBatch(const std::string& queue, const std::vector<wire::ListEntry>& entries,
                         std::vector<Claim>& won);
+  // Bounds seen_ and left_unsettled_ (called after a win: what they hold is only an
+  // optimisation or a retry hint, safe to forget).
+  void TrimKeyMemory();
   Claim Won(const std::string& queue, const std::string& key, const wire::Ballot& ballot,
             uint32_t attempts, SlicesByPillar& slices) const;
 

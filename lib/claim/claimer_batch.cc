@@ -348,8 +348,7 @@ Result<std::vector<Claim>> Claimer::NextBatch(const std::string& queue, size_t m
                       listed_.begin() + static_cast<std::ptrdiff_t>(rng() % (listed_.size() + 1)));
       }
       if (!won.empty()) {
-        if (seen_.size() > 4096) seen_.clear();
-        if (left_unsettled_.size() > 4096) left_unsettled_.clear();
+        TrimKeyMemory();
         return won;
       }
       if (!held.ok()) return held.status();
