@@ -188,8 +188,10 @@ std::string EncodeReply(const Reply& r);
 Result<Request> DecodeRequest(std::span<const uint8_t> bytes);
 Result<Reply> DecodeReply(std::span<const uint8_t> bytes);
 
-// The `id` of a request that failed to decode, when one can be found, so that the refusal
-// can still be matched by the client. 0 when there is none.
+// The `id` of a request that failed to decode, so that the refusal can still be matched by the
+// client: read whenever the frame starts with a msgpack map whose `id` field, an unsigned
+// integer, comes before the first malformed or missing byte, whatever the frame's size or what
+// follows. 0 when there is none (not a map, no such field, a wrong type, cut short before it).
 uint64_t PeekRequestId(std::span<const uint8_t> bytes);
 
 }  // namespace dstk::wire

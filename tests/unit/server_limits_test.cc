@@ -1,6 +1,7 @@
 // Unit tests of the unit server's limits: requests in flight per client (answered `busy` past
 // the limit), the global caps, and round-robin serving between clients, first on the queue
-// alone, then on a live ROUTER with a raw DEALER flooding it while a normal client is served.
+// alone, then on a live ROUTER with a raw DEALER flooding it while a normal client is served;
+// and that a request refused as malformed is answered with its id whenever the id is readable.
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 #include <zmq.hpp>
 
@@ -20,6 +22,7 @@
 #include "node/server.h"
 #include "node/service.h"
 #include "store/slice_store.h"
+#include "wire/limits.h"
 #include "wire/message.h"
 
 namespace fs = std::filesystem;
@@ -44,7 +47,7 @@ TEST_CASE("inflight: a client past its limit is refused, others are not", "[serv
 
 TEST_CASE("inflight: clients are served round-robin, each in its own order", "[server]") {
   InflightQueue<std::string> q(InflightLimits{64, 1000, 1u << 20});
-  for (int i = 0; i < 5; ++i) REQUIRE(q.Admit("a", "a" + std::to_string(i), 1));
+  for (int i = 0; i < 5; ++i) REQUIRE(q.Admit("a", std::string("a").append(std::to_string(i)), 1));
   REQUIRE(q.Admit("b", "b0", 1));
   REQUIRE(q.Admit("b", "b1", 1));
   REQUIRE(q.Admit("c", "c0", 1));
@@ -60,7 +63,7 @@ TEST_CASE("inflight: the global caps stop reading, but one request always fits",
   InflightQueue<int> by_count(InflightLimits{10, 4, 1u << 30});
   for (int i = 0; i < 4; ++i) {
     REQUIRE(by_count.Room());
-    REQUIRE(by_count.Admit("c" + std::to_string(i), std::move(i), 1));
+    REQUIRE(by_count.Admit(std::string("c").append(std::to_string(i)), std::move(i), 1));
   }
   CHECK_FALSE(by_count.Room());
   by_count.Next();
@@ -258,4 +261,66 @@ TEST_CASE("server: a failed flush answers the group with an error and stops the 
   ::close(stop[0]);
   ::close(stop[1]);
   fs::remove_all(dir);
+}
+
+TEST_CASE("server: a request refused as malformed is answered with its id", "[server]") {
+  const fs::path dir =
+      fs::temp_directory_path() / ("dstk-server-bad-request-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  auto store = dstk::store::SliceStore::Open((dir / "unit").string());
+  REQUIRE(store.ok());
+  const dstk::node::LogSink quiet = [](dstk::node::LogLevel, const std::string&) {};
+  dstk::node::Service service(**store, quiet, "test");
+  int stop[2];
+  REQUIRE(pipe(stop) == 0);
+  dstk::node::ServerOptions opts;
+  opts.listen = "ipc://" + (dir / "sock").string();
+  opts.stop_fd = stop[0];
+  dstk::Status served;
+  std::thread server([&] { served = dstk::node::Serve(service, opts, quiet); });
+
+  zmq::context_t ctx(1);
+  zmq::socket_t client(ctx, zmq::socket_type::dealer);
+  client.set(zmq::sockopt::linger, 0);
+  client.connect(opts.listen);
+  // A stat request whose header frame is past the 64 KiB limit: an unknown field pads it.
+  const auto padded = [](uint64_t id, size_t pad) {
+    const std::string stat = StatRequest(id);
+    REQUIRE(static_cast<uint8_t>(stat[0]) == 0x83);  // fixmap of v, op, id
+    std::string bytes = stat;
+    bytes[0] = static_cast<char>(0x84);
+    bytes += "\xa3pad";
+    bytes += '\xc6';  // bin32
+    for (int shift = 24; shift >= 0; shift -= 8) bytes += static_cast<char>(pad >> shift & 0xff);
+    bytes.append(pad, 'x');
+    return bytes;
+  };
+  std::string trailing = StatRequest(74);
+  trailing += '\xc1';  // a never-used byte after the map
+  std::string cut = StatRequest(75);
+  cut[0] = static_cast<char>(0x84);  // claims a fourth entry that never comes
+  const std::vector<std::pair<uint64_t, std::string>> cases = {
+      {71, padded(71, 1000)},                         // accepted: the padding is ignored
+      {72, padded(72, dstk::wire::kMaxHeaderFrame)},  // too large
+      {73, padded(73, 1u << 20)},                     // far too large
+      {74, trailing},
+      {75, cut},
+  };
+  for (const auto& [id, bytes] : cases) {
+    INFO("request id " << id << ", " << bytes.size() << " header bytes");
+    client.send(zmq::buffer(bytes), zmq::send_flags::none);
+    zmq::message_t header;
+    REQUIRE(RecvReply(client, header, std::chrono::milliseconds(5000)));
+    const auto reply = DecodeOrFail(header);
+    CHECK(reply.id == id);
+    CHECK(reply.status ==
+          (id == 71 ? dstk::wire::ReplyStatus::kOk : dstk::wire::ReplyStatus::kBadRequest));
+  }
+
+  REQUIRE(write(stop[1], "x", 1) == 1);
+  server.join();
+  close(stop[0]);
+  close(stop[1]);
+  fs::remove_all(dir);
+  CHECK(served.ok());
 }

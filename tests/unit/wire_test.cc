@@ -755,6 +755,124 @@ TEST_CASE("DecodeRequest refuses oversize headers, deep nesting and huge claimed
   }
 }
 
+TEST_CASE("PeekRequestId reads the id of a refused request whenever the id can be read",
+          "[wire][message][hostile]") {
+  using dstk::wire::PeekRequestId;
+  constexpr uint64_t kId = 0x0123456789abcdefull;  // packed as a uint64: 9 bytes
+  const auto peek = [](const std::string& bytes) { return PeekRequestId(Bytes(bytes)); };
+  const auto refused = [](const std::string& bytes) { return !DecodeRequest(Bytes(bytes)).ok(); };
+  const auto pad = [](size_t size) {
+    return Raw("pad", [size](Packer& p) {
+      const std::string zeros(size, '\0');
+      p.pack_bin(static_cast<uint32_t>(size));
+      p.pack_bin_body(zeros.data(), static_cast<uint32_t>(size));
+    });
+  };
+  const std::vector<Field> head = {F("v", 1u), F("op", "stat"), F("id", kId)};
+
+  SECTION("a header frame over kMaxHeaderFrame, the id before or after the padding") {
+    for (size_t size : {dstk::wire::kMaxHeaderFrame, size_t{1} << 20}) {
+      INFO("padding " << size);
+      auto before = head;
+      before.push_back(pad(size));
+      CHECK(refused(PackMap(before)));
+      CHECK(peek(PackMap(before)) == kId);
+      std::vector<Field> after = {pad(size), F("v", 1u), F("op", "stat"), F("id", kId)};
+      CHECK(refused(PackMap(after)));
+      CHECK(peek(PackMap(after)) == kId);
+    }
+  }
+  SECTION("every truncation: the id once its last byte is in") {
+    auto fields = head;
+    fields.push_back(F("name", "queue/a"));
+    const std::string whole = PackMap(fields);
+    const size_t id_end = PackMap(head).size();  // same one-byte fixmap header
+    for (size_t len = 0; len <= whole.size(); ++len) {
+      INFO("truncated to " << len << " of " << whole.size() << " bytes");
+      CHECK(peek(whole.substr(0, len)) == (len >= id_end ? kId : 0));
+    }
+  }
+  SECTION("a map with the id, then garbage, trailing bytes, deep nesting or huge claims") {
+    const std::string ok = PackMap(head);
+    std::string more_entries = ok;
+    more_entries[0] = static_cast<char>(0x85);                    // claims 5 entries, has 3
+    std::string garbage_value = more_entries + Lit("\xa1x\xc1");  // 0xc1: never-used byte
+    std::string non_string_key = more_entries + Lit("\x01\x02");
+    std::string deep = more_entries;
+    deep +=
+        Lit("\xa4"
+            "deep");
+    deep.append(10000, '\x91');  // fixarray of 1, nested
+    deep += '\xc0';
+    const std::vector<std::string> cases = {
+        more_entries,
+        garbage_value,
+        non_string_key,
+        deep,
+        ok + "\xc1",
+        ok + ok,
+        more_entries + Lit("\xa1x\xdb\x80\x00\x00\x00xyz"),  // str32 of 2^31 bytes
+        Lit("\xdf\x80\x00\x00\x00") + ok.substr(1),          // map32 of 2^31 entries
+    };
+    for (const auto& c : cases) {
+      INFO("case of " << c.size() << " bytes");
+      CHECK(refused(c));
+      CHECK(peek(c) == kId);
+    }
+    // The id after a non-string key is read, as is one after a skipped nested map.
+    std::string after_int_key = Lit("\x82\x01\x02") + PackMap({F("id", kId)}).substr(1);
+    CHECK(refused(after_int_key));
+    CHECK(peek(after_int_key) == kId);
+  }
+  SECTION("no readable id: not a map, no id, a wrong type, unreadable before it") {
+    const std::vector<std::string> cases = {
+        "",
+        Lit("\xc0"),
+        Lit("\x2a"),
+        Lit("\x91\x2a"),
+        Lit("\xa2id"),
+        Lit("\x93\xa2id\x2a\x00"),  // an array that looks like a map's entries
+        Lit("\xc1\x81\xa2id\x2a"),
+        PackMap({F("v", 1u), F("op", "stat")}),
+        PackMap({F("v", 1u), F("op", "stat"), F("id", "42")}),
+        PackMap({F("v", 1u), F("op", "stat"), F("id", -1)}),
+        PackMap({F("v", 1u), F("op", "stat"), F("id", 42.5)}),
+        Lit("\x83\xa1v\x01\xa2op\xa4stat\xa2id\xca\x42\x28\x00\x00"),  // float32 42.0
+        PackMap({F("v", 1u), F("op", "stat"), Raw("id", [](Packer& p) { p.pack_nil(); })}),
+        PackMap({F("v", 1u), F("op", "stat"), F("id", std::vector<uint64_t>{42})}),
+        PackMap({F("v", 1u), F("op", "stat"),
+                 Raw("x",
+                     [](Packer& p) {
+                       p.pack_map(1), p.pack("id"), p.pack(42u);  // an id, but not the request's
+                     })}),
+        Lit("\x83\xa1x\xc1\xa2id\x2a"),                  // garbage before the id
+        Lit("\x83\xa1x\xdb\x80\x00\x00\x00\xa2id\x2a"),  // a string that swallows it
+        Lit("\x81\xc4\x02id\x2a"),                       // "id" as binary, not a string
+    };
+    for (const auto& c : cases) {
+      INFO("case of " << c.size() << " bytes");
+      CHECK(refused(c));
+      CHECK(peek(c) == 0);
+    }
+  }
+  SECTION("what DecodeRequest accepts, PeekRequestId reads alike") {
+    // An id packed as a signed integer that is not negative is an id.
+    const std::string int16 = Lit("\x83\xa1v\x01\xa2op\xa4stat\xa2id\xd1\x01\x00");
+    REQUIRE(DecodeRequest(Bytes(int16)).ok());
+    CHECK(DecodeRequest(Bytes(int16))->id == 256);
+    CHECK(peek(int16) == 256);
+    // Of two ids the last one counts.
+    const std::string twice = PackMap({F("id", 1u), F("v", 1u), F("op", "stat"), F("id", 2u)});
+    REQUIRE(DecodeRequest(Bytes(twice)).ok());
+    CHECK(DecodeRequest(Bytes(twice))->id == 2);
+    CHECK(peek(twice) == 2);
+    for (const Request& r : SampleRequests()) {
+      const std::string bytes = EncodeRequest(r);
+      CHECK(peek(bytes) == r.id);
+    }
+  }
+}
+
 TEST_CASE("DecodeRequest survives random garbage and mutated requests",
           "[wire][message][hostile][fuzz]") {
   std::mt19937_64 rng(0xd57c);
@@ -813,6 +931,7 @@ TEST_CASE("DecodeRequest survives random garbage and mutated requests",
         REQUIRE(r->slice.has_value());
         REQUIRE(dstk::wire::ValidateName(r->slice->name).ok());
       }
+      CHECK(dstk::wire::PeekRequestId(Bytes(bytes)) == r->id);
       const std::string again = EncodeRequest(*r);
       REQUIRE(DecodeRequest(Bytes(again)).ok());
     }
@@ -1033,7 +1152,8 @@ TEST_CASE("RecordReader reports a stream cut short as corruption", "[wire][recor
     ++checked;
     if (all.end.code() != Code::kCorruption) {
       REQUIRE(all.end.ok());
-      missed += (missed.empty() ? "" : " ") + std::to_string(cut);
+      if (!missed.empty()) missed += ' ';
+      missed += std::to_string(cut);
     }
   }
   CHECK(checked == stream.size() - 2);
