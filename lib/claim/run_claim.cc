@@ -145,6 +145,15 @@ Result<RunReport> RunClaim(const Claim& claim, const RunOptions& o) {
   net::Cluster cl(o.nodes, o.net_timeout, o.keys);
   auto f = FunctionOf(claim);
   if (!f.ok()) return f.status().With("claim " + claim.key);
+  // Lease mode: renew before starting. A claim may have waited (in a pipe, behind busy jobs);
+  // one whose lease another walker took over meanwhile is not ours to run any more.
+  if (claim.mode == wire::ClaimMode::kLease) {
+    if (Status st = Renew(cl, claim); !st.ok()) {
+      report.outcome = "lease-lost";
+      report.detail = "not run: the lease could not be renewed at the start: " + st.message();
+      return report;
+    }
+  }
 
   // Stdout goes to an unlinked temp file, stored only if the run succeeds.
   char path[] = "/tmp/dstk-out.XXXXXX";

@@ -1,6 +1,5 @@
 // dsclaim: walk a queue in order and claim functions by lock-read-delete quorum; print each
 // claim as a record on stdout (for dsrun). The algorithm is lib/claim/claimer.h.
-#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -15,7 +14,7 @@
 #include "claim/lease.h"
 #include "cli_common.h"
 #include "client/object_io.h"
-#include "util/fd_io.h"
+#include "handoff.h"
 #include "wire/name.h"
 #include "wire/record.h"
 
@@ -112,23 +111,23 @@ int main(int argc, char** argv) {
       std::getline(tty, ignored);
     };
   }
-  // Claims wait in the pipe until dsrun reads them; a claim in a pipe buffer is owned but not
-  // running. Shrink the buffer to one page so dsclaim stays only a claim or two ahead.
-  (void)::fcntl(STDOUT_FILENO, F_SETPIPE_SZ, 4096);
   claim::Claimer claimer(cluster, o);
   const bool as_json = json || ::isatty(STDOUT_FILENO) == 1;
+  // One claim as a record (for dsrun) or a JSON line.
+  auto encode = [as_json](const claim::Claim& c) {
+    std::string rec = claim::EncodeClaimRecord(c);
+    if (!as_json) return rec;
+    msgpack::object_handle oh = msgpack::unpack(rec.data(), rec.size());
+    return wire::RecordToJson(oh.get()) + "\n";
+  };
+  tools::Handoff handoff(STDOUT_FILENO, cluster, encode,
+                         [](const std::string& m) { tools::Diag(kTool, m); });
   uint64_t claimed = 0;
   auto idle = std::chrono::milliseconds(20);
-  // Hands one claim on to stdout (dsrun), as a record or a JSON line.
-  auto hand_on = [&](const claim::Claim& c) {
-    const std::string rec = claim::EncodeClaimRecord(c);
-    if (!as_json)
-      return WriteAll(STDOUT_FILENO, {reinterpret_cast<const uint8_t*>(rec.data()), rec.size()});
-    msgpack::object_handle oh = msgpack::unpack(rec.data(), rec.size());
-    const std::string line = wire::RecordToJson(oh.get()) + "\n";
-    return WriteAll(STDOUT_FILENO, {reinterpret_cast<const uint8_t*>(line.data()), line.size()});
-  };
   while (max == 0 || claimed < max) {
+    // The next claim only once the reader has taken the last: a claim is made when it can be
+    // started, never left to wait in the pipe (handoff.h).
+    if (Status st = handoff.WaitUntilTaken(); !st.ok()) return tools::Fail(kTool, st);
     const size_t want =
         max == 0 ? batch : static_cast<size_t>(std::min<uint64_t>(batch, max - claimed));
     auto got = want <= 1 ? [&]() -> Result<std::vector<claim::Claim>> {
@@ -153,21 +152,19 @@ int main(int argc, char** argv) {
       return tools::Fail(kTool, got.status());
     }
     idle = std::chrono::milliseconds(20);
-    for (size_t i = 0; i < got->size(); ++i) {
-      const claim::Claim& c = (*got)[i];
-      ++claimed;
-      if (Status st = hand_on(c); !st.ok()) {
-        // Nobody reads our claims any more. Lease mode: let them come back now rather than
-        // after the lease; consume mode: they are consumed and lost, like any owner dying
-        // after commit (with --batch, every claim of this batch not handed on yet).
-        if (o.mode == wire::ClaimMode::kLease) {
-          for (size_t j = i; j < got->size(); ++j) claim::Release(cluster, (*got)[j]);
-        }
-        return tools::Fail(kTool, st.With("claim " + c.key + " could not be handed on"));
-      }
-      if (verbosity.level >= 2)
+    claimed += got->size();
+    if (verbosity.level >= 2) {
+      for (const auto& c : *got)
         tools::Diag(kTool, "claimed " + c.key + " token " + std::to_string(c.ballot.n));
     }
+    // Nobody reads our claims any more: HandOn releases the leases not taken, so they come
+    // back now rather than after the lease; consume-mode claims are consumed and lost, like
+    // any owner dying after commit.
+    if (Status st = handoff.HandOn(std::move(*got)); !st.ok()) return tools::Fail(kTool, st);
+  }
+  // Lease mode: keep the last leases until the reader has taken them.
+  if (o.mode == wire::ClaimMode::kLease) {
+    if (Status st = handoff.WaitUntilTaken(); !st.ok()) return tools::Fail(kTool, st);
   }
   if (verbosity.level >= 2) {
     const auto& s = claimer.stats();

@@ -21,24 +21,32 @@ namespace {
 constexpr const char* kTool = "dsrun";
 using namespace dstk;
 
-// Claims waiting for a free job slot. Bounded, so dsrun does not read far ahead of what it can
-// run (a claim read is a claim owned: lease mode keeps its lease only while being run).
+// Hands claims from the reader to the job threads. The reader takes the next claim off stdin
+// only when a job thread waits for one: dsrun never holds a claim it cannot start at once. A
+// claim read is a claim owned, and in lease mode its lease is renewed only while it runs; what
+// dsrun has not read yet stays in the pipe, where dsclaim renews it (tools/dsclaim/handoff.h).
 class ClaimQueue {
  public:
-  explicit ClaimQueue(size_t cap) : cap_(cap) {}
-  void Push(claim::Claim c) {
+  // Blocks until a job thread waits for a claim that nobody has handed it yet.
+  void WaitForTaker() {
     std::unique_lock<std::mutex> lk(mu_);
-    cv_.wait(lk, [this] { return q_.size() < cap_; });
+    cv_.wait(lk, [this] { return waiting_ > q_.size(); });
+  }
+  void Push(claim::Claim c) {
+    std::lock_guard<std::mutex> g(mu_);
     q_.push_back(std::move(c));
     cv_.notify_all();
   }
+  // A job thread's wait for its next claim; false once the reader is done.
   bool Pop(claim::Claim& c) {
     std::unique_lock<std::mutex> lk(mu_);
+    ++waiting_;
+    cv_.notify_all();
     cv_.wait(lk, [this] { return !q_.empty() || closed_; });
+    --waiting_;
     if (q_.empty()) return false;
     c = std::move(q_.front());
     q_.pop_front();
-    cv_.notify_all();
     return true;
   }
   void Close() {
@@ -48,10 +56,10 @@ class ClaimQueue {
   }
 
  private:
-  size_t cap_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<claim::Claim> q_;
+  size_t waiting_ = 0;
   bool closed_ = false;
 };
 
@@ -99,7 +107,7 @@ int main(int argc, char** argv) {
     o.worker = std::string(host) + ":" + std::to_string(::getpid());
   }
 
-  ClaimQueue queue(jobs);
+  ClaimQueue queue;
   std::mutex out_mu;
   std::atomic<int> worst{kExitOk};
   auto note = [&](int code) {
@@ -132,6 +140,7 @@ int main(int argc, char** argv) {
   wire::RecordReader reader(STDIN_FILENO);
   int rc = kExitOk;
   for (;;) {
+    queue.WaitForTaker();
     auto rec = reader.Next();
     if (!rec.ok()) {
       rc = tools::Fail(kTool, rec.status().With("stdin"));
