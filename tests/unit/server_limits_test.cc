@@ -47,7 +47,11 @@ TEST_CASE("inflight: a client past its limit is refused, others are not", "[serv
 
 TEST_CASE("inflight: clients are served round-robin, each in its own order", "[server]") {
   InflightQueue<std::string> q(InflightLimits{64, 1000, 1u << 20});
-  for (int i = 0; i < 5; ++i) REQUIRE(q.Admit("a", std::string("a").append(std::to_string(i)), 1));
+  for (int i = 0; i < 5; ++i) {
+    std::string item = "a";
+    item.append(std::to_string(i));
+    REQUIRE(q.Admit("a", std::move(item), 1));
+  }
   REQUIRE(q.Admit("b", "b0", 1));
   REQUIRE(q.Admit("b", "b1", 1));
   REQUIRE(q.Admit("c", "c0", 1));
