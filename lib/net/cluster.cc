@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <iterator>
+#include <map>
 #include <random>
 
+#include "net/endpoint.h"
 #include "wire/limits.h"
 
 namespace dstk::net {
@@ -37,7 +39,15 @@ Cluster::Cluster(std::vector<std::string> endpoints, std::chrono::milliseconds t
     s.set(zmq::sockopt::rcvhwm, 1000);
     s.set(zmq::sockopt::reconnect_ivl, 100);
     s.set(zmq::sockopt::reconnect_ivl_max, 1000);
-    s.connect(ep);
+    // Endpoints from ParseNodeList are checked already; one that is not must cost its unit,
+    // never the process (ZeroMQ throws on what it cannot parse).
+    std::string refused;
+    try {
+      s.connect(ep);
+    } catch (const zmq::error_t& e) {
+      refused = std::string("cannot connect: ") + e.what();
+    }
+    connect_errors_.push_back(std::move(refused));
     sockets_.push_back(std::move(s));
   }
   answered_.assign(sockets_.size(), false);
@@ -66,6 +76,8 @@ std::string Cluster::Describe(size_t unit) const {
 Result<uint64_t> Cluster::Send(size_t unit, wire::Request& request,
                                std::span<const uint8_t> payload) {
   request.id = next_id_++;
+  if (!connect_errors_[unit].empty())
+    return Status::Invalid(Describe(unit) + ": " + connect_errors_[unit]);
   const std::string header = wire::EncodeRequest(request);
   try {
     const bool has_payload = request.op == wire::Op::kPutSlice;
@@ -172,11 +184,17 @@ std::vector<Outcome> Cluster::CallAll(const wire::Request& request) {
 
 Result<std::vector<std::string>> ParseNodeList(const std::string& text, char separator) {
   std::vector<std::string> out;
+  // Every name each listed unit is reached under, and where it was listed: one unit listed
+  // twice would hold two pillars of every object, so the object would have less redundancy
+  // than its n says.
+  std::map<std::string, std::string> listed;
+  const std::string what = separator == '\n' ? "line " : "item ";
   size_t start = 0;
-  while (start <= text.size()) {
+  for (size_t number = 1; start <= text.size(); ++number) {
     size_t end = text.find(separator, start);
     if (end == std::string::npos) end = text.size();
     std::string item = text.substr(start, end - start);
+    start = end + 1;
     // Comments are whole lines: '#' is also a digit of Z85 keys.
     if (const size_t first = item.find_first_not_of(" \t\r\n");
         first != std::string::npos && item[first] == '#') {
@@ -185,21 +203,29 @@ Result<std::vector<std::string>> ParseNodeList(const std::string& text, char sep
     const size_t b = item.find_first_not_of(" \t\r\n");
     const size_t e = item.find_last_not_of(" \t\r\n");
     item = b == std::string::npos ? "" : item.substr(b, e - b + 1);
-    if (!item.empty()) {
-      // Only the endpoint (the first word) decides the scheme: a key may contain "://" too.
-      if (item.substr(0, item.find_first_of(" \t")).find("://") == std::string::npos)
-        item = "tcp://" + item;
-      if (const size_t space = item.find_first_of(" \t"); space != std::string::npos) {
-        const std::string key = item.substr(item.find_first_not_of(" \t", space));
-        if (!IsZ85Key(key))
-          return Status::Invalid("'" + key + "' after " + item.substr(0, space) +
-                                 " is not a Z85 public key");
-        item.erase(space);
-        item += " " + key;
-      }
-      out.push_back(item);
+    if (item.empty()) continue;
+    const std::string where = what + std::to_string(number);
+    const size_t space = item.find_first_of(" \t");
+    auto endpoint = ParseEndpoint(item.substr(0, space), EndpointUse::kConnect);
+    if (!endpoint.ok()) return endpoint.status().With(where);
+    std::string entry = endpoint->ToString();
+    std::vector<std::string> names = AddressesOf(*endpoint);
+    if (space != std::string::npos) {
+      const std::string key = item.substr(item.find_first_not_of(" \t", space));
+      if (!IsZ85Key(key))
+        return Status::Invalid(where + ": '" + key + "' after " + entry +
+                               " is not a Z85 public key");
+      entry += " " + key;
+      names.push_back("key " + key);  // a unit's public key is its own
     }
-    start = end + 1;
+    for (const std::string& name : names) {
+      auto [at, fresh] = listed.emplace(name, where);
+      if (!fresh) {
+        return Status::Invalid(where + " (" + entry + ") names the same unit as " + at->second +
+                               " (" + name + "): list each unit once");
+      }
+    }
+    out.push_back(entry);
   }
   if (out.empty()) return Status::Invalid("the node list is empty");
   if (out.size() > 255) return Status::Invalid("more than 255 nodes in the node list");

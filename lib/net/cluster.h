@@ -87,11 +87,15 @@ class Cluster {
   std::vector<zmq::socket_t> sockets_;
   std::unordered_map<uint64_t, size_t> pending_;  // request id -> unit
   std::vector<bool> answered_;                    // a reply came from this unit
+  std::vector<std::string> connect_errors_;       // why a unit's endpoint was refused, or ''
   uint64_t next_id_;
 };
 
 // Parses a node list: one endpoint per line (blank lines and '#' comments skipped) or, for
-// DSTK_NODES, comma-separated. An endpoint without a scheme gets "tcp://".
+// DSTK_NODES, comma-separated, each optionally followed by the unit's public key. Every
+// endpoint is checked (net/endpoint.h) and returned in its canonical form (tcp:// added). A
+// list that names one unit twice (the same endpoint, two host names that resolve to one
+// address, or one public key) is refused. kInvalidArgument names the line or item.
 Result<std::vector<std::string>> ParseNodeList(const std::string& text, char separator);
 
 }  // namespace dstk::net

@@ -13,6 +13,7 @@
 #include <ctime>
 
 #include "cli_common.h"
+#include "net/endpoint.h"
 #include "node/server.h"
 #include "node/service.h"
 #include "sd_notify.h"
@@ -38,11 +39,9 @@ const char* LevelName(LogLevel l) {
 
 // Loopback-only unless told otherwise: with no keys configured the protocol is unauthenticated,
 // so anything but a loopback or ipc endpoint exposes the unit to the network.
-bool IsLocalEndpoint(const std::string& ep) {
-  if (ep.rfind("ipc://", 0) == 0 || ep.rfind("inproc://", 0) == 0) return true;
-  if (ep.rfind("tcp://", 0) != 0) return false;
-  const std::string host = ep.substr(6, ep.rfind(':') - 6);
-  return host.rfind("127.", 0) == 0;
+bool IsLocalEndpoint(const dstk::net::Endpoint& ep) {
+  if (ep.scheme == "ipc") return true;
+  return ep.host.rfind("127.", 0) == 0 || ep.host == "localhost" || ep.host == "[::1]";
 }
 
 }  // namespace
@@ -82,6 +81,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "dsnode: %s: %s\n", LevelName(l), msg.c_str());
   };
 
+  auto endpoint = dstk::net::ParseEndpoint(listen, dstk::net::EndpointUse::kBind);
+  if (!endpoint.ok()) return dstk::tools::Fail("dsnode", endpoint.status().With("--listen"));
+  listen = endpoint->ToString();
+
   dstk::node::ServerOptions opts;
   if (!key_file.empty()) {
     auto keys = dstk::net::ReadSecretKey(key_file);
@@ -97,7 +100,7 @@ int main(int argc, char** argv) {
   } else if (!allow_file.empty()) {
     return dstk::tools::Fail("dsnode", dstk::Status::Invalid("--allow needs --key"));
   }
-  if (!opts.keys && !IsLocalEndpoint(listen) && !insecure) {
+  if (!opts.keys && !IsLocalEndpoint(*endpoint) && !insecure) {
     return dstk::tools::Fail(
         "dsnode", dstk::Status::Invalid("refusing to listen on " + listen +
                                         " without authentication; use a loopback address "
@@ -139,7 +142,7 @@ int main(int argc, char** argv) {
   if (opts.keys) {
     log(LogLevel::kInfo, "CurveZMQ on: public key " + opts.keys->public_z85 + ", " +
                              std::to_string(opts.allow.size()) + " client keys allowed");
-  } else if (!IsLocalEndpoint(listen)) {
+  } else if (!IsLocalEndpoint(*endpoint)) {
     log(LogLevel::kWarn, "listening on a non-loopback address WITHOUT authentication");
   }
   dstk::node::Service service(**store, log, dstk::tools::Version());
