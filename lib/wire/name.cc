@@ -1,5 +1,6 @@
 #include "wire/name.h"
 
+#include <cstdint>
 #include <string>
 
 #include "wire/limits.h"
@@ -7,15 +8,54 @@
 namespace dstk::wire {
 namespace {
 
+// The length of the well-formed UTF-8 sequence (RFC 3629) that starts `s`, or 0: overlong
+// forms, UTF-16 surrogates (U+D800..U+DFFF), code points past U+10FFFF and sequences cut short
+// are not well-formed. `cp` gets the code point.
+size_t Utf8Sequence(std::string_view s, uint32_t& cp) {
+  const auto b = [&s](size_t i) { return static_cast<unsigned char>(s[i]); };
+  const unsigned char c = b(0);
+  size_t len = 0;
+  uint32_t min = 0;
+  if (c < 0x80) {
+    cp = c;
+    return 1;
+  } else if ((c & 0xe0) == 0xc0) {
+    len = 2, cp = c & 0x1fu, min = 0x80;
+  } else if ((c & 0xf0) == 0xe0) {
+    len = 3, cp = c & 0x0fu, min = 0x800;
+  } else if ((c & 0xf8) == 0xf0) {
+    len = 4, cp = c & 0x07u, min = 0x10000;
+  } else {
+    return 0;  // a continuation byte first, or 0xf8..0xff
+  }
+  if (s.size() < len) return 0;
+  for (size_t i = 1; i < len; ++i) {
+    if ((b(i) & 0xc0) != 0x80) return 0;
+    cp = cp << 6 | (b(i) & 0x3fu);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+  return len;
+}
+
+// Names are UTF-8 text without control characters: safe to print, to put in JSON and to use
+// as a path on a unit (docs/decisions.md). Anything else is refused where it enters.
 Status CheckBytes(std::string_view s, const char* what) {
   if (s.size() > kMaxNameLength) {
     return Status::Invalid(std::string(what) + " is " + std::to_string(s.size()) +
                            " bytes; the limit is " + std::to_string(kMaxNameLength));
   }
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) {
-      return Status::Invalid(std::string(what) + " contains a control character or NUL");
+  for (size_t i = 0; i < s.size();) {
+    uint32_t cp = 0;
+    const size_t len = Utf8Sequence(s.substr(i), cp);
+    if (len == 0) {
+      return Status::Invalid(std::string(what) + " is not valid UTF-8 (at byte " +
+                             std::to_string(i) + "): names are UTF-8 text");
     }
+    if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f)) {
+      return Status::Invalid(std::string(what) + " contains a control character or NUL (at byte " +
+                             std::to_string(i) + ")");
+    }
+    i += len;
   }
   return Status::Ok();
 }

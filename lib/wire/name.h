@@ -1,10 +1,12 @@
 // Validation of object and queue names, done before a name touches any disk.
 //
-// A name is 1..kMaxNameLength bytes of printable characters (UTF-8 allowed), '/'-separated
-// components none of which is empty, "." or "..", and with no leading '/'. A component may
-// not end in ".slice", ".manifest" or ".corrupt" nor start with ".tmp.": those are the unit's
-// own file names, and an object's files share a directory with its children (see
-// store/slice_store.h). These rules make a name safe to use as a path on a unit and to print.
+// A name is 1..kMaxNameLength bytes of well-formed UTF-8 without control characters (C0, DEL,
+// C1; NUL included), '/'-separated components none of which is empty, "." or "..", and with no
+// leading '/'. A component may not end in ".slice", ".manifest", ".corrupt" or ".claim" nor
+// start with ".tmp.": those are the unit's own file names, and an object's files share a
+// directory with its children (see store/slice_store.h). These rules make a name safe to use
+// as a path on a unit, to print, and to put in JSON. Units apply them to every name in a
+// request, clients to every name in a reply.
 #pragma once
 
 #include <string_view>

@@ -10,6 +10,7 @@
 #include "client/object_io.h"
 #include "client/repair.h"
 #include "commands.h"
+#include "json_line.h"
 #include "progress.h"
 
 namespace dstk::tools::dsenc {
@@ -70,13 +71,12 @@ int Put(const Common& c, const std::string& name, const std::string& file) {
   if (fd != STDIN_FILENO) ::close(fd);
   if (!m.ok()) return Fail(kTool, m.status());
   if (c.json) {
-    std::printf("%s\n", nlohmann::json{{"name", name},
-                                       {"rev", m->rev},
-                                       {"size", m->size},
-                                       {"segs", m->segs},
-                                       {"k", m->k},
-                                       {"n", m->n}}
-                            .dump()
+    std::printf("%s\n", JsonLine(nlohmann::json{{"name", name},
+                                                {"rev", m->rev},
+                                                {"size", m->size},
+                                                {"segs", m->segs},
+                                                {"k", m->k},
+                                                {"n", m->n}})
                             .c_str());
   } else if (c.verbosity.level >= 2) {
     Diag(kTool,
@@ -111,11 +111,10 @@ int List(const Common& c, const std::string& prefix, bool nul) {
   if (!entries.ok()) return Fail(kTool, entries.status());
   for (const auto& e : *entries) {
     if (c.json) {
-      std::printf(
-          "%s\n",
-          nlohmann::json{{"name", e.name}, {"rev", e.manifest.rev}, {"size", e.manifest.size}}
-              .dump()
-              .c_str());
+      std::printf("%s\n", JsonLine(nlohmann::json{{"name", e.name},
+                                                  {"rev", e.manifest.rev},
+                                                  {"size", e.manifest.size}})
+                              .c_str());
     } else {
       std::fwrite(e.name.data(), 1, e.name.size(), stdout);
       std::fputc(nul ? '\0' : '\n', stdout);
@@ -188,13 +187,12 @@ int Health(const Common& c, net::Cluster& cl, const client::Thresholds& t) {
                         : up >= t.k     ? "degraded (reads only: below w)"
                                         : "down (below k)";
   if (c.json) {
-    std::printf("%s\n", nlohmann::ordered_json{{"units", units},
-                                               {"up", up},
-                                               {"n", cl.size()},
-                                               {"k", t.k},
-                                               {"w", t.w},
-                                               {"health", verdict}}
-                            .dump()
+    std::printf("%s\n", JsonLine(nlohmann::ordered_json{{"units", units},
+                                                        {"up", up},
+                                                        {"n", cl.size()},
+                                                        {"k", t.k},
+                                                        {"w", t.w},
+                                                        {"health", verdict}})
                             .c_str());
   } else {
     std::printf("network: %zu of %zu units up (k=%u, w=%u): %s\n", up, cl.size(), t.k, t.w,
@@ -256,7 +254,7 @@ int Stat(const Common& c, const std::string& name) {
                              {"segs", m.segs}, {"segsize", m.segsize}, {"k", m.k},
                              {"n", m.n},       {"health", health},     {"complete_units", complete},
                              {"units", units}};
-    std::printf("%s\n", j.dump().c_str());
+    std::printf("%s\n", JsonLine(j).c_str());
   } else {
     std::printf(
         "name:     %s\nrevision: %llu\nsize:     %llu bytes (%s) in %u segments of %s\n"
@@ -305,11 +303,10 @@ int Repair(const Common& c, const std::string& name, bool all) {
     failed += r->units_failed;
     if (r->units_repaired + r->units_failed == 0) ++healthy;
     if (c.json) {
-      std::printf("%s\n", nlohmann::json{{"name", n},
-                                         {"units_repaired", r->units_repaired},
-                                         {"units_failed", r->units_failed},
-                                         {"bytes", r->bytes}}
-                              .dump()
+      std::printf("%s\n", JsonLine(nlohmann::json{{"name", n},
+                                                  {"units_repaired", r->units_repaired},
+                                                  {"units_failed", r->units_failed},
+                                                  {"bytes", r->bytes}})
                               .c_str());
     } else if (r->units_repaired + r->units_failed > 0 || c.verbosity.level >= 2) {
       std::printf("%s: %zu units repaired, %zu failed\n", n.c_str(), r->units_repaired,
