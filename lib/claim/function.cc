@@ -71,7 +71,8 @@ Result<Function> DecodeFunction(std::span<const uint8_t> bytes) {
   });
   if (!st.ok()) return Status::Corruption("function record: " + st.message());
   if (type != "function") return Status::Corruption("not a function record");
-  if (f.argv.empty()) return Status::Corruption("function record has an empty argv");
+  if (f.argv.empty() || f.argv.front().empty())
+    return Status::Corruption("function record has no command");
   for (const auto& in : f.inputs) {
     if (!wire::ValidateName(in).ok())
       return Status::Corruption("function input has a bad name: " + in);

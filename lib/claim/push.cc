@@ -16,8 +16,15 @@ std::string Producer() {
   return std::string(host) + ":" + std::to_string(::getpid());
 }
 
+// What every worker would refuse or fail on, refused once here instead of run and failed
+// until dead-lettered: no command, an empty command name, an argument exec cannot pass.
 Status CheckFunction(const Function& f) {
   if (f.argv.empty()) return Status::Invalid("a function needs a command");
+  if (f.argv.front().empty()) return Status::Invalid("the command's name is empty");
+  for (size_t i = 0; i < f.argv.size(); ++i) {
+    if (f.argv[i].find('\0') != std::string::npos)
+      return Status::Invalid("argument " + std::to_string(i) + " of the command contains NUL");
+  }
   for (const auto& in : f.inputs) DSTK_RETURN_IF_ERROR(wire::ValidateName(in).With("input " + in));
   if (!f.output.empty())
     DSTK_RETURN_IF_ERROR(wire::ValidateName(f.output).With("output " + f.output));

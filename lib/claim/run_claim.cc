@@ -117,6 +117,7 @@ Result<RunReport> Failed(net::Cluster& cl, const Claim& claim, const Function& f
   KeyGenerator keys;
   if (runs >= f.attempts) {
     Function dead = f;
+    dead.attempt = runs;  // like a re-queued copy: the runs it has had
     dead.reason = report.detail + " (after " + std::to_string(runs) + " runs)";
     auto k = PushFunction(cl, o.t, keys, claim.queue + ".failed", dead);
     if (!k.ok()) return k.status().With("dead-letter " + claim.key);
