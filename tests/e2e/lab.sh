@@ -4,10 +4,13 @@
 #   .\" lab-test: ID: what is checked
 # and this script runs the same steps in the same order (step ID fails when the page's next
 # step is another one). Outputs are checked for the strings the page shows, and each such
-# string must still be in the page (`shows`). Ports: PORT_BASE.. here, 7301.. in the page;
-# outputs are rewritten to the page's ports before they are compared.
+# string must still be in the page (`shows`). The page's commands derive every port from $BASE
+# (7301 in the outputs it shows); this script runs them with BASE=PORT_BASE, 17260.. unless
+# lib.sh moved it off busy ports, and rewrites outputs to the page's ports before comparing.
 PORT_BASE=${PORT_BASE:-17260}
 source "$(dirname "$0")/lib.sh"
+BASE=$PORT_BASE # unit i on BASE+i, as start_unit has it
+[ "$BASE" != 7301 ] || fail "the lab must run on a base other than the page's 7301"
 CUR=""
 term1="" term2=""
 # On the way out, also stop the --step claimers of PART 5 if a check failed while they waited.
@@ -27,6 +30,24 @@ dups=$(sort "$WORK/page-steps" | uniq -d)
 [ -z "$dups" ] || fail "lab-test ids used twice in the page: $dups"
 # The page's text with the roff escapes used in its examples undone.
 sed -e 's/\\-/-/g' -e 's/\\e/\\/g' -e 's/\\&//g' "$PAGE" >"$WORK/page.txt"
+# Every port a command of the page uses comes from $BASE: no literal port in a command line
+# (a line after "$ ", or a continuation of one) other than the one that sets BASE.
+awk -v port='(^|[^0-9])7[0-9][0-9][0-9]([^0-9]|$)' '
+  /^\$ / {
+    cmd = 1
+    if ($0 ~ /^\$ for /) loop = 1
+    cont = $0 ~ /(\\|[|]|do|;|&)$/
+    if ($0 !~ /^\$ BASE=/ && $0 ~ port) print
+    next
+  }
+  cmd && (loop || cont) {
+    if ($0 ~ port) print
+    if ($0 ~ /done/) loop = 0
+    cont = $0 ~ /(\\|[|]|do|;|&)$/
+    next
+  }
+  { cmd = 0; loop = 0 }' "$WORK/page.txt" >"$WORK/page-ports"
+[ ! -s "$WORK/page-ports" ] || fail "commands of dstk-lab.7 name ports instead of using \$BASE: $(cat "$WORK/page-ports")"
 STEP_NO=0
 step() {
   STEP_NO=$((STEP_NO + 1))
@@ -35,6 +56,14 @@ step() {
   [ "$1" = "$want" ] || fail "step $STEP_NO is '$1' in lab.sh but '${want:-<none>}' in dstk-lab.7"
   CUR=$1
   note "step $STEP_NO: $1"
+}
+# page_cmd LINE...: the page shows each LINE as a command line ("$ LINE") or a line of one.
+page_cmd() {
+  local l
+  for l in "$@"; do
+    grep -qxF -e "\$ $l" "$WORK/page.txt" || grep -qxF -e "$l" "$WORK/page.txt" ||
+      fail "[$CUR] dstk-lab.7 does not show the command '$l'"
+  done
 }
 # shows FILE STRING...: FILE (a tool's output) holds every STRING, and the page still shows it.
 shows() {
@@ -87,6 +116,14 @@ wait_for() { # wait_for FILE STRING: until FILE holds STRING (10 s)
 # === SETUP =====================================================================================
 step setup
 for t in dsenc dsnode dsclaim dsrun; do expect_rc 0 "$t" --version >/dev/null; done
+page_cmd 'BASE=7301' 'LAB=$(mktemp -d /tmp/lab.XXXXXX) && cd $LAB'
+# The scratch directory of the page, made twice: a second try of the lab must not fail on the
+# first one's directory (here under $WORK, which the test removes).
+LAB=$(mktemp -d "$WORK/lab.XXXXXX") && cd "$LAB"
+first=$LAB
+LAB=$(mktemp -d "$WORK/lab.XXXXXX") && cd "$LAB"
+[ "$LAB" != "$first" ] || fail "[$CUR] mktemp gave the same directory twice"
+cd "$WORK"
 printf 'the quick brown fox\njumps over the lazy dog\n' >fox.txt
 seq 1 20000 >numbers.txt
 wc -c fox.txt numbers.txt >out
@@ -138,6 +175,10 @@ wc -c fox.slices >out
 shows out "648 fox.slices"
 
 step drop-tail
+page_cmd 'head -c 348 fox.slices | dsenc inspect | cut -d , -f 1,6'
+head -c 348 fox.slices | dsenc inspect | cut -d , -f 1,6 >out
+same_text out "$(printf '{"type":"slice","idx":%s\n' 0 1 2)"
+shows out '{"type":"slice","idx":0' '{"type":"slice","idx":1' '{"type":"slice","idx":2'
 head -c 348 fox.slices | expect_rc 0 dsenc inspect >out
 count out '^\{"type":"slice"' 3 3
 [ "$(sed 's/.*"idx":\([0-9]\).*/\1/' out | tr -d '\n')" = 012 ] || fail "[$CUR] not slices 0 1 2: $(cat out)"
@@ -171,8 +212,9 @@ has err2 "dsenc: record stream ends inside a record"
 
 # === PART 2: five storage units =================================================================
 step start-units
+page_cmd '    dsnode --dir unit$i --listen tcp://127.0.0.1:$((BASE + i)) \'
 for i in 0 1 2 3 4; do
-  dsnode --dir unit$i --listen tcp://127.0.0.1:$((PORT_BASE + i)) 2>>unit$i.log &
+  dsnode --dir unit$i --listen tcp://127.0.0.1:$((BASE + i)) 2>>unit$i.log &
   echo $! >unit$i.pid
   UNIT_PID[$i]=$!
 done
@@ -190,7 +232,12 @@ shows out "dsnode: info: serving unit0: 0 objects, 0 slices, 0 bytes" \
   "dsnode: info: listening on tcp://127.0.0.1:7301"
 
 step stat-network
-export DSTK_NODES=127.0.0.1:$PORT_BASE,127.0.0.1:$((PORT_BASE + 1)),127.0.0.1:$((PORT_BASE + 2)),127.0.0.1:$((PORT_BASE + 3)),127.0.0.1:$((PORT_BASE + 4))
+page_cmd 'export DSTK_NODES=$(for i in 0 1 2 3 4; do echo 127.0.0.1:$((BASE + i));' \
+  '    done | paste -s -d ,)'
+export DSTK_NODES=$(for i in 0 1 2 3 4; do echo 127.0.0.1:$((BASE + i));
+    done | paste -s -d ,)
+[ "$DSTK_NODES" = "127.0.0.1:$BASE,127.0.0.1:$((BASE + 1)),127.0.0.1:$((BASE + 2)),127.0.0.1:$((BASE + 3)),127.0.0.1:$((BASE + 4))" ] ||
+  fail "[$CUR] DSTK_NODES is '$DSTK_NODES'"
 expect_rc 0 dsenc stat >out
 norm out
 shows out "#   endpoint                     state        latency  objects" \
@@ -224,8 +271,14 @@ step disk
 hex=$(printf '%x\n' "$rev")
 ls unit0/objects/lab/numbers >out
 same_text out "$(printf '%s.00000000.slice\n%s.00000001.slice\n%s.manifest' "$hex" "$hex" "$hex")"
+# The student's own revision, from stat's output, not the page's.
+page_cmd "printf '%x\\n' \"\$(dsenc stat lab/numbers | awk '/^revision:/ { print \$2 }')\""
+printf '%x\n' "$(dsenc stat lab/numbers | awk '/^revision:/ { print $2 }')" >out
+same_text out "$hex"
+# The page's own example stays consistent: its revision in hex is its file names'.
+grep -qxF 'revision: 7354913666589668520' "$WORK/page.txt" || fail "[$CUR] the page's stat example lost its revision"
 printf '%x\n' 7354913666589668520 >out
-shows out 6611e70302be34a8 # the page's own example stays consistent
+shows out 6611e70302be34a8
 for f in 6611e70302be34a8.00000000.slice 6611e70302be34a8.00000001.slice 6611e70302be34a8.manifest; do
   grep -qxF "$f" "$WORK/page.txt" || fail "[$CUR] the page's ls example lost $f"
 done
@@ -259,7 +312,9 @@ for i in 0 1 2; do
 done
 
 step restart
-start_unit 3
+page_cmd 'dsnode --dir unit3 --listen tcp://127.0.0.1:$((BASE + 3)) 2>> unit3.log &' \
+  'dsnode --dir unit4 --listen tcp://127.0.0.1:$((BASE + 4)) 2>> unit4.log &'
+start_unit 3 # dsnode on BASE+3, as the page has it
 rm -rf unit4
 start_unit 4
 tail -n 2 unit3.log unit4.log >out
@@ -441,6 +496,12 @@ cat a.out b.out | sed 's/.*"key":"\([^"]*\)".*/\1/' | sort >out
 cmp out rkeys || fail "[$CUR] each function must run once: $(cat a.out b.out)"
 count a.out '"outcome":"done"' 1 1
 count b.out '"outcome":"done"' 1 1
+page_cmd 'cat a.out b.out | cut -c 1-72'
+cat a.out b.out | cut -c 1-72 | sed 's|"race/[0-9a-f]\{16\}-[0-9a-f]\{8\}"|"race/KEY"|' >out
+same_text out "$(printf '{"type":"result","key":"race/KEY","outcome":"done"\n%.0s' 1 2)"
+sed 's|"race/[0-9a-f]\{16\}-[0-9a-f]\{8\}"|"race/KEY"|' "$WORK/page.txt" >"$WORK/page-keys"
+[ "$(grep -cxF '{"type":"result","key":"race/KEY","outcome":"done"' "$WORK/page-keys")" = 2 ] ||
+  fail "[$CUR] the page does not show the two cut result lines as cut prints them"
 expect_rc 1 dsclaim race
 cp "$WORK/err" out
 shows out "dsclaim: queue race is empty"
@@ -515,6 +576,7 @@ fi
 
 # === CLEANING UP ================================================================================
 step cleanup
+page_cmd 'cd / && rm -rf $LAB'
 for i in 0 1 2 3 4; do kill "${UNIT_PID[$i]}"; done
 for i in 0 1 2 3 4; do
   rc=0
