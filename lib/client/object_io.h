@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,12 +19,17 @@
 
 namespace dstk::client {
 
+// Told of each unit a put that succeeded left out (down, silent, full, refusing), with why; the
+// object then holds fewer slices than n until `dsenc repair` fills that unit in.
+using LeftOutSink = std::function<void(size_t unit, const std::string& why)>;
+
 struct PutOptions {
   Thresholds t;
   uint32_t segment_size = codec::kDefaultSegmentSize;
-  uint32_t window = 3;  // segments in flight
-  bool fresh = false;   // the name is new (a queue key): skip the stat round
-  uint64_t token = 0;   // fencing token (a claim's) the units check the write against
+  uint32_t window = 3;   // segments in flight
+  bool fresh = false;    // the name is new (a queue key): skip the stat round
+  uint64_t token = 0;    // fencing token (a claim's) the units check the write against
+  LeftOutSink left_out;  // optional
 };
 
 // Reads `fd` to its end and stores it as a new revision of `name`. On failure the previous

@@ -16,7 +16,7 @@ namespace {
 // Tracks which units are still part of this put and why the others left.
 class UnitSet {
  public:
-  explicit UnitSet(size_t n) : alive_(n, true), why_(n) {}
+  explicit UnitSet(size_t n) : alive_(n, true), refused_(n, false), why_(n) {}
   bool alive(size_t u) const { return alive_[u]; }
   size_t count() const {
     size_t n = 0;
@@ -24,11 +24,15 @@ class UnitSet {
     return n;
   }
   // `why` names the unit (net::Cluster::Describe) and says what went wrong.
-  void Drop(size_t u, const std::string& why) {
+  // `refused`: it answered with an error (full, ...), so it is up and may hold some slices.
+  void Drop(size_t u, const std::string& why, bool refused = false) {
     if (!alive_[u]) return;
     alive_[u] = false;
     why_[u] = why;
+    refused_[u] = refused;
   }
+  bool refused(size_t u) const { return refused_[u]; }
+  const std::string& why(size_t u) const { return why_[u]; }
   std::string Reasons() const {
     std::string out;
     for (size_t u = 0; u < alive_.size(); ++u) {
@@ -41,6 +45,7 @@ class UnitSet {
 
  private:
   std::vector<bool> alive_;
+  std::vector<bool> refused_;
   std::vector<std::string> why_;
 };
 
@@ -131,8 +136,10 @@ Status Writer::Pump(size_t max_in_flight) {
       return Status::Fenced("put " + name_ + ": " + c_.Describe(unit) + ": " + resp->reply.error);
     }
     if (!resp->reply.ok()) {
-      units_.Drop(unit, c_.Describe(unit) + ": " + wire::ReplyStatusName(resp->reply.status) +
-                            ": " + resp->reply.error);
+      units_.Drop(unit,
+                  c_.Describe(unit) + ": " + wire::ReplyStatusName(resp->reply.status) + ": " +
+                      resp->reply.error,
+                  /*refused=*/true);
       DSTK_RETURN_IF_ERROR(CheckQuorum());
       continue;
     }
@@ -258,7 +265,8 @@ Result<wire::Manifest> Writer::Run(int fd, const ProgressSink& progress) {
                o.response->reply.status != wire::ReplyStatus::kConflict) {
       // conflict: a newer revision is committed there already; ours is superseded, not lost.
       // A fenced write is refused outright: its writer lost the claim.
-      units_.Drop(targets[i], c_.Describe(targets[i]) + ": " + o.response->reply.error);
+      units_.Drop(targets[i], c_.Describe(targets[i]) + ": " + o.response->reply.error,
+                  /*refused=*/true);
     }
   }
   st = CheckQuorum();
@@ -267,6 +275,19 @@ Result<wire::Manifest> Writer::Run(int fd, const ProgressSink& progress) {
                                ": the new revision was stored but published on too few units; it "
                                "may or may not be visible: " +
                                st.message());
+  }
+  for (size_t u = 0; u < c_.size(); ++u) {
+    if (units_.alive(u)) continue;
+    if (o_.left_out) o_.left_out(u, units_.why(u));
+    // A unit that refused part of the put (a full disk) holds the rest unpublished: tell it to
+    // drop them, without waiting (a later put of the name would also remove them).
+    if (units_.refused(u)) {
+      wire::Request del;
+      del.op = wire::Op::kDelSlice;
+      del.name = name_;
+      del.rev = rev_;
+      if (auto id = c_.Send(u, del); id.ok()) c_.Forget(*id);
+    }
   }
   return m;
 }

@@ -11,6 +11,14 @@
 #include "util/segment_reader.h"
 
 namespace dstk::client {
+namespace {
+
+std::string ReplyReason(const net::Cluster& cl, size_t unit, const wire::Reply& reply) {
+  return cl.Describe(unit) + ": " + wire::ReplyStatusName(reply.status) +
+         (reply.error.empty() ? "" : ": " + reply.error);
+}
+
+}  // namespace
 
 Result<RepairReport> RepairObject(net::Cluster& cl, const std::string& name, const Thresholds& t) {
   RepairReport report;
@@ -54,6 +62,17 @@ Result<RepairReport> RepairObject(net::Cluster& cl, const std::string& name, con
   codec::SegmentEncoder encoder(*coder);
   SegmentReader reader(fd, m.segsize);
   std::vector<bool> ok(cl.size(), true);
+  std::vector<std::string> why(cl.size());
+  std::vector<bool> refused(cl.size(), false);  // it answered, with an error (full, ...)
+  auto failed = [&](size_t u, const std::string& reason) {
+    if (!ok[u]) return;
+    ok[u] = false;
+    why[u] = reason;
+  };
+  auto refusal = [&](size_t u, const wire::Reply& reply) {
+    failed(u, ReplyReason(cl, u, reply));
+    refused[u] = true;
+  };
   for (uint32_t seg = 0; !reader.done(); ++seg) {
     auto segment = reader.Next();
     if (!segment.ok()) {
@@ -83,7 +102,7 @@ Result<RepairReport> RepairObject(net::Cluster& cl, const std::string& name, con
       if (auto id = cl.Send(u, r, payloads[u]); id.ok())
         sent[*id] = u;
       else
-        ok[u] = false;
+        failed(u, id.status().message());
     }
     const auto deadline = net::Clock::now() + cl.timeout();
     while (!sent.empty()) {
@@ -91,12 +110,13 @@ Result<RepairReport> RepairObject(net::Cluster& cl, const std::string& name, con
       if (!resp) break;
       auto it = sent.find(resp->reply.id);
       if (it == sent.end()) continue;
-      if (!resp->reply.ok()) ok[it->second] = false;
+      if (!resp->reply.ok()) refusal(it->second, resp->reply);
       sent.erase(it);
     }
     for (const auto& [id, u] : sent) {
       cl.Forget(id);
-      ok[u] = false;
+      failed(u,
+             cl.Describe(u) + ": no reply within " + std::to_string(cl.timeout().count()) + " ms");
     }
   }
   ::close(fd);
@@ -110,9 +130,30 @@ Result<RepairReport> RepairObject(net::Cluster& cl, const std::string& name, con
   pub.manifest = m;
   auto outcomes = cl.CallEach(pub, publish);
   for (size_t i = 0; i < publish.size(); ++i) {
-    if (!outcomes[i].status.ok() || !outcomes[i].response->reply.ok()) ok[publish[i]] = false;
+    if (!outcomes[i].status.ok())
+      failed(publish[i], outcomes[i].status.message());
+    else if (!outcomes[i].response->reply.ok())
+      refusal(publish[i], outcomes[i].response->reply);
   }
-  for (size_t u : need) (ok[u] ? report.units_repaired : report.units_failed)++;
+  // What a refusing unit took of the revision is unpublished weight (on a full disk, the worst
+  // place for it): delete it. A unit that holds the revision committed (it lacked only some
+  // slices) refuses the delete, and keeps its good slices. Silent units are not waited for.
+  std::vector<size_t> clean;
+  for (size_t u : need) {
+    if (ok[u]) {
+      ++report.units_repaired;
+    } else {
+      ++report.units_failed;
+      report.failures.push_back(why[u]);
+      if (refused[u] && (!loc.units[u].committed || loc.units[u].committed->rev != m.rev))
+        clean.push_back(u);
+    }
+  }
+  wire::Request del;
+  del.op = wire::Op::kDelSlice;
+  del.name = name;
+  del.rev = m.rev;
+  cl.CallEach(del, clean);
   return report;
 }
 

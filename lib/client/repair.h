@@ -1,10 +1,13 @@
 // Repair: re-create missing or corrupt slices from good ones (Tahoe-LAFS "repair", MinIO
 // "heal"). The object is read once through the normal get path (any k good slices per
 // segment), re-encoded segment by segment, and every unit that lacked a good slice of the
-// newest revision gets the whole revision again, then its manifest.
+// newest revision gets the whole revision again, then its manifest. A unit that fails to take
+// it (full, refusing, silent) is told to delete what it took of a revision it does not hold
+// committed, so a failed repair leaves no unpublished slices behind.
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "client/options.h"
 #include "net/cluster.h"
@@ -13,9 +16,10 @@
 namespace dstk::client {
 
 struct RepairReport {
-  size_t units_repaired = 0;  // units that were missing slices and now hold all of them
-  size_t units_failed = 0;    // units that needed repair but did not take it (down, full)
-  uint64_t bytes = 0;         // object bytes decoded
+  size_t units_repaired = 0;          // units that were missing slices and now hold all of them
+  size_t units_failed = 0;            // units that needed repair but did not take it (down, full)
+  uint64_t bytes = 0;                 // object bytes decoded
+  std::vector<std::string> failures;  // per failed unit: "unit 3 (tcp://...): why"
 };
 
 // kNotFound when the object does not exist; kUnavailable / kCorruption when it cannot be read.

@@ -40,7 +40,26 @@ grep -q "no_space" "$WORK/unit5.log" "$WORK/err" 2>/dev/null || grep -qi "space"
 [ "$("$DSENC" get small)" = "small object" ] || fail "the full disk harmed an object already stored"
 "$DSENC" stat small | grep -q "healthy: 6 of 6" || fail "small lost a slice on the full unit"
 [ -z "$(find "$UNIT_DIR5" -name '.tmp.*')" ] || fail "temp files left on the full unit"
-note "disk full: unit 5 refused with no_space, the put succeeded on 5 units, earlier objects intact"
+# The put says which unit it left out, why, and what restores the redundancy.
+grep -q "put big: left out unit 5 .*no_space" "$WORK/err" || fail "put did not say unit 5 was left out: $(cat "$WORK/err")"
+grep -q "stored on 5 of 6 units; \`dsenc repair big\`" "$WORK/err" || fail "put did not point at repair: $(cat "$WORK/err")"
+expect_rc 0 "$DSENC" -q put big2 "$WORK/big"
+[ ! -s "$WORK/err" ] || fail "-q put still spoke: $(cat "$WORK/err")"
+# What the full unit took of the put is not left there unpublished.
+no_slices_of() {
+  for _ in $(seq 1 40); do
+    [ -z "$(find "$UNIT_DIR5/objects/$1" -type f 2>/dev/null)" ] && return 0
+    sleep 0.05
+  done
+  fail "unit 5 keeps files of $1: $(find "$UNIT_DIR5/objects/$1" -type f | head -3) ($(du -sh "$UNIT_DIR5" | cut -f1) used)"
+}
+no_slices_of big
+# A repair that cannot fill the full unit says why, and leaves nothing behind there either.
+expect_rc 3 "$DSENC" repair big
+grep -q "repair big: unit 5 (tcp://[^)]*): no_space" "$WORK/err" || fail "failed repair gave no reason: $(cat "$WORK/err")"
+no_slices_of big
+"$DSENC" get big | cmp - "$WORK/big" || fail "big not readable after the failed repair"
+note "disk full: unit 5 refused with no_space, the put succeeded on 5 units and said so, earlier objects intact; a failed repair names the reason and leaves no slices"
 
 # --- claims on a unit that cannot write its claim journal --------------------------------------------
 DSCLAIM="$DSTK_BIN/dsclaim/dsclaim"

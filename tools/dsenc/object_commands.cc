@@ -65,11 +65,24 @@ int Put(const Common& c, const std::string& name, const std::string& file) {
   o.t = s->t;
   o.segment_size = c.segment_size;
   o.token = c.token;
-  ProgressBar bar(kTool, "put " + name, c.verbosity.level > 0);
-  auto m = client::PutObject(*s->cluster, name, fd, o,
-                             [&bar](uint64_t d, uint64_t t) { bar.Update(d, t); });
+  // Stored, but with fewer slices than n: say where redundancy is missing and how to restore it.
+  std::vector<std::string> left_out;
+  o.left_out = [&left_out](size_t, const std::string& why) { left_out.push_back(why); };
+  Result<wire::Manifest> m = Status::Invalid("not stored");
+  {
+    ProgressBar bar(kTool, "put " + name, c.verbosity.level > 0);
+    m = client::PutObject(*s->cluster, name, fd, o,
+                          [&bar](uint64_t d, uint64_t t) { bar.Update(d, t); });
+  }  // the bar is erased before anything else is said
   if (fd != STDIN_FILENO) ::close(fd);
   if (!m.ok()) return Fail(kTool, m.status());
+  if (!left_out.empty() && c.verbosity.level > 0) {
+    for (const auto& why : left_out) Diag(kTool, "put " + name + ": left out " + why);
+    Diag(kTool, "put " + name + ": stored on " +
+                    std::to_string(s->cluster->size() - left_out.size()) + " of " +
+                    std::to_string(s->cluster->size()) + " units; `dsenc repair " + name +
+                    "` gives the others their slices once they can take them");
+  }
   if (c.json) {
     std::printf("%s\n", JsonLine(nlohmann::json{{"name", name},
                                                 {"rev", m->rev},
@@ -306,12 +319,14 @@ int Repair(const Common& c, const std::string& name, bool all) {
       std::printf("%s\n", JsonLine(nlohmann::json{{"name", n},
                                                   {"units_repaired", r->units_repaired},
                                                   {"units_failed", r->units_failed},
+                                                  {"failures", r->failures},
                                                   {"bytes", r->bytes}})
                               .c_str());
     } else if (r->units_repaired + r->units_failed > 0 || c.verbosity.level >= 2) {
       std::printf("%s: %zu units repaired, %zu failed\n", n.c_str(), r->units_repaired,
                   r->units_failed);
     }
+    for (const auto& why : r->failures) Diag(kTool, "repair " + n + ": " + why);
   }
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
