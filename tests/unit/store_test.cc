@@ -956,7 +956,7 @@ TEST_CASE("a full list page fits in one reply header frame", "[store]") {
   dstk::node::Service service(
       *store, [](dstk::node::LogLevel, const std::string&) {}, "test");
   for (size_t name_len : {size_t{8}, dstk::wire::kMaxNameLength}) {
-    const std::string prefix = "p" + std::to_string(name_len) + "/";
+    const std::string prefix = std::string("p").append(std::to_string(name_len)).append("/");
     for (size_t i = 0; i < dstk::wire::kMaxListPage + 10; ++i) {
       std::string name = prefix + std::to_string(i);
       name += std::string(name_len - std::min(name_len, name.size()), 'n');
