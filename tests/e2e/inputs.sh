@@ -105,3 +105,24 @@ printf '{"argv":[]}\n' | refused "$DSENC" push fq --from -
 printf '{"argv":["a\\u0000b"]}\n' | refused "$DSENC" push fq --from -
 expect_rc 1 "$DSCLAIM" fq
 note "functions: an empty command or argument list, a NUL in an argument: refused at push"
+
+# --- a missing input fails the run like a failing command; a dead letter counts its runs -------
+for mode in consume lease; do
+  q="m$mode"
+  "$DSENC" push "$q" --in no/such --attempts 2 -- cat >/dev/null
+  : >"$WORK/run.$q"
+  # A consume-mode failure re-queues (a new key, a second pipeline takes it); a lease-mode one
+  # releases, and the same walker takes it again.
+  while [ -n "$("$DSCLAIM" --list "$q")" ]; do
+    rc=0
+    "$DSCLAIM" "$q" --mode "$mode" | "$DSRUN" >>"$WORK/run.$q" 2>"$WORK/err" || rc=$?
+    [ "$rc" = 5 ] || fail "$mode: a run with a missing input exited $rc: $(cat "$WORK/err")"
+  done
+  [ "$(grep -c '"detail":"could not run: feeding the command.s stdin: input no/such: no object no/such"' \
+      "$WORK/run.$q")" = 2 ] || fail "$mode: not two result lines: $(cat "$WORK/run.$q")"
+  grep -q '"outcome":"dead-lettered"' "$WORK/run.$q" || fail "$mode: not dead-lettered: $(cat "$WORK/run.$q")"
+  "$DSENC" get "$("$DSCLAIM" --list "$q.failed")" | "$DSENC" inspect >"$WORK/dead.$q"
+  grep -q '"attempts":2,"attempt":2,' "$WORK/dead.$q" || fail "$mode: dead letter's attempt: $(cat "$WORK/dead.$q")"
+  grep -q '(after 2 runs)"' "$WORK/dead.$q" || fail "$mode: dead letter's reason: $(cat "$WORK/dead.$q")"
+done
+note "a missing input: a result line, exit 5, re-run then dead-lettered with attempt 2 after 2 runs (both modes)"
