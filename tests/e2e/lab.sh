@@ -7,6 +7,7 @@
 # string must still be in the page (`shows`). The page's commands derive every port from $BASE
 # (7301 in the outputs it shows); this script runs them with BASE=PORT_BASE, 17260.. unless
 # lib.sh moved it off busy ports, and rewrites outputs to the page's ports before comparing.
+# Last, it runs scripts/demo, the README's walk-through, and checks its output too.
 PORT_BASE=${PORT_BASE:-17260}
 source "$(dirname "$0")/lib.sh"
 BASE=$PORT_BASE # unit i on BASE+i, as start_unit has it
@@ -591,4 +592,15 @@ shows out "dsnode: info: stopped cleanly"
 
 [ "$STEP_NO" = "$(wc -l <"$WORK/page-steps")" ] ||
   fail "dstk-lab.7 has $(wc -l <"$WORK/page-steps") steps, lab.sh ran $STEP_NO"
+
+# === scripts/demo, the other walk-through (5 to 15 s) ===========================================
+# On the ports the lab's units left free. Its kill -9 of two units is a step it announces;
+# bash's own job notices ("line N: PID Killed ...") must not show.
+CUR=demo
+note "scripts/demo on ports $PORT_BASE.."
+rc=0
+DSTK_DEMO_PORT=$PORT_BASE "$TREE/scripts/demo" >demo.out 2>&1 || rc=$?
+[ $rc = 0 ] || fail "[demo] exit $rc: $(tail -n 20 demo.out)"
+has demo.out "killing units 1 and 4 (kill -9)" "units 1 and 4 are gone" "identical: "
+! grep -nE 'Killed|Terminated' demo.out >demo.notices || fail "[demo] job notices: $(cat demo.notices)"
 echo "PASS lab"
