@@ -41,7 +41,7 @@ const char* LevelName(LogLevel l) {
 // so anything but a loopback or ipc endpoint exposes the unit to the network.
 bool IsLocalEndpoint(const dstk::net::Endpoint& ep) {
   if (ep.scheme == "ipc") return true;
-  return ep.host.rfind("127.", 0) == 0 || ep.host == "localhost" || ep.host == "[::1]";
+  return ep.host.rfind("127.", 0) == 0 || ep.host == "[::1]";
 }
 
 }  // namespace
