@@ -123,8 +123,9 @@ void Drain(zmq::socket_t& sock, InflightQueue<Frames>& held, BusyLog& busy, cons
     if (frames.size() < 2 || frames.size() > 3) {
       log(LogLevel::kWarn, "refused a message with " + std::to_string(frames.size()) + " frames");
       if (frames.size() > 3) {
-        SendRefusal(sock, frames[0], 0, wire::ReplyStatus::kBadRequest,
-                    "a request has one or two frames");
+        // The id of frame 1, when it can be read, so that the client can match the refusal.
+        SendRefusal(sock, frames[0], wire::PeekRequestId(SpanOf(frames[1])),
+                    wire::ReplyStatus::kBadRequest, "a request has one or two frames");
       }
       continue;
     }

@@ -79,7 +79,7 @@ pipeline=$!
 wait_runs "$log" 1 20
 sleep 0.5   # dsclaim has claimed the next one by now; it waits in the pipe
 pkill -9 -P "$pipeline" || true
-pkill -9 -f "sleep 2" || true
+pkill -9 -f '^sleep 2$' || true
 wait "$pipeline" 2>/dev/null || true
 first=$(cat "$log")
 sleep 3.2   # the dead pipeline's leases lapse

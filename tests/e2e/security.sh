@@ -33,7 +33,12 @@ expect_rc 3 "$DSENC" --nodes "$WORK/nodes" --timeout 0.5 get s
 expect_rc 3 "$DSENC" --nodes "$WORK/nodes" --key "$WORK/stranger.key" --timeout 0.5 put s "$WORK/in"
 grep -q "refused a client whose key is not allowed" "$WORK/unit0.log" || fail "refusal not logged"
 # The wire carries no plaintext: the unit's key mismatching the node list fails too.
-awk -v k="$(cat "$WORK/stranger.key.pub")" '{ print $1 " " k }' "$WORK/nodes" >"$WORK/wrong-nodes"
+# (A key per line: one key on two lines would be one unit listed twice, refused outright.)
+: >"$WORK/wrong-nodes"
+while read -r ep _; do
+  "$DSENC" keygen "$WORK/wrong.$(wc -l <"$WORK/wrong-nodes").key" >/dev/null
+  echo "$ep $(cat "$WORK/wrong.$(wc -l <"$WORK/wrong-nodes").key.pub")" >>"$WORK/wrong-nodes"
+done <"$WORK/nodes"
 expect_rc 3 "$DSENC" --nodes "$WORK/wrong-nodes" --key "$WORK/client.key" --timeout 0.5 get s
 [ "$(DSTK_KEY="$WORK/client.key" "$DSENC" --nodes "$WORK/nodes" get s)" = "secret data" ] || fail "object harmed"
 

@@ -320,6 +320,18 @@ TEST_CASE("server: a request refused as malformed is answered with its id", "[se
     CHECK(reply.status ==
           (id == 71 ? dstk::wire::ReplyStatus::kOk : dstk::wire::ReplyStatus::kBadRequest));
   }
+  // A request of three frames (a header and two payloads): refused, with its id.
+  {
+    const std::string header = StatRequest(76);
+    client.send(zmq::buffer(header), zmq::send_flags::sndmore);
+    client.send(zmq::str_buffer("one"), zmq::send_flags::sndmore);
+    client.send(zmq::str_buffer("two"), zmq::send_flags::none);
+    zmq::message_t reply_frame;
+    REQUIRE(RecvReply(client, reply_frame, std::chrono::milliseconds(5000)));
+    const auto reply = DecodeOrFail(reply_frame);
+    CHECK(reply.id == 76);
+    CHECK(reply.status == dstk::wire::ReplyStatus::kBadRequest);
+  }
 
   REQUIRE(write(stop[1], "x", 1) == 1);
   server.join();
