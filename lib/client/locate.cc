@@ -37,6 +37,26 @@ std::string Location::Failures(const net::Cluster& c) const {
   return out;
 }
 
+Status CheckOneUnitEach(const net::Cluster& cluster, const std::vector<std::string>& unit_ids) {
+  std::unordered_map<std::string, size_t> first;
+  for (size_t u = 0; u < unit_ids.size(); ++u) {
+    if (unit_ids[u].empty()) continue;
+    auto [at, fresh] = first.emplace(unit_ids[u], u);
+    if (!fresh) {
+      return Status::Invalid(cluster.Describe(at->second) + " and " + cluster.Describe(u) +
+                             " are one unit (id " + unit_ids[u] +
+                             "): list each unit once in the node list");
+    }
+  }
+  return Status::Ok();
+}
+
+Status CheckOneUnitEach(const net::Cluster& cluster, const Location& loc) {
+  std::vector<std::string> ids;
+  for (const UnitView& v : loc.units) ids.push_back(v.unit_id);
+  return CheckOneUnitEach(cluster, ids);
+}
+
 namespace {
 
 // Whether a reader can stop waiting: the newest committed revision seen has slices on k of the
@@ -101,6 +121,7 @@ Location Locate(net::Cluster& cluster, const std::string& name, bool verify, boo
     ++loc.answered;
     view.committed = r.committed;
     view.held = r.held;
+    view.unit_id = r.unit_id;
     if (r.committed && (!loc.manifest || loc.manifest->rev < r.committed->rev)) {
       loc.manifest = r.committed;
     }

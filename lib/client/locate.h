@@ -24,6 +24,7 @@ struct UnitView {
   Status error;          // why not, when !answered
   std::optional<wire::Manifest> committed;
   std::vector<wire::HeldRevision> held;
+  std::string unit_id;  // who answered (store/unit_id.h); empty from units that predate it
   uint32_t SlicesOf(uint64_t rev) const;  // good slices this unit holds of `rev`
   uint32_t BadOf(uint64_t rev) const;
 };
@@ -40,6 +41,12 @@ struct Location {
   // "unit 2 (tcp://...): timeout; unit 4 (...): ..." for the units that did not answer.
   std::string Failures(const net::Cluster& c) const;
 };
+
+// kInvalidArgument when two entries of the node list answered with one unit id: one unit
+// listed twice (under two addresses of a unit bound to every interface, say), which would
+// keep two pillars of every object. Writers refuse to go on.
+Status CheckOneUnitEach(const net::Cluster& cluster, const std::vector<std::string>& unit_ids);
+Status CheckOneUnitEach(const net::Cluster& cluster, const Location& loc);
 
 // Whether "no such object" is certain: a committed revision lives on >= w units, so when more
 // than n-w units answered without one, none exists. With fewer answers it may be on the others.

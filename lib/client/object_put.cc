@@ -177,6 +177,7 @@ Result<wire::Manifest> Writer::Run(int fd, const ProgressSink& progress) {
     const size_t enough =
         o_.t.w <= c_.size() ? std::max<size_t>(c_.size() - o_.t.w + 1, o_.t.w) : 0;
     Location loc = Locate(c_, name_, false, false, enough);
+    DSTK_RETURN_IF_ERROR(CheckOneUnitEach(c_, loc));
     for (size_t u = 0; u < c_.size(); ++u) {
       if (loc.units[u].answered) continue;
       units_.Drop(u, loc.units[u].skipped ? c_.Describe(u) + ": no reply within " +

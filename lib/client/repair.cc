@@ -23,6 +23,7 @@ std::string ReplyReason(const net::Cluster& cl, size_t unit, const wire::Reply& 
 Result<RepairReport> RepairObject(net::Cluster& cl, const std::string& name, const Thresholds& t) {
   RepairReport report;
   Location loc = Locate(cl, name, true);  // verify: units re-check every slice's CRC
+  DSTK_RETURN_IF_ERROR(CheckOneUnitEach(cl, loc));
   if (!loc.manifest || loc.manifest->tomb) {
     if (!AbsenceIsCertain(loc.answered, cl.size(), t.w)) {
       return Status::Unavailable("repair " + name + ": too few units answered (" +

@@ -168,6 +168,7 @@ wire::Reply Service::Dispatch(const wire::Request& r, std::span<const uint8_t> p
       return reply;
     }
     case wire::Op::kStat: {
+      reply.unit_id = store_.unit_id();
       if (r.name.empty()) {
         reply.unit = store_.Info();
         reply.unit->version = version_;

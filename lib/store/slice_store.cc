@@ -17,6 +17,7 @@
 #include "codec/crc32c.h"
 #include "store/claim_file.h"
 #include "store/file_util.h"
+#include "store/unit_id.h"
 #include "store/slice_file.h"
 #include "wire/msgpack_io.h"
 #include "wire/name.h"
@@ -100,6 +101,9 @@ Result<std::unique_ptr<SliceStore>> SliceStore::Open(const std::string& dir) {
     return Status::Conflict(dir + " is already served by another dsnode (LOCK is held)");
   }
   std::unique_ptr<SliceStore> store(new SliceStore(dir, fd));
+  auto id = LoadOrCreateUnitId(dir);
+  if (!id.ok()) return id.status();
+  store->unit_id_ = std::move(id).value();
   DSTK_RETURN_IF_ERROR(store->Scan(""));
   DSTK_RETURN_IF_ERROR(store->OpenPacks());
   DSTK_RETURN_IF_ERROR(store->OpenClaimJournal());

@@ -144,6 +144,7 @@ class SliceStore {
 
   wire::UnitInfo Info() const;
   const std::string& dir() const { return dir_; }
+  const std::string& unit_id() const { return unit_id_; }  // store/unit_id.h
 
  private:
   struct Entry {
@@ -176,6 +177,7 @@ class SliceStore {
   Status CompactClaimJournalIfLarge();
 
   std::string dir_;
+  std::string unit_id_;
   int lock_fd_;
   std::map<std::string, Entry> index_;
   std::set<std::string> listable_;  // committed names that are not finished functions: List's walk

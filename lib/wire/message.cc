@@ -523,6 +523,7 @@ std::string EncodeReply(const Reply& r) {
   fields += r.held.empty() ? 0 : 1;
   fields += r.entries.empty() && !r.more ? 0 : 2;
   fields += r.unit ? 1 : 0;
+  fields += r.unit_id.empty() ? 0 : 1;
   fields += r.claim ? 1 : 0;
   fields += r.results.empty() ? 0 : 1;
   p.pack_map(fields);
@@ -565,6 +566,7 @@ std::string EncodeReply(const Reply& r) {
     p.pack("bytes_free"), p.pack(r.unit->bytes_free);
     p.pack("uptime_s"), p.pack(r.unit->uptime_s);
   }
+  if (!r.unit_id.empty()) p.pack("unit_id"), p.pack(r.unit_id);
   return Finish(buf);
 }
 
@@ -650,6 +652,7 @@ Result<Reply> DecodeReply(std::span<const uint8_t> bytes) {
       r.unit.emplace();
       return ReadUnit(v, *r.unit);
     }
+    if (key == "unit_id") return ReadString(v, key, r.unit_id);
     if (key == "claim") {
       r.claim.emplace();
       return ReadClaimView(v, *r.claim);

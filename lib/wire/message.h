@@ -174,6 +174,7 @@ struct Reply {
   std::vector<ListEntry> entries;           // list
   bool more = false;                        // list: another page follows
   std::optional<UnitInfo> unit;             // stat without a name
+  std::string unit_id;                      // stat: the unit's identity (store/unit_id.h)
   std::optional<ClaimView> claim;           // claim ops
   std::vector<KeyResult> results;           // batched claim ops
 

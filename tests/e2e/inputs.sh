@@ -126,3 +126,21 @@ for mode in consume lease; do
   grep -q '(after 2 runs)"' "$WORK/dead.$q" || fail "$mode: dead letter's reason: $(cat "$WORK/dead.$q")"
 done
 note "a missing input: a result line, exit 5, re-run then dead-lettered with attempt 2 after 2 runs (both modes)"
+
+# --- one unit under two endpoints no list check can tell apart: its id gives it away -------------
+"$DSNODE" --dir "$WORK/unit8" --listen "ipc://$WORK/u8.sock" 2>"$WORK/unit8.log.new" &
+UNIT_PID[8]=$!
+wait_listening 8 200
+ln -s "$WORK/u8.sock" "$WORK/u8.link"
+twice="$GOOD_NODES,ipc://$WORK/u8.sock,ipc://$WORK/u8.link"
+echo data | DSTK_NODES=$twice refused "$DSENC" put twice/obj
+grep -q "unit 4 (ipc://[^)]*u8.sock) and unit 5 (ipc://[^)]*u8.link) are one unit (id [0-9a-f]\{16\})" "$WORK/err" ||
+  fail "one unit twice: $(cat "$WORK/err")"
+DSTK_NODES=$twice refused "$DSENC" stat
+grep -q "one unit listed twice" "$WORK/out" || fail "stat's verdict: $(cat "$WORK/out")"
+DSTK_NODES=$twice refused "$DSENC" repair keep/me
+[ -z "$(find "$WORK/unit8/objects" -type f)" ] || fail "the doubly listed unit was written to"
+id8=$(cat "$WORK/unit8/unit.id")
+DSTK_NODES="ipc://$WORK/u8.sock" "$DSENC" --json stat | grep -q "\"id\":\"$id8\"" || fail "stat does not report the unit id"
+kill_unit 8
+note "one unit behind two ipc endpoints: put, stat and repair refuse with exit 2, naming both entries and the id"

@@ -171,6 +171,7 @@ int Health(const Common& c, net::Cluster& cl, const client::Thresholds& t) {
       if (ok) {
         const auto& i = *got[u]->reply.unit;
         j.update({{"latency_ms", ms[u]},
+                  {"id", got[u]->reply.unit_id},
                   {"version", i.version},
                   {"objects", i.objects},
                   {"slices", i.slices},
@@ -195,10 +196,16 @@ int Health(const Common& c, net::Cluster& cl, const client::Thresholds& t) {
                 static_cast<unsigned long long>(i.slices), Human(i.bytes_used).c_str(),
                 Human(i.bytes_free).c_str(), i.version.c_str());
   }
-  const char* verdict = up == cl.size() ? "healthy"
-                        : up >= t.w     ? "degraded (writes and reads go on)"
-                        : up >= t.k     ? "degraded (reads only: below w)"
-                                        : "down (below k)";
+  std::vector<std::string> ids(cl.size());
+  for (size_t u = 0; u < cl.size(); ++u) {
+    if (got[u]) ids[u] = got[u]->reply.unit_id;
+  }
+  const Status one_each = client::CheckOneUnitEach(cl, ids);
+  const char* verdict = !one_each.ok()    ? "one unit listed twice"
+                        : up == cl.size() ? "healthy"
+                        : up >= t.w       ? "degraded (writes and reads go on)"
+                        : up >= t.k       ? "degraded (reads only: below w)"
+                                          : "down (below k)";
   if (c.json) {
     std::printf("%s\n", JsonLine(nlohmann::ordered_json{{"units", units},
                                                         {"up", up},
@@ -211,6 +218,7 @@ int Health(const Common& c, net::Cluster& cl, const client::Thresholds& t) {
     std::printf("network: %zu of %zu units up (k=%u, w=%u): %s\n", up, cl.size(), t.k, t.w,
                 verdict);
   }
+  if (!one_each.ok()) return Fail(kTool, one_each);
   return up >= t.k ? kExitOk : kExitUnavailable;
 }
 
