@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
@@ -109,16 +110,60 @@ bool RecvReply(zmq::socket_t& s, zmq::message_t& header, std::chrono::millisecon
   return true;
 }
 
+// A unit served on its own thread over an ipc socket in a temp dir: its store and service,
+// the pipe that stops it, and the status Serve returned.
+class InProcessUnit {
+ public:
+  explicit InProcessUnit(const std::string& tag)
+      : dir_(fs::temp_directory_path() / ("dstk-server-" + tag + "-" + std::to_string(getpid()))) {
+    fs::remove_all(dir_);
+    auto store = dstk::store::SliceStore::Open((dir_ / "unit").string());
+    REQUIRE(store.ok());
+    store_ = std::move(store).value();
+    service_ = std::make_unique<dstk::node::Service>(*store_, quiet_, "test");
+    REQUIRE(pipe(stop_) == 0);
+    options_.listen = "ipc://" + (dir_ / "sock").string();
+    options_.stop_fd = stop_[0];
+  }
+  ~InProcessUnit() {
+    if (server_.joinable()) (void)Stop();
+  }
+  dstk::node::Service& service() { return *service_; }
+  dstk::node::ServerOptions& options() { return options_; }
+  // Serves the service itself, or `handle` in front of it.
+  void Start() {
+    server_ = std::thread([this] { served_ = dstk::node::Serve(*service_, options_, quiet_); });
+  }
+  void Start(dstk::node::Handler handle) {
+    server_ = std::thread(
+        [this, h = std::move(handle)] { served_ = dstk::node::Serve(h, options_, quiet_); });
+  }
+  // Stops the server, removes the directory; what Serve returned.
+  dstk::Status Stop() {
+    REQUIRE(write(stop_[1], "x", 1) == 1);
+    server_.join();
+    close(stop_[0]);
+    close(stop_[1]);
+    fs::remove_all(dir_);
+    return served_;
+  }
+
+ private:
+  fs::path dir_;
+  const dstk::node::LogSink quiet_ = [](dstk::node::LogLevel, const std::string&) {};
+  std::unique_ptr<dstk::store::SliceStore> store_;
+  std::unique_ptr<dstk::node::Service> service_;
+  int stop_[2] = {-1, -1};
+  dstk::node::ServerOptions options_;
+  dstk::Status served_;
+  std::thread server_;
+};
+
 }  // namespace
 
 TEST_CASE("server: a flooding client gets busy, a normal client is served in time", "[server]") {
-  const fs::path dir =
-      fs::temp_directory_path() / ("dstk-server-limits-" + std::to_string(getpid()));
-  fs::remove_all(dir);
-  auto store = dstk::store::SliceStore::Open((dir / "unit").string());
-  REQUIRE(store.ok());
-  const dstk::node::LogSink quiet = [](dstk::node::LogLevel, const std::string&) {};
-  dstk::node::Service service(**store, quiet, "test");
+  InProcessUnit unit("limits");
+  dstk::node::Service& service = unit.service();
   // Each request costs 40 ms, standing in for the fsyncs of a put on a slow disk: were the
   // flooder's 64 held requests served before the normal client's (one queue, in order), that
   // client would wait 64 x 40 ms = 2.6 s, past the 2 s deadline clients use by default.
@@ -131,14 +176,9 @@ TEST_CASE("server: a flooding client gets busy, a normal client is served in tim
     ++handled;
     return service.Handle(h, p, has);
   };
-  int stop[2];
-  REQUIRE(pipe(stop) == 0);
-  dstk::node::ServerOptions opts;
-  opts.listen = "ipc://" + (dir / "sock").string();
-  opts.stop_fd = stop[0];
-  opts.limits.per_client = 64;
-  dstk::Status served;
-  std::thread server([&] { served = dstk::node::Serve(slow, opts, quiet); });
+  const dstk::node::ServerOptions& opts = unit.options();
+  unit.options().limits.per_client = 64;
+  unit.Start(slow);
 
   zmq::context_t ctx(1);
   zmq::socket_t flooder(ctx, zmq::socket_type::dealer);
@@ -191,13 +231,7 @@ TEST_CASE("server: a flooding client gets busy, a normal client is served in tim
   flooder.send(zmq::buffer(StatRequest(kFlood + 1)), zmq::send_flags::none);
   REQUIRE(RecvReply(flooder, header, kDeadline));
   CHECK(DecodeOrFail(header).ok());
-
-  REQUIRE(write(stop[1], "x", 1) == 1);
-  server.join();
-  close(stop[0]);
-  close(stop[1]);
-  fs::remove_all(dir);
-  CHECK(served.ok());
+  CHECK(unit.Stop().ok());
 
   std::sort(waits_ms.begin(), waits_ms.end());
   std::printf(
@@ -268,20 +302,9 @@ TEST_CASE("server: a failed flush answers the group with an error and stops the 
 }
 
 TEST_CASE("server: a request refused as malformed is answered with its id", "[server]") {
-  const fs::path dir =
-      fs::temp_directory_path() / ("dstk-server-bad-request-" + std::to_string(getpid()));
-  fs::remove_all(dir);
-  auto store = dstk::store::SliceStore::Open((dir / "unit").string());
-  REQUIRE(store.ok());
-  const dstk::node::LogSink quiet = [](dstk::node::LogLevel, const std::string&) {};
-  dstk::node::Service service(**store, quiet, "test");
-  int stop[2];
-  REQUIRE(pipe(stop) == 0);
-  dstk::node::ServerOptions opts;
-  opts.listen = "ipc://" + (dir / "sock").string();
-  opts.stop_fd = stop[0];
-  dstk::Status served;
-  std::thread server([&] { served = dstk::node::Serve(service, opts, quiet); });
+  InProcessUnit unit("bad-request");
+  const dstk::node::ServerOptions& opts = unit.options();
+  unit.Start();
 
   zmq::context_t ctx(1);
   zmq::socket_t client(ctx, zmq::socket_type::dealer);
@@ -333,10 +356,5 @@ TEST_CASE("server: a request refused as malformed is answered with its id", "[se
     CHECK(reply.status == dstk::wire::ReplyStatus::kBadRequest);
   }
 
-  REQUIRE(write(stop[1], "x", 1) == 1);
-  server.join();
-  close(stop[0]);
-  close(stop[1]);
-  fs::remove_all(dir);
-  CHECK(served.ok());
+  CHECK(unit.Stop().ok());
 }
