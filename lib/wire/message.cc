@@ -330,187 +330,77 @@ Result<Request> DecodeRequest(std::span<const uint8_t> bytes) {
 
 namespace {
 
-// A forward-only reader of msgpack items over untrusted bytes, for PeekRequestId. It builds no
-// objects and keeps no stack, so it reads on where UnpackBounded refuses the whole frame (over
-// kMaxHeaderFrame, nested past the depth limit, garbage or truncation later in the map): it
-// stops at the first item that is not well-formed msgpack or runs past the end.
-class ItemScanner {
+// Finds the top-level "id" of a request frame for PeekRequestId. msgpack-c's visitor parser
+// reads forward and builds no objects, so the id is seen even where UnpackBounded refuses the
+// whole frame (over kMaxHeaderFrame, nested too deep, garbage or truncation later in the map):
+// parsing stops at the first malformed or missing byte, and what came before it still counts.
+// As DecodeRequest reads it: a non-negative integer value of a string key "id" of the top-level
+// map (msgpack-c reads a signed integer that is not negative as that number); the last wins.
+class RequestIdVisitor : public msgpack::null_visitor {
  public:
-  enum class Kind { kUint, kNegative, kStr, kBin, kExt, kArray, kMap, kScalar };
-  struct Item {
-    Kind kind = Kind::kScalar;
-    uint64_t value = 0;    // kUint: the value; kStr, kBin, kExt: byte length; kArray, kMap: count
-    std::string_view str;  // kStr: the bytes (after Next)
-  };
+  uint64_t id() const { return id_; }
 
-  explicit ItemScanner(std::span<const uint8_t> bytes) : bytes_(bytes) {}
-
-  // Reads an item's type byte and length or value, not what follows (string bytes, elements).
-  bool Head(Item& it) {
-    uint8_t t = 0;
-    if (!Byte(t)) return false;
-    if (t <= 0x7f) return Set(it, Kind::kUint, t);
-    if (t <= 0x8f) return Set(it, Kind::kMap, t & 0x0fu);
-    if (t <= 0x9f) return Set(it, Kind::kArray, t & 0x0fu);
-    if (t <= 0xbf) return Set(it, Kind::kStr, t & 0x1fu);
-    if (t >= 0xe0) return Set(it, Kind::kNegative, 0);
-    switch (t) {
-      case 0xc0:  // nil
-      case 0xc2:  // false
-      case 0xc3:  // true
-        return Set(it, Kind::kScalar, 0);
-      case 0xc4:
-        return Sized(it, Kind::kBin, 1);
-      case 0xc5:
-        return Sized(it, Kind::kBin, 2);
-      case 0xc6:
-        return Sized(it, Kind::kBin, 4);
-      case 0xc7:
-        return Sized(it, Kind::kExt, 1) && Skip(1);  // the ext's type byte
-      case 0xc8:
-        return Sized(it, Kind::kExt, 2) && Skip(1);
-      case 0xc9:
-        return Sized(it, Kind::kExt, 4) && Skip(1);
-      case 0xca:
-        return Set(it, Kind::kScalar, 0) && Skip(4);  // float 32
-      case 0xcb:
-        return Set(it, Kind::kScalar, 0) && Skip(8);  // float 64
-      case 0xcc:
-        return Sized(it, Kind::kUint, 1);
-      case 0xcd:
-        return Sized(it, Kind::kUint, 2);
-      case 0xce:
-        return Sized(it, Kind::kUint, 4);
-      case 0xcf:
-        return Sized(it, Kind::kUint, 8);
-      case 0xd0:
-        return Signed(it, 1);
-      case 0xd1:
-        return Signed(it, 2);
-      case 0xd2:
-        return Signed(it, 4);
-      case 0xd3:
-        return Signed(it, 8);
-      case 0xd4:
-        return Set(it, Kind::kExt, 1) && Skip(1);  // fixext: type byte, then 1..16
-      case 0xd5:
-        return Set(it, Kind::kExt, 2) && Skip(1);
-      case 0xd6:
-        return Set(it, Kind::kExt, 4) && Skip(1);
-      case 0xd7:
-        return Set(it, Kind::kExt, 8) && Skip(1);
-      case 0xd8:
-        return Set(it, Kind::kExt, 16) && Skip(1);
-      case 0xd9:
-        return Sized(it, Kind::kStr, 1);
-      case 0xda:
-        return Sized(it, Kind::kStr, 2);
-      case 0xdb:
-        return Sized(it, Kind::kStr, 4);
-      case 0xdc:
-        return Sized(it, Kind::kArray, 2);
-      case 0xdd:
-        return Sized(it, Kind::kArray, 4);
-      case 0xde:
-        return Sized(it, Kind::kMap, 2);
-      case 0xdf:
-        return Sized(it, Kind::kMap, 4);
-      default:
-        return false;  // 0xc1 is never used
-    }
+  bool start_map(uint32_t) { return Enter(); }
+  bool end_map() { return Leave(); }
+  bool start_array(uint32_t) { return Enter(); }
+  bool end_array() { return Leave(); }
+  bool start_map_key() {
+    key_is_id_ = false;
+    return true;
   }
-
-  // Reads one whole item: a string's bytes into it.str; an array's or a map's elements skipped.
-  bool Next(Item& it) {
-    if (!Head(it)) return false;
-    if (it.kind == Kind::kStr && it.value <= Left()) {
-      it.str = std::string_view(reinterpret_cast<const char*>(bytes_.data()) + pos_, it.value);
-    }
-    return SkipRest(it, 0);
+  bool visit_str(const char* v, uint32_t size) {
+    // Only a key of the top-level map itself; a string inside a key or a value is deeper.
+    if (depth_ == 1 && !in_value_) key_is_id_ = std::string_view(v, size) == "id";
+    return true;
   }
+  bool start_map_value() {
+    in_value_ = depth_ == 1;
+    return true;
+  }
+  bool end_map_value() {
+    if (depth_ == 1) in_value_ = false, key_is_id_ = false;
+    return true;
+  }
+  bool visit_positive_integer(uint64_t v) {
+    if (depth_ == 1 && in_value_ && key_is_id_) id_ = v;
+    return true;
+  }
+  bool visit_negative_integer(int64_t v) {
+    return v >= 0 ? visit_positive_integer(static_cast<uint64_t>(v)) : true;
+  }
+  // Nothing past a few levels can hold the id; stop rather than walk deep nesting.
+  static constexpr int kMaxDepth = 8;
 
  private:
-  size_t Left() const { return bytes_.size() - pos_; }
-  bool Skip(uint64_t n) {
-    if (n > Left()) return false;
-    pos_ += n;
+  bool Enter() { return ++depth_ <= kMaxDepth; }
+  bool Leave() {
+    --depth_;
     return true;
-  }
-  bool Byte(uint8_t& b) {
-    if (Left() < 1) return false;
-    b = bytes_[pos_++];
-    return true;
-  }
-  bool BigEndian(size_t width, uint64_t& out) {
-    if (width > Left()) return false;
-    out = 0;
-    for (size_t i = 0; i < width; ++i) out = out << 8 | bytes_[pos_++];
-    return true;
-  }
-  static bool Set(Item& it, Kind kind, uint64_t value) {
-    it.kind = kind, it.value = value, it.str = {};
-    return true;
-  }
-  bool Sized(Item& it, Kind kind, size_t width) {
-    uint64_t v = 0;
-    return BigEndian(width, v) && Set(it, kind, v);
-  }
-  // msgpack-c reads a signed integer that is not negative as a positive one (an id sent as
-  // int16 5 decodes as 5), so this does too.
-  bool Signed(Item& it, size_t width) {
-    uint64_t raw = 0;
-    if (!BigEndian(width, raw)) return false;
-    const bool negative = (raw >> (8 * width - 1)) & 1u;
-    return Set(it, negative ? Kind::kNegative : Kind::kUint, negative ? 0 : raw);
-  }
-  // Skips what follows the head of `it`, and of `pending` more items after it. Every item takes
-  // a byte at least, so a count past the bytes left is refused before it is walked.
-  bool SkipRest(const Item& it, uint64_t pending) {
-    Item cur = it;
-    for (;;) {
-      switch (cur.kind) {
-        case Kind::kStr:
-        case Kind::kBin:
-        case Kind::kExt:
-          if (!Skip(cur.value)) return false;
-          break;
-        case Kind::kArray:
-          pending += cur.value;
-          break;
-        case Kind::kMap:
-          pending += 2 * cur.value;
-          break;  // at most 2^33: no overflow
-        default:
-          break;
-      }
-      if (pending == 0) return true;
-      if (pending > Left() || !Head(cur)) return false;
-      --pending;
-    }
   }
 
-  std::span<const uint8_t> bytes_;
-  size_t pos_ = 0;
+  uint64_t id_ = 0;
+  int depth_ = 0;
+  bool in_value_ = false;
+  bool key_is_id_ = false;
 };
 
 }  // namespace
 
-// Not built on UnpackBounded: a frame it refuses whole (too large, too deep, truncated, with
-// trailing bytes) may still carry a readable id, and the refusal must echo it. The last `id`
-// that is an unsigned integer before the first unreadable item wins, as the last one does in
-// DecodeRequest.
 uint64_t PeekRequestId(std::span<const uint8_t> bytes) {
-  using Kind = ItemScanner::Kind;
-  ItemScanner scan(bytes);
-  ItemScanner::Item map;
-  if (!scan.Head(map) || map.kind != Kind::kMap) return 0;
-  uint64_t id = 0;
-  for (uint64_t i = 0; i < map.value; ++i) {
-    ItemScanner::Item key, value;
-    if (!scan.Next(key) || !scan.Next(value)) break;
-    if (key.kind == Kind::kStr && key.str == "id" && value.kind == Kind::kUint) id = value.value;
+  RequestIdVisitor visitor;
+  // The frame must be a map; an array or a scalar at the top holds no request id.
+  if (bytes.empty() ||
+      !((bytes[0] >= 0x80 && bytes[0] <= 0x8f) || bytes[0] == 0xde || bytes[0] == 0xdf)) {
+    return 0;
   }
-  return id;
+  size_t offset = 0;
+  try {
+    (void)msgpack::parse(reinterpret_cast<const char*>(bytes.data()), bytes.size(), offset,
+                         visitor);
+  } catch (const std::exception&) {
+    // A malformed item: the id seen before it stands.
+  }
+  return visitor.id();
 }
 
 std::string EncodeReply(const Reply& r) {
