@@ -80,7 +80,15 @@ Status Handoff::WaitUntilTaken() {
   for (;;) {
     auto unread = Unread();
     if (!unread.ok()) return Fail(unread.status());
-    if (*unread == 0) return Status::Ok();
+    if (*unread == 0) {
+      // Taken; but a reader that took its last claim and left (`| head -1`) should not cost
+      // the next function: look before a claim is made for nobody. (A reader that leaves just
+      // after this look still does, in consume mode: dsclaim(1), BUGS.)
+      pollfd p{fd_, POLLOUT, 0};
+      if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP)) != 0)
+        return Fail(Status::IoError("the reader of stdout went away"));
+      return Status::Ok();
+    }
     // poll() said writable but the reader has not emptied the pipe: do not spin on it.
     if (writable_yet_unread) std::this_thread::sleep_for(milliseconds(1));
     const milliseconds wait = RenewDue();
