@@ -7,6 +7,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <fstream>
+#include <iostream>
 #include <thread>
 
 #include "claim/claim_record.h"
@@ -15,6 +16,7 @@
 #include "cli_common.h"
 #include "client/object_io.h"
 #include "handoff.h"
+#include "msc_chart.h"
 #include "wire/name.h"
 #include "wire/record.h"
 
@@ -44,6 +46,27 @@ void PrintTrace(const claim::TraceEvent& e, const net::Cluster& c) {
   std::fprintf(stderr, "%s\n", line.c_str());
 }
 
+// One write per line: the lines of several claimers may share one pipe (dsclaim(1), CHART).
+void PrintMscTrace(const claim::TraceEvent& e) {
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  const std::string line =
+      tools::MscArrowLine(e, std::chrono::duration_cast<std::chrono::microseconds>(now).count());
+  [[maybe_unused]] ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
+}
+
+// --msc-chart: the arrow lines on stdin as one chart on stdout.
+int PrintMscChart() {
+  tools::MscChart chart;
+  std::string line;
+  for (size_t n = 1; std::getline(std::cin, line); ++n) {
+    if (Status s = chart.Add(line, n); !s.ok()) return tools::Fail(kTool, s.With("stdin"));
+  }
+  auto text = chart.Render();
+  if (!text.ok()) return tools::Fail(kTool, text.status());
+  std::fwrite(text->data(), 1, text->size(), stdout);
+  return std::fflush(stdout) == 0 ? kExitOk : tools::Fail(kTool, Status::IoError("stdout"));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -58,10 +81,12 @@ int main(int argc, char** argv) {
   tools::AddVerbosityFlags(app, verbosity);
   std::string queue, mode = "consume";
   double lease_s = 30;
-  bool follow = false, list = false, trace = false, step = false, json = false;
+  bool follow = false, list = false, step = false, json = false, msc_chart = false;
+  std::string trace;  // "", or --trace's format: "true" (plain --trace, text) or "msc"
   uint64_t max = 0;
   size_t batch = 1;
-  app.add_option("QUEUE", queue, "Queue name")->required();
+  // Required, except by --msc-chart (checked after parsing).
+  auto* queue_opt = app.add_option("QUEUE", queue, "Queue name");
   app.add_option("--mode", mode, "consume (at-most-once) or lease (at-least-once)")
       ->capture_default_str()
       ->check(CLI::IsMember({"consume", "lease"}));
@@ -78,11 +103,28 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, wire::kMaxBatchKeys));
   app.add_flag("--list", list, "Print the queue's keys in claim order without claiming");
-  app.add_flag("--trace", trace, "Print every claim request and reply on stderr");
+  // A flag with an optional value: plain --trace never takes the next word as its value (it
+  // may be QUEUE), so the format only comes with "=" (docs/decisions.md).
+  app.add_flag("--trace", trace,
+               "Print every claim request and reply on stderr; --trace=msc: as timestamped "
+               "mscgen arrow lines for --msc-chart")
+      ->check([](const std::string& v) {
+        return v == "true" || v == "text" || v == "msc" ? std::string()
+                                                        : "--trace=FORMAT is text or msc, not " + v;
+      });
+  app.add_flag("--msc-chart", msc_chart,
+               "Read --trace=msc lines (of any number of claimers) on stdin and print them as "
+               "one message sequence chart for mscgen, in time order");
   app.add_flag("--step", step, "Pause before each protocol phase until Enter (on a terminal)");
   app.add_flag("--json", json,
                "Print claims as JSON lines (the default when stdout is a terminal)");
+  app.callback([&] {
+    // Checked here rather than by CLI11, whose help would then clutter both options' lines.
+    if (!msc_chart && queue_opt->count() == 0) throw CLI::RequiredError("QUEUE");
+    if (msc_chart && queue_opt->count() > 0) throw CLI::ExcludesError("--msc-chart", "QUEUE");
+  });
   if (int rc = tools::ParseArgs(app, argc, argv); rc >= 0) return rc;
+  if (msc_chart) return PrintMscChart();
   if (Status s = wire::ValidateName(queue); !s.ok()) return tools::Fail(kTool, s.With("queue"));
 
   auto nodes = tools::ResolveNodes(net);
@@ -101,7 +143,11 @@ int main(int argc, char** argv) {
   claim::ClaimOptions o;
   o.mode = mode == "lease" ? wire::ClaimMode::kLease : wire::ClaimMode::kConsume;
   o.lease_ms = static_cast<uint32_t>(lease_s * 1000);
-  if (trace) o.trace = [&cluster](const claim::TraceEvent& e) { PrintTrace(e, cluster); };
+  if (trace == "msc") {
+    o.trace = PrintMscTrace;
+  } else if (!trace.empty()) {
+    o.trace = [&cluster](const claim::TraceEvent& e) { PrintTrace(e, cluster); };
+  }
   std::ifstream tty;
   if (step && ::isatty(STDERR_FILENO) == 1) {
     tty.open("/dev/tty");
