@@ -1,10 +1,12 @@
 #include "node/server.h"
 
 #include <chrono>
+#include <memory>
 #include <thread>
 #include <vector>
 #include <zmq.hpp>
 
+#include "node/connection_monitor.h"
 #include "wire/limits.h"
 
 namespace dstk::node {
@@ -80,9 +82,11 @@ void SendRefusal(zmq::socket_t& sock, zmq::message_t& identity, uint64_t id,
 // Busy refusals are counted and logged at most once a second: a flood must not flood the log.
 class BusyLog {
  public:
-  BusyLog(size_t limit, const LogSink& log) : limit_(limit), log_(log) {}
+  BusyLog(size_t limit, const LogSink& log, UnitMetrics* metrics)
+      : limit_(limit), log_(log), metrics_(metrics) {}
   size_t limit() const { return limit_; }
   void Add(const std::string& client) {
+    if (metrics_ != nullptr) metrics_->Busy();
     ++refused_;
     if (clients_.size() < 100) clients_.insert(client);
   }
@@ -100,6 +104,7 @@ class BusyLog {
  private:
   size_t limit_;
   const LogSink& log_;
+  UnitMetrics* metrics_;
   size_t refused_ = 0;
   std::set<std::string> clients_;
   std::chrono::steady_clock::time_point last_{};
@@ -198,12 +203,21 @@ Status Serve(const Handler& handle, const ServerOptions& options, const LogSink&
   } catch (const zmq::error_t& e) {
     return Status::IoError("cannot listen on " + options.listen + ": " + e.what());
   }
+  std::unique_ptr<ConnectionMonitor> monitor;
+  if (options.metrics != nullptr) {
+    auto started = ConnectionMonitor::Start(ctx, sock, *options.metrics);
+    if (!started.ok()) return started.status();
+    monitor = std::move(*started);
+  }
   log(LogLevel::kInfo, "listening on " + sock.get(zmq::sockopt::last_endpoint));
 
-  std::vector<zmq::pollitem_t> items = {{sock.handle(), 0, ZMQ_POLLIN, 0},
-                                        {nullptr, options.stop_fd, ZMQ_POLLIN, 0}};
+  // The socket, then the stop fd and the connection monitor when there are.
+  std::vector<zmq::pollitem_t> items = {{sock.handle(), 0, ZMQ_POLLIN, 0}};
+  if (options.stop_fd >= 0) items.push_back({nullptr, options.stop_fd, ZMQ_POLLIN, 0});
+  const size_t stop_item = options.stop_fd >= 0 ? 1 : 0;
+  if (monitor) items.push_back({monitor->handle(), 0, ZMQ_POLLIN, 0});
   InflightQueue<Frames> held(options.limits);
-  BusyLog busy(options.limits.per_client, log);
+  BusyLog busy(options.limits.per_client, log, options.metrics);
   // Group commit: claim replies wait here until one sync covers them all. The group ends when
   // the unit has served everything it has read (so a lone claimer waits for nothing but its own
   // flush) or has kMaxGroup replies waiting; requests that arrive during a flush form the next.
@@ -225,13 +239,14 @@ Status Serve(const Handler& handle, const ServerOptions& options, const LogSink&
     // Block only when nothing is held and no idle work is left; otherwise just look for a stop
     // and new arrivals between two requests, so a stop never waits for a backlog.
     try {
-      zmq::poll(items.data(), options.stop_fd >= 0 ? 2 : 1,
+      zmq::poll(items.data(), items.size(),
                 !held.empty() ? std::chrono::milliseconds(0) : idle_again);
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;
       return Status::IoError(std::string("poll: ") + e.what());
     }
-    if (options.stop_fd >= 0 && (items[1].revents & ZMQ_POLLIN)) break;
+    if (stop_item > 0 && (items[stop_item].revents & ZMQ_POLLIN)) break;
+    if (monitor && (items.back().revents & ZMQ_POLLIN)) monitor->Drain();
     if (items[0].revents & ZMQ_POLLIN) Drain(sock, held, busy, log);
     busy.Flush();
     auto frames = held.Next();

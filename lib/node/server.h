@@ -14,6 +14,7 @@
 
 #include "net/keys.h"
 #include "node/inflight.h"
+#include "node/metrics.h"
 #include "node/service.h"
 #include "util/status.h"
 
@@ -27,6 +28,9 @@ struct ServerOptions {
   std::optional<net::KeyPair> keys;
   std::set<std::string> allow;
   InflightLimits limits;  // requests in flight per client and in all (dsnode --max-inflight)
+  // dsnode --metrics: busy replies and connected clients are counted here (null: off; the
+  // Service counts the rest).
+  UnitMetrics* metrics = nullptr;
 };
 
 // What serves one request: Service::Handle, or a stand-in in tests.

@@ -1,8 +1,10 @@
 #include "node/service.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "node/claim_rules.h"
+#include "node/store_counts.h"
 #include "wire/limits.h"
 
 namespace dstk::node {
@@ -13,6 +15,12 @@ int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+using SteadyClock = std::chrono::steady_clock;
+
+double SecondsSince(SteadyClock::time_point start) {
+  return std::chrono::duration<double>(SteadyClock::now() - start).count();
 }
 
 }  // namespace
@@ -40,11 +48,15 @@ wire::ReplyStatus ReplyStatusFor(const Status& s) {
   return wire::ReplyStatus::kError;
 }
 
-Service::Service(store::SliceStore& store, LogSink log, std::string version)
-    : store_(store), log_(std::move(log)), version_(std::move(version)) {}
+Service::Service(store::SliceStore& store, LogSink log, std::string version, UnitMetrics* metrics)
+    : store_(store), log_(std::move(log)), version_(std::move(version)), metrics_(metrics) {
+  if (metrics_ != nullptr) RefreshCounts(std::nullopt);
+}
 
 Outgoing Service::Handle(std::span<const uint8_t> header, std::span<const uint8_t> payload,
                          bool has_payload) {
+  const SteadyClock::time_point start =
+      metrics_ != nullptr ? SteadyClock::now() : SteadyClock::time_point{};
   Outgoing out;
   wire::Reply reply;
   auto req = wire::DecodeRequest(header);
@@ -68,13 +80,26 @@ Outgoing Service::Handle(std::span<const uint8_t> header, std::span<const uint8_
   }
   out.header = wire::EncodeReply(reply);
   out.id = reply.id;
+  if (metrics_ != nullptr) {
+    counts_stale_ = true;
+    metrics_->Request(req.ok() ? std::optional<wire::Op>(req->op) : std::nullopt, reply.status,
+                      SecondsSince(start), header.size() + payload.size(),
+                      out.header.size() + out.payload.size());
+  }
   return out;
 }
 
 Status Service::Sync() {
+  // Each flush is timed only when it has something to flush: a no-op is not a latency.
+  const bool time_files = metrics_ != nullptr && store_.HasUnsyncedFiles();
+  SteadyClock::time_point start = time_files ? SteadyClock::now() : SteadyClock::time_point{};
   Status files = store_.SyncFiles();
+  if (time_files) metrics_->Flush(FlushTarget::kFiles, SecondsSince(start));
   if (!files.ok()) log_(LogLevel::kError, "flushing slices and manifests: " + files.message());
+  const bool time_claims = metrics_ != nullptr && store_.HasUnsyncedClaims();
+  if (time_claims) start = SteadyClock::now();
   Status st = store_.SyncClaims();
+  if (time_claims) metrics_->Flush(FlushTarget::kClaims, SecondsSince(start));
   if (!st.ok()) log_(LogLevel::kError, "claim journal: " + st.message());
   Status result = files.ok() ? st : files;
   if (st.code() == Code::kIoError) result = st;
@@ -83,6 +108,27 @@ Status Service::Sync() {
 }
 
 std::optional<std::chrono::milliseconds> Service::Idle() {
+  auto next = IdleWork();
+  return metrics_ != nullptr ? RefreshCounts(next) : next;
+}
+
+std::optional<std::chrono::milliseconds> Service::RefreshCounts(
+    std::optional<std::chrono::milliseconds> next) {
+  if (!counts_stale_) return next;
+  const auto now = SteadyClock::now();
+  if (now < next_count_) {
+    const auto due = std::chrono::ceil<std::chrono::milliseconds>(next_count_ - now);
+    return next && *next < due ? next : due;
+  }
+  metrics_->Store(CountStore(store_, NowMs()));
+  counts_stale_ = false;
+  // Counting walks the whole index: keep it under 1% of the unit's time on a large store.
+  next_count_ = SteadyClock::now() + std::max<SteadyClock::duration>(
+                                         std::chrono::seconds(1), (SteadyClock::now() - now) * 100);
+  return next;
+}
+
+std::optional<std::chrono::milliseconds> Service::IdleWork() {
   if ((store_.HasUnsyncedClaims() || store_.HasUnsyncedFiles()) && !Sync().ok())
     return std::chrono::milliseconds(1000);
   // A few at a time, so that a request arriving meanwhile waits for at most a few unlinks.
@@ -137,6 +183,7 @@ wire::Reply Service::Dispatch(const wire::Request& r, std::span<const uint8_t> p
     case wire::Op::kGetSlice: {
       codec::SliceHeader h;
       Status st = store_.GetSlice(r.name, r.rev, r.seg, h, out.file, out.payload);
+      if (st.code() == Code::kCorruption && metrics_ != nullptr) metrics_->SlicesQuarantined(1);
       if (!st.ok()) return fail(st);
       reply.slice = h;
       out.has_payload = true;
@@ -178,6 +225,7 @@ wire::Reply Service::Dispatch(const wire::Request& r, std::span<const uint8_t> p
       if (!st.ok()) return fail(st.status());
       for (const auto& h : st->held) {
         if (h.bad > 0) {
+          if (metrics_ != nullptr) metrics_->SlicesQuarantined(h.bad);
           log_(LogLevel::kWarn, r.name + ": " + std::to_string(h.bad) +
                                     " corrupt slices of revision " + std::to_string(h.rev) +
                                     " moved aside (.corrupt)");
@@ -244,6 +292,7 @@ wire::KeyResult Service::ClaimOne(const wire::Request& r, int64_t now, std::vect
   if (!st.ok() || !st->committed || st->committed->tomb) {
     result.status = wire::ReplyStatus::kNotFound;
     result.error = "no function " + r.name + " on this unit";
+    CountClaim(r, result.status);
     return result;
   }
   const store::ClaimState* current = store_.Claim(r.name);
@@ -257,17 +306,32 @@ wire::KeyResult Service::ClaimOne(const wire::Request& r, int64_t now, std::vect
     if (!saved.ok()) {
       result.status = ReplyStatusFor(saved);
       result.error = saved.message();
+      CountClaim(r, result.status);
       return result;
     }
   }
+  CountClaim(r, d.status);
   result.status = d.status;
   result.error = d.error;
   result.claim = ViewOf(current != nullptr && !d.save ? *current : state, now);
   if (d.send_slice) {
     codec::SliceHeader h;
-    if (store_.GetSlice(r.name, st->committed->rev, 0, h, file, payload).ok()) result.slice = h;
+    Status read = store_.GetSlice(r.name, st->committed->rev, 0, h, file, payload);
+    if (read.ok()) result.slice = h;
+    if (read.code() == Code::kCorruption && metrics_ != nullptr) metrics_->SlicesQuarantined(1);
   }
   return result;
+}
+
+void Service::CountClaim(const wire::Request& r, wire::ReplyStatus status) {
+  if (metrics_ == nullptr) return;
+  if (status != wire::ReplyStatus::kOk) {
+    metrics_->ClaimRefused(r.op, status);
+  } else if (r.op == wire::Op::kLockReadDelete) {
+    metrics_->ClaimPromised();
+  } else if (r.op == wire::Op::kCommit) {
+    metrics_->ClaimCommitted();
+  }
 }
 
 }  // namespace dstk::node

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "node/metrics.h"
 #include "store/slice_store.h"
 #include "wire/message.h"
 
@@ -31,8 +32,11 @@ using LogSink = std::function<void(LogLevel, const std::string&)>;
 
 class Service {
  public:
-  // `version` is what stat reports as the unit's software version.
-  Service(store::SliceStore& store, LogSink log, std::string version);
+  // `version` is what stat reports as the unit's software version. With `metrics` (dsnode
+  // --metrics; it must outlive the service) every request, flush, claim decision and
+  // quarantined slice is counted there, and the store's gauges are refreshed from Idle().
+  Service(store::SliceStore& store, LogSink log, std::string version,
+          UnitMetrics* metrics = nullptr);
 
   // Handles one request given as its frames (header, and payload for put_slice). Malformed
   // input is answered with bad_request and never throws.
@@ -50,7 +54,8 @@ class Service {
   // what is left becomes durable without waiting for the next request, and deletes
   // a few consumed functions' slices. Returns when to run again unless a request comes first:
   // at once while slices are left to delete, in a second while the flush keeps failing,
-  // nullopt when there is nothing to do.
+  // nullopt when there is nothing to do. With metrics, also recounts what the store holds once
+  // it changed, at most once a second (asking to run again for that).
   std::optional<std::chrono::milliseconds> Idle();
   // The reply to send in place of an after_sync reply whose Sync() failed with `why`.
   static Outgoing FailedSync(const Outgoing& out, const Status& why);
@@ -66,11 +71,20 @@ class Service {
                            std::span<const uint8_t>& payload);
   wire::Reply Dispatch(const wire::Request& r, std::span<const uint8_t> payload, bool has_payload,
                        Outgoing& out);
+  std::optional<std::chrono::milliseconds> IdleWork();
+  // Counts the store for the gauges when it changed and the last count is old enough; returns
+  // `next` or the sooner time the count is due.
+  std::optional<std::chrono::milliseconds> RefreshCounts(
+      std::optional<std::chrono::milliseconds> next);
+  void CountClaim(const wire::Request& r, wire::ReplyStatus status);
 
   store::SliceStore& store_;
   Status fatal_;
   LogSink log_;
   std::string version_;
+  UnitMetrics* metrics_;  // null: --metrics is off
+  bool counts_stale_ = true;
+  std::chrono::steady_clock::time_point next_count_{};
 };
 
 // Maps a store Status onto the wire status a client sees.

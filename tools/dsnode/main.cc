@@ -1,6 +1,6 @@
 // dsnode: one storage unit. Serves a directory over ZeroMQ until SIGINT or SIGTERM.
 // All behaviour lives in lib/store and lib/node; this file parses flags, checks the listen
-// address, wires signals to a file descriptor and logs.
+// address, wires signals to a file descriptor, serves the metrics when asked, and logs.
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -11,9 +11,13 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <memory>
 
 #include "cli_common.h"
+#include "metrics_http.h"
 #include "net/endpoint.h"
+#include "node/free_space.h"
+#include "node/metrics.h"
 #include "node/server.h"
 #include "node/service.h"
 #include "sd_notify.h"
@@ -70,6 +74,10 @@ int main(int argc, char** argv) {
                  "unit answers busy at once")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{100000}));
+  std::string metrics_text;
+  app.add_option("--metrics", metrics_text,
+                 "Serve Prometheus metrics over HTTP at [ADDR:]PORT/metrics (ADDR defaults to "
+                 "127.0.0.1; off unless given)");
   app.set_version_flag("--version", dstk::tools::Version());
   // Every flag can also come from an INI/TOML file: `dir = "/srv/unit0"`, `listen = ...`.
   app.set_config("--config", "", "Read options from FILE (key = value, the long flag names)");
@@ -84,6 +92,12 @@ int main(int argc, char** argv) {
   auto endpoint = dstk::net::ParseEndpoint(listen, dstk::net::EndpointUse::kBind);
   if (!endpoint.ok()) return dstk::tools::Fail("dsnode", endpoint.status().With("--listen"));
   listen = endpoint->ToString();
+  std::string metrics_address;
+  if (!metrics_text.empty()) {
+    auto parsed = dstk::tools::ParseMetricsAddress(metrics_text);
+    if (!parsed.ok()) return dstk::tools::Fail("dsnode", parsed.status());
+    metrics_address = *parsed;
+  }
 
   dstk::node::ServerOptions opts;
   if (!key_file.empty()) {
@@ -145,7 +159,24 @@ int main(int argc, char** argv) {
   } else if (!IsLocalEndpoint(*endpoint)) {
     log(LogLevel::kWarn, "listening on a non-loopback address WITHOUT authentication");
   }
-  dstk::node::Service service(**store, log, dstk::tools::Version());
+  // The metrics, when asked for: made after the signals are blocked (the exposer's threads
+  // inherit the mask) and destroyed, exposer first, after the service stops using them.
+  std::shared_ptr<prometheus::Registry> registry;
+  std::unique_ptr<dstk::node::UnitMetrics> metrics;
+  std::shared_ptr<dstk::node::FreeSpaceCollectable> free_space;
+  std::unique_ptr<prometheus::Exposer> exposer;
+  if (!metrics_address.empty()) {
+    registry = std::make_shared<prometheus::Registry>();
+    metrics = std::make_unique<dstk::node::UnitMetrics>(*registry, (*store)->unit_id());
+    free_space = std::make_shared<dstk::node::FreeSpaceCollectable>(dir, (*store)->unit_id());
+    auto served = dstk::tools::ServeMetrics(metrics_address, registry);
+    if (!served.ok()) return dstk::tools::Fail("dsnode", served.status());
+    exposer = std::move(*served);
+    exposer->RegisterCollectable(free_space);
+    log(LogLevel::kInfo, "metrics on http://" + metrics_address + "/metrics");
+  }
+  dstk::node::Service service(**store, log, dstk::tools::Version(), metrics.get());
+  opts.metrics = metrics.get();
   opts.listen = listen;
   opts.stop_fd = stop_fd;
   opts.limits.per_client = max_inflight;

@@ -1,6 +1,7 @@
 // dsrun: read claim records (from dsclaim) on stdin and run each claimed function: decode it,
 // stream its inputs, store its output fenced by the claim token, finish or retry it.
-// The logic is lib/claim/run_claim.h; this file reads records and runs --jobs at once.
+// The logic is lib/claim/run_claim.h; this file reads records, runs --jobs at once and counts
+// the outcomes for --metrics (worker_metrics.h).
 #include <signal.h>
 #include <unistd.h>
 
@@ -8,13 +9,16 @@
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <thread>
 
 #include "claim/claim_record.h"
 #include "claim/run_claim.h"
 #include "cli_common.h"
+#include "metrics_http.h"
 #include "wire/record.h"
+#include "worker_metrics.h"
 
 namespace {
 
@@ -88,7 +92,24 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--cpu", o.cpu_seconds, "CPU seconds per run (RLIMIT_CPU, 0: none)");
   app.add_option("--memory", mem_mib, "Address space per run in MiB (RLIMIT_AS, 0: none)");
+  std::string metrics_text;
+  app.add_option("--metrics", metrics_text,
+                 "Serve Prometheus metrics over HTTP at [ADDR:]PORT/metrics (ADDR defaults to "
+                 "127.0.0.1; off unless given)");
   if (int rc = tools::ParseArgs(app, argc, argv); rc >= 0) return rc;
+  // Declared before the job threads, so that they outlive them; the exposer goes first.
+  std::shared_ptr<prometheus::Registry> registry;
+  std::unique_ptr<tools::WorkerMetrics> metrics;
+  std::unique_ptr<prometheus::Exposer> exposer;
+  if (!metrics_text.empty()) {
+    auto address = tools::ParseMetricsAddress(metrics_text);
+    if (!address.ok()) return tools::Fail(kTool, address.status());
+    registry = std::make_shared<prometheus::Registry>();
+    metrics = std::make_unique<tools::WorkerMetrics>(*registry);
+    auto served = tools::ServeMetrics(*address, registry);
+    if (!served.ok()) return tools::Fail(kTool, served.status());
+    exposer = std::move(*served);
+  }
   o.memory_bytes = static_cast<uint64_t>(mem_mib * 1024 * 1024);
 
   auto nodes = tools::ResolveNodes(net);
@@ -122,6 +143,8 @@ int main(int argc, char** argv) {
       claim::Claim c;
       while (queue.Pop(c)) {
         auto r = claim::RunClaim(c, o);
+        if (metrics && r.ok()) metrics->Ran(r->outcome, static_cast<double>(r->elapsed_ms) / 1000);
+        if (metrics && !r.ok()) metrics->Errored();
         std::lock_guard<std::mutex> g(out_mu);
         if (!r.ok()) {
           tools::Diag(kTool, r.status().message());
