@@ -157,10 +157,12 @@ Result<std::string> MscChart::Render() const {
   }
   for (size_t i = 1; i < claimers.size(); ++i) declared.push_back(claimer(claimers[i]));
 
-  std::string out = "# " + std::to_string(arcs.size()) + " messages between " +
-                    std::to_string(claimers.size()) + " claimers and " +
-                    std::to_string(units.size()) +
-                    " units (dsclaim --msc-chart; draw it with mscgen -T png)\n";
+  auto counted = [](size_t n, const std::string& what) {
+    return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+  };
+  std::string out = "# " + counted(arcs.size(), "message") + " between " +
+                    counted(claimers.size(), "claimer") + " and " + counted(units.size(), "unit") +
+                    " (dsclaim --msc-chart; draw it with mscgen -T png)\n";
   // mscgen shares 600 pixels among the entities (times hscale); 200 pixels each lets a label's
   // key and ballot fit between two neighbouring lifelines.
   char hscale[32];
