@@ -2,6 +2,7 @@
 # dir, drive the real binaries, clean everything up on exit. Sourced, not run.
 #   DSTK_BIN   directory holding dsenc/ dsnode/ ... build subdirectories (set by ctest)
 #   PORT_BASE  first port of this test's units (each test uses its own range)
+#   PORT_SPAN  how many ports from PORT_BASE the test uses (default 10)
 set -euo pipefail
 
 : "${DSTK_BIN:?DSTK_BIN must point at the tools directory of a build}"
@@ -10,11 +11,11 @@ DSNODE="$DSTK_BIN/dsnode/dsnode"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/dstk-e2e.XXXXXX")
 
 # Another run (a second checkout, a sanitizer build) may hold this test's ports: move up by
-# 1000 until PORT_BASE..PORT_BASE+9 are all free (nothing accepts a connection there).
+# 1000 until PORT_BASE..PORT_BASE+PORT_SPAN-1 are all free (nothing accepts a connection there).
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for ((shift_ = 0; shift_ < 20; shift_++)); do
   busy=0
-  for ((p = PORT_BASE; p < PORT_BASE + 10; p++)); do port_busy "$p" && busy=1 && break; done
+  for ((p = PORT_BASE; p < PORT_BASE + ${PORT_SPAN:-10}; p++)); do port_busy "$p" && busy=1 && break; done
   [ "$busy" = 0 ] && break
   PORT_BASE=$((PORT_BASE + 1000))
 done
