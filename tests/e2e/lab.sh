@@ -414,6 +414,31 @@ dsenc get "$(dsenc ls jobs.log/ | head -n 1)" >out
 shows out '{"detail":"exited with status 0",' '"output":"lab/fox.upper","signal":0,"stderr":"","token":1,'
 has out "\"key\":\"$(sed -n 1p keys)\""
 
+step chart-claim
+command -v mscgen >/dev/null || fail "[$CUR] mscgen is needed (scripts/setup installs it)"
+page_cmd 'dsenc push jobs --in lab/fox --out lab/fox.rev -- rev' \
+  '{ dsclaim jobs --trace=msc --max 1 | dsrun > rev.out; } 2>&1 |' '    dsclaim --msc-chart > claim.msc' \
+  "grep -o 'label=\"[a-z_]*' claim.msc | sort | uniq -c" 'mscgen -T png -o claim.png claim.msc' 'file claim.png'
+dsenc push jobs --in lab/fox --out lab/fox.rev -- rev >ckey
+{ dsclaim jobs --trace=msc --max 1 | dsrun > rev.out; } 2>&1 |
+    dsclaim --msc-chart > claim.msc
+has rev.out "\"key\":\"$(cat ckey)\",\"outcome\":\"done\""
+head -n 5 claim.msc >out
+shows out " between 1 claimer and 5 units (dsclaim --msc-chart;" "msc {" '  hscale="2.00";' \
+  '  u0 [label="unit 0"],'
+count out '^  c[0-9a-f]{8} \[label="claimer [0-9a-f]{8}"\],$' 1 1
+grep -o 'label="[a-z_]*' claim.msc | sort | uniq -c >out
+shows out '1 label="claimer' '5 label="commit' '5 label="lock_read_delete' '5 label="unit'
+count out '^ +[3-5] label="(promise|accept)$' 2 2
+[ "$(wc -l <out)" = 6 ] || fail "[$CUR] other kinds of arrows: $(cat out)"
+k=$(cat ckey)
+has claim.msc "lock_read_delete\\n${k%%/*}/..${k: -13} 1/" # the short key: jobs/..TTTT-PRODUCER
+grep -qF 'jobs/..c2d8-5b8e0f3a' "$WORK/page.txt" && grep -qF 'jobs/0006611e70f1c2d8-5b8e0f3a' "$WORK/page.txt" ||
+  fail "[$CUR] the page's short key no longer matches its key"
+mscgen -T png -o claim.png claim.msc
+file claim.png >out
+shows out "claim.png: PNG image data, 1200 x " ", 8-bit/color RGB, non-interlaced"
+
 # === PART 5: two claimers collide ===============================================================
 step race-push
 dsenc push race -- echo first >rkeys
@@ -510,6 +535,38 @@ note "  release lines in the two traces (0 when they did not meet): $(cat a.err 
 grep -qF 'wait $a $b' "$WORK/page.txt" || fail "[$CUR] the page's wait must name the two claimers"
 grep -c release a.err b.err >out || true
 count out '^[ab]\.err:[0-9]*[05]$' 2 2 # releases go to all five units
+
+step race-chart
+page_cmd 'dsenc push race -- echo fifth; dsenc push race -- echo sixth' \
+  '{ dsclaim race --trace=msc --max 1 | dsrun > a.out &' \
+  '    dsclaim race --trace=msc --max 1 | dsrun > b.out & wait; } 2>&1 |' '    dsclaim --msc-chart > race.msc' \
+  "grep -c 'label=\"locked' race.msc; grep -c 'label=\"release' race.msc" 'mscgen -T png -o race.png race.msc'
+# The page says to run it again when the two did not meet; here until they do (about 4 runs in
+# 10 meet here; 20 tries all miss with a chance below 1e-4).
+for try in $(seq 1 20); do
+  dsenc push race -- echo fifth >rkeys; dsenc push race -- echo sixth >>rkeys
+  { dsclaim race --trace=msc --max 1 | dsrun > a.out &
+    dsclaim race --trace=msc --max 1 | dsrun > b.out & wait; } 2>&1 |
+    dsclaim --msc-chart > race.msc
+  head -n 1 race.msc >out
+  has out " between 2 claimers and 5 units "
+  cat a.out b.out | grep -c '"outcome":"done"' >done || true
+  [ "$(cat done)" -ge 1 ] || fail "[$CUR] no function ran: $(cat a.out b.out)"
+  { grep -c 'label="locked' race.msc || true; grep -c 'label="release' race.msc || true; } >out
+  [ "$(head -n 1 out)" = 0 ] || break
+done
+note "  the two claimers met on try $try"
+[ "$(head -n 1 out)" != 0 ] || fail "[$CUR] the two claimers never met in 20 tries"
+[ "$(sed -n 2p out)" -ge 5 ] && [ $(($(sed -n 2p out) % 5)) = 0 ] || fail "[$CUR] releases: $(cat out)"
+count race.msc '^  u[0-4] >> c[0-9a-f]{8} \[label="locked\\n.* promised [0-9]+/[0-9a-f]{8}", linecolour="red", textcolour="red"\];$' 1 25
+count race.msc '^  c[0-9a-f]{8} \[label="claimer [0-9a-f]{8}"\][,;]$' 2 2
+has race.msc '[label="release\n' '[label="promise\n' '[label="commit\n' '[label="accept\n'
+shows race.msc ' [label="locked\n' ' promised 1/' 'linecolour="red", textcolour="red"];'
+cat a.out b.out | sed 's/.*"key":"\([^"]*\)".*/\1/' | sort | uniq -d >out
+[ ! -s out ] || fail "[$CUR] a function ran twice: $(cat out)"
+mscgen -T png -o race.png race.msc
+file race.png >out
+has out "race.png: PNG image data, "
 
 # === PART 6: a worker dies in lease mode ========================================================
 step lease-kill
