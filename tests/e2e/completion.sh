@@ -107,6 +107,9 @@ expect "debug" dsnode --log-level d
 expect "debug error info warn" dsnode --log-level ""
 expect "debug" dsnode --log-level = d       # --log-level=d, as bash splits it
 expect "consume lease" dsclaim --mode ""
+expect "msc text" dsclaim --trace =          # --trace=FORMAT, as bash splits it
+expect "msc" dsclaim --trace = m
+expect "" dsclaim --trace ""                 # plain --trace takes no value: QUEUE comes next
 expect "somedir" dsnode --dir s             # directories only
 expect "some file somedir" dsnode --config s
 expect "nodes.txt" dsenc --nodes n
