@@ -9,6 +9,7 @@
 
 #include "claim/rounds.h"
 #include "client/object_io.h"
+#include "client/placement.h"
 
 namespace dstk::claim {
 using wire::ReplyStatus;
@@ -223,6 +224,20 @@ void Claimer::TrimKeyMemory() {
   if (left_unsettled_.size() > kMaxKeys) left_unsettled_.clear();
 }
 
+void Claimer::KeepPlacedHere(std::vector<wire::ListEntry>& entries) {
+  const std::vector<std::string> here = client::PlacementIds(c_);
+  bool lines_in_order = true;  // this view is node list lines 0..n-1
+  for (size_t u = 0; u < c_.size(); ++u) lines_in_order &= c_.NetworkIndex(u) == u;
+  const auto before = entries.size();
+  std::erase_if(entries, [&](const wire::ListEntry& e) {
+    if (e.manifest.n != c_.size()) return true;
+    if (!e.manifest.placement.empty() && !here.empty()) return e.manifest.placement != here;
+    // Written without ids (pillar i on line i), or ids unknown here: lines decide.
+    return !lines_in_order;
+  });
+  stats_.elsewhere += before - entries.size();
+}
+
 Result<Claim> Claimer::Next(const std::string& queue) {
   std::mt19937_64 rng(id_);
   // Walk the queue in key order, a page at a time. A pass that claims nothing but lost keys to
@@ -258,6 +273,9 @@ Result<Claim> Claimer::Next(const std::string& queue) {
       auto entries = client::ListObjects(c_, queue + "/", 1, o_.page, after, c_.size() / 2 + 1);
       if (!entries.ok()) return entries.status();
       if (entries->empty()) break;
+      after = entries->back().name;
+      KeepPlacedHere(*entries);
+      if (entries->empty()) continue;
       // Keys held by others are other walkers at work: this one and those that finish with it
       // would all take the same first free key and all but one lose it. So skip a random few
       // of the free keys, fewer than there are holders; a lone walker (nothing held) keeps
@@ -292,7 +310,6 @@ Result<Claim> Claimer::Next(const std::string& queue) {
           skip = static_cast<size_t>(rng() % std::min<uint64_t>(8, 1 + stats_.lost % 8));
         }
       }
-      after = entries->back().name;
     }
     deferred.insert(deferred.end(), held.begin(), held.end());
     for (const auto& e : deferred) {

@@ -54,6 +54,7 @@ struct ClaimStats {
   uint64_t lost = 0;           // keys lost in phase 1 to another claimer
   uint64_t decided_other = 0;  // keys found decided for someone else
   uint64_t rounds = 0;         // phase-1 rounds sent
+  uint64_t elsewhere = 0;      // functions skipped: placed on other units (KeepPlacedHere)
 };
 
 class Claimer {
@@ -94,6 +95,10 @@ class Claimer {
   // another claimer held any of the keys.
   Result<bool> TryBatch(const std::string& queue, const std::vector<wire::ListEntry>& entries,
                         std::vector<Claim>& won);
+  // Drops the functions that do not live on exactly this claimer's units (pushed with another
+  // width, or on another node list): a claim quorum is a majority of the units that hold the
+  // function, so claiming one on other units could let two claimers both win it.
+  void KeepPlacedHere(std::vector<wire::ListEntry>& entries);
   // Bounds seen_ and left_unsettled_ (called after a win: what they hold is only an
   // optimisation or a retry hint, safe to forget).
   void TrimKeyMemory();

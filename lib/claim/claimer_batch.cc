@@ -309,6 +309,7 @@ Result<std::vector<Claim>> Claimer::NextBatch(const std::string& queue, size_t m
         if (!entries.ok()) return entries.status();
         if (entries->empty()) break;
         listed_after_ = entries->back().name;
+        KeepPlacedHere(*entries);
         // Keys another claimer holds, or that fewer than a quorum still list (consumed on the
         // others), go last: a batch slot spent on one is most likely lost (see Next).
         const auto free_end =

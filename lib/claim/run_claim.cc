@@ -12,6 +12,7 @@
 #include "claim/claim_record.h"
 #include "claim/lease.h"
 #include "claim/push.h"
+#include "client/find.h"
 #include "client/object_io.h"
 #include "exec/runner.h"
 #include "util/fd_io.h"
@@ -43,7 +44,15 @@ class Renewer {
 
  private:
   void Loop() {
-    net::Cluster cluster(opts_.nodes, opts_.net_timeout, opts_.keys);
+    net::Cluster network(opts_.nodes, opts_.net_timeout, opts_.keys);
+    auto queue_units = client::WriteView(network, claim_.queue, opts_.t.n);
+    if (!queue_units.ok()) {
+      std::lock_guard<std::mutex> g(mu_);
+      why_ = queue_units.status().message();
+      lost_ = true;
+      return;
+    }
+    net::Cluster& cluster = *queue_units;
     const auto period = std::chrono::milliseconds(std::max<uint32_t>(claim_.lease_ms / 3, 50));
     std::unique_lock<std::mutex> lk(mu_);
     while (!cv_.wait_for(lk, period, [this] { return stop_; })) {
@@ -73,6 +82,22 @@ std::string LeafOf(const std::string& key) {
 }
 
 // A small JSON object per run, under QUEUE.log/, so that exit status and stderr survive.
+// Stores `fd` (from its start) as object `name`, on the units it is placed on.
+Result<wire::Manifest> PutPlaced(net::Cluster& network, const std::string& name, int fd,
+                                 const client::PutOptions& o) {
+  auto view = client::WriteView(network, name, o.t.n);
+  if (!view.ok()) return view.status();
+  return client::PutObject(*view, name, fd, o);
+}
+
+// Pushes `f` onto `queue`, on the queue's units.
+Result<std::string> PushPlaced(net::Cluster& network, const client::Thresholds& t,
+                               KeyGenerator& keys, const std::string& queue, const Function& f) {
+  auto view = client::WriteView(network, queue, t.n);
+  if (!view.ok()) return view.status();
+  return PushFunction(*view, t, keys, queue, f);
+}
+
 Status WriteLog(net::Cluster& cl, const client::Thresholds& t, const Claim& c, const RunReport& r,
                 const exec::RunResult* run, const std::string& worker) {
   nlohmann::json j = nlohmann::json::parse(ReportJson(r, worker));
@@ -88,7 +113,7 @@ Status WriteLog(net::Cluster& cl, const client::Thresholds& t, const Claim& c, c
     client::PutOptions o;
     o.t = t;
     o.token = c.ballot.n;
-    auto m = client::PutObject(cl, c.queue + ".log/" + LeafOf(c.key), fd, o);
+    auto m = PutPlaced(cl, c.queue + ".log/" + LeafOf(c.key), fd, o);
     if (!m.ok()) st = m.status();
   }
   ::close(fd);
@@ -111,15 +136,17 @@ namespace {
 // The failure path: retry up to the function's attempts, then dead-letter it to QUEUE.failed.
 // Consume mode re-pushes the function (the claim consumed it); lease mode releases it (or
 // finishes it once dead-lettered). Either way nothing is lost.
-Result<RunReport> Failed(net::Cluster& cl, const Claim& claim, const Function& f,
-                         const RunOptions& o, RunReport report, const exec::RunResult* run) {
+// `network` is the whole node list, `cl` the claim's queue units.
+Result<RunReport> Failed(net::Cluster& network, net::Cluster& cl, const Claim& claim,
+                         const Function& f, const RunOptions& o, RunReport report,
+                         const exec::RunResult* run) {
   const uint32_t runs = claim.mode == wire::ClaimMode::kLease ? claim.attempts : f.attempt + 1;
   KeyGenerator keys;
   if (runs >= f.attempts) {
     Function dead = f;
     dead.attempt = runs;  // like a re-queued copy: the runs it has had
     dead.reason = report.detail + " (after " + std::to_string(runs) + " runs)";
-    auto k = PushFunction(cl, o.t, keys, claim.queue + ".failed", dead);
+    auto k = PushPlaced(network, o.t, keys, claim.queue + ".failed", dead);
     if (!k.ok()) return k.status().With("dead-letter " + claim.key);
     if (claim.mode == wire::ClaimMode::kLease) (void)Finish(cl, claim);
     report.outcome = "dead-lettered";
@@ -133,7 +160,7 @@ Result<RunReport> Failed(net::Cluster& cl, const Claim& claim, const Function& f
     if (!k.ok()) return k.status().With("re-queue " + claim.key);
     report.outcome = "requeued";
   }
-  (void)WriteLog(cl, o.t, claim, report, run, o.worker);
+  (void)WriteLog(network, o.t, claim, report, run, o.worker);
   return report;
 }
 
@@ -143,7 +170,10 @@ Result<RunReport> RunClaim(const Claim& claim, const RunOptions& o) {
   RunReport report;
   report.key = claim.key;
   report.token = claim.ballot.n;
-  net::Cluster cl(o.nodes, o.net_timeout, o.keys);
+  net::Cluster network(o.nodes, o.net_timeout, o.keys);
+  auto queue_units = client::WriteView(network, claim.queue, o.t.n);
+  if (!queue_units.ok()) return queue_units.status().With("claim " + claim.key);
+  net::Cluster& cl = *queue_units;
   auto f = FunctionOf(claim);
   if (!f.ok()) return f.status().With("claim " + claim.key);
   // Lease mode: renew before starting. A claim may have waited (in a pipe, behind busy jobs);
@@ -177,7 +207,7 @@ Result<RunReport> RunClaim(const Claim& claim, const RunOptions& o) {
     client::GetOptions g;
     g.t = o.t;
     for (const auto& in : inputs) {
-      auto m = client::GetObject(feeder, in, stdin_fd, g);
+      auto m = client::ReadObject(feeder, in, stdin_fd, g);
       if (!m.ok()) return m.status().With("input " + in);
     }
     return Status::Ok();
@@ -188,7 +218,7 @@ Result<RunReport> RunClaim(const Claim& claim, const RunOptions& o) {
   if (!run.ok()) {
     ::close(out_fd);
     report.detail = "could not run: " + run.status().message();
-    return Failed(cl, claim, *f, o, report, nullptr);
+    return Failed(network, cl, claim, *f, o, report, nullptr);
   }
   report.exit_code = run->exit_code;
   report.signal = run->signal;
@@ -209,7 +239,7 @@ Result<RunReport> RunClaim(const Claim& claim, const RunOptions& o) {
       Status st =
           ::lseek(out_fd, 0, SEEK_SET) == 0 ? Status::Ok() : Status::IoError("lseek failed");
       if (st.ok()) {
-        auto m = client::PutObject(cl, f->output, out_fd, po);
+        auto m = PutPlaced(network, f->output, out_fd, po);
         if (!m.ok()) st = m.status();
       }
       if (!st.ok()) {
@@ -219,13 +249,13 @@ Result<RunReport> RunClaim(const Claim& claim, const RunOptions& o) {
           report.outcome = "fenced";  // a newer owner has it; it is theirs to finish
           return report;
         }
-        return Failed(cl, claim, *f, o, report, &*run);
+        return Failed(network, cl, claim, *f, o, report, &*run);
       }
       report.output = f->output;
     }
     ::close(out_fd);
     report.outcome = "done";
-    (void)WriteLog(cl, o.t, claim, report, &*run, o.worker);
+    (void)WriteLog(network, o.t, claim, report, &*run, o.worker);
     if (claim.mode == wire::ClaimMode::kLease) {
       Status st = Finish(cl, claim);
       if (!st.ok()) report.detail += "; finish: " + st.message();
@@ -233,7 +263,7 @@ Result<RunReport> RunClaim(const Claim& claim, const RunOptions& o) {
     return report;
   }
   ::close(out_fd);
-  return Failed(cl, claim, *f, o, report, &*run);
+  return Failed(network, cl, claim, *f, o, report, &*run);
 }
 
 }  // namespace dstk::claim

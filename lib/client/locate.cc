@@ -122,7 +122,11 @@ Location Locate(net::Cluster& cluster, const std::string& name, bool verify, boo
     view.committed = r.committed;
     view.held = r.held;
     view.unit_id = r.unit_id;
-    if (r.committed && (!loc.manifest || loc.manifest->rev < r.committed->rev)) {
+    cluster.NoteUnitId(u, r.unit_id);
+    // The newest revision; of one revision, the manifest with the newest placement.
+    if (r.committed &&
+        (!loc.manifest || loc.manifest->rev < r.committed->rev ||
+         (loc.manifest->rev == r.committed->rev && loc.manifest->pgen < r.committed->pgen))) {
       loc.manifest = r.committed;
     }
   }

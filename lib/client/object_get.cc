@@ -111,7 +111,7 @@ Status Reader::Collect(Gather& g, net::Response&& r) {
 }
 
 Result<wire::Manifest> Reader::Run(int fd, const ProgressSink& progress) {
-  Location loc = Locate(c_, name_, false, /*early=*/true);
+  Location loc = o_.located != nullptr ? *o_.located : Locate(c_, name_, false, /*early=*/true);
   if (!loc.manifest || loc.manifest->tomb) {
     if (!AbsenceIsCertain(loc.answered, c_.size(), o_.t.w)) {
       return Status::Unavailable("get " + name_ + ": only " + std::to_string(loc.answered) +

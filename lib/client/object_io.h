@@ -40,6 +40,8 @@ Result<wire::Manifest> PutObject(net::Cluster& cluster, const std::string& name,
 struct GetOptions {
   Thresholds t;         // w decides when "not found" is certain (see AbsenceIsCertain)
   uint32_t window = 3;  // segments in flight
+  // Where the object was located on this cluster already (client/find.h): no stat round.
+  const Location* located = nullptr;
 };
 
 // A new object small enough for one segment, for PutNewObjects.

@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "client/object_io.h"
+#include "client/placement.h"
 #include "client/revision.h"
 #include "codec/segment.h"
 #include "util/fd_io.h"
@@ -245,6 +246,7 @@ Result<wire::Manifest> Writer::Run(int fd, const ProgressSink& progress) {
   m.k = o_.t.k;
   m.n = static_cast<uint32_t>(c_.size());
   m.token = o_.token;
+  m.placement = PlacementIds(c_);
   wire::Request pub;
   pub.op = wire::Op::kPublish;
   pub.name = name_;

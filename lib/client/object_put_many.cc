@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "client/object_io.h"
+#include "client/placement.h"
 #include "client/revision.h"
 #include "codec/segment.h"
 
@@ -96,6 +97,7 @@ std::vector<Status> PutNewObjects(net::Cluster& c, const std::vector<NewObject>&
   for (size_t u = 0; u < c.size(); ++u) all[u] = u;
 
   std::vector<wire::Manifest> manifests(objects.size());
+  const std::vector<std::string> placement = PlacementIds(c);
   for (size_t i = 0; i < objects.size(); ++i) {
     wire::Manifest& m = manifests[i];
     m.rev = NewRevision(0);
@@ -105,6 +107,7 @@ std::vector<Status> PutNewObjects(net::Cluster& c, const std::vector<NewObject>&
     m.k = o.t.k;
     m.n = static_cast<uint32_t>(c.size());
     m.token = o.token;
+    m.placement = placement;
   }
   // Round 1: every object's slices, to every unit. The encoder's views change with each
   // object, so each object is encoded right before its slices are queued (Send copies them).

@@ -20,23 +20,31 @@ std::string ReplyReason(const net::Cluster& cl, size_t unit, const wire::Reply& 
 
 }  // namespace
 
-Result<RepairReport> RepairObject(net::Cluster& cl, const std::string& name, const Thresholds& t) {
+Result<RepairReport> RepairObject(net::Cluster& cl, const std::string& name, const Thresholds& t,
+                                  const RepairPlan& plan) {
   RepairReport report;
-  Location loc = Locate(cl, name, true);  // verify: units re-check every slice's CRC
+  Location loc = Locate(cl, name, plan.verify);  // verify: units re-check every slice's CRC
   DSTK_RETURN_IF_ERROR(CheckOneUnitEach(cl, loc));
-  if (!loc.manifest || loc.manifest->tomb) {
+  if (!plan.publish && (!loc.manifest || loc.manifest->tomb)) {
     if (!AbsenceIsCertain(loc.answered, cl.size(), t.w)) {
       return Status::Unavailable("repair " + name + ": too few units answered (" +
                                  loc.Failures(cl) + ")");
     }
     return Status::NotFound("no object " + name);
   }
-  const wire::Manifest m = *loc.manifest;
+  const wire::Manifest m = plan.publish ? *plan.publish : *loc.manifest;
   std::vector<size_t> need;
+  // Units that hold every slice but an older placement: they only need the new manifest.
+  std::vector<size_t> republish;
   for (size_t u = 0; u < cl.size(); ++u) {
-    if (loc.units[u].answered && loc.units[u].SlicesOf(m.rev) < m.segs) need.push_back(u);
+    if (!loc.units[u].answered) continue;
+    if (loc.units[u].SlicesOf(m.rev) < m.segs) {
+      need.push_back(u);
+    } else if (plan.publish && (!loc.units[u].committed || loc.units[u].committed->pgen < m.pgen)) {
+      republish.push_back(u);
+    }
   }
-  if (need.empty()) return report;
+  if (need.empty() && republish.empty()) return report;
 
   // Decode once into an unlinked temp file, so memory stays flat whatever the size.
   char path[] = "/tmp/dstk-repair.XXXXXX";
@@ -45,7 +53,7 @@ Result<RepairReport> RepairObject(net::Cluster& cl, const std::string& name, con
   ::unlink(path);
   GetOptions g;
   g.t = t;
-  auto got = GetObject(cl, name, fd, g);
+  auto got = GetObject(plan.read_from != nullptr ? *plan.read_from : cl, name, fd, g);
   if (!got.ok() || got->rev != m.rev || ::lseek(fd, 0, SEEK_SET) != 0) {
     ::close(fd);
     return got.ok() ? Status::Conflict("repair " + name + ": the object changed meanwhile")
@@ -121,7 +129,7 @@ Result<RepairReport> RepairObject(net::Cluster& cl, const std::string& name, con
     }
   }
   ::close(fd);
-  std::vector<size_t> publish;
+  std::vector<size_t> publish = republish;
   for (size_t u : need) {
     if (ok[u]) publish.push_back(u);
   }
@@ -135,6 +143,8 @@ Result<RepairReport> RepairObject(net::Cluster& cl, const std::string& name, con
       failed(publish[i], outcomes[i].status.message());
     else if (!outcomes[i].response->reply.ok())
       refusal(publish[i], outcomes[i].response->reply);
+    else
+      report.published.push_back(publish[i]);
   }
   // What a refusing unit took of the revision is unpublished weight (on a full disk, the worst
   // place for it): delete it. A unit that holds the revision committed (it lacked only some
@@ -143,6 +153,7 @@ Result<RepairReport> RepairObject(net::Cluster& cl, const std::string& name, con
   for (size_t u : need) {
     if (ok[u]) {
       ++report.units_repaired;
+      report.repaired.push_back(u);
     } else {
       ++report.units_failed;
       report.failures.push_back(why[u]);

@@ -6,6 +6,7 @@
 // committed, so a failed repair leaves no unpublished slices behind.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,13 +18,24 @@ namespace dstk::client {
 
 struct RepairReport {
   size_t units_repaired = 0;          // units that were missing slices and now hold all of them
+  std::vector<size_t> repaired;       // those units (indices in the repaired view)
+  std::vector<size_t> published;      // units that took the manifest (they hold every slice)
   size_t units_failed = 0;            // units that needed repair but did not take it (down, full)
   uint64_t bytes = 0;                 // object bytes decoded
   std::vector<std::string> failures;  // per failed unit: "unit 3 (tcp://...): why"
 };
 
+// What a rebalance asks of a repair: the view repaired is the object's new placement, whose new
+// units lack their pillars.
+struct RepairPlan {
+  net::Cluster* read_from = nullptr;      // decode from these units (the old placement)
+  std::optional<wire::Manifest> publish;  // the manifest with the new placement: to every unit
+  bool verify = true;                     // units re-check their slices' CRCs (stat verify)
+};
+
+// Repairs `name` on `cluster`, a view whose unit i holds pillar i (client/find.h).
 // kNotFound when the object does not exist; kUnavailable / kCorruption when it cannot be read.
 Result<RepairReport> RepairObject(net::Cluster& cluster, const std::string& name,
-                                  const Thresholds& t);
+                                  const Thresholds& t, const RepairPlan& plan = {});
 
 }  // namespace dstk::client

@@ -10,84 +10,160 @@
 
 namespace dstk::net {
 
-Cluster::Cluster(std::vector<std::string> endpoints, std::chrono::milliseconds timeout,
-                 const std::optional<KeyPair>& client_keys)
-    : endpoints_(std::move(endpoints)), timeout_(timeout), context_(1) {
-  // Ids start at a random point so that replies meant for an earlier process on the same
-  // identity can never be mistaken for ours.
-  std::random_device rd;
-  next_id_ = (uint64_t{rd()} << 32 | rd()) >> 1;
-  std::optional<KeyPair> keys = client_keys;
-  for (auto& ep : endpoints_) {
-    std::string server_key;
-    if (const size_t space = ep.find(' '); space != std::string::npos) {
-      server_key = ep.substr(ep.find_first_not_of(' ', space));
-      ep.erase(space);
-    }
-    zmq::socket_t s(context_, zmq::socket_type::dealer);
-    if (!server_key.empty()) {
-      if (!keys) keys = GenerateKeyPair().value();
-      s.set(zmq::sockopt::curve_serverkey, server_key);
-      s.set(zmq::sockopt::curve_publickey, keys->public_z85);
-      s.set(zmq::sockopt::curve_secretkey, keys->secret_z85);
-    }
-    // A little linger, so that fire-and-forget messages (releases) still leave on exit.
-    s.set(zmq::sockopt::linger, 200);
-    s.set(zmq::sockopt::maxmsgsize,
-          static_cast<int64_t>(wire::kMaxPayloadFrame + wire::kMaxHeaderFrame));
-    s.set(zmq::sockopt::sndhwm, 1000);
-    s.set(zmq::sockopt::rcvhwm, 1000);
-    s.set(zmq::sockopt::reconnect_ivl, 100);
-    s.set(zmq::sockopt::reconnect_ivl_max, 1000);
-    // Endpoints from ParseNodeList are checked already; one that is not must cost its unit,
-    // never the process (ZeroMQ throws on what it cannot parse).
-    std::string refused;
-    try {
-      s.connect(ep);
-    } catch (const zmq::error_t& e) {
-      refused = std::string("cannot connect: ") + e.what();
-    }
-    connect_errors_.push_back(std::move(refused));
-    sockets_.push_back(std::move(s));
-  }
-  answered_.assign(sockets_.size(), false);
-}
+// The network's connections, shared by every view of it. A socket is made on first use.
+struct Cluster::Links {
+  zmq::context_t context{1};
+  std::vector<NodeEntry> entries;
+  std::optional<KeyPair> client_keys;
+  std::vector<std::optional<zmq::socket_t>> sockets;
+  std::vector<bool> answered;               // a reply came from this unit
+  std::vector<std::string> connect_errors;  // why a unit's endpoint was refused, or ''
+  uint64_t next_id = 0;
 
-Cluster::~Cluster() {
+  Links() = default;
+  Links(const Links&) = delete;
+  Links& operator=(const Links&) = delete;
+  ~Links();
+  zmq::socket_t* Socket(size_t net_unit);
+};
+
+Cluster::Links::~Links() {
   // Without this, every command run while a unit is down waited the whole linger at exit for
   // requests that unit would never take (200 ms: a quarter of a degraded 1 GiB get).
-  for (size_t u = 0; u < sockets_.size(); ++u) {
+  for (size_t u = 0; u < sockets.size(); ++u) {
+    if (!sockets[u]) continue;
     // A reply that came but was never read (a round returns at its quorum) still shows the
     // unit is up: its fire-and-forget messages (a release) keep their linger.
     zmq::message_t m;
     try {
-      while (!answered_[u] && sockets_[u].recv(m, zmq::recv_flags::dontwait)) answered_[u] = true;
+      while (!answered[u] && sockets[u]->recv(m, zmq::recv_flags::dontwait)) answered[u] = true;
+      if (!answered[u]) sockets[u]->set(zmq::sockopt::linger, 0);
     } catch (const zmq::error_t&) {
       // closing anyway
     }
-    if (!answered_[u]) sockets_[u].set(zmq::sockopt::linger, 0);
   }
 }
 
+zmq::socket_t* Cluster::Links::Socket(size_t net_unit) {
+  if (sockets[net_unit]) return &*sockets[net_unit];
+  if (!connect_errors[net_unit].empty()) return nullptr;
+  const NodeEntry& e = entries[net_unit];
+  zmq::socket_t s(context, zmq::socket_type::dealer);
+  if (!e.server_key.empty()) {
+    if (!client_keys) client_keys = GenerateKeyPair().value();
+    s.set(zmq::sockopt::curve_serverkey, e.server_key);
+    s.set(zmq::sockopt::curve_publickey, client_keys->public_z85);
+    s.set(zmq::sockopt::curve_secretkey, client_keys->secret_z85);
+  }
+  // A little linger, so that fire-and-forget messages (releases) still leave on exit.
+  s.set(zmq::sockopt::linger, 200);
+  s.set(zmq::sockopt::maxmsgsize,
+        static_cast<int64_t>(wire::kMaxPayloadFrame + wire::kMaxHeaderFrame));
+  s.set(zmq::sockopt::sndhwm, 1000);
+  s.set(zmq::sockopt::rcvhwm, 1000);
+  s.set(zmq::sockopt::reconnect_ivl, 100);
+  s.set(zmq::sockopt::reconnect_ivl_max, 1000);
+  // Endpoints from ParseNodeList are checked already; one that is not must cost its unit,
+  // never the process (ZeroMQ throws on what it cannot parse).
+  try {
+    s.connect(e.endpoint);
+  } catch (const zmq::error_t& err) {
+    connect_errors[net_unit] = std::string("cannot connect: ") + err.what();
+    return nullptr;
+  }
+  sockets[net_unit] = std::move(s);
+  return &*sockets[net_unit];
+}
+
+Cluster::Cluster(const std::vector<std::string>& node_list, std::chrono::milliseconds timeout,
+                 const std::optional<KeyPair>& client_keys)
+    : links_(std::make_shared<Links>()), timeout_(timeout) {
+  // Ids start at a random point so that replies meant for an earlier process on the same
+  // identity can never be mistaken for ours.
+  std::random_device rd;
+  links_->next_id = (uint64_t{rd()} << 32 | rd()) >> 1;
+  links_->client_keys = client_keys;
+  for (const std::string& line : node_list) {
+    auto entry = ParseNodeEntry(line);
+    NodeEntry e;
+    if (entry.ok()) {
+      e = std::move(entry).value();
+    } else {
+      e.endpoint = line.substr(0, line.find(' '));
+    }
+    links_->connect_errors.push_back(entry.ok() ? "" : entry.status().message());
+    links_->entries.push_back(std::move(e));
+  }
+  links_->sockets.resize(node_list.size());
+  links_->answered.assign(node_list.size(), false);
+  members_.resize(node_list.size());
+  for (size_t u = 0; u < members_.size(); ++u) members_[u] = u;
+}
+
+Cluster::Cluster(std::shared_ptr<Links> links, std::vector<size_t> members,
+                 std::chrono::milliseconds timeout)
+    : links_(std::move(links)), members_(std::move(members)), timeout_(timeout) {}
+
+Cluster::~Cluster() = default;
+Cluster::Cluster(Cluster&&) noexcept = default;
+Cluster& Cluster::operator=(Cluster&&) noexcept = default;
+
+Cluster Cluster::View(const std::vector<size_t>& units) const {
+  std::vector<size_t> members;
+  members.reserve(units.size());
+  for (size_t u : units) members.push_back(u < links_->entries.size() ? u : kNoUnit);
+  return Cluster(links_, std::move(members), timeout_);
+}
+
+Cluster Cluster::Network() const {
+  std::vector<size_t> all(links_->entries.size());
+  for (size_t u = 0; u < all.size(); ++u) all[u] = u;
+  return Cluster(links_, std::move(all), timeout_);
+}
+
+size_t Cluster::network_size() const {
+  return links_->entries.size();
+}
+
+const NodeEntry& Cluster::Entry(size_t net_unit) const {
+  return links_->entries[net_unit];
+}
+
+void Cluster::NoteUnitId(size_t unit, const std::string& id) {
+  if (members_[unit] == kNoUnit || !IsUnitId(id)) return;
+  NodeEntry& e = links_->entries[members_[unit]];
+  if (e.id.empty()) e.id = id;
+}
+
+const std::string& Cluster::endpoint(size_t unit) const {
+  static const std::string kNone;
+  return members_[unit] == kNoUnit ? kNone : links_->entries[members_[unit]].endpoint;
+}
+
 std::string Cluster::Describe(size_t unit) const {
-  return "unit " + std::to_string(unit) + " (" + endpoints_[unit] + ")";
+  if (members_[unit] == kNoUnit) return "pillar " + std::to_string(unit) + " (no unit)";
+  return "unit " + std::to_string(members_[unit]) + " (" + endpoint(unit) + ")";
 }
 
 Result<uint64_t> Cluster::Send(size_t unit, wire::Request& request,
                                std::span<const uint8_t> payload) {
-  request.id = next_id_++;
-  if (!connect_errors_[unit].empty())
-    return Status::Invalid(Describe(unit) + ": " + connect_errors_[unit]);
+  request.id = links_->next_id++;
+  const size_t net_unit = members_[unit];
+  if (net_unit == kNoUnit)
+    return Status::Unavailable(Describe(unit) + ": its unit is not in the node list");
+  zmq::socket_t* socket = links_->Socket(net_unit);
+  if (socket == nullptr)
+    return Status::Invalid(Describe(unit) + ": " + links_->connect_errors[net_unit]);
   const std::string header = wire::EncodeRequest(request);
   try {
     const bool has_payload = request.op == wire::Op::kPutSlice;
     auto flags = zmq::send_flags::dontwait |
                  (has_payload ? zmq::send_flags::sndmore : zmq::send_flags::none);
-    if (!sockets_[unit].send(zmq::buffer(header), flags)) {
+    if (!socket->send(zmq::buffer(header), flags)) {
       return Status::Unavailable(Describe(unit) + ": send queue full");
     }
-    if (has_payload && !sockets_[unit].send(zmq::buffer(payload.data(), payload.size()),
-                                            zmq::send_flags::dontwait)) {
+    if (has_payload &&
+        !socket->send(zmq::buffer(payload.data(), payload.size()), zmq::send_flags::dontwait)) {
       return Status::Unavailable(Describe(unit) + ": send queue full");
     }
   } catch (const zmq::error_t& e) {
@@ -98,11 +174,24 @@ Result<uint64_t> Cluster::Send(size_t unit, wire::Request& request,
 }
 
 std::optional<Response> Cluster::Receive(Clock::time_point deadline) {
+  // Only units with a request outstanding are polled: a view of a few units of a large network
+  // costs what those units cost.
   std::vector<zmq::pollitem_t> items;
-  items.reserve(sockets_.size());
-  std::transform(sockets_.begin(), sockets_.end(), std::back_inserter(items), [](auto& s) {
-    return zmq::pollitem_t{s.handle(), 0, ZMQ_POLLIN, 0};
-  });
+  std::vector<size_t> unit_of;  // item -> view unit
+  auto gather = [&] {
+    items.clear();
+    unit_of.clear();
+    std::vector<bool> seen(members_.size(), false);
+    for (const auto& [id, u] : pending_) {
+      if (seen[u]) continue;
+      seen[u] = true;
+      zmq::socket_t* s = links_->Socket(members_[u]);
+      if (s == nullptr) continue;
+      items.push_back(zmq::pollitem_t{s->handle(), 0, ZMQ_POLLIN, 0});
+      unit_of.push_back(u);
+    }
+  };
+  gather();
   for (;;) {
     const auto now = Clock::now();
     if (pending_.empty() || now >= deadline) return std::nullopt;
@@ -113,12 +202,15 @@ std::optional<Response> Cluster::Receive(Clock::time_point deadline) {
       if (e.num() == EINTR) continue;
       throw;
     }
-    for (size_t u = 0; u < items.size(); ++u) {
-      if (!(items[u].revents & ZMQ_POLLIN)) continue;
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (!(items[i].revents & ZMQ_POLLIN)) continue;
+      const size_t u = unit_of[i];
+      const size_t net_unit = members_[u];
+      zmq::socket_t& socket = *links_->sockets[net_unit];
       std::vector<zmq::message_t> frames;
       for (;;) {
         zmq::message_t m;
-        if (!sockets_[u].recv(m, zmq::recv_flags::dontwait)) break;
+        if (!socket.recv(m, zmq::recv_flags::dontwait)) break;
         const bool more = m.more();
         frames.push_back(std::move(m));
         if (!more) break;
@@ -127,12 +219,13 @@ std::optional<Response> Cluster::Receive(Clock::time_point deadline) {
       auto decoded =
           wire::DecodeReply({static_cast<const uint8_t*>(frames[0].data()), frames[0].size()});
       if (!decoded.ok()) continue;  // cannot be matched to a request; its deadline will pass
-      answered_[u] = true;
+      links_->answered[net_unit] = true;
       auto it = pending_.find(decoded->id);
-      if (it == pending_.end() || it->second != u) continue;  // late or foreign: drop
+      if (it == pending_.end() || members_[it->second] != net_unit) continue;  // late: drop
+      const size_t unit = it->second;
       pending_.erase(it);
       Response r;
-      r.unit = u;
+      r.unit = unit;
       r.reply = std::move(decoded).value();
       if (frames.size() == 2) r.payload = std::move(frames[1]);
       if (frames.size() > 2) {
@@ -141,6 +234,7 @@ std::optional<Response> Cluster::Receive(Clock::time_point deadline) {
       }
       return r;
     }
+    gather();  // a unit whose requests were all answered or forgotten is not polled again
   }
 }
 
@@ -180,56 +274,6 @@ std::vector<Outcome> Cluster::CallAll(const wire::Request& request) {
   std::vector<size_t> units(size());
   for (size_t i = 0; i < units.size(); ++i) units[i] = i;
   return CallEach(request, units);
-}
-
-Result<std::vector<std::string>> ParseNodeList(const std::string& text, char separator) {
-  std::vector<std::string> out;
-  // Every name each listed unit is reached under, and where it was listed: one unit listed
-  // twice would hold two pillars of every object, so the object would have less redundancy
-  // than its n says.
-  std::map<std::string, std::string> listed;
-  const std::string what = separator == '\n' ? "line " : "item ";
-  size_t start = 0;
-  for (size_t number = 1; start <= text.size(); ++number) {
-    size_t end = text.find(separator, start);
-    if (end == std::string::npos) end = text.size();
-    std::string item = text.substr(start, end - start);
-    start = end + 1;
-    // Comments are whole lines: '#' is also a digit of Z85 keys.
-    if (const size_t first = item.find_first_not_of(" \t\r\n");
-        first != std::string::npos && item[first] == '#') {
-      item.clear();
-    }
-    const size_t b = item.find_first_not_of(" \t\r\n");
-    const size_t e = item.find_last_not_of(" \t\r\n");
-    item = b == std::string::npos ? "" : item.substr(b, e - b + 1);
-    if (item.empty()) continue;
-    const std::string where = what + std::to_string(number);
-    const size_t space = item.find_first_of(" \t");
-    auto endpoint = ParseEndpoint(item.substr(0, space), EndpointUse::kConnect);
-    if (!endpoint.ok()) return endpoint.status().With(where);
-    std::string entry = endpoint->ToString();
-    std::vector<std::string> names = AddressesOf(*endpoint);
-    if (space != std::string::npos) {
-      const std::string key = item.substr(item.find_first_not_of(" \t", space));
-      if (!IsZ85Key(key))
-        return Status::Invalid(where + ": '" + key + "' after " + entry +
-                               " is not a Z85 public key");
-      entry += " " + key;
-      names.push_back("key " + key);  // a unit's public key is its own
-    }
-    for (const std::string& name : names) {
-      auto [at, fresh] = listed.emplace(name, where);
-      if (!fresh) {
-        return Status::Invalid(where + " (" + entry + ") names the same unit as " + at->second +
-                               " (" + name + "): list each unit once");
-      }
-    }
-    out.push_back(entry);
-  }
-  if (out.empty()) return Status::Invalid("the node list is empty");
-  if (out.size() > 255) return Status::Invalid("more than 255 nodes in the node list");
-  return out;
 }
 
 }  // namespace dstk::net

@@ -19,6 +19,7 @@
 #include <zmq.hpp>
 
 #include "net/keys.h"
+#include "net/node_list.h"
 #include "util/status.h"
 #include "wire/message.h"
 
@@ -44,23 +45,49 @@ struct Outcome {
 
 class Cluster {
  public:
-  // Connects (lazily, as ZeroMQ does) to every endpoint; the index in `endpoints` is the unit's
-  // pillar index. `timeout` is how long to wait for any one reply. An endpoint may be followed
-  // by a space and the unit's CurveZMQ public key: the connection is then encrypted and
-  // authenticated with `client_keys` (an ephemeral pair when none is given, which a unit with
-  // an allow-list will refuse).
-  Cluster(std::vector<std::string> endpoints, std::chrono::milliseconds timeout,
+  // A unit of the node list that a view has no unit for (a pillar whose unit left the list).
+  static constexpr size_t kNoUnit = static_cast<size_t>(-1);
+
+  // The whole network: one unit per node list entry (net/node_list.h, canonical lines), unit i
+  // being line i. Sockets are made and connected (lazily, as ZeroMQ does) the first time a unit
+  // is sent to, so a process that talks to a few units of a large network opens only those.
+  // `timeout` is how long to wait for any one reply. A unit listed with a public key is reached
+  // encrypted and authenticated with `client_keys` (an ephemeral pair when none is given, which
+  // a unit with an allow-list will refuse).
+  Cluster(const std::vector<std::string>& node_list, std::chrono::milliseconds timeout,
           const std::optional<KeyPair>& client_keys = std::nullopt);
   // Messages still queued for a unit that answered nothing in this process are dropped (it is
-  // down or unreachable); others get a short linger so fire-and-forget releases leave.
+  // down or unreachable) when the last view of the network goes; others get a short linger so
+  // fire-and-forget releases leave.
   ~Cluster();
+  Cluster(Cluster&&) noexcept;
+  Cluster& operator=(Cluster&&) noexcept;
   Cluster(const Cluster&) = delete;
   Cluster& operator=(const Cluster&) = delete;
 
-  size_t size() const { return endpoints_.size(); }
-  const std::string& endpoint(size_t unit) const { return endpoints_[unit]; }
+  // A view of some of the network's units, sharing its connections: unit i of the view is
+  // network unit `units[i]` (kNoUnit: none; sends to it fail). Every object operation runs on
+  // a view whose unit i holds pillar i of the object. Views of one network are used one at a
+  // time: a reply to another view's request that arrives while this one receives is dropped.
+  Cluster View(const std::vector<size_t>& units) const;
+  // The whole network as a view (unit i = node list line i), whatever this view is.
+  Cluster Network() const;
+
+  size_t size() const { return members_.size(); }
+  // Units in the whole network (the node list's length).
+  size_t network_size() const;
+  // The network unit (node list line index) behind this view's unit `unit`, or kNoUnit.
+  size_t NetworkIndex(size_t unit) const { return members_[unit]; }
+  const std::vector<size_t>& members() const { return members_; }
+  // The node list entry of network unit `net_unit`, with the id the unit reported when the
+  // list gave none (NoteUnitId).
+  const NodeEntry& Entry(size_t net_unit) const;
+  // Records the id this view's unit `unit` reported (a stat reply) when its line gave none.
+  void NoteUnitId(size_t unit, const std::string& id);
+  // The endpoint of this view's unit `unit` ("" for kNoUnit).
+  const std::string& endpoint(size_t unit) const;
   std::chrono::milliseconds timeout() const { return timeout_; }
-  // "unit 3 (tcp://127.0.0.1:7103)": how messages name a unit.
+  // "unit 3 (tcp://127.0.0.1:7103)": how messages name a unit (by its node list line index).
   std::string Describe(size_t unit) const;
 
   // Queues one request (assigning its id) with an optional payload frame. Never blocks.
@@ -81,21 +108,14 @@ class Cluster {
   std::vector<Outcome> CallAll(const wire::Request& request);
 
  private:
-  std::vector<std::string> endpoints_;
-  std::chrono::milliseconds timeout_;
-  zmq::context_t context_;
-  std::vector<zmq::socket_t> sockets_;
-  std::unordered_map<uint64_t, size_t> pending_;  // request id -> unit
-  std::vector<bool> answered_;                    // a reply came from this unit
-  std::vector<std::string> connect_errors_;       // why a unit's endpoint was refused, or ''
-  uint64_t next_id_;
-};
+  struct Links;  // the network's sockets, shared by its views (cluster.cc)
+  Cluster(std::shared_ptr<Links> links, std::vector<size_t> members,
+          std::chrono::milliseconds timeout);
 
-// Parses a node list: one endpoint per line (blank lines and '#' comments skipped) or, for
-// DSTK_NODES, comma-separated, each optionally followed by the unit's public key. Every
-// endpoint is checked (net/endpoint.h) and returned in its canonical form (tcp:// added). A
-// list that names one unit twice (the same endpoint, two host names that resolve to one
-// address, or one public key) is refused. kInvalidArgument names the line or item.
-Result<std::vector<std::string>> ParseNodeList(const std::string& text, char separator);
+  std::shared_ptr<Links> links_;
+  std::vector<size_t> members_;  // view unit -> network unit
+  std::chrono::milliseconds timeout_;
+  std::unordered_map<uint64_t, size_t> pending_;  // request id -> view unit
+};
 
 }  // namespace dstk::net

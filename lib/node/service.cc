@@ -191,7 +191,7 @@ wire::Reply Service::Dispatch(const wire::Request& r, std::span<const uint8_t> p
     }
     case wire::Op::kDelSlice: {
       out.after_sync = true;
-      Status st = store_.DeleteRevision(r.name, r.rev);
+      Status st = store_.DeleteRevision(r.name, r.rev, r.moved);
       return st.ok() ? reply : fail(st);
     }
     case wire::Op::kPublish: {

@@ -17,8 +17,8 @@
 #include "codec/crc32c.h"
 #include "store/claim_file.h"
 #include "store/file_util.h"
-#include "store/unit_id.h"
 #include "store/slice_file.h"
+#include "store/unit_id.h"
 #include "wire/msgpack_io.h"
 #include "wire/name.h"
 
@@ -299,13 +299,15 @@ Status SliceStore::GetSlice(const std::string& name, uint64_t rev, uint32_t seg,
   return Status::Ok();
 }
 
-Status SliceStore::DeleteRevision(const std::string& name, uint64_t rev) {
+Status SliceStore::DeleteRevision(const std::string& name, uint64_t rev, bool moved) {
   auto it = index_.find(name);
   if (it == index_.end()) return Status::NotFound("no object " + name + " on this unit");
-  if (it->second.committed && it->second.committed->rev == rev) {
+  const bool committed = it->second.committed && it->second.committed->rev == rev;
+  if (committed && !moved) {
     return Status::Conflict("revision " + std::to_string(rev) + " of " + name +
                             " is committed; only a pending revision can be deleted");
   }
+  if (committed) return DropMoved(name, it->second);
   auto r = it->second.held.find(rev);
   if (r == it->second.held.end()) return Status::NotFound("no such revision on this unit");
   std::vector<uint32_t> segs;
@@ -315,6 +317,26 @@ Status SliceStore::DeleteRevision(const std::string& name, uint64_t rev) {
   }
   it->second.held.erase(rev);
   if (it->second.held.empty() && !it->second.committed) index_.erase(it);
+  return Status::Ok();
+}
+
+Status SliceStore::DropMoved(const std::string& name, Entry& e) {
+  if (e.packed_manifest || e.claim) {
+    return Status::Invalid(name +
+                           " is a function (its claim state lives on this unit): "
+                           "functions are not moved");
+  }
+  const uint64_t rev = e.committed->rev;
+  // Everything of the object goes, at the next SyncFiles: its slices of every revision and the
+  // manifest. The new home has it published already (the client drops only after that).
+  for (const auto& [held_rev, segs] : e.held) {
+    for (const auto& [seg, bytes] : segs) {
+      DSTK_RETURN_IF_ERROR(DropSlice(name, e, held_rev, seg, /*staged=*/true));
+    }
+  }
+  DSTK_RETURN_IF_ERROR(staged_.Remove(ObjectDir(name) + "/" + ManifestFileName(rev)));
+  listable_.erase(name);
+  index_.erase(name);
   return Status::Ok();
 }
 
@@ -361,7 +383,7 @@ Status SliceStore::Publish(const std::string& name, const wire::Manifest& m) {
                             std::to_string(it->second.committed->token) + ", this write has " +
                             std::to_string(m.token));
     }
-    if (current == m.rev) return Status::Ok();
+    if (current == m.rev && m.pgen <= it->second.committed->pgen) return Status::Ok();
     if (current > m.rev) {
       return Status::Conflict("a newer revision of " + name + " is already committed");
     }
@@ -397,7 +419,8 @@ Status SliceStore::Publish(const std::string& name, const wire::Manifest& m) {
   // is removed at the commit that makes the new manifest durable, not before (staged_files.h).
   if (previous_ref) {
     packs_->Dead(*previous_ref);
-  } else if (previous) {
+  } else if (previous && previous->rev != m.rev) {
+    // (The same revision's manifest file was just replaced in place, by rename.)
     DSTK_RETURN_IF_ERROR(staged_.Remove(obj_dir + "/" + ManifestFileName(previous->rev)));
   }
   return DropOlder(name, e, m.rev, /*staged=*/true);

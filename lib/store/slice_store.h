@@ -85,13 +85,17 @@ class SliceStore {
 
   // Deletes every slice of `rev` of `name` (a pending revision whose put failed). The committed
   // revision cannot be deleted this way (kConflict); publish a newer one or a tombstone.
-  Status DeleteRevision(const std::string& name, uint64_t rev);
+  // With `moved` (rebalance: the revision now lives on other units), the committed revision is
+  // deleted too, with its manifest, and the unit forgets the object; a function kept in a pack
+  // is never moved (kInvalidArgument): its claim state lives here.
+  Status DeleteRevision(const std::string& name, uint64_t rev, bool moved = false);
 
   // PutSlice, DeleteRevision and Publish take effect at once for this store's readers and are
   // durable after the next SyncFiles() that returns Ok, not before.
   //
   // Makes `m` the committed revision of `name` and drops older revisions. Publishing the same
-  // revision again is fine; an older one than committed is refused with kConflict, and so is
+  // revision again is fine, and replaces the manifest when m.pgen is higher (a pillar moved by
+  // rebalance or repair); an older one than committed is refused with kConflict, and so is
   // one whose m.token is lower than the committed revision's token (fencing).
   Status Publish(const std::string& name, const wire::Manifest& m);
 
@@ -167,6 +171,8 @@ class SliceStore {
   // what replaces them is durable); else now, unsynced (slices a crash may bring back).
   Status DropOlder(const std::string& name, Entry& e, uint64_t rev, bool staged);
   void Forget(const std::string& name, uint64_t rev, uint32_t seg);
+  // DeleteRevision(moved) of the committed revision: the whole object leaves this unit.
+  Status DropMoved(const std::string& name, Entry& e);
   // Deletes slices of consumed or finished functions: unlinks a crash undid.
   Status DropFinishedSlices();
   Status OpenClaimJournal();

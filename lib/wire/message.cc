@@ -235,6 +235,7 @@ std::string EncodeRequest(const Request& r) {
   fields += IsClaimOp(r.op) ? 4 : 0;  // ballot, owner, lease_ms, mode
   fields += r.token != 0 ? 1 : 0;
   fields += r.pack ? 1 : 0;
+  fields += r.moved ? 1 : 0;
   fields += r.keys.empty() ? 0 : 1;
   p.pack_map(fields);
   p.pack("v"), p.pack(r.v);
@@ -259,6 +260,7 @@ std::string EncodeRequest(const Request& r) {
   }
   if (r.token != 0) p.pack("token"), p.pack(r.token);
   if (r.pack) p.pack("pack"), p.pack(true);
+  if (r.moved) p.pack("moved"), p.pack(true);
   if (!r.keys.empty()) {
     p.pack("keys");
     p.pack_array(static_cast<uint32_t>(r.keys.size()));
@@ -293,6 +295,7 @@ Result<Request> DecodeRequest(std::span<const uint8_t> bytes) {
     if (key == "lease_ms") return ReadU32(v, key, r.lease_ms);
     if (key == "token") return ReadU64(v, key, r.token);
     if (key == "pack") return ReadBool(v, key, r.pack);
+    if (key == "moved") return ReadBool(v, key, r.moved);
     if (key == "keys") return ReadKeys(v, r.keys);
     if (key == "mode") {
       std::string m;

@@ -72,6 +72,13 @@ struct Manifest {
   uint32_t n = 0;
   bool tomb = false;   // a deletion marker: the object is gone as of `rev`
   uint64_t token = 0;  // fencing: the claim token the revision was written with (0: none)
+  // Placement (client/placement.h): the id of the unit holding each pillar, in pillar order
+  // (n ids), so a reader finds the slices after the node list changed. Empty: written before
+  // placement existed, or by a writer that knew no ids; pillar i is then on node list line i.
+  std::vector<std::string> placement;
+  // Bumped each time rebalance or repair moves a pillar of the revision to another unit: of two
+  // manifests of one revision, the higher generation has the current placement.
+  uint32_t pgen = 0;
 };
 
 // One key of a batched claim request: the function and this claimer's ballot number for it
@@ -93,15 +100,18 @@ struct Request {
   bool verify = false;                      // stat: re-read and check every slice's CRC
   std::optional<codec::SliceHeader> slice;  // put_slice
   std::optional<Manifest> manifest;         // publish
-  std::string prefix;                       // list
-  std::string after;                        // list: resume after this name
-  uint32_t limit = 0;                       // list: page size (0: the unit's maximum)
-  Ballot ballot;                            // claim ops
-  uint64_t owner = 0;                       // commit: the owner to accept
-  uint32_t lease_ms = 0;                    // lock_read_delete, commit, renew
-  ClaimMode mode = ClaimMode::kConsume;     // lock_read_delete, commit
-  uint64_t token = 0;                       // put_slice: fencing token (0: none)
-  bool pack = false;                        // put_slice: a small slice to append to a pack
+  // del_slice: the revision lives on other units now (rebalance moved it); drop it even when
+  // it is this unit's committed one, with its manifest.
+  bool moved = false;
+  std::string prefix;                    // list
+  std::string after;                     // list: resume after this name
+  uint32_t limit = 0;                    // list: page size (0: the unit's maximum)
+  Ballot ballot;                         // claim ops
+  uint64_t owner = 0;                    // commit: the owner to accept
+  uint32_t lease_ms = 0;                 // lock_read_delete, commit, renew
+  ClaimMode mode = ClaimMode::kConsume;  // lock_read_delete, commit
+  uint64_t token = 0;                    // put_slice: fencing token (0: none)
+  bool pack = false;                     // put_slice: a small slice to append to a pack
   // Claim ops: the same op applied to each of these keys (at most kMaxBatchKeys) instead of
   // `name`, each at ballot {key.n, ballot.id}; the reply has one `results` entry per key.
   std::vector<BatchKey> keys;

@@ -1,5 +1,6 @@
 #include "wire/msgpack_io.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "wire/limits.h"
@@ -114,7 +115,7 @@ Status ReadSliceHeader(const msgpack::object& o, codec::SliceHeader& h) {
 }
 
 void PackManifest(Packer& p, const Manifest& m) {
-  p.pack_map(m.token != 0 ? 8 : 7);
+  p.pack_map(7 + (m.token != 0 ? 1 : 0) + (m.placement.empty() ? 0 : 1) + (m.pgen != 0 ? 1 : 0));
   p.pack("rev"), p.pack(m.rev);
   p.pack("size"), p.pack(m.size);
   p.pack("segs"), p.pack(m.segs);
@@ -123,7 +124,37 @@ void PackManifest(Packer& p, const Manifest& m) {
   p.pack("n"), p.pack(m.n);
   p.pack("tomb"), p.pack(m.tomb);
   if (m.token != 0) p.pack("token"), p.pack(m.token);
+  if (!m.placement.empty()) {
+    p.pack("placement");
+    p.pack_array(static_cast<uint32_t>(m.placement.size()));
+    for (const auto& id : m.placement) p.pack(id);
+  }
+  if (m.pgen != 0) p.pack("pgen"), p.pack(m.pgen);
 }
+
+namespace {
+
+bool IsUnitIdText(const std::string& id) {
+  return id.size() == 16 && std::all_of(id.begin(), id.end(), [](char ch) {
+           return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f');
+         });
+}
+
+// A manifest's placement: an array of unit ids, one per pillar.
+Status ReadPlacement(const msgpack::object& v, std::vector<std::string>& out) {
+  if (v.type != msgpack::type::ARRAY) return Status::Invalid("'placement' is not an array");
+  if (v.via.array.size > 255) return Status::Invalid("'placement' has more than 255 units");
+  out.clear();
+  for (uint32_t i = 0; i < v.via.array.size; ++i) {
+    std::string id;
+    DSTK_RETURN_IF_ERROR(ReadString(v.via.array.ptr[i], "placement", id));
+    if (!IsUnitIdText(id)) return Status::Invalid("'placement' holds a malformed unit id");
+    out.push_back(std::move(id));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 Status ReadManifest(const msgpack::object& o, Manifest& m) {
   uint32_t seen = 0;
@@ -136,9 +167,13 @@ Status ReadManifest(const msgpack::object& o, Manifest& m) {
     if (key == "n") return seen |= 1u << 5, ReadU32(v, key, m.n);
     if (key == "tomb") return seen |= 1u << 6, ReadBool(v, key, m.tomb);
     if (key == "token") return ReadU64(v, key, m.token);
+    if (key == "placement") return ReadPlacement(v, m.placement);
+    if (key == "pgen") return ReadU32(v, key, m.pgen);
     return Status::Ok();
   }));
   if ((seen & 0x3f) != 0x3f) return Status::Invalid("manifest lacks a field");  // tomb is optional
+  if (!m.placement.empty() && m.placement.size() != m.n)
+    return Status::Invalid("manifest's placement does not name n units");
   if (!m.tomb && (m.k < 1 || m.n < m.k || m.segsize == 0 || m.segsize > codec::kMaxSegmentSize)) {
     return Status::Invalid("manifest has bad k/n/segsize");
   }

@@ -5,7 +5,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "net/cluster.h"
+#include "client/placement.h"
+#include "net/node_list.h"
 
 namespace dstk::tools {
 
@@ -15,12 +16,16 @@ const char* Version() {
 
 void AddNetworkFlags(CLI::App& app, NetworkFlags& flags) {
   app.add_option("--nodes", flags.nodes_file,
-                 "File listing the units, one endpoint a line; line order is the pillar index "
-                 "(default: $DSTK_NODES, comma-separated)");
+                 "File listing the units, one a line: ENDPOINT [KEY] [id=ID] [domain=NAME] "
+                 "[leaving] (default: $DSTK_NODES, comma-separated)");
+  app.add_option("-n", flags.n,
+                 "Width: units (slices) per object or queue (default: all units up to 8)")
+      ->check(CLI::Range(1, 255));
   app.add_option("-k", flags.k, "Decode threshold: any k slices rebuild (default n-2, at least 1)");
   app.add_option("-w", flags.w, "Write threshold: a write needs w units (default k+1 when k<n)");
-  app.add_option("--key", flags.key_file,
-                 "CurveZMQ client secret key file (default: $DSTK_KEY); needed for units with keys");
+  app.add_option(
+      "--key", flags.key_file,
+      "CurveZMQ client secret key file (default: $DSTK_KEY); needed for units with keys");
   app.add_option("--timeout", flags.timeout_s, "Seconds to wait for any one unit's reply")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -53,6 +58,16 @@ Result<std::optional<net::KeyPair>> ResolveKeys(const NetworkFlags& flags) {
   auto keys = net::ReadSecretKey(path);
   if (!keys.ok()) return keys.status();
   return std::optional<net::KeyPair>(*keys);
+}
+
+Result<client::Thresholds> ThresholdsOf(const NetworkFlags& flags, size_t units) {
+  const uint32_t n = flags.n ? *flags.n : client::DefaultWidth(units);
+  if (n > units) {
+    return Status::Invalid("-n " + std::to_string(n) +
+                           " is wider than the network: the node list has " +
+                           std::to_string(units) + " units");
+  }
+  return client::ResolveThresholds(n, flags.k, flags.w);
 }
 
 std::chrono::milliseconds TimeoutOf(const NetworkFlags& flags) {

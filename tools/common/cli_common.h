@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "client/options.h"
 #include "net/keys.h"
 #include "util/exit_code.h"
 #include "util/status.h"
@@ -19,21 +20,25 @@ namespace dstk::tools {
 // The flags that select and talk to the network.
 struct NetworkFlags {
   std::string nodes_file;        // --nodes FILE
+  std::optional<uint32_t> n;     // -n: width (default: client::DefaultWidth of the list)
   std::optional<uint32_t> k, w;  // -k, -w
-  double timeout_s = 2.0;                // --timeout SECONDS
-  std::string key_file;                  // --key FILE (CurveZMQ client secret key), or $DSTK_KEY
+  double timeout_s = 2.0;        // --timeout SECONDS
+  std::string key_file;          // --key FILE (CurveZMQ client secret key), or $DSTK_KEY
 };
 
 // The client key pair from --key FILE or $DSTK_KEY; none when neither is set.
 Result<std::optional<net::KeyPair>> ResolveKeys(const NetworkFlags& flags);
 
-// Adds --nodes, -k, -w and --timeout to `app` (or a subcommand).
+// Adds --nodes, -n, -k, -w and --timeout to `app` (or a subcommand).
 void AddNetworkFlags(CLI::App& app, NetworkFlags& flags);
 
 // The endpoints from --nodes FILE, else from $DSTK_NODES; kInvalidArgument when neither.
 Result<std::vector<std::string>> ResolveNodes(const NetworkFlags& flags);
 
 std::chrono::milliseconds TimeoutOf(const NetworkFlags& flags);
+
+// n (from -n, else the default width for `units` units), k and w, checked.
+Result<client::Thresholds> ThresholdsOf(const NetworkFlags& flags, size_t units);
 
 // Verbosity shared by all tools: 0 = -q (errors only), 1 = default, 2 = -v.
 struct Verbosity {

@@ -14,6 +14,7 @@
 #include "claim/claimer.h"
 #include "claim/lease.h"
 #include "cli_common.h"
+#include "client/find.h"
 #include "client/object_io.h"
 #include "handoff.h"
 #include "msc_chart.h"
@@ -131,7 +132,13 @@ int main(int argc, char** argv) {
   if (!nodes.ok()) return tools::Fail(kTool, nodes.status());
   auto keys = tools::ResolveKeys(net);
   if (!keys.ok()) return tools::Fail(kTool, keys.status());
-  net::Cluster cluster(*nodes, tools::TimeoutOf(net), *keys);
+  auto t = tools::ThresholdsOf(net, nodes->size());
+  if (!t.ok()) return tools::Fail(kTool, t.status());
+  net::Cluster network(*nodes, tools::TimeoutOf(net), *keys);
+  // The queue's units: where its functions are pushed (client/placement.h).
+  auto queue_units = client::WriteView(network, queue, t->n);
+  if (!queue_units.ok()) return tools::Fail(kTool, queue_units.status());
+  net::Cluster& cluster = *queue_units;
 
   if (list) {
     auto entries = client::ListObjects(cluster, queue + "/", 1);

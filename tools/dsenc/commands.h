@@ -1,10 +1,12 @@
 // dsenc's subcommands, one function each; main.cc wires them to CLI11.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "cli_common.h"
+#include "net/cluster.h"
 
 namespace dstk::tools::dsenc {
 
@@ -27,6 +29,13 @@ struct PushArgs {
   std::vector<std::string> argv;  // after --
 };
 
+// The network and thresholds every network subcommand starts from.
+struct Session {
+  std::unique_ptr<net::Cluster> cluster;  // the whole node list
+  client::Thresholds t;
+};
+Result<Session> Connect(const Common& c);
+
 int Push(const Common& c, const PushArgs& a);
 int Put(const Common& c, const std::string& name, const std::string& file);
 int Get(const Common& c, const std::string& name);
@@ -35,6 +44,9 @@ int List(const Common& c, const std::string& prefix, bool nul);
 int Stat(const Common& c, const std::string& name);
 int Repair(const Common& c, const std::string& name, bool all);
 int Keygen(const std::string& file);
+int Nodes(const Common& c);
+int Place(const Common& c, const std::string& name);
+int Rebalance(const Common& c, const std::string& prefix);
 int Split(const Common& c, uint32_t k, uint32_t n, const std::string& name,
           const std::string& file);
 int Join(const Common& c);

@@ -93,6 +93,19 @@ int main(int argc, char** argv) {
       ->check(NameValidator(true));
   repair->add_flag("--all", all, "Scrub: check and repair every object (under NAME as a prefix)");
 
+  auto* nodes = app.add_subcommand(
+      "nodes", "Print the node list with every unit's id filled in (asks each unit once)");
+
+  auto* place = app.add_subcommand(
+      "place", "Print the units NAME is placed on for width -n, pillar by pillar");
+  place->add_option("NAME", name, "Object or queue name")->required()->check(NameValidator(false));
+
+  auto* rebalance = app.add_subcommand(
+      "rebalance",
+      "Move the slices whose placement changed (units added, leaving or removed) under PREFIX");
+  rebalance->add_option("PREFIX", prefix, "Name prefix (default: every object)")
+      ->check(NameValidator(true));
+
   PushArgs pa;
   auto* push = app.add_subcommand(
       "push", "Store a function (a command and its objects) on QUEUE; print its key");
@@ -124,6 +137,9 @@ int main(int argc, char** argv) {
   if (*stat) return Stat(c, name);
   if (*keygen) return Keygen(keyfile);
   if (*repair) return Repair(c, name, all);
+  if (*nodes) return Nodes(c);
+  if (*place) return Place(c, name);
+  if (*rebalance) return Rebalance(c, prefix);
   if (*split) return Split(c, k, n, name.empty() ? "stdin" : name, file);
   if (*join) return Join(c);
   if (*inspect) return Inspect(c);

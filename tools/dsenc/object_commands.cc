@@ -7,27 +7,20 @@
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
+#include "client/find.h"
 #include "client/object_io.h"
+#include "client/rebalance.h"
 #include "client/repair.h"
 #include "commands.h"
 #include "json_line.h"
 #include "progress.h"
 
 namespace dstk::tools::dsenc {
-namespace {
-
-constexpr const char* kTool = "dsenc";
-
-// The cluster and thresholds every network subcommand starts from.
-struct Session {
-  std::unique_ptr<net::Cluster> cluster;
-  client::Thresholds t;
-};
 
 Result<Session> Connect(const Common& c) {
   auto nodes = ResolveNodes(c.net);
   if (!nodes.ok()) return nodes.status();
-  auto t = client::ResolveThresholds(static_cast<uint32_t>(nodes->size()), c.net.k, c.net.w);
+  auto t = ThresholdsOf(c.net, nodes->size());
   if (!t.ok()) return t.status();
   Session s;
   s.t = *t;
@@ -36,6 +29,10 @@ Result<Session> Connect(const Common& c) {
   s.cluster = std::make_unique<net::Cluster>(*nodes, TimeoutOf(c.net), *keys);
   return s;
 }
+
+namespace {
+
+constexpr const char* kTool = "dsenc";
 
 std::string Human(uint64_t bytes) {
   char buf[32];
@@ -68,19 +65,22 @@ int Put(const Common& c, const std::string& name, const std::string& file) {
   // Stored, but with fewer slices than n: say where redundancy is missing and how to restore it.
   std::vector<std::string> left_out;
   o.left_out = [&left_out](size_t, const std::string& why) { left_out.push_back(why); };
+  auto view = client::WriteView(*s->cluster, name, s->t.n);
+  if (!view.ok()) {
+    if (fd != STDIN_FILENO) ::close(fd);
+    return Fail(kTool, view.status());
+  }
   Result<wire::Manifest> m = Status::Invalid("not stored");
   {
     ProgressBar bar(kTool, "put " + name, c.verbosity.level > 0);
-    m = client::PutObject(*s->cluster, name, fd, o,
-                          [&bar](uint64_t d, uint64_t t) { bar.Update(d, t); });
+    m = client::PutObject(*view, name, fd, o, [&bar](uint64_t d, uint64_t t) { bar.Update(d, t); });
   }  // the bar is erased before anything else is said
   if (fd != STDIN_FILENO) ::close(fd);
   if (!m.ok()) return Fail(kTool, m.status());
   if (!left_out.empty() && c.verbosity.level > 0) {
     for (const auto& why : left_out) Diag(kTool, "put " + name + ": left out " + why);
-    Diag(kTool, "put " + name + ": stored on " +
-                    std::to_string(s->cluster->size() - left_out.size()) + " of " +
-                    std::to_string(s->cluster->size()) + " units; `dsenc repair " + name +
+    Diag(kTool, "put " + name + ": stored on " + std::to_string(view->size() - left_out.size()) +
+                    " of " + std::to_string(view->size()) + " units; `dsenc repair " + name +
                     "` gives the others their slices once they can take them");
   }
   if (c.json) {
@@ -104,8 +104,8 @@ int Get(const Common& c, const std::string& name) {
   ProgressBar bar(kTool, "get " + name, c.verbosity.level > 0);
   client::GetOptions o;
   o.t = s->t;
-  auto m = client::GetObject(*s->cluster, name, STDOUT_FILENO, o,
-                             [&bar](uint64_t d, uint64_t t) { bar.Update(d, t); });
+  auto m = client::ReadObject(*s->cluster, name, STDOUT_FILENO, o,
+                              [&bar](uint64_t d, uint64_t t) { bar.Update(d, t); });
   if (!m.ok()) return Fail(kTool, m.status());
   return kExitOk;
 }
@@ -113,7 +113,8 @@ int Get(const Common& c, const std::string& name) {
 int Remove(const Common& c, const std::string& name) {
   auto s = Connect(c);
   if (!s.ok()) return Fail(kTool, s.status());
-  Status st = client::RemoveObject(*s->cluster, name, s->t);
+  client::Found f = client::FindObject(*s->cluster, name, s->t.n, false, false);
+  Status st = client::RemoveObject(f.view, name, s->t);
   return st.ok() ? kExitOk : Fail(kTool, st);
 }
 
@@ -228,8 +229,9 @@ int Stat(const Common& c, const std::string& name) {
   auto s = Connect(c);
   if (!s.ok()) return Fail(kTool, s.status());
   if (name.empty()) return Health(c, *s->cluster, s->t);
-  net::Cluster& cl = *s->cluster;
-  client::Location loc = client::Locate(cl, name, true);
+  client::Found f = client::FindObject(*s->cluster, name, s->t.n, /*verify=*/true, false);
+  net::Cluster& cl = f.view;
+  client::Location& loc = f.loc;
   if (!loc.manifest || loc.manifest->tomb) {
     if (!client::AbsenceIsCertain(loc.answered, cl.size(), s->t.w)) {
       return Fail(kTool,
@@ -256,15 +258,19 @@ int Stat(const Common& c, const std::string& name) {
       state = "partial";
     else
       state = "missing";
-    units.push_back({{"unit", u},
+    const size_t line_no = cl.NetworkIndex(u);
+    const bool listed = line_no != net::Cluster::kNoUnit;
+    units.push_back({{"unit", listed ? nlohmann::ordered_json(line_no) : nlohmann::ordered_json()},
+                     {"pillar", u},
                      {"endpoint", cl.endpoint(u)},
                      {"state", state},
                      {"good", good},
                      {"bad", bad}});
     char line[512];
-    std::snprintf(line, sizeof line, "  %-3zu %-28s %-12s %u/%u slices%s\n", u,
-                  cl.endpoint(u).c_str(), state.c_str(), good, m.segs,
-                  bad ? (" (" + std::to_string(bad) + " bad)").c_str() : "");
+    std::snprintf(line, sizeof line, "  %-3s %-28s %-12s %u/%u slices%s\n",
+                  listed ? std::to_string(line_no).c_str() : "-",
+                  listed ? cl.endpoint(u).c_str() : "(not in the node list)", state.c_str(), good,
+                  m.segs, bad ? (" (" + std::to_string(bad) + " bad)").c_str() : "");
     table += line;
   }
   // Readable when every segment has k good slices; counted per unit as a conservative bound.
@@ -313,8 +319,22 @@ int Repair(const Common& c, const std::string& name, bool all) {
   uint64_t bytes = 0;
   size_t repaired = 0, failed = 0, healthy = 0;
   int rc = kExitOk;
+  // Pillars on units gone from the node list (a replaced disk) get a new home first.
+  auto answered = client::LiveUnits(*s->cluster);
+  if (!answered.ok()) return Fail(kTool, answered.status());
+  const std::vector<size_t>& live = *answered;
+  client::RebalanceOptions rehome;
+  rehome.t = s->t;
+  rehome.only_gone = true;
   for (const auto& n : names) {
-    auto r = client::RepairObject(*s->cluster, n, s->t);
+    client::RebalanceReport moved;
+    if (Status st = client::RebalanceObject(*s->cluster, live, n, rehome, moved); !st.ok()) {
+      rc = Fail(kTool, st);
+      continue;
+    }
+    for (const auto& why : moved.failures) Diag(kTool, "repair " + why);
+    client::Found f = client::FindObject(*s->cluster, n, s->t.n, /*verify=*/false, false);
+    auto r = client::RepairObject(f.view, n, s->t);
     if (!r.ok()) {
       rc = Fail(kTool, r.status());
       continue;

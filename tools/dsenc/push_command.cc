@@ -7,6 +7,7 @@
 
 #include "claim/function.h"
 #include "claim/push.h"
+#include "client/find.h"
 #include "client/object_io.h"
 #include "commands.h"
 #include "line_source.h"
@@ -42,11 +43,15 @@ int Push(const Common& c, const PushArgs& a) {
   if (!qs.ok()) return Fail(kTool, qs.With("queue"));
   auto nodes = ResolveNodes(c.net);
   if (!nodes.ok()) return Fail(kTool, nodes.status());
-  auto t = client::ResolveThresholds(static_cast<uint32_t>(nodes->size()), c.net.k, c.net.w);
+  auto t = ThresholdsOf(c.net, nodes->size());
   if (!t.ok()) return Fail(kTool, t.status());
   auto client_keys = ResolveKeys(c.net);
   if (!client_keys.ok()) return Fail(kTool, client_keys.status());
-  net::Cluster cl(*nodes, TimeoutOf(c.net), *client_keys);
+  net::Cluster network(*nodes, TimeoutOf(c.net), *client_keys);
+  // Every function of a queue lives on the queue's units (client/placement.h).
+  auto queue_units = client::WriteView(network, a.queue, t->n);
+  if (!queue_units.ok()) return Fail(kTool, queue_units.status());
+  net::Cluster& cl = *queue_units;
   claim::KeyGenerator keys;
 
   auto emit = [&](const Result<std::string>& key) -> int {

@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
 
   auto nodes = tools::ResolveNodes(net);
   if (!nodes.ok()) return tools::Fail(kTool, nodes.status());
-  auto t = client::ResolveThresholds(static_cast<uint32_t>(nodes->size()), net.k, net.w);
+  auto t = tools::ThresholdsOf(net, nodes->size());
   if (!t.ok()) return tools::Fail(kTool, t.status());
   o.nodes = *nodes;
   auto keys = tools::ResolveKeys(net);

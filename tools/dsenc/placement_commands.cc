@@ -1,0 +1,103 @@
+// dsenc nodes, place and rebalance: the node list, where objects go, and moving them when the
+// list changes.
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "client/placement.h"
+#include "client/rebalance.h"
+#include "commands.h"
+#include "json_line.h"
+#include "progress.h"
+
+namespace dstk::tools::dsenc {
+namespace {
+
+constexpr const char* kTool = "dsenc";
+
+}  // namespace
+
+int Nodes(const Common& c) {
+  auto s = Connect(c);
+  if (!s.ok()) return Fail(kTool, s.status());
+  net::Cluster& network = *s->cluster;
+  client::LearnUnitIds(network);
+  size_t unknown = 0;
+  for (size_t u = 0; u < network.network_size(); ++u) {
+    const net::NodeEntry& e = network.Entry(u);
+    unknown += e.id.empty();
+    if (c.json) {
+      std::printf("%s\n", JsonLine(nlohmann::ordered_json{{"unit", u},
+                                                          {"endpoint", e.endpoint},
+                                                          {"id", e.id},
+                                                          {"domain", e.domain},
+                                                          {"leaving", e.leaving}})
+                              .c_str());
+    } else {
+      std::printf("%s%s\n", e.ToLine().c_str(), e.id.empty() ? "  # no answer: id unknown" : "");
+    }
+  }
+  if (unknown > 0) {
+    Diag(kTool, std::to_string(unknown) + " units did not answer: their ids are unknown");
+    return kExitUnavailable;
+  }
+  return kExitOk;
+}
+
+int Place(const Common& c, const std::string& name) {
+  auto s = Connect(c);
+  if (!s.ok()) return Fail(kTool, s.status());
+  net::Cluster& network = *s->cluster;
+  if (s->t.n < network.network_size()) client::LearnUnitIds(network);
+  const std::string key = client::PlacementKey(name);
+  auto units = client::Place(network, key, s->t.n);
+  if (!units.ok()) return Fail(kTool, units.status());
+  for (size_t p = 0; p < units->size(); ++p) {
+    const size_t u = (*units)[p];
+    const net::NodeEntry& e = network.Entry(u);
+    if (c.json) {
+      std::printf("%s\n", JsonLine(nlohmann::ordered_json{{"pillar", p},
+                                                          {"unit", u},
+                                                          {"endpoint", e.endpoint},
+                                                          {"id", e.id},
+                                                          {"domain", e.domain}})
+                              .c_str());
+    } else {
+      std::printf("%-3zu %-3zu %-28s %s%s\n", p, u, e.endpoint.c_str(), e.id.c_str(),
+                  e.domain.empty() ? "" : (" domain=" + e.domain).c_str());
+    }
+  }
+  return kExitOk;
+}
+
+int Rebalance(const Common& c, const std::string& prefix) {
+  auto s = Connect(c);
+  if (!s.ok()) return Fail(kTool, s.status());
+  client::RebalanceOptions o;
+  o.t = s->t;
+  Result<client::RebalanceReport> r = Status::Invalid("not run");
+  {
+    ProgressBar bar(kTool, "rebalance", c.verbosity.level > 0);
+    r = client::Rebalance(*s->cluster, prefix, o,
+                          [&bar](uint64_t d, uint64_t t) { bar.Update(d, t); });
+  }
+  if (!r.ok()) return Fail(kTool, r.status());
+  for (const auto& why : r->failures) Diag(kTool, "rebalance " + why);
+  if (c.json) {
+    std::printf("%s\n", JsonLine(nlohmann::ordered_json{{"objects", r->objects},
+                                                        {"objects_moved", r->objects_moved},
+                                                        {"slices_moved", r->slices_moved},
+                                                        {"minimum", r->minimum},
+                                                        {"dropped", r->dropped},
+                                                        {"republished", r->republished},
+                                                        {"failures", r->failures.size()}})
+                            .c_str());
+  } else if (c.verbosity.level > 0) {
+    std::printf(
+        "%zu objects, %zu moved: %zu slices moved (placement requires %zu), %zu old "
+        "copies dropped\n",
+        r->objects, r->objects_moved, r->slices_moved, r->minimum, r->dropped);
+  }
+  return r->failures.empty() ? kExitOk : kExitUnavailable;
+}
+
+}  // namespace dstk::tools::dsenc
