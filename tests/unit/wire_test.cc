@@ -354,6 +354,32 @@ TEST_CASE("op names map both ways", "[wire][message]") {
   CHECK(std::string(dstk::wire::ReplyStatusName(ReplyStatus::kNotFound)) == "not_found");
 }
 
+TEST_CASE("a manifest's placement and generation, and del_slice's moved, round-trip",
+          "[wire][message]") {
+  Request pub;
+  pub.op = Op::kPublish;
+  pub.id = 9;
+  pub.name = "a/b";
+  pub.manifest = SampleManifest();
+  for (uint32_t i = 0; i < pub.manifest->n; ++i)
+    pub.manifest->placement.push_back("00112233445566" +
+                                      std::string(1, 'a' + static_cast<char>(i % 6)) + "0");
+  pub.manifest->pgen = 3;
+  Request back = RoundTrip(pub);
+  REQUIRE(back.manifest.has_value());
+  CHECK(back.manifest->placement == pub.manifest->placement);
+  CHECK(back.manifest->pgen == 3);
+  Request del;
+  del.op = Op::kDelSlice;
+  del.id = 10;
+  del.name = "a/b";
+  del.rev = 7;
+  del.moved = true;
+  CHECK(RoundTrip(del).moved);
+  del.moved = false;
+  CHECK_FALSE(RoundTrip(del).moved);
+}
+
 TEST_CASE("every request op round-trips through Encode/Decode", "[wire][message]") {
   for (const Request& r : SampleRequests()) {
     INFO("op " << dstk::wire::OpName(r.op) << " id " << r.id);
@@ -556,12 +582,14 @@ TEST_CASE("DecodeRequest refuses wrong-typed fields", "[wire][message][hostile]"
                                F("seglen", h.seglen), F("segsize", h.segsize),
                                F("crc", h.crc)};
       std::vector<Field> kept;
+      bool replaced = false;
       for (auto& f : fs) {
         if (f.key != key)
           kept.push_back(std::move(f));
         else if (value)
-          kept.push_back({f.key, value});
+          kept.push_back({f.key, value}), replaced = true;
       }
+      if (!replaced && value) kept.push_back({key, value});  // a field SampleManifest lacks
       p.pack_map(static_cast<uint32_t>(kept.size()));
       for (const auto& f : kept) {
         p.pack(f.key);
@@ -576,12 +604,14 @@ TEST_CASE("DecodeRequest refuses wrong-typed fields", "[wire][message][hostile]"
                                F("segsize", m.segsize), F("k", m.k),       F("n", m.n),
                                F("tomb", m.tomb)};
       std::vector<Field> kept;
+      bool replaced = false;
       for (auto& f : fs) {
         if (f.key != key)
           kept.push_back(std::move(f));
         else if (value)
-          kept.push_back({f.key, value});
+          kept.push_back({f.key, value}), replaced = true;
       }
+      if (!replaced && value) kept.push_back({key, value});  // a field SampleManifest lacks
       p.pack_map(static_cast<uint32_t>(kept.size()));
       for (const auto& f : kept) {
         p.pack(f.key);
@@ -637,6 +667,18 @@ TEST_CASE("DecodeRequest refuses wrong-typed fields", "[wire][message][hostile]"
       {"manifest k = 0", with(pub, manifest_with("k", [](Packer& p) { p.pack(0u); }))},
       {"manifest n < k", with(pub, manifest_with("n", [](Packer& p) { p.pack(2u); }))},
       {"manifest segsize 0", with(pub, manifest_with("segsize", [](Packer& p) { p.pack(0u); }))},
+      {"manifest placement as string",
+       with(pub, manifest_with("placement", [](Packer& p) { p.pack("0011223344556677"); }))},
+      {"manifest placement of one id for n units",
+       with(pub, manifest_with("placement",
+                               [](Packer& p) { p.pack_array(1), p.pack("0011223344556677"); }))},
+      {"manifest placement with a malformed id",
+       with(pub, manifest_with("placement",
+                               [](Packer& p) {
+                                 p.pack_array(SampleManifest().n);
+                                 for (uint32_t i = 0; i < SampleManifest().n; ++i)
+                                   p.pack("not-an-id");
+                               }))},
       {"manifest segsize too big",
        with(pub,
             manifest_with("segsize", [](Packer& p) { p.pack(dstk::codec::kMaxSegmentSize + 1); }))},
