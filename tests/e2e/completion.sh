@@ -121,7 +121,7 @@ expect "some file somedir" dsenc split -k 2 -n 3 s
 expect "some file somedir" dsenc keygen s
 expect "push put" dsenc --nodes nodes.txt -k 2 pu  # option values are not taken for the subcommand
 expect "" dsenc -k ""                         # a number
-expect "push put" dsenc -k 2 p                # ...skipped, then the subcommand
+expect "place push put" dsenc -k 2 p          # ...skipped, then the subcommand
 expect "nodes.txt" dsenc push q --from n
 [[ $'\n'"$(offered dsenc push q --in a -- ech)"$'\n' == *$'\necho\n'* ]] || fail "'dsenc push q -- ech<TAB>' does not offer echo"
 expect "some file somedir" dsenc push q -- sh s  # the command's arguments: files
