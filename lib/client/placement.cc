@@ -127,9 +127,19 @@ std::vector<size_t> UnitsOf(const net::Cluster& network, const wire::Manifest& m
   for (size_t u = 0; u < network.network_size(); ++u) {
     if (!network.Entry(u).id.empty()) by_id.emplace(network.Entry(u).id, u);
   }
-  for (const std::string& id : m.placement) {
-    auto it = by_id.find(id);
-    out.push_back(it == by_id.end() ? net::Cluster::kNoUnit : it->second);
+  const size_t total = network.network_size();
+  for (size_t p = 0; p < m.placement.size(); ++p) {
+    auto it = by_id.find(m.placement[p]);
+    if (it != by_id.end()) {
+      out.push_back(it->second);
+    } else if (m.n == total && std::find(m.placement.begin(), m.placement.end(),
+                                         network.Entry(p).id) == m.placement.end()) {
+      // A whole-list object has pillar i on line i: the unit there now is a replaced disk (a
+      // new id, refilled by repair) or one that has not answered yet.
+      out.push_back(p);
+    } else {
+      out.push_back(net::Cluster::kNoUnit);
+    }
   }
   return out;
 }

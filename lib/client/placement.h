@@ -53,7 +53,9 @@ Result<std::vector<size_t>> Place(const net::Cluster& network, const std::string
 std::vector<std::string> PlacementIds(const net::Cluster& view);
 
 // The network units holding pillars 0..n-1 of a revision (Cluster::kNoUnit for a unit no longer
-// in the list): by the manifest's placement, or lines 0..n-1 for a manifest without one.
+// in the list): by the manifest's placement, or lines 0..n-1 for a manifest without one. A
+// whole-list object's pillar whose id matches no unit stays on its line, unless the unit there
+// holds another pillar: a replaced disk keeps its place, and repair refills it.
 std::vector<size_t> UnitsOf(const net::Cluster& network, const wire::Manifest& m);
 
 // Asks every unit whose line gave no id for it (one stat round to those units only) and records

@@ -7,6 +7,7 @@
 
 #include "client/locate.h"
 #include "client/object_io.h"
+#include "client/placement.h"
 #include "codec/segment.h"
 #include "util/segment_reader.h"
 
@@ -32,7 +33,16 @@ Result<RepairReport> RepairObject(net::Cluster& cl, const std::string& name, con
     }
     return Status::NotFound("no object " + name);
   }
-  const wire::Manifest m = plan.publish ? *plan.publish : *loc.manifest;
+  wire::Manifest m = plan.publish ? *plan.publish : *loc.manifest;
+  // A replaced disk holds a pillar under a new id: the manifest is brought up to date (a new
+  // placement generation) along with the slices.
+  const std::vector<std::string> ids = PlacementIds(cl);
+  const bool new_manifest =
+      plan.publish || (!m.placement.empty() && !ids.empty() && m.placement != ids);
+  if (!plan.publish && new_manifest) {
+    m.placement = ids;
+    ++m.pgen;
+  }
   std::vector<size_t> need;
   // Units that hold every slice but an older placement: they only need the new manifest.
   std::vector<size_t> republish;
@@ -40,7 +50,7 @@ Result<RepairReport> RepairObject(net::Cluster& cl, const std::string& name, con
     if (!loc.units[u].answered) continue;
     if (loc.units[u].SlicesOf(m.rev) < m.segs) {
       need.push_back(u);
-    } else if (plan.publish && (!loc.units[u].committed || loc.units[u].committed->pgen < m.pgen)) {
+    } else if (new_manifest && (!loc.units[u].committed || loc.units[u].committed->pgen < m.pgen)) {
       republish.push_back(u);
     }
   }
