@@ -151,6 +151,47 @@ for ((i = 6; i < 12; i++)); do kill_unit "$i"; done
 check_all "d1 down"
 for ((i = 6; i < 12; i++)); do start_unit "$i"; done
 
+# objects_healthy LIST: every object's stat says healthy (6 of 6 units hold every slice).
+objects_healthy() {
+  local o
+  for ((o = 0; o < OBJECTS; o++)); do
+    "$DSENC" --nodes "$1" -n 6 -k 4 --json stat "data/obj$o" >"$WORK/st" 2>&1 ||
+      fail "$2: stat obj$o: $(cat "$WORK/st")"
+    grep -q '"health":"healthy"' "$WORK/st" || fail "$2: obj$o is not healthy: $(cat "$WORK/st")"
+  done
+}
+total_slices() {
+  "$DSENC" --nodes "$1" --json stat | python3 -c '
+import json, sys
+print(sum(u.get("slices", 0) for u in json.load(sys.stdin)["units"]))'
+}
+
+note "unit 13's disk is replaced (a new, empty directory: a new id); repair refills the network"
+kill_unit 13
+rm -rf "$WORK/unit13"
+start_unit 13
+"$DSENC" --nodes "$WORK/plain30" nodes >"$WORK/nodes30r" || fail "dsenc nodes after the replacement"
+! cmp -s "$WORK/nodes30" "$WORK/nodes30r" || fail "the replaced unit kept its id"
+NET=(--nodes "$WORK/nodes30r" -n 6 -k 4)
+"$DSENC" "${NET[@]}" repair --all >"$WORK/repair.out" 2>&1 || fail "repair --all: $(cat "$WORK/repair.out")"
+objects_healthy "$WORK/nodes30r" "after the replacement"
+total=$(total_slices "$WORK/nodes30r")
+[ "$total" = $((OBJECTS * 6)) ] || fail "$total slices after the replacement, expected $((OBJECTS * 6))"
+"$DSENC" "${NET[@]}" --json rebalance >"$WORK/rebalance.r" || fail "rebalance after repair"
+grep -q '"failures":0' "$WORK/rebalance.r" || fail "rebalance after repair: $(cat "$WORK/rebalance.r")"
+
+note "unit 20 drained (leaving), then every object reads and it holds nothing"
+sed "$((20 + 1))s/\$/ leaving/" "$WORK/nodes30r" >"$WORK/nodes30d"
+grep -c " leaving" "$WORK/nodes30d" | grep -qx 1 || fail "leaving not marked: $(cat "$WORK/nodes30d")"
+NET=(--nodes "$WORK/nodes30d" -n 6 -k 4)
+"$DSENC" "${NET[@]}" --json rebalance >"$WORK/rebalance.d" || fail "drain: $(cat "$WORK/rebalance.d")"
+"$DSENC" --nodes "$WORK/nodes30d" --json stat | python3 -c '
+import json, sys
+print(json.load(sys.stdin)["units"][20]["slices"])' >"$WORK/left20"
+[ "$(cat "$WORK/left20")" = 0 ] || fail "unit 20 still holds $(cat "$WORK/left20") slices after the drain"
+check_all "after the drain"
+objects_healthy "$WORK/nodes30d" "after the drain"
+
 note "a queue on 6 of the 30 units"
 for ((f = 0; f < 5; f++)); do
   "$DSENC" "${NET[@]}" push jobs --in "data/obj$f" --out "out/$f" -- wc -c >/dev/null || fail "push $f"

@@ -19,18 +19,32 @@ constexpr const char* kTool = "dsenc";
 int Nodes(const Common& c) {
   auto s = Connect(c);
   if (!s.ok()) return Fail(kTool, s.status());
-  net::Cluster& network = *s->cluster;
-  client::LearnUnitIds(network);
+  net::Cluster network = s->cluster->Network();
+  // Every unit is asked, also those the list gives an id for: a replaced disk answers with a
+  // new one, which the printed list must carry.
+  wire::Request stat;
+  stat.op = wire::Op::kStat;
+  const auto outcomes = network.CallAll(stat);
   size_t unknown = 0;
-  for (size_t u = 0; u < network.network_size(); ++u) {
-    const net::NodeEntry& e = network.Entry(u);
+  for (size_t u = 0; u < network.size(); ++u) {
+    net::NodeEntry e = network.Entry(u);
+    const bool answered = outcomes[u].status.ok() && outcomes[u].response->reply.ok();
+    const std::string reported = answered ? outcomes[u].response->reply.unit_id : "";
+    if (!reported.empty() && reported != e.id) {
+      if (!e.id.empty()) {
+        Diag(kTool, network.Describe(u) + ": the list says id=" + e.id + ", the unit says " +
+                        reported + " (a replaced disk?): printing the unit's");
+      }
+      e.id = reported;
+    }
     unknown += e.id.empty();
     if (c.json) {
       std::printf("%s\n", JsonLine(nlohmann::ordered_json{{"unit", u},
                                                           {"endpoint", e.endpoint},
                                                           {"id", e.id},
                                                           {"domain", e.domain},
-                                                          {"leaving", e.leaving}})
+                                                          {"leaving", e.leaving},
+                                                          {"answered", answered}})
                               .c_str());
     } else {
       std::printf("%s%s\n", e.ToLine().c_str(), e.id.empty() ? "  # no answer: id unknown" : "");
