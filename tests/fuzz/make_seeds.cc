@@ -174,9 +174,20 @@ void WireSeeds(const std::string& dir) {
     r.seg = 2;
     put(EncodeRequest(r));
   }
+  r.op = Op::kDelSlice;
+  r.moved = true;  // rebalance: drop a committed revision that lives elsewhere now
+  put(EncodeRequest(r));
+  r.moved = false;
   r.op = Op::kPublish;
   r.manifest = SomeManifest(9);
   put(EncodeRequest(r));
+  // A placed revision: the unit holding each pillar, and its placement generation.
+  r.manifest->placement = {"00112233445566a0", "00112233445566b1", "00112233445566c2",
+                           "00112233445566d3", "00112233445566e4"};
+  r.manifest->pgen = 2;
+  put(EncodeRequest(r));
+  r.manifest->placement.clear();
+  r.manifest->pgen = 0;
   r.manifest->tomb = true;
   r.manifest->token = 0;
   put(EncodeRequest(r));
