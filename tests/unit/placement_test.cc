@@ -64,6 +64,14 @@ TEST_CASE("node list lines carry id=, domain= and leaving, and refuse what is ma
     INFO(bad);
     CHECK(dstk::net::ParseNodeEntry(bad).status().code() == dstk::Code::kInvalidArgument);
   }
+  // DSTK_NODES items take the same form, comma-separated.
+  auto items = dstk::net::ParseNodeEntries(
+      "127.0.0.1:7100 id=00112233aabbccdd domain=h1, 127.0.0.1:7101 domain=h2 leaving", ',');
+  REQUIRE(items.ok());
+  REQUIRE(items->size() == 2);
+  CHECK((*items)[0].domain == "h1");
+  CHECK((*items)[1].id.empty());
+  CHECK((*items)[1].leaving);
   auto twice = dstk::net::ParseNodeList(
       "127.0.0.1:7100 id=00112233aabbccdd\n127.0.0.1:7101 id=00112233aabbccdd\n", '\n');
   REQUIRE(!twice.ok());
