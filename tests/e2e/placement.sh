@@ -118,11 +118,21 @@ reader 2 &
 READER2=$!
 
 # A kill -9 part way, then a full run.
+new_units_hold() {
+  "$DSENC" --nodes "$WORK/nodes30" --json stat | python3 -c '
+import json, sys
+print(sum(u.get("slices", 0) for u in json.load(sys.stdin)["units"][24:]))'
+}
 "$DSENC" "${NET[@]}" --json rebalance >"$WORK/rebalance.killed" 2>&1 &
 REB=$!
-sleep 0.4
+for ((t = 0; t < 200; t++)); do  # until the first slices have moved
+  [ "$(new_units_hold)" -gt 0 ] && break
+  sleep 0.05
+done
 kill -9 "$REB" 2>/dev/null || true
 wait "$REB" 2>/dev/null || true
+! grep -q '"slices_moved"' "$WORK/rebalance.killed" || fail "the rebalance finished before the kill -9"
+note "rebalance killed -9 after $(new_units_hold) slices had moved"
 check_all "after a killed rebalance"
 "$DSENC" "${NET[@]}" --json rebalance >"$WORK/rebalance.json" 2>"$WORK/rebalance.err" ||
   fail "rebalance: $(cat "$WORK/rebalance.json" "$WORK/rebalance.err")"
