@@ -85,7 +85,10 @@ Result<std::vector<size_t>> Place(const net::Cluster& network, const std::string
   // A unit without a domain is a domain of its own, named by its line so it cannot collide.
   auto domain_of = [&](size_t u) {
     const std::string& d = network.Entry(u).domain;
-    return d.empty() ? "\n" + std::to_string(u) : d;
+    if (!d.empty()) return d;
+    std::string own = "\n";  // (appended, not "\n" + ...: GCC 12's -Wrestrict misfires on that)
+    own += std::to_string(u);
+    return own;
   };
   std::map<std::string, size_t> per_domain;
   for (size_t u : units) per_domain[domain_of(u)] = 0;

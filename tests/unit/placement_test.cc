@@ -107,7 +107,7 @@ TEST_CASE("a unit that joins takes only the pillars rendezvous gives it", "[net]
   const std::string joined = IdOf(24);
   size_t moved = 0;
   for (int o = 0; o < 500; ++o) {
-    const std::string key = "k" + std::to_string(o);
+    const std::string key = std::string("k").append(std::to_string(o));  // (GCC 12 -Wrestrict)
     auto old_ids = IdsPlaced(before, key, 6);
     auto new_ids = IdsPlaced(after, key, 6);
     std::vector<std::string> gained;
@@ -126,7 +126,7 @@ TEST_CASE("a unit that joins takes only the pillars rendezvous gives it", "[net]
 TEST_CASE("leaving units get nothing; the whole list keeps line order", "[net]") {
   Cluster draining(ListOf(8, 0, /*leaving=*/3), std::chrono::milliseconds(100));
   for (int o = 0; o < 100; ++o) {
-    auto units = Place(draining, "o" + std::to_string(o), 6);
+    auto units = Place(draining, std::string("o").append(std::to_string(o)), 6);
     REQUIRE(units.ok());
     CHECK(std::find(units->begin(), units->end(), 3) == units->end());
   }
