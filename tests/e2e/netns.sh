@@ -15,90 +15,30 @@
 # Addresses: 10.213.X.0/24 with X chosen free on this host, cut into one /30 per unit (host
 # side .4i+1, unit side .4i+2). The namespaces have no default route and forwarding is not
 # touched, so nothing here can reach or be reached from beyond this host.
-if [ "$(id -u)" != 0 ]; then
-  echo "SKIP netns: needs root to create network namespaces and veth pairs" >&2
-  exit 77
-fi
-# In a chroot / is not a mount point and `ip netns` cannot make its mounts (it fails with
-# "mount --make-rslave / failed"); on a machine or a container it always is.
-if command -v mountpoint >/dev/null && ! mountpoint -q /; then
-  echo "SKIP netns: / is not a mount point (a chroot): ip netns cannot work here" >&2
-  exit 77
-fi
+source "$(dirname "$0")/netns_lib.sh"
+netns_require_root netns
 PORT_BASE=${PORT_BASE:-17300}   # lib.sh wants one; the units here listen in their namespaces
 source "$(dirname "$0")/lib.sh"
 DSCLAIM="$DSTK_BIN/dsclaim/dsclaim"
 N=6
-TAG="t$$"                       # names carry our pid: a parallel run never touches ours
 UNIT_PORT_NS=7100
 
-declare -a NS=() HOSTIF=() ADDR=()
-# Everything we made goes, whatever happened: processes first (they live in the namespaces),
-# then the veths (deleting one end deletes its peer) and the namespaces.
-netns_cleanup() {
-  set +e   # every step runs even when one fails (a unit already gone, a link never made)
-  local i p
-  for ((i = 0; i < N; i++)); do
-    [ -n "${UNIT_PID[$i]:-}" ] && kill -TERM "${UNIT_PID[$i]}" 2>/dev/null
-  done
-  sleep 0.2   # a unit stops cleanly on SIGTERM; whatever is left in our namespaces is killed
-  for ((i = 0; i < N; i++)); do
-    if [ -n "${NS[$i]:-}" ]; then
-      for p in $(ip netns pids "${NS[$i]}" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-    fi
-  done
-  wait 2>/dev/null
-  for ((i = 0; i < N; i++)); do
-    [ -n "${HOSTIF[$i]:-}" ] && ip link del "${HOSTIF[$i]}" 2>/dev/null
-    [ -n "${NS[$i]:-}" ] && ip netns del "${NS[$i]}" 2>/dev/null
-  done
-  cleanup
-}
-trap netns_cleanup EXIT
-
-# A /24 of 10.213.0.0/16 that no interface of this host uses yet.
-X=""
-for ((try = 0; try < 50; try++)); do
-  c=$(((($$ + try) % 200) + 20))
-  ip -4 addr show | grep -q "inet 10\.213\.$c\." || { X=$c; break; }
-done
-[ -n "$X" ] || fail "no free 10.213.X.0/24 on this host"
+declare -a ADDR=()
+netns_setup
 
 # --- the hosts --------------------------------------------------------------------------------------
-"$DSENC" keygen "$WORK/client.key" >/dev/null || fail "keygen (client)"
-cp "$WORK/client.key.pub" "$WORK/allow"
 : >"$WORK/nodes"
 for ((i = 0; i < N; i++)); do
-  NS[$i]="dstk-$TAG-u$i"
-  HOSTIF[$i]="ds${TAG}h$i"
-  ADDR[$i]="10.213.$X.$((4 * i + 2))"
-  ip netns add "${NS[$i]}" || fail "cannot create network namespace ${NS[$i]} (ip netns add)"
-  ip link add "${HOSTIF[$i]}" type veth peer name "ds${TAG}n$i" ||
-    fail "cannot create a veth pair (is the veth module available?)"
-  ip link set "ds${TAG}n$i" netns "${NS[$i]}"
-  ip addr add "10.213.$X.$((4 * i + 1))/30" dev "${HOSTIF[$i]}"
-  ip link set "${HOSTIF[$i]}" up
-  ip -n "${NS[$i]}" addr add "${ADDR[$i]}/30" dev "ds${TAG}n$i"
-  ip -n "${NS[$i]}" link set "ds${TAG}n$i" up
-  ip -n "${NS[$i]}" link set lo up
+  netns_make_host "$i" "u$i"
+  ADDR[$i]=${HADDR[$i]}
   "$DSENC" keygen "$WORK/unit$i.key" >/dev/null || fail "keygen (unit $i)"
   echo "tcp://${ADDR[$i]}:$UNIT_PORT_NS $(cat "$WORK/unit$i.key.pub")" >>"$WORK/nodes"
 done
 unset DSTK_NODES
-export DSTK_KEY="$WORK/client.key"
 C=(--nodes "$WORK/nodes" --timeout 0.5)   # a short deadline: a cut-off unit costs 0.5 s a round
 
-# start_ns_unit I: unit I in its namespace, on its own address, with its key.
-start_ns_unit() {
-  local i=$1
-  : >"$WORK/unit$i.log.new"
-  ip netns exec "${NS[$i]}" "$DSNODE" --dir "$WORK/unit$i" \
-    --listen "tcp://${ADDR[$i]}:$UNIT_PORT_NS" --key "$WORK/unit$i.key" --allow "$WORK/allow" \
-    2>>"$WORK/unit$i.log.new" &
-  UNIT_PID[$i]=$!   # ip netns exec execs the command: this is dsnode's pid
-  wait_listening "$i" 250
-}
-link() { ip link set "${HOSTIF[$1]}" "$2"; }   # link I up|down: the host side of unit I's veth
+# start_ns_unit I: unit I in its own namespace (host I), on its own address. link I cuts it.
+start_ns_unit() { netns_start_unit "$1" "$1" "tcp://${ADDR[$1]}:$UNIT_PORT_NS"; }
 
 for ((i = 0; i < N; i++)); do start_ns_unit "$i"; done
 t0=$SECONDS
@@ -178,20 +118,7 @@ expect_rc 1 "$DSENC" "${C[@]}" get c   # the failed put was never published anyw
 "$DSENC" "${C[@]}" get c | cmp - "$WORK/c" || fail "c after healing"
 
 # Every acknowledged push is claimed exactly once: two claimers race for the rest of the queue.
-"$DSCLAIM" "${C[@]}" q --json >"$WORK/claims.1" 2>"$WORK/claim1.err" &
-p1=$!
-"$DSCLAIM" "${C[@]}" q --json >"$WORK/claims.2" 2>"$WORK/claim2.err" &
-p2=$!
-wait "$p1" || true
-wait "$p2" || true
-cat "$WORK/claims.during" "$WORK/claims.1" "$WORK/claims.2" |
-  sed -n 's/.*"key":"\([^"]*\)".*/\1/p' | sort >"$WORK/claimed"
-sort "$WORK/pushed" >"$WORK/pushed.sorted"
-[ "$(wc -l <"$WORK/pushed.sorted")" = 5 ] || fail "expected 5 acknowledged pushes: $(cat "$WORK/pushed")"
-cmp -s "$WORK/claimed" "$WORK/pushed.sorted" ||
-  fail "claims differ from acknowledged pushes: claimed [$(tr '\n' ' ' <"$WORK/claimed")]," \
-    "pushed [$(tr '\n' ' ' <"$WORK/pushed.sorted")]; $(cat "$WORK"/claim*.err)"
-expect_rc 1 "$DSCLAIM" "${C[@]}" q
+claimed_exactly_once 5 "${C[@]}"
 note "healed: a, b read back byte for byte; 5 acknowledged functions claimed exactly once"
 note "netns run took $((SECONDS - t0)) s after start-up"
 echo "PASS netns"

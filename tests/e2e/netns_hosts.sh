@@ -26,74 +26,22 @@
 # side .4h+1, namespace side .4h+2, where the host's four units listen on ports 7100-7103).
 # The namespaces have no default route and forwarding is not touched, so nothing here can
 # reach or be reached from beyond this host.
-if [ "$(id -u)" != 0 ]; then
-  echo "SKIP netns_hosts: needs root to create network namespaces and veth pairs" >&2
-  exit 77
-fi
-# In a chroot / is not a mount point and `ip netns` cannot make its mounts (it fails with
-# "mount --make-rslave / failed"); on a machine or a container it always is.
-if command -v mountpoint >/dev/null && ! mountpoint -q /; then
-  echo "SKIP netns_hosts: / is not a mount point (a chroot): ip netns cannot work here" >&2
-  exit 77
-fi
+source "$(dirname "$0")/netns_lib.sh"
+netns_require_root netns_hosts
 PORT_BASE=${PORT_BASE:-17600}   # lib.sh wants one; the units here listen in their namespaces
 source "$(dirname "$0")/lib.sh"
 DSCLAIM="$DSTK_BIN/dsclaim/dsclaim"
 HOSTS=3
 PER_HOST=4
 UNITS=$((HOSTS * PER_HOST))
-TAG="t$$"                       # names carry our pid: a parallel run never touches ours
 UNIT_PORT_NS=7100               # units of host h listen on 7100..7103 of its address
 
-declare -a NS=() HOSTIF=() HADDR=()
-# Everything we made goes, whatever happened: processes first (they live in the namespaces),
-# then the veths (deleting one end deletes its peer) and the namespaces.
-netns_cleanup() {
-  set +e   # every step runs even when one fails (a unit already gone, a link never made)
-  local i h p
-  for ((i = 0; i < UNITS; i++)); do
-    [ -n "${UNIT_PID[$i]:-}" ] && kill -TERM "${UNIT_PID[$i]}" 2>/dev/null
-  done
-  sleep 0.2   # a unit stops cleanly on SIGTERM; whatever is left in our namespaces is killed
-  for ((h = 0; h < HOSTS; h++)); do
-    if [ -n "${NS[$h]:-}" ]; then
-      for p in $(ip netns pids "${NS[$h]}" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
-    fi
-  done
-  wait 2>/dev/null
-  for ((h = 0; h < HOSTS; h++)); do
-    [ -n "${HOSTIF[$h]:-}" ] && ip link del "${HOSTIF[$h]}" 2>/dev/null
-    [ -n "${NS[$h]:-}" ] && ip netns del "${NS[$h]}" 2>/dev/null
-  done
-  cleanup
-}
-trap netns_cleanup EXIT
-
-# A /24 of 10.213.0.0/16 that no interface of this host uses yet.
-X=""
-for ((try = 0; try < 50; try++)); do
-  c=$(((($$ + try) % 200) + 20))
-  ip -4 addr show | grep -q "inet 10\.213\.$c\." || { X=$c; break; }
-done
-[ -n "$X" ] || fail "no free 10.213.X.0/24 on this host"
+netns_setup
 
 # --- the hosts and their units ----------------------------------------------------------------------
-"$DSENC" keygen "$WORK/client.key" >/dev/null || fail "keygen (client)"
-cp "$WORK/client.key.pub" "$WORK/allow"
 : >"$WORK/plain"
 for ((h = 0; h < HOSTS; h++)); do
-  NS[$h]="dstk-$TAG-h$h"
-  HOSTIF[$h]="ds${TAG}h$h"
-  HADDR[$h]="10.213.$X.$((4 * h + 2))"
-  ip netns add "${NS[$h]}" || fail "cannot create network namespace ${NS[$h]} (ip netns add)"
-  ip link add "${HOSTIF[$h]}" type veth peer name "ds${TAG}n$h" ||
-    fail "cannot create a veth pair (is the veth module available?)"
-  ip link set "ds${TAG}n$h" netns "${NS[$h]}"
-  ip addr add "10.213.$X.$((4 * h + 1))/30" dev "${HOSTIF[$h]}"
-  ip link set "${HOSTIF[$h]}" up
-  ip -n "${NS[$h]}" addr add "${HADDR[$h]}/30" dev "ds${TAG}n$h"
-  ip -n "${NS[$h]}" link set "ds${TAG}n$h" up
-  ip -n "${NS[$h]}" link set lo up
+  netns_make_host "$h" "h$h"
 done
 host_of() { echo $(($1 / PER_HOST)); }                                   # unit I -> host
 endpoint_of() { echo "tcp://${HADDR[$(host_of "$1")]}:$((UNIT_PORT_NS + $1 % PER_HOST))"; }
@@ -106,19 +54,9 @@ for ((i = 0; i < UNITS; i++)); do
   echo "$(endpoint_of "$i") $(cat "$WORK/unit$i.key.pub") domain=host$(host_of "$i")" >>"$WORK/plain"
 done
 unset DSTK_NODES
-export DSTK_KEY="$WORK/client.key"
 
-# start_ns_unit I: unit I in its host's namespace, on the host's address, with its key.
-start_ns_unit() {
-  local i=$1
-  : >"$WORK/unit$i.log.new"
-  ip netns exec "${NS[$(host_of "$i")]}" "$DSNODE" --dir "$WORK/unit$i" \
-    --listen "$(endpoint_of "$i")" --key "$WORK/unit$i.key" --allow "$WORK/allow" \
-    2>>"$WORK/unit$i.log.new" &
-  UNIT_PID[$i]=$!   # ip netns exec execs the command: this is dsnode's pid
-  wait_listening "$i" 250
-}
-link() { ip link set "${HOSTIF[$1]}" "$2"; }   # link H up|down: the host side of host H's veth
+# start_ns_unit I: unit I in its host's namespace, on the host's address. link H cuts host H.
+start_ns_unit() { netns_start_unit "$1" "$(host_of "$1")" "$(endpoint_of "$1")"; }
 
 for ((i = 0; i < UNITS; i++)); do start_ns_unit "$i"; done
 t0=$SECONDS
@@ -273,20 +211,7 @@ expect_rc 1 "$DSENC" "${C[@]}" get new   # the failed put was never published an
 "$DSENC" "${C[@]}" get new | cmp - "$WORK/new" || fail "new after healing"
 
 # Every acknowledged push is claimed exactly once: two claimers race for the rest of the queue.
-"$DSCLAIM" "${C[@]}" q --json >"$WORK/claims.1" 2>"$WORK/claim1.err" &
-p1=$!
-"$DSCLAIM" "${C[@]}" q --json >"$WORK/claims.2" 2>"$WORK/claim2.err" &
-p2=$!
-wait "$p1" || true
-wait "$p2" || true
-cat "$WORK/claims.during" "$WORK/claims.1" "$WORK/claims.2" |
-  sed -n 's/.*"key":"\([^"]*\)".*/\1/p' | sort >"$WORK/claimed"
-sort "$WORK/pushed" >"$WORK/pushed.sorted"
-[ "$(wc -l <"$WORK/pushed.sorted")" = 5 ] || fail "expected 5 acknowledged pushes: $(cat "$WORK/pushed")"
-cmp -s "$WORK/claimed" "$WORK/pushed.sorted" ||
-  fail "claims differ from acknowledged pushes: claimed [$(tr '\n' ' ' <"$WORK/claimed")]," \
-    "pushed [$(tr '\n' ' ' <"$WORK/pushed.sorted")]; $(cat "$WORK"/claim*.err)"
-expect_rc 1 "$DSCLAIM" "${C[@]}" q
+claimed_exactly_once 5 "${C[@]}"
 note "healed: ${#ACKED_OBJECTS[@]} acknowledged objects read back byte for byte; 5 acknowledged" \
   "functions claimed exactly once"
 note "netns_hosts run took $((SECONDS - t0)) s after start-up"
