@@ -61,13 +61,14 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
     lrd.ballot = ballot;
     lrd.lease_ms = o_.lease_ms;
     lrd.mode = o_.mode;
+    std::vector<size_t> unreachable;
     auto replies = Gather(
         c_, all, lrd,
         [&](const std::vector<net::Response>& got, size_t outstanding) {
           const size_t ok = OkCount(got);
           return ok >= q || ok + outstanding < q;
         },
-        o_);
+        o_, &unreachable);
     std::vector<const net::Response*> fav;
     bool finished_seen = false;
     bool live_lock_seen = false, gone_seen = false, stale_seen = false;
@@ -111,6 +112,15 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
       if (any_accepted_ours) {
         Backoff(rng, round);
         continue;  // keep learning until decided
+      }
+      // Too few units connected to reach a quorum: name those, not the ones not waited for.
+      if (n - unreachable.size() < q) {
+        std::string cut;
+        for (size_t u : unreachable) cut += (cut.empty() ? "" : ", ") + c_.Describe(u);
+        return Status::Unavailable(
+            "claim " + key + ": only " + std::to_string(n - unreachable.size()) + " of the " +
+            std::to_string(n) + " units are reachable, the claim quorum is q=" + std::to_string(q) +
+            " (not connected: " + cut + "); start or reach those units");
       }
       // No refusal at all means the missing answers are units that did not reply in time.
       if (replies.size() == fav.size() && replies.size() < q) {

@@ -10,12 +10,15 @@ namespace dstk::claim {
 std::vector<net::Response> Gather(
     net::Cluster& c, const std::vector<size_t>& units, const wire::Request& req,
     const std::function<bool(const std::vector<net::Response>&, size_t)>& enough,
-    const ClaimOptions& o) {
+    const ClaimOptions& o, std::vector<size_t>* unsent) {
   std::unordered_map<uint64_t, size_t> sent;
   for (size_t u : units) {
     wire::Request r = req;
     auto id = c.Send(u, r);
-    if (!id.ok()) continue;
+    if (!id.ok()) {
+      if (unsent != nullptr) unsent->push_back(u);
+      continue;
+    }
     sent[*id] = u;
     if (o.trace) o.trace({false, u, r.op, r.name, r.ballot, "", std::nullopt});
   }

@@ -17,11 +17,13 @@
 namespace dstk::claim {
 
 // Sends `req` to `units` and gathers replies until `enough(replies, outstanding)` or the
-// timeout. Requests still outstanding are forgotten (their replies will be dropped).
+// timeout. Requests still outstanding are forgotten (their replies will be dropped). Units the
+// request could not even be sent to (no connection: ZeroMQ queues nothing for them) are added
+// to `unsent` when given.
 std::vector<net::Response> Gather(
     net::Cluster& c, const std::vector<size_t>& units, const wire::Request& req,
     const std::function<bool(const std::vector<net::Response>&, size_t)>& enough,
-    const ClaimOptions& o);
+    const ClaimOptions& o, std::vector<size_t>* unsent = nullptr);
 
 // Replies whose status is ok.
 size_t OkCount(const std::vector<net::Response>& got);
