@@ -6,9 +6,10 @@
 
 namespace dstk::tools {
 
-ProgressBar::ProgressBar(std::string tool, std::string label, bool wanted)
+ProgressBar::ProgressBar(std::string tool, std::string label, bool wanted, std::string items)
     : tool_(std::move(tool)),
       label_(std::move(label)),
+      items_(std::move(items)),
       enabled_(wanted && ::isatty(STDERR_FILENO) == 1),
       start_(std::chrono::steady_clock::now()),
       last_(start_) {}
@@ -23,21 +24,24 @@ void ProgressBar::Update(uint64_t done, uint64_t total) {
   if (now - last_ < std::chrono::milliseconds(100) && !(total != 0 && done == total)) return;
   last_ = now;
   const double secs = std::chrono::duration<double>(now - start_).count();
-  const double mib = static_cast<double>(done) / (1 << 20);
-  const double rate = secs > 0 ? mib / secs : 0;
+  // The amount in MiB, or in items; the rate per second.
+  const double amount = items_.empty() ? static_cast<double>(done) / (1 << 20)
+                                       : static_cast<double>(done);
+  const double rate = secs > 0 ? amount / secs : 0;
+  const char* unit = items_.empty() ? "MiB" : items_.c_str();
   if (total != 0) {
     const int width = 30;
     const int filled =
         static_cast<int>(static_cast<double>(done) / static_cast<double>(total) * width);
     std::string bar(static_cast<size_t>(filled), '#');
     bar.resize(width, '.');
-    std::fprintf(stderr, "\r\033[K%s: %s [%s] %3d%% %.1f MiB %.1f MiB/s", tool_.c_str(),
+    std::fprintf(stderr, "\r\033[K%s: %s [%s] %3d%% %.*f %s %.1f %s/s", tool_.c_str(),
                  label_.c_str(), bar.c_str(),
                  static_cast<int>(100.0 * static_cast<double>(done) / static_cast<double>(total)),
-                 mib, rate);
+                 items_.empty() ? 1 : 0, amount, unit, rate, unit);
   } else {
-    std::fprintf(stderr, "\r\033[K%s: %s %.1f MiB %.1f MiB/s", tool_.c_str(), label_.c_str(), mib,
-                 rate);
+    std::fprintf(stderr, "\r\033[K%s: %s %.*f %s %.1f %s/s", tool_.c_str(), label_.c_str(),
+                 items_.empty() ? 1 : 0, amount, unit, rate, unit);
   }
   drawn_ = true;
 }

@@ -10,8 +10,9 @@ namespace dstk::tools {
 
 class ProgressBar {
  public:
-  // Draws only when `wanted` (not -q) and stderr is a terminal.
-  ProgressBar(std::string tool, std::string label, bool wanted = true);
+  // Draws only when `wanted` (not -q) and stderr is a terminal. Counts bytes (MiB, MiB/s), or
+  // with `items` ("objects") things of that name.
+  ProgressBar(std::string tool, std::string label, bool wanted = true, std::string items = "");
   ~ProgressBar();
   ProgressBar(const ProgressBar&) = delete;
   ProgressBar& operator=(const ProgressBar&) = delete;
@@ -21,7 +22,7 @@ class ProgressBar {
   bool enabled() const { return enabled_; }
 
  private:
-  std::string tool_, label_;
+  std::string tool_, label_, items_;
   bool enabled_;
   bool drawn_ = false;
   std::chrono::steady_clock::time_point start_, last_;

@@ -90,7 +90,7 @@ int Rebalance(const Common& c, const std::string& prefix) {
   o.t = s->t;
   Result<client::RebalanceReport> r = Status::Invalid("not run");
   {
-    ProgressBar bar(kTool, "rebalance", c.verbosity.level > 0);
+    ProgressBar bar(kTool, "rebalance", c.verbosity.level > 0, "objects");
     r = client::Rebalance(*s->cluster, prefix, o,
                           [&bar](uint64_t d, uint64_t t) { bar.Update(d, t); });
   }
