@@ -7,8 +7,10 @@
 # string must still be in the page (`shows`). The page's commands derive every port from $BASE
 # (7301 in the outputs it shows); this script runs them with BASE=PORT_BASE, 17260.. unless
 # lib.sh moved it off busy ports, and rewrites outputs to the page's ports before comparing.
+# The units take BASE..BASE+14: five from PART 2 on, ten in PART 8.
 # Last, it runs scripts/demo, the README's walk-through, and checks its output too.
 PORT_BASE=${PORT_BASE:-17260}
+PORT_SPAN=15
 source "$(dirname "$0")/lib.sh"
 BASE=$PORT_BASE # unit i on BASE+i, as start_unit has it
 [ "$BASE" != 7301 ] || fail "the lab must run on a base other than the page's 7301"
@@ -87,14 +89,14 @@ count() {
   c=$(grep -cE -e "$2" "$1" || true)
   [ "$c" -ge "$3" ] && [ "$c" -le "$4" ] || fail "[$CUR] $c lines match '$2', want $3..$4: $(cat "$1")"
 }
-# norm FILE: this test's ports -> the page's ports 7301..7305, in place; where a port is padded
-# in a table column, the padding is kept.
+# norm FILE: this test's ports -> the page's ports 7301..7315, in place; where a port is padded
+# in a table column (two blanks or more after it), the padding is kept.
 norm() {
   local i port page pad
-  for i in 0 1 2 3 4; do
+  for i in $(seq 0 14); do
     port=$((PORT_BASE + i)) page=$((7301 + i)) pad=""
     while [ $((${#page} + ${#pad})) -lt ${#port} ]; do pad="$pad "; done
-    sed -i -e "s/127\.0\.0\.1:$port /127.0.0.1:$page$pad /g" -e "s/127\.0\.0\.1:$port\b/127.0.0.1:$page/g" "$1"
+    sed -i -e "s/127\.0\.0\.1:$port  /127.0.0.1:$page$pad  /g" -e "s/127\.0\.0\.1:$port\b/127.0.0.1:$page/g" "$1"
   done
 }
 same_text() { # same_text FILE TEXT
@@ -105,6 +107,25 @@ trim() { sed 's/^dsclaim: //; s/ (tcp:[^)]*)//; s|/[0-9a-f]\{16\}-|/..-|'; }
 producer() { sed -n "${2}p" "$1" | sed 's/.*-//'; }
 ballot_id() { sed -n 's/.* ballot [0-9]*\/\([0-9a-f]\{8\}\)$/\1/p' "$1" | head -n 1; }
 now() { date +%s.%N; }
+# page_lines FILE: every line of FILE (a tool's output) is a whole line of the page.
+page_lines() {
+  local l
+  while IFS= read -r l; do
+    grep -qxF -e "$l" "$WORK/page.txt" || fail "[$CUR] dstk-lab.7 does not show the line '$l'"
+  done <"$1"
+}
+# stat_rows FILE: "LINE ENDPOINT OBJECTS SLICES" of each unit up in a stat table (the latency
+# differs from run to run; the page cuts the table after the slices).
+stat_rows() { sed -nE 's/^([0-9]+) +(tcp:[^ ]+) +up +[0-9.]+ms +([0-9]+) +([0-9]+)( .*)?$/\1 \2 \3 \4/p' "$1"; }
+# listening U N: the log of PART 8's unit U says "listening on" N times (10 s).
+listening() {
+  local tries=0
+  until [ "$(grep -c "listening on" "$1.log" || true)" -ge "$2" ]; do
+    tries=$((tries + 1))
+    [ $tries -lt 500 ] || fail "[$CUR] unit $1 did not start: $(cat "$1.log")"
+    sleep 0.02
+  done
+}
 wait_for() { # wait_for FILE STRING: until FILE holds STRING (10 s)
   local tries=0
   until grep -qF -e "$2" "$1"; do
@@ -632,11 +653,225 @@ if [ -f "$TREE/tests/model/run.sh" ]; then
   bash -n "$TREE/tests/model/run.sh" || fail "[$CUR] tests/model/run.sh does not parse"
 fi
 
+# === PART 8: placement ==========================================================================
+# A pool of nine units with ids of their own (so the placements are the page's), in three domains;
+# a tenth joins; host a goes down. The units are UNIT_PID[5..14], on BASE+5..BASE+14.
+POOL="a1 a2 a3 b1 b2 b3 c1 c2 c3"
+step pool-start
+page_cmd 'i=5; for u in a1 a2 a3 b1 b2 b3 c1 c2 c3; do' '    mkdir $u && echo 5eed0000000000$u > $u/unit.id' \
+  '    dsnode --dir $u --listen tcp://127.0.0.1:$((BASE + i)) 2>> $u.log &' '    echo $! > $u.pid' \
+  '    echo 127.0.0.1:$((BASE + i)) domain=host-${u%?} >> hosts.plain' '    i=$((i + 1))' 'cat hosts.plain'
+i=5; for u in a1 a2 a3 b1 b2 b3 c1 c2 c3; do
+    mkdir $u && echo 5eed0000000000$u > $u/unit.id
+    dsnode --dir $u --listen tcp://127.0.0.1:$((BASE + i)) 2>> $u.log &
+    echo $! > $u.pid
+    UNIT_PID[$i]=$!
+    echo 127.0.0.1:$((BASE + i)) domain=host-${u%?} >> hosts.plain
+    i=$((i + 1))
+  done
+for u in $POOL; do listening $u 1; done
+cp hosts.plain out
+norm out
+same_text out "$(printf '127.0.0.1:%s domain=host-a\n' 7306 7307 7308
+  printf '127.0.0.1:%s domain=host-b\n' 7309 7310 7311
+  printf '127.0.0.1:%s domain=host-c\n' 7312 7313 7314)"
+page_lines out
+same_text a1/unit.id 5eed0000000000a1
+same_text c3/unit.id 5eed0000000000c3
+for u in $POOL; do has $u.log "dsnode: info: serving $u: 0 objects, 0 slices, 0 bytes"; done
+
+step pool-nodes
+page_cmd 'dsenc --nodes hosts.plain nodes > hosts.list' 'cat hosts.list'
+dsenc --nodes hosts.plain nodes > hosts.list
+cp hosts.list out
+norm out
+same_text out "tcp://127.0.0.1:7306 id=5eed0000000000a1 domain=host-a
+tcp://127.0.0.1:7307 id=5eed0000000000a2 domain=host-a
+tcp://127.0.0.1:7308 id=5eed0000000000a3 domain=host-a
+tcp://127.0.0.1:7309 id=5eed0000000000b1 domain=host-b
+tcp://127.0.0.1:7310 id=5eed0000000000b2 domain=host-b
+tcp://127.0.0.1:7311 id=5eed0000000000b3 domain=host-b
+tcp://127.0.0.1:7312 id=5eed0000000000c1 domain=host-c
+tcp://127.0.0.1:7313 id=5eed0000000000c2 domain=host-c
+tcp://127.0.0.1:7314 id=5eed0000000000c3 domain=host-c"
+page_lines out
+
+step pool-put
+page_cmd 'for i in 1 2 3 4 5 6 7 8; do' \
+  '    echo "file $i" | dsenc --nodes hosts.list -n 4 -k 2 put pool/file$i' \
+  'dsenc --nodes hosts.list -n 4 -k 2 stat'
+for i in 1 2 3 4 5 6 7 8; do
+    echo "file $i" | dsenc --nodes hosts.list -n 4 -k 2 put pool/file$i
+  done
+expect_rc 0 dsenc --nodes hosts.list -n 4 -k 2 stat >out
+norm out
+# Which units hold how many is fixed by the ids: the page's table, without its latencies.
+stat_rows out >rows
+same_text rows "0 tcp://127.0.0.1:7306 3 3
+1 tcp://127.0.0.1:7307 4 4
+2 tcp://127.0.0.1:7308 3 3
+3 tcp://127.0.0.1:7309 5 5
+4 tcp://127.0.0.1:7310 2 2
+5 tcp://127.0.0.1:7311 3 3
+6 tcp://127.0.0.1:7312 3 3
+7 tcp://127.0.0.1:7313 4 4
+8 tcp://127.0.0.1:7314 5 5"
+stat_rows "$WORK/page.txt" | grep ' tcp://127\.0\.0\.1:73\(0[6-9]\|1[0-4]\) ' | head -n 9 >page-rows
+cmp -s rows page-rows || fail "[$CUR] the page's table differs: $(cat page-rows)"
+shows out "#   endpoint                     state        latency  objects     slices" \
+  "network: 9 of 9 units up (k=2, w=3): healthy"
+# Width 4 and k=2 are in each object's manifest: a reader needs neither.
+dsenc --nodes hosts.list get pool/file5 >out
+same_text out "file 5"
+
+step pool-place
+page_cmd 'dsenc --nodes hosts.list -n 4 place pool/file3' "sed 's/ domain=.*//' hosts.list > flat.list" \
+  'dsenc --nodes flat.list -n 4 place pool/file3'
+dsenc --nodes hosts.list -n 4 place pool/file3 >out
+norm out
+same_text out "0   1   tcp://127.0.0.1:7307         5eed0000000000a2 domain=host-a
+1   0   tcp://127.0.0.1:7306         5eed0000000000a1 domain=host-a
+2   7   tcp://127.0.0.1:7313         5eed0000000000c2 domain=host-c
+3   6   tcp://127.0.0.1:7312         5eed0000000000c1 domain=host-c"
+page_lines out
+sed 's/ domain=.*//' hosts.list > flat.list
+dsenc --nodes flat.list -n 4 place pool/file3 >out
+norm out
+same_text out "0   1   tcp://127.0.0.1:7307         5eed0000000000a2
+1   0   tcp://127.0.0.1:7306         5eed0000000000a1
+2   2   tcp://127.0.0.1:7308         5eed0000000000a3
+3   7   tcp://127.0.0.1:7313         5eed0000000000c2"
+page_lines out
+# The slices are where place says: stat lists the same units, pillar by pillar.
+dsenc --nodes hosts.list stat pool/file3 >out
+[ "$(sed -n 's/^  \([0-9]\)   tcp.* ok .*/\1/p' out | tr -d '\n')" = 1076 ] ||
+  fail "[$CUR] pool/file3 is not on lines 1 0 7 6: $(cat out)"
+
+step pool-add
+page_cmd 'mkdir c4 && echo 5eed0000000000c4 > c4/unit.id' \
+  'dsnode --dir c4 --listen tcp://127.0.0.1:$((BASE + 14)) 2>> c4.log &' 'echo $! > c4.pid' \
+  'cp hosts.list hosts.old' 'echo 127.0.0.1:$((BASE + 14)) domain=host-c >> hosts.plain' \
+  'dsenc --nodes hosts.plain nodes > hosts.list' 'tail -n 1 hosts.list'
+mkdir c4 && echo 5eed0000000000c4 > c4/unit.id
+dsnode --dir c4 --listen tcp://127.0.0.1:$((BASE + 14)) 2>> c4.log &
+echo $! > c4.pid
+UNIT_PID[14]=$!
+listening c4 1 # the student types the next lines after it is up
+cp hosts.list hosts.old
+echo 127.0.0.1:$((BASE + 14)) domain=host-c >> hosts.plain
+dsenc --nodes hosts.plain nodes > hosts.list
+tail -n 1 hosts.list >out
+norm out
+same_text out "tcp://127.0.0.1:7315 id=5eed0000000000c4 domain=host-c"
+shows out "tcp://127.0.0.1:7315 id=5eed0000000000c4 domain=host-c"
+head -n 9 hosts.list | cmp -s - hosts.old || fail "[$CUR] the first nine lines changed"
+
+step pool-predict
+page_cmd 'placed() { dsenc --nodes $1 -n 4 place $2 |' \
+  "             awk '{ print substr(\$4, 15) }' | sort | paste -s -d ' '; }" \
+  'for o in $(dsenc --nodes hosts.list ls); do' \
+  '    echo "$o: $(placed hosts.old $o) -> $(placed hosts.list $o)"; done'
+placed() { dsenc --nodes $1 -n 4 place $2 |
+             awk '{ print substr($4, 15) }' | sort | paste -s -d ' '; }
+for o in $(dsenc --nodes hosts.list ls); do
+    echo "$o: $(placed hosts.old $o) -> $(placed hosts.list $o)"; done >out
+same_text out "pool/file1: a1 a2 b1 c3 -> a1 b1 c3 c4
+pool/file2: a3 b1 c2 c3 -> a3 b1 c2 c3
+pool/file3: a1 a2 c1 c2 -> a1 a2 c1 c2
+pool/file4: a1 b3 c1 c3 -> a1 b3 c1 c3
+pool/file5: a3 b2 b3 c1 -> a3 b2 b3 c1
+pool/file6: a2 a3 b1 c3 -> a2 a3 b1 c4
+pool/file7: b1 b3 c2 c3 -> b1 b3 c3 c4
+pool/file8: a2 b1 b2 c2 -> a2 b1 b2 c2"
+page_lines out
+# Nothing moved yet: c4 holds nothing, and the objects read from their old units.
+dsenc --nodes hosts.list get pool/file1 >out
+same_text out "file 1"
+[ -z "$(ls c4/objects 2>/dev/null)" ] || fail "[$CUR] c4 holds objects before rebalance: $(ls -R c4/objects)"
+
+step pool-rebalance
+page_cmd 'dsenc --nodes hosts.list --json rebalance' 'dsenc --nodes hosts.list -n 4 -k 2 stat | tail -n 2'
+expect_rc 0 dsenc --nodes hosts.list --json rebalance >out
+same_text out '{"objects":8,"objects_moved":3,"slices_moved":3,"minimum":3,"dropped":3,"republished":0,"failures":0}'
+shows out '{"objects":8,"objects_moved":3,"slices_moved":3,"minimum":3,' '"dropped":3,"republished":0,"failures":0}'
+expect_rc 0 dsenc --nodes hosts.list -n 4 -k 2 stat >stat.out
+tail -n 2 stat.out >out
+norm out
+stat_rows out >rows
+same_text rows "9 tcp://127.0.0.1:7315 3 3"
+stat_rows "$WORK/page.txt" | grep ' tcp://127\.0\.0\.1:7315 ' >page-rows
+cmp -s rows page-rows || fail "[$CUR] the page shows c4 as $(cat page-rows)"
+shows out "network: 10 of 10 units up (k=2, w=3): healthy"
+# Every unit: 32 slices in all, the three moved ones gone from a2, c3 and c2.
+norm stat.out
+stat_rows stat.out | awk '{ print $3 }' | paste -s -d ' ' >out
+same_text out "3 3 3 5 2 3 3 3 4 3"
+# pool/file1 kept its pillars 0 to 2; pillar 3 went from a2 (line 1) to c4 (line 9).
+dsenc --nodes hosts.list stat pool/file1 >out
+[ "$(sed -n 's/^  \([0-9]\)   tcp.* ok .*/\1/p' out | paste -s -d ' ')" = "0 8 3 9" ] ||
+  fail "[$CUR] pool/file1 is not on lines 0 8 3 9: $(cat out)"
+[ -z "$(ls a2/objects/pool/file1 2>/dev/null)" ] || fail "[$CUR] a2 still holds pool/file1: $(ls a2/objects/pool/file1)"
+for i in 1 2 3 4 5 6 7 8; do
+  dsenc --nodes hosts.list get pool/file$i >out
+  same_text out "file $i"
+done
+
+step pool-again
+page_cmd 'dsenc --nodes hosts.list rebalance'
+expect_rc 0 dsenc --nodes hosts.list rebalance >out
+same_text out "8 objects, 0 moved: 0 slices moved (placement requires 0), 0 old copies dropped"
+shows out "8 objects, 0 moved: 0 slices moved (placement requires 0)," # wrapped in the page
+grep -qxF '  0 old copies dropped' "$WORK/page.txt" || fail "[$CUR] the page lost the end of the line"
+expect_rc 0 dsenc --nodes hosts.list --json rebalance >out
+same_text out '{"objects":8,"objects_moved":0,"slices_moved":0,"minimum":0,"dropped":0,"republished":0,"failures":0}'
+
+step pool-domain-down
+page_cmd 'kill -9 $(cat a1.pid a2.pid a3.pid)' \
+  'for o in $(dsenc --nodes hosts.list --timeout 0.5 ls); do' \
+  '    dsenc --nodes hosts.list --timeout 0.5 get $o; done' \
+  'dsenc --nodes hosts.list --timeout 0.5 stat pool/file3'
+kill_unit 5
+kill_unit 6
+kill_unit 7
+t0=$(now)
+for o in $(dsenc --nodes hosts.list --timeout 0.5 ls); do
+    dsenc --nodes hosts.list --timeout 0.5 get $o; done >out
+note "  every object read with host a down in $(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }') s"
+same_text out "$(printf 'file %s\n' 1 2 3 4 5 6 7 8)"
+page_lines out
+expect_rc 0 dsenc --nodes hosts.list --timeout 0.5 stat pool/file3 >out
+norm out
+sed -n '/^units:$/,$p' out >units
+same_text units "units:
+  1   tcp://127.0.0.1:7307         unreachable  0/1 slices
+  0   tcp://127.0.0.1:7306         unreachable  0/1 slices
+  7   tcp://127.0.0.1:7313         ok           1/1 slices
+  6   tcp://127.0.0.1:7312         ok           1/1 slices
+health:   degraded: 2 of 4 units hold every slice, 2 needed to read"
+page_lines units
+has out "coding:   k=2 of n=4"
+
+step pool-back
+page_cmd 'i=5; for u in a1 a2 a3; do' \
+  '    echo $! > $u.pid; i=$((i + 1))' 'dsenc --nodes hosts.list stat pool/file3 | tail -n 1'
+i=5; for u in a1 a2 a3; do
+    dsnode --dir $u --listen tcp://127.0.0.1:$((BASE + i)) 2>> $u.log &
+    echo $! > $u.pid; UNIT_PID[$i]=$!; i=$((i + 1))
+  done
+for u in a1 a2 a3; do listening $u 2; done
+tail -n 2 a2.log >out
+has out "dsnode: info: serving a2: 3 objects, 3 slices, "
+dsenc --nodes hosts.list stat pool/file3 | tail -n 1 >out
+same_text out "health:   healthy: 4 of 4 units hold every slice, 2 needed to read"
+shows out "health:   healthy: 4 of 4 units hold every slice, 2 needed to read"
+
 # === CLEANING UP ================================================================================
 step cleanup
-page_cmd 'cd / && rm -rf $LAB'
-for i in 0 1 2 3 4; do kill "${UNIT_PID[$i]}"; done
-for i in 0 1 2 3 4; do
+page_cmd 'kill $(cat *.pid)' 'cd / && rm -rf $LAB'
+# Every pid file of the page's directory is a unit that runs: the 15 units, no stale one.
+[ "$(ls *.pid | wc -l)" = 15 ] || fail "[$CUR] pid files: $(ls *.pid)"
+for i in $(seq 0 14); do kill "${UNIT_PID[$i]}"; done
+for i in $(seq 0 14); do
   rc=0
   wait "${UNIT_PID[$i]}" || rc=$?
   [ $rc = 0 ] || fail "[$CUR] unit $i exited $rc on SIGTERM"
@@ -644,6 +879,10 @@ for i in 0 1 2 3 4; do
 done
 cat unit0.log unit1.log unit2.log unit3.log.new unit4.log.new >out
 count out "^dsnode: info: stopped cleanly$" 5 5
+for u in $POOL c4; do
+  tail -n 1 $u.log >out
+  same_text out "dsnode: info: stopped cleanly"
+done
 tail -n 1 unit0.log >out
 shows out "dsnode: info: stopped cleanly"
 
