@@ -37,7 +37,8 @@ Status ReadStrings(const msgpack::object& o, std::string_view key, std::vector<s
 std::string EncodeFunction(const Function& f) {
   msgpack::sbuffer buf;
   wire::detail::Packer p(buf);
-  p.pack_map(10);
+  const bool signed_ = !f.signature.empty();
+  p.pack_map(signed_ ? 12 : 10);
   p.pack("type"), p.pack("function");
   p.pack("argv"), PackStrings(p, f.argv);
   p.pack("in"), PackStrings(p, f.inputs);
@@ -48,6 +49,10 @@ std::string EncodeFunction(const Function& f) {
   p.pack("producer"), p.pack(f.producer);
   p.pack("pushed_us"), p.pack(f.pushed_us);
   p.pack("reason"), p.pack(f.reason);
+  if (signed_) {
+    p.pack("signer"), p.pack(f.signer);
+    p.pack("sig"), p.pack(f.signature);
+  }
   return std::string(buf.data(), buf.size());
 }
 
@@ -67,6 +72,8 @@ Result<Function> DecodeFunction(std::span<const uint8_t> bytes) {
     if (key == "producer") return ReadString(v, key, f.producer);
     if (key == "pushed_us") return ReadU64(v, key, f.pushed_us);
     if (key == "reason") return ReadString(v, key, f.reason);
+    if (key == "signer") return ReadString(v, key, f.signer);
+    if (key == "sig") return ReadString(v, key, f.signature);
     return Status::Ok();
   });
   if (!st.ok()) return Status::Corruption("function record: " + st.message());

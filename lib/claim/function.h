@@ -22,6 +22,8 @@ struct Function {
   std::string producer;             // who pushed it (host:pid)
   uint64_t pushed_us = 0;           // when, microseconds since the epoch
   std::string reason;               // in QUEUE.failed: why it failed
+  std::string signer;     // Ed25519 public key (hex) of who signed it, or "" (claim/signing.h)
+  std::string signature;  // hex, over SignedBytes; "" when unsigned
 };
 
 inline constexpr size_t kMaxFunctionBytes = 1u << 20;  // a function is one segment

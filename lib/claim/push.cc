@@ -32,13 +32,18 @@ Status CheckFunction(const Function& f) {
   return Status::Ok();
 }
 
-// The function checked, stamped with producer and time, and encoded.
-Result<std::string> Prepare(Function& f) {
+// The function checked, stamped with producer and time (kept when it has them: a re-queued
+// function is the same function, and its signature covers them), signed with `signer` when
+// given, and encoded.
+Result<std::string> Prepare(Function& f, const std::string& queue, const SigningKey* signer) {
   DSTK_RETURN_IF_ERROR(CheckFunction(f));
   if (f.producer.empty()) f.producer = Producer();
-  f.pushed_us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                          std::chrono::system_clock::now().time_since_epoch())
-                                          .count());
+  if (f.pushed_us == 0) {
+    f.pushed_us = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                            std::chrono::system_clock::now().time_since_epoch())
+                                            .count());
+  }
+  if (signer != nullptr) DSTK_RETURN_IF_ERROR(SignFunction(f, queue, *signer));
   std::string bytes = EncodeFunction(f);
   if (bytes.size() > kMaxFunctionBytes)
     return Status::Invalid("function record is larger than 1 MiB");
@@ -48,22 +53,23 @@ Result<std::string> Prepare(Function& f) {
 }  // namespace
 
 Result<std::string> PushFunction(net::Cluster& cl, const client::Thresholds& t, KeyGenerator& keys,
-                                 const std::string& queue, Function f) {
+                                 const std::string& queue, Function f, const SigningKey* signer) {
   std::vector<Function> one;
   one.push_back(std::move(f));
-  auto out = PushFunctions(cl, t, keys, queue, std::move(one));
+  auto out = PushFunctions(cl, t, keys, queue, std::move(one), signer);
   return std::move(out.front());
 }
 
 std::vector<Result<std::string>> PushFunctions(net::Cluster& cl, const client::Thresholds& t,
                                                KeyGenerator& keys, const std::string& queue,
-                                               std::vector<Function> functions) {
+                                               std::vector<Function> functions,
+                                               const SigningKey* signer) {
   std::vector<Result<std::string>> out(functions.size(), Status::Invalid("not pushed"));
   Status qs = wire::ValidateName(queue).With("queue");
   std::vector<client::NewObject> objects;
   std::vector<size_t> index;  // objects[j] is functions[index[j]]
   for (size_t i = 0; i < functions.size(); ++i) {
-    auto bytes = qs.ok() ? Prepare(functions[i]) : Result<std::string>(qs);
+    auto bytes = qs.ok() ? Prepare(functions[i], queue, signer) : Result<std::string>(qs);
     if (!bytes.ok()) {
       out[i] = bytes.status();
       continue;

@@ -12,6 +12,7 @@
 #include "claim/claim_record.h"
 #include "claim/lease.h"
 #include "claim/push.h"
+#include "claim/signing.h"
 #include "client/find.h"
 #include "client/object_io.h"
 #include "exec/runner.h"
@@ -136,16 +137,18 @@ namespace {
 // The failure path: retry up to the function's attempts, then dead-letter it to QUEUE.failed.
 // Consume mode re-pushes the function (the claim consumed it); lease mode releases it (or
 // finishes it once dead-lettered). Either way nothing is lost.
-// `network` is the whole node list, `cl` the claim's queue units.
+// `network` is the whole node list, `cl` the claim's queue units. `refused`: never run (not
+// trusted), so dead-lettered at once whatever its attempts.
 Result<RunReport> Failed(net::Cluster& network, net::Cluster& cl, const Claim& claim,
                          const Function& f, const RunOptions& o, RunReport report,
-                         const exec::RunResult* run) {
+                         const exec::RunResult* run, bool refused = false) {
   const uint32_t runs = claim.mode == wire::ClaimMode::kLease ? claim.attempts : f.attempt + 1;
   KeyGenerator keys;
-  if (runs >= f.attempts) {
+  if (refused || runs >= f.attempts) {
     Function dead = f;
     dead.attempt = runs;  // like a re-queued copy: the runs it has had
-    dead.reason = report.detail + " (after " + std::to_string(runs) + " runs)";
+    dead.reason =
+        refused ? report.detail : report.detail + " (after " + std::to_string(runs) + " runs)";
     auto k = PushPlaced(network, o.t, keys, claim.queue + ".failed", dead);
     if (!k.ok()) return k.status().With("dead-letter " + claim.key);
     if (claim.mode == wire::ClaimMode::kLease) (void)Finish(cl, claim);
@@ -176,6 +179,12 @@ Result<RunReport> RunClaim(const Claim& claim, const RunOptions& o) {
   net::Cluster& cl = *queue_units;
   auto f = FunctionOf(claim);
   if (!f.ok()) return f.status().With("claim " + claim.key);
+  if (o.trusted) {
+    if (Status trust = VerifyFunction(*f, claim.queue, *o.trusted); !trust.ok()) {
+      report.detail = "not run: " + trust.message();
+      return Failed(network, cl, claim, *f, o, report, nullptr, /*refused=*/true);
+    }
+  }
   // Lease mode: renew before starting. A claim may have waited (in a pipe, behind busy jobs);
   // one whose lease another walker took over meanwhile is not ours to run any more.
   if (claim.mode == wire::ClaimMode::kLease) {

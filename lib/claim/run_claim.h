@@ -6,6 +6,8 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,9 @@ struct RunOptions {
   uint32_t default_timeout_s = 600;     // when the function names none
   uint64_t cpu_seconds = 0;             // RLIMIT_CPU (0: none)
   uint64_t memory_bytes = 0;            // RLIMIT_AS (0: none)
+  // Public keys whose signatures are trusted (claim/signing.h): when set, a function not signed
+  // by one of them is dead-lettered unrun. Unset: every function runs.
+  std::optional<std::set<std::string>> trusted;
 };
 
 struct RunReport {

@@ -19,15 +19,6 @@ std::string Trim(const std::string& s) {
   return b == std::string::npos ? "" : s.substr(b, e - b + 1);
 }
 
-Status WriteNew(const std::string& path, const std::string& body, mode_t mode) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) return Status::IoError("cannot create " + path + ": " + std::strerror(errno));
-  Status st = WriteAll(fd, {reinterpret_cast<const uint8_t*>(body.data()), body.size()});
-  if (st.ok() && ::fsync(fd) != 0) st = Status::IoError("fsync " + path);
-  ::close(fd);
-  return st;
-}
-
 }  // namespace
 
 bool IsZ85Key(const std::string& z85) {
@@ -39,14 +30,15 @@ bool IsZ85Key(const std::string& z85) {
 Result<KeyPair> GenerateKeyPair() {
   char pub[41], sec[41];
   if (zmq_curve_keypair(pub, sec) != 0) {
-    return Status::IoError(std::string("cannot make a CurveZMQ key pair: ") + zmq_strerror(zmq_errno()));
+    return Status::IoError(std::string("cannot make a CurveZMQ key pair: ") +
+                           zmq_strerror(zmq_errno()));
   }
   return KeyPair{pub, sec};
 }
 
 Status WriteKeyPair(const std::string& path, const KeyPair& keys) {
-  DSTK_RETURN_IF_ERROR(WriteNew(path, keys.secret_z85 + "\n", 0600));
-  return WriteNew(path + ".pub", keys.public_z85 + "\n", 0644);
+  DSTK_RETURN_IF_ERROR(WriteNewFile(path, keys.secret_z85 + "\n", 0600));
+  return WriteNewFile(path + ".pub", keys.public_z85 + "\n", 0644);
 }
 
 Result<KeyPair> ReadSecretKey(const std::string& path) {
@@ -55,9 +47,11 @@ Result<KeyPair> ReadSecretKey(const std::string& path) {
   if (!in || !std::getline(in, line)) return Status::Invalid("cannot read the key file " + path);
   KeyPair k;
   k.secret_z85 = Trim(line);
-  if (!IsZ85Key(k.secret_z85)) return Status::Invalid(path + " does not hold a Z85 CurveZMQ secret key");
+  if (!IsZ85Key(k.secret_z85))
+    return Status::Invalid(path + " does not hold a Z85 CurveZMQ secret key");
   char pub[41];
-  if (zmq_curve_public(pub, k.secret_z85.c_str()) != 0) return Status::Invalid(path + ": bad secret key");
+  if (zmq_curve_public(pub, k.secret_z85.c_str()) != 0)
+    return Status::Invalid(path + ": bad secret key");
   k.public_z85 = pub;
   return k;
 }
@@ -70,7 +64,8 @@ Result<std::set<std::string>> ReadAllowList(const std::string& path) {
   for (int n = 1; std::getline(in, line); ++n) {
     line = Trim(line);
     if (line.empty() || line[0] == '#') continue;  // '#' is a Z85 digit: comments are whole lines
-    if (!IsZ85Key(line)) return Status::Invalid(path + ":" + std::to_string(n) + ": not a Z85 public key");
+    if (!IsZ85Key(line))
+      return Status::Invalid(path + ":" + std::to_string(n) + ": not a Z85 public key");
     keys.insert(line);
   }
   return keys;

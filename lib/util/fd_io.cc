@@ -1,5 +1,6 @@
 #include "util/fd_io.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -81,6 +82,15 @@ uint64_t KnownLength(int fd) {
     return kUnknownLength;
   }
   return static_cast<uint64_t>(sb.st_size);
+}
+
+Status WriteNewFile(const std::string& path, const std::string& body, mode_t mode) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) return Status::IoError("cannot create " + path + ": " + std::strerror(errno));
+  Status st = WriteAll(fd, {reinterpret_cast<const uint8_t*>(body.data()), body.size()});
+  if (st.ok() && ::fsync(fd) != 0) st = Status::IoError("fsync " + path);
+  ::close(fd);
+  return st;
 }
 
 }  // namespace dstk

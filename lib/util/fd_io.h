@@ -1,8 +1,11 @@
 // Whole-buffer reads and writes on file descriptors, retrying short transfers and EINTR.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <span>
+#include <string>
 
 #include "util/status.h"
 
@@ -21,5 +24,9 @@ Status WriteAllGathered(int fd, std::span<const std::span<const uint8_t>> parts)
 // file given by name or redirected with <); kUnknown for pipes, terminals and sockets.
 inline constexpr uint64_t kUnknownLength = ~uint64_t{0};
 uint64_t KnownLength(int fd);
+
+// Creates `path` (never over an existing file) with `mode`, writes `body` and fsyncs it: how key
+// files are written.
+Status WriteNewFile(const std::string& path, const std::string& body, mode_t mode);
 
 }  // namespace dstk

@@ -26,6 +26,7 @@ struct PushArgs {
   uint32_t timeout_s = 0;
   uint32_t attempts = 3;
   std::string from;               // --from FILE ("-" = stdin): JSON lines
+  std::string sign_key;           // --sign FILE: Ed25519 secret key
   std::vector<std::string> argv;  // after --
 };
 
@@ -43,7 +44,7 @@ int Remove(const Common& c, const std::string& name);
 int List(const Common& c, const std::string& prefix, bool nul);
 int Stat(const Common& c, const std::string& name);
 int Repair(const Common& c, const std::string& name, bool all);
-int Keygen(const std::string& file);
+int Keygen(const std::string& file, bool sign);
 int Nodes(const Common& c);
 int Place(const Common& c, const std::string& name);
 int Rebalance(const Common& c, const std::string& prefix);

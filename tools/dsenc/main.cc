@@ -82,9 +82,14 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1u, 256u));
 
   std::string keyfile;
-  auto* keygen =
-      app.add_subcommand("keygen", "Make a CurveZMQ key pair: FILE (secret, 0600) and FILE.pub");
+  bool sign_key = false;
+  auto* keygen = app.add_subcommand(
+      "keygen",
+      "Make a key pair: FILE (secret, 0600) and FILE.pub; CurveZMQ, or with --sign "
+      "Ed25519 for signing functions");
   keygen->add_option("FILE", keyfile, "Where to write the secret key")->required();
+  keygen->add_flag("--sign", sign_key,
+                   "An Ed25519 signing key (push --sign) instead of a CurveZMQ key");
 
   bool all = false;
   auto* repair = app.add_subcommand(
@@ -123,6 +128,9 @@ int main(int argc, char** argv) {
   push->add_option(
       "--from", pa.from,
       "Push many: JSON lines {\"argv\":[...],\"in\":[...],\"out\":\"...\"} from FILE or - (stdin)");
+  push->add_option("--sign", pa.sign_key,
+                   "Sign the functions with this Ed25519 secret key (dsenc keygen --sign): "
+                   "workers with --trust run only functions signed by keys they trust");
   push->add_option("CMD", pa.argv, "The command and its arguments, after --");
 
   auto* join = app.add_subcommand("join", "Rebuild the bytes from a slice record stream on stdin");
@@ -135,7 +143,7 @@ int main(int argc, char** argv) {
   if (*rm) return Remove(c, name);
   if (*ls) return List(c, prefix, nul);
   if (*stat) return Stat(c, name);
-  if (*keygen) return Keygen(keyfile);
+  if (*keygen) return Keygen(keyfile, sign_key);
   if (*repair) return Repair(c, name, all);
   if (*nodes) return Nodes(c);
   if (*place) return Place(c, name);

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
+#include "claim/signing.h"
 #include "client/find.h"
 #include "client/object_io.h"
 #include "client/rebalance.h"
@@ -295,7 +296,14 @@ int Stat(const Common& c, const std::string& name) {
   return readable ? kExitOk : kExitUnavailable;
 }
 
-int Keygen(const std::string& file) {
+int Keygen(const std::string& file, bool sign) {
+  if (sign) {
+    auto key = claim::GenerateSigningKey();
+    if (!key.ok()) return Fail(kTool, key.status());
+    if (Status st = claim::WriteSigningKey(file, *key); !st.ok()) return Fail(kTool, st);
+    std::printf("%s\n", key->public_hex.c_str());
+    return kExitOk;
+  }
   auto keys = net::GenerateKeyPair();
   if (!keys.ok()) return Fail(kTool, keys.status());
   if (Status st = net::WriteKeyPair(file, *keys); !st.ok()) return Fail(kTool, st);

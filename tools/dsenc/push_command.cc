@@ -7,6 +7,7 @@
 
 #include "claim/function.h"
 #include "claim/push.h"
+#include "claim/signing.h"
 #include "client/find.h"
 #include "client/object_io.h"
 #include "commands.h"
@@ -52,6 +53,13 @@ int Push(const Common& c, const PushArgs& a) {
   auto queue_units = client::WriteView(network, a.queue, t->n);
   if (!queue_units.ok()) return Fail(kTool, queue_units.status());
   net::Cluster& cl = *queue_units;
+  std::optional<claim::SigningKey> signer;
+  if (!a.sign_key.empty()) {
+    auto key = claim::ReadSigningKey(a.sign_key);
+    if (!key.ok()) return Fail(kTool, key.status());
+    signer = std::move(key).value();
+  }
+  const claim::SigningKey* sign = signer ? &*signer : nullptr;
   claim::KeyGenerator keys;
 
   auto emit = [&](const Result<std::string>& key) -> int {
@@ -67,7 +75,7 @@ int Push(const Common& c, const PushArgs& a) {
     f.output = a.output;
     f.timeout_s = a.timeout_s;
     f.attempts = a.attempts;
-    return emit(claim::PushFunction(cl, *t, keys, a.queue, f));
+    return emit(claim::PushFunction(cl, *t, keys, a.queue, f, sign));
   }
   if (!a.argv.empty())
     return Fail(kTool, Status::Invalid("give either --from or a command, not both"));
@@ -111,7 +119,7 @@ int Push(const Common& c, const PushArgs& a) {
     }
     // The lines before a bad one are pushed first: they stay pushed (dsenc(1)).
     int rc = kExitOk;
-    auto keys_out = claim::PushFunctions(cl, *t, keys, a.queue, std::move(batch));
+    auto keys_out = claim::PushFunctions(cl, *t, keys, a.queue, std::move(batch), sign);
     for (size_t i = 0; i < keys_out.size(); ++i) {
       const int one =
           keys_out[i].ok()

@@ -15,6 +15,7 @@
 
 #include "claim/claim_record.h"
 #include "claim/run_claim.h"
+#include "claim/signing.h"
 #include "cli_common.h"
 #include "metrics_http.h"
 #include "wire/record.h"
@@ -85,6 +86,10 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
   app.add_option("--worker", o.worker, "Name recorded as the worker (default host:pid)");
+  std::string trust_file;
+  app.add_option("--trust", trust_file,
+                 "Run only functions signed by a key listed in FILE (public keys of dsenc keygen "
+                 "--sign); others go to QUEUE.failed unrun");
   app.add_option("--scratch", o.scratch_parent, "Where per-run scratch directories are made")
       ->capture_default_str();
   app.add_option("--default-timeout", o.default_timeout_s,
@@ -112,6 +117,11 @@ int main(int argc, char** argv) {
   }
   o.memory_bytes = static_cast<uint64_t>(mem_mib * 1024 * 1024);
 
+  if (!trust_file.empty()) {
+    auto trusted = claim::ReadTrustFile(trust_file);
+    if (!trusted.ok()) return tools::Fail(kTool, trusted.status());
+    o.trusted = std::move(trusted).value();
+  }
   auto nodes = tools::ResolveNodes(net);
   if (!nodes.ok()) return tools::Fail(kTool, nodes.status());
   auto t = tools::ThresholdsOf(net, nodes->size());
