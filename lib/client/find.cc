@@ -36,7 +36,14 @@ Found FindObject(net::Cluster& network, const std::string& name, uint32_t width,
                  bool early) {
   const std::vector<size_t> placed = PlacedOrAll(network, name, width);
   Found f{network.View(placed), {}};
-  f.loc = Locate(f.view, name, verify, early);
+  // A manifest that names other units (another width, an older list) ends this round at once.
+  auto elsewhere = [&](const wire::Manifest& m) {
+    if (m.tomb) return false;
+    const std::vector<size_t> units = UnitsOf(network, m);
+    return units != placed &&
+           std::find(units.begin(), units.end(), net::Cluster::kNoUnit) == units.end();
+  };
+  f.loc = Locate(f.view, name, verify, early, 0, elsewhere);
   if (!f.loc.manifest && placed.size() < network.network_size()) {
     // Not on its units: written before the list changed, or with another width. Ask everyone.
     f.view = network.View(AllUnits(network));

@@ -72,7 +72,7 @@ bool Settled(const Location& loc, bool early) {
 }  // namespace
 
 Location Locate(net::Cluster& cluster, const std::string& name, bool verify, bool early,
-                size_t enough) {
+                size_t enough, const std::function<bool(const wire::Manifest&)>& elsewhere) {
   wire::Request req;
   req.op = wire::Op::kStat;
   req.name = name;
@@ -93,9 +93,13 @@ Location Locate(net::Cluster& cluster, const std::string& name, bool verify, boo
   }
   const auto started = net::Clock::now();
   auto deadline = started + cluster.timeout();
-  bool grace = false;  // the deadline is the writer's grace, not the timeout
+  bool grace = false;  // the deadline is a grace after enough answers, not the timeout
+  auto moved_on = [&] { return elsewhere && loc.manifest && elsewhere(*loc.manifest); };
   while (!unit_of.empty() && !Settled(loc, early)) {
-    if (enough > 0 && !grace && loc.answered >= enough) {
+    // Enough answers (a writer's), or a manifest naming other units (a reader's guess was
+    // wrong): the rest get a short grace, so that units that are up still answer (one may
+    // report a newer revision) but a dead one costs no whole timeout.
+    if (!grace && ((enough > 0 && loc.answered >= enough) || moved_on())) {
       grace = true;
       const auto took = net::Clock::now() - started;
       const auto wait = std::max<net::Clock::duration>(3 * took, std::chrono::milliseconds(100));

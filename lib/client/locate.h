@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -65,7 +66,13 @@ inline bool AbsenceIsCertain(size_t answered, size_t n, size_t w) {
 // committed revision is on w units, so n-w+1 answers include one of them, and a writer only
 // needs to go past it (and w units to write to). Units still silent then are marked `skipped` (a
 // writer leaves them out of its put).
+//
+// With `elsewhere`, once the newest manifest seen satisfies it, the others get the same grace
+// (a reader that guessed the object's units: once a manifest names other units, those are asked
+// next, and waiting a whole timeout for the rest of the guess, some perhaps down, would only
+// cost time; the grace still lets live units report a newer revision).
 Location Locate(net::Cluster& cluster, const std::string& name, bool verify, bool early = false,
-                size_t enough = 0);
+                size_t enough = 0,
+                const std::function<bool(const wire::Manifest&)>& elsewhere = {});
 
 }  // namespace dstk::client

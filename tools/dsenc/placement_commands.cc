@@ -47,7 +47,9 @@ int Nodes(const Common& c) {
                                                           {"answered", answered}})
                               .c_str());
     } else {
-      std::printf("%s%s\n", e.ToLine().c_str(), e.id.empty() ? "  # no answer: id unknown" : "");
+      // The note goes on a line of its own: a '#' after an entry is not a comment.
+      if (e.id.empty()) std::printf("# no answer from the next unit: its id is unknown\n");
+      std::printf("%s\n", e.ToLine().c_str());
     }
   }
   if (unknown > 0) {
