@@ -30,6 +30,22 @@ std::vector<size_t> PillarUnits(net::Cluster& network, const wire::Manifest& m) 
   return units;
 }
 
+// The answers in `loc` (a Locate on `asked`) of the units `wanted`, as if located on them; a
+// unit not asked counts as not answered.
+Location Subset(const Location& loc, const std::vector<size_t>& asked,
+                const std::vector<size_t>& wanted) {
+  Location out;
+  out.manifest = loc.manifest;
+  out.units.resize(wanted.size());
+  for (size_t i = 0; i < wanted.size(); ++i) {
+    auto at = std::find(asked.begin(), asked.end(), wanted[i]);
+    if (at == asked.end()) continue;
+    out.units[i] = loc.units[static_cast<size_t>(at - asked.begin())];
+    out.answered += out.units[i].answered;
+  }
+  return out;
+}
+
 }  // namespace
 
 Found FindObject(net::Cluster& network, const std::string& name, uint32_t width, bool verify,
@@ -51,10 +67,12 @@ Found FindObject(net::Cluster& network, const std::string& name, uint32_t width,
   }
   if (!f.loc.manifest || f.loc.manifest->tomb) return f;
   const std::vector<size_t> pillars = PillarUnits(network, *f.loc.manifest);
-  if (pillars != f.view.members()) {
-    f.view = network.View(pillars);
-    f.loc = Locate(f.view, name, verify, early);
-  }
+  if (pillars == f.view.members()) return f;
+  // When every pillar's unit was asked already and answered, their answers are the location:
+  // no second round (a reader that guessed a wider width than the object's, say).
+  Location mine = Subset(f.loc, f.view.members(), pillars);
+  f.view = network.View(pillars);
+  f.loc = mine.answered == pillars.size() ? std::move(mine) : Locate(f.view, name, verify, early);
   return f;
 }
 

@@ -82,6 +82,12 @@ check_all() {
   done
 }
 
+# A reader that does not know the width (the default, 8, is wider): the manifest tells it.
+for o in 0 1 2 3 4 5 6 7 8 9; do
+  "$DSENC" --nodes "$WORK/nodes24" get "data/obj$o" | cmp -s - "$WORK/obj$o" ||
+    fail "obj$o read without -n"
+done
+
 note "domain d0 (units 0-5) down: every object reads"
 for ((i = 0; i < 6; i++)); do kill_unit "$i"; done
 check_all "d0 down"
