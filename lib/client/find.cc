@@ -68,11 +68,15 @@ Found FindObject(net::Cluster& network, const std::string& name, uint32_t width,
   if (!f.loc.manifest || f.loc.manifest->tomb) return f;
   const std::vector<size_t> pillars = PillarUnits(network, *f.loc.manifest);
   if (pillars == f.view.members()) return f;
-  // When every pillar's unit was asked already and answered, their answers are the location:
-  // no second round (a reader that guessed a wider width than the object's, say).
+  // When the pillars' units were asked already, their answers are the location if they settle
+  // it as a Locate of them would (all answered; or for a reader, more than n-k answered and k
+  // hold the revision): no second round for a reader that guessed a wider width, say.
   Location mine = Subset(f.loc, f.view.members(), pillars);
+  const size_t k = f.loc.manifest->k;
+  const bool settled = mine.answered == pillars.size() ||
+                       (early && mine.answered + k > pillars.size() && mine.Holders().size() >= k);
   f.view = network.View(pillars);
-  f.loc = mine.answered == pillars.size() ? std::move(mine) : Locate(f.view, name, verify, early);
+  f.loc = settled ? std::move(mine) : Locate(f.view, name, verify, early);
   return f;
 }
 
