@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "util/fd_io.h"
+#include "util/text.h"
 #include "wire/msgpack_io.h"
 
 namespace dstk::claim {
@@ -29,12 +30,6 @@ Result<std::string> FromHex(const std::string& hex, size_t size) {
     return Status::Invalid("not " + std::to_string(size) + " bytes of hex");
   }
   return out;
-}
-
-std::string Trim(const std::string& s) {
-  const size_t b = s.find_first_not_of(" \t\r\n");
-  const size_t e = s.find_last_not_of(" \t\r\n");
-  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
 }
 
 Status Ready() {

@@ -9,17 +9,9 @@
 #include <fstream>
 
 #include "util/fd_io.h"
+#include "util/text.h"
 
 namespace dstk::net {
-namespace {
-
-std::string Trim(const std::string& s) {
-  const size_t b = s.find_first_not_of(" \t\r\n");
-  const size_t e = s.find_last_not_of(" \t\r\n");
-  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
-}
-
-}  // namespace
 
 bool IsZ85Key(const std::string& z85) {
   if (z85.size() != 40) return false;
