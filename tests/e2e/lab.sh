@@ -875,7 +875,7 @@ shows out "health:   healthy: 4 of 4 units hold every slice, 2 needed to read"
 # `shows`, as the page words them.
 BLAME='lie|bad|confirm|damaged'
 blamed() { # blamed FILE: a line of FILE (normalised) names the liar, 7316, as not to be believed
-  grep -E 'tcp://127\.0\.0\.1:7316([^0-9]|$)' "$1" | grep -qiE "$BLAME" ||
+  grep -E 'tcp://127\.0\.0\.1:7316([^0-9]|$)' "$1" | grep -iE "$BLAME" >/dev/null ||
     fail "[$CUR] no line names the liar (tcp://127.0.0.1:7316) as lying: $(cat "$1")"
 }
 step liar-start

@@ -52,7 +52,7 @@ stop_liars() {
     rc=0
     wait "${LIAR_PID[$j]}" || rc=$?
     [ $rc = 0 ] || fail "lying_unit $j exited $rc on SIGTERM: $(cat "$WORK/liar$j.log")"
-    tail -n 1 "$WORK/liar$j.log" | grep -qx "lying_unit: stopped cleanly" ||
+    [ "$(tail -n 1 "$WORK/liar$j.log")" = "lying_unit: stopped cleanly" ] ||
       fail "lying_unit $j did not stop cleanly: $(cat "$WORK/liar$j.log")"
     LIAR_PID[$j]=""
   done
@@ -72,7 +72,8 @@ liar_list() {
 }
 
 # blamed FILE PORT: FILE has a line naming the endpoint on PORT as not to be believed.
-blamed() { grep -E "tcp://127\.0\.0\.1:$2([^0-9]|$)" "$1" | grep -qiE "$BLAME"; }
+# (grep -q would end the pipe early: a SIGPIPE that pipefail counts as a failure.)
+blamed() { grep -E "tcp://127\.0\.0\.1:$2([^0-9]|$)" "$1" | grep -iE "$BLAME" >/dev/null; }
 # named FILE PORT: FILE names the endpoint on PORT.
 named() { grep -qE "tcp://127\.0\.0\.1:$2([^0-9]|$)" "$1"; }
 
@@ -161,7 +162,7 @@ start_liar 2 2 slices
 liar_list "$WORK/list" 0:0 1:1 2:2
 rc=0
 "$DSENC" --nodes "$WORK/list" get three >"$WORK/out" 2>"$WORK/err" || rc=$?
-cat "$WORK"/liar[012].log | grep -q "forged slice three " ||
+grep -q "forged slice three " "$WORK"/liar[012].log ||
   fail "three liars: no slice forged: $(cat "$WORK"/liar[012].log)"
 # Whatever was written must be the object's own first bytes (or nothing).
 head -c "$(stat -c %s "$WORK/out")" "$WORK/three.in" | cmp -s - "$WORK/out" ||
