@@ -4,6 +4,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "client/integrity.h"
 #include "client/object_io.h"
 #include "client/revision.h"
 
@@ -16,9 +17,13 @@ Status RemoveObject(net::Cluster& cluster, const std::string& name, const Thresh
                                " units answered, the write threshold is w=" + std::to_string(t.w) +
                                " (" + loc.Failures(cluster) + ")");
   }
+  // The tombstone goes past any revision a unit reports, believed or not; whether there is an
+  // object to remove is the manifest rule's to say (client/integrity.h).
+  const uint64_t newest = loc.manifest ? loc.manifest->rev : 0;
+  TrustLocation(loc, TrustCopies(t));
   if (!loc.manifest || loc.manifest->tomb) return Status::NotFound("no object " + name);
   wire::Manifest tomb;
-  tomb.rev = NewRevision(loc.manifest->rev + 1);
+  tomb.rev = NewRevision(newest + 1);
   tomb.tomb = true;
   wire::Request pub;
   pub.op = wire::Op::kPublish;
@@ -48,11 +53,14 @@ Status RemoveObject(net::Cluster& cluster, const std::string& name, const Thresh
 
 Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const std::string& prefix,
                                                  size_t min_units, size_t max_entries,
-                                                 const std::string& start_after, size_t enough) {
+                                                 const std::string& start_after, size_t enough,
+                                                 uint32_t copies) {
   // Each unit's first max_entries names contain every name of the merged first max_entries
   // that the unit holds, so a unit can stop paging once it returned that many.
   std::vector<size_t> returned(cluster.size(), 0);
   std::map<std::string, wire::ListEntry> merged;
+  // name -> tombstone revision -> units reporting it
+  std::map<std::string, std::map<uint64_t, uint32_t>> tombs;
   std::vector<bool> done(cluster.size(), false);
   std::vector<std::string> after(cluster.size(), start_after);
   std::string failures;
@@ -109,8 +117,14 @@ Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const st
       for (const auto& e : r.entries) {
         auto [m, fresh] = merged.emplace(e.name, e);
         ++m->second.units;
+        if (e.manifest.tomb) ++tombs[e.name][e.manifest.rev];
         if (fresh) continue;
-        if (m->second.manifest.rev < e.manifest.rev) m->second.manifest = e.manifest;
+        // The newest live revision; a tombstone only while no live one was heard of.
+        const wire::Manifest& have = m->second.manifest;
+        if (have.tomb ? !e.manifest.tomb || have.rev < e.manifest.rev
+                      : !e.manifest.tomb && have.rev < e.manifest.rev) {
+          m->second.manifest = e.manifest;
+        }
         m->second.locked += e.locked;
       }
       returned[u] += r.entries.size();
@@ -136,9 +150,15 @@ Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const st
                                std::to_string(min_units) + " (" + failures + ")");
   }
   std::vector<wire::ListEntry> out;
+  // Removed: a tombstone newer than every live revision, reported by `copies` units (a removal
+  // fewer units report is not believed, client/integrity.h), or no live revision at all.
   for (auto& [name, e] : merged) {
     if (max_entries > 0 && out.size() == max_entries) break;
-    if (!e.manifest.tomb) out.push_back(std::move(e));
+    bool removed = e.manifest.tomb;
+    for (const auto& [rev, units] : tombs[name]) {
+      removed |= rev > e.manifest.rev && units >= copies;
+    }
+    if (!removed) out.push_back(std::move(e));
   }
   return out;
 }

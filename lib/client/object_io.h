@@ -85,10 +85,11 @@ Status RemoveObject(net::Cluster& cluster, const std::string& name, const Thresh
 // With `start_after`, only names after it. With `enough` > 0, waits for that many units to
 // answer in full and for the rest only as long again, not a whole timeout (a claimer must not
 // wait a timeout per walk for a unit that is down; the grace still lets it see names that only
-// one unit holds, such as a function that unit missed the commit of).
+// one unit holds, such as a function that unit missed the commit of). A name counts as removed
+// only when `copies` units report its newest tombstone (client/integrity.h, TrustCopies).
 Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const std::string& prefix,
                                                  size_t min_units, size_t max_entries = 0,
                                                  const std::string& start_after = "",
-                                                 size_t enough = 0);
+                                                 size_t enough = 0, uint32_t copies = 1);
 
 }  // namespace dstk::client

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "client/integrity.h"
 #include "client/locate.h"
 #include "client/object_io.h"
 #include "client/placement.h"
@@ -58,6 +59,7 @@ Status RebalanceObject(net::Cluster& network, const std::vector<size_t>& live,
   if (PlacementKey(name) != name) return Status::Ok();  // a function: never moved
   net::Cluster everyone = network.View(live);
   Location loc = Locate(everyone, name, /*verify=*/false);
+  TrustLocation(loc, TrustCopies(o.t));  // a revision only a liar reports is not moved
   if (!loc.manifest || loc.manifest->tomb) return Status::Ok();
   const wire::Manifest m = *loc.manifest;
   const std::vector<size_t> old_units = UnitsOf(network, m);

@@ -18,6 +18,8 @@
 #include "claim/claim_record.h"
 #include "claim/claimer.h"
 #include "claim/function.h"
+#include "client/integrity.h"
+#include "codec/digest.h"
 #include "codec/erasure.h"
 #include "codec/segment.h"
 #include "codec/slice.h"
@@ -67,6 +69,16 @@ Manifest SomeManifest(uint64_t token = 0) {
   m.k = 3;
   m.n = 5;
   m.token = token;
+  return m;
+}
+
+// `m` with the digest of every slice and their root, as every writer seals a manifest.
+Manifest Hashed(Manifest m) {
+  std::string hashes;
+  for (uint32_t i = 0; i < m.segs * m.n; ++i) {
+    hashes += dstk::codec::DigestBytes(dstk::codec::Sha256(Bytes(std::to_string(i))));
+  }
+  dstk::client::SealHashes(m, std::move(hashes));
   return m;
 }
 
@@ -186,6 +198,10 @@ void WireSeeds(const std::string& dir) {
                            "00112233445566d3", "00112233445566e4"};
   r.manifest->pgen = 2;
   put(EncodeRequest(r));
+  r.manifest = Hashed(*r.manifest);
+  put(EncodeRequest(r));
+  r.manifest->hashes.clear();
+  r.manifest->root.clear();
   r.manifest->placement.clear();
   r.manifest->pgen = 0;
   r.manifest->tomb = true;
@@ -240,6 +256,8 @@ void WireSeeds(const std::string& dir) {
   stat.id = 45;
   stat.committed = SomeManifest();
   stat.held = {{1700000000000001, 5, 0}, {1700000000000002, 3, 2}};
+  put(EncodeReply(stat));
+  stat.committed = Hashed(SomeManifest());
   put(EncodeReply(stat));
   Reply listed;
   listed.id = 46;

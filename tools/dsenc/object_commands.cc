@@ -131,7 +131,8 @@ int Remove(const Common& c, const std::string& name) {
 int List(const Common& c, const std::string& prefix, bool nul) {
   auto s = Connect(c);
   if (!s.ok()) return Fail(kTool, s.status());
-  auto entries = client::ListObjects(*s->cluster, prefix, s->t.k);
+  auto entries =
+      client::ListObjects(*s->cluster, prefix, s->t.k, 0, "", 0, client::TrustCopies(s->t));
   if (!entries.ok()) return Fail(kTool, entries.status());
   for (const auto& e : *entries) {
     if (c.json) {
@@ -364,7 +365,8 @@ int Repair(const Common& c, const std::string& name, bool all) {
   if (!s.ok()) return Fail(kTool, s.status());
   std::vector<std::string> names;
   if (all) {
-    auto entries = client::ListObjects(*s->cluster, name, s->t.k);
+    auto entries =
+        client::ListObjects(*s->cluster, name, s->t.k, 0, "", 0, client::TrustCopies(s->t));
     if (!entries.ok()) return Fail(kTool, entries.status());
     for (const auto& e : *entries) names.push_back(e.name);
   } else {
