@@ -130,6 +130,7 @@ enum class ReplyStatus {
   kCorrupt,
   kFenced,
   kError,
+  kForbidden,  // the client's key lacks the right for the op (appended: older values keep theirs)
 };
 
 const char* ReplyStatusName(ReplyStatus s);
