@@ -37,6 +37,8 @@ struct Location {
   // With Locate's `enough`: how long it waited for the rest once that many had answered.
   std::chrono::milliseconds grace{0};
 
+  // Units that refused the stat as forbidden (the client's key has no right on the name).
+  size_t Forbidden() const;
   // Units that hold slices of the located revision, data pillars first.
   std::vector<size_t> Holders() const;
   // "unit 2 (tcp://...): timeout; unit 4 (...): ..." for the units that did not answer.

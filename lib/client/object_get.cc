@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "client/object_io.h"
+#include "client/refusals.h"
 #include "codec/segment.h"
 #include "util/fd_io.h"
 
@@ -19,6 +20,7 @@ struct Gather {
   size_t asking = 0;                       // requests outstanding
   std::vector<std::string> failures;
   bool corrupt_seen = false;
+  size_t forbidden = 0;  // units that refused the read as forbidden
 };
 
 class Reader {
@@ -75,7 +77,8 @@ Status Reader::Ask(Gather& g) {
   const std::string msg = "get " + name_ + ": segment " + std::to_string(g.seg) + " has only " +
                           std::to_string(g.good.size()) +
                           " good slices, need k=" + std::to_string(m_.k) + " (" + why + ")";
-  return g.corrupt_seen ? Status::Corruption(msg) : Status::Unavailable(msg);
+  if (g.corrupt_seen) return Status::Corruption(msg);
+  return Decided(Status::Unavailable(msg), g.forbidden, holders_.size(), m_.k);
 }
 
 Status Reader::Collect(Gather& g, net::Response&& r) {
@@ -83,6 +86,7 @@ Status Reader::Collect(Gather& g, net::Response&& r) {
   const wire::Reply& rep = r.reply;
   Status bad;
   if (!rep.ok()) {
+    g.forbidden += rep.status == wire::ReplyStatus::kForbidden ? 1 : 0;
     bad = Status(rep.status == wire::ReplyStatus::kCorrupt ? Code::kCorruption : Code::kUnavailable,
                  who + ": " + wire::ReplyStatusName(rep.status) + ": " + rep.error);
   } else if (!rep.slice) {
@@ -114,9 +118,11 @@ Result<wire::Manifest> Reader::Run(int fd, const ProgressSink& progress) {
   Location loc = o_.located != nullptr ? *o_.located : Locate(c_, name_, false, /*early=*/true);
   if (!loc.manifest || loc.manifest->tomb) {
     if (!AbsenceIsCertain(loc.answered, c_.size(), o_.t.w)) {
-      return Status::Unavailable("get " + name_ + ": only " + std::to_string(loc.answered) +
-                                 " units answered and none has it; it may be on the others (" +
-                                 loc.Failures(c_) + ")");
+      return Decided(
+          Status::Unavailable("get " + name_ + ": only " + std::to_string(loc.answered) +
+                              " units answered and none has it; it may be on the others (" +
+                              loc.Failures(c_) + ")"),
+          loc.Forbidden(), c_.size(), c_.size() - o_.t.w + 1);
     }
     return Status::NotFound("no object " + name_);
   }
