@@ -74,6 +74,9 @@ logged "key $(short ro)..: refused put_slice jobs/"
 expect_rc 7 as ro dsclaim jobs --max 1
 refused "claim jobs/"
 logged "key $(short ro)..: refused lock_read_delete jobs/"
+expect_rc 7 as ro dsclaim jobs --batch 4 --max 1  # a batched claim is refused whole
+refused "claim jobs/"
+expect_rc 0 as ro dsenc stat >/dev/null  # the units' own stat needs no right
 [ "$(as full dsenc get photos/1)" = "photo bytes" ] || fail "the refused rm removed something"
 expect_rc 1 as full dsenc get photos/2  # the refused put stored nothing visible
 note "read-only key: get, stat, ls served; put, rm, push, claim refused (exit 7) and logged"
@@ -88,6 +91,8 @@ logged "key $(short worker)..: write out/x rev"
 as worker dsclaim jobs --max 1 2>"$WORK/err" | as worker dsrun >/dev/null 2>"$WORK/run.err" ||
   fail "worker pipeline: $(cat "$WORK/err" "$WORK/run.err")"
 [ "$(as full dsenc ls out/ | grep -c '^out/r')" = 1 ] || fail "the worker's run stored no output: $(as full dsenc ls out/)"
+as worker dsclaim jobs --batch 4 --max 1 >/dev/null 2>"$WORK/err" ||
+  fail "worker cannot claim a batch from jobs: $(cat "$WORK/err")"
 # Everything else is refused: another prefix, another queue, pushing, reading, removing.
 expect_rc 7 as worker dsenc put other/x "$WORK/photo"
 refused "put other/x"
