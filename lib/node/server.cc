@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <memory>
+#include <set>
 #include <thread>
 #include <vector>
 #include <zmq.hpp>
