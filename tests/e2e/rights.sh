@@ -93,6 +93,16 @@ as worker dsclaim jobs --max 1 2>"$WORK/err" | as worker dsrun >/dev/null 2>"$WO
 [ "$(as full dsenc ls out/ | grep -c '^out/r')" = 1 ] || fail "the worker's run stored no output: $(as full dsenc ls out/)"
 as worker dsclaim jobs --batch 4 --max 1 >/dev/null 2>"$WORK/err" ||
   fail "worker cannot claim a batch from jobs: $(cat "$WORK/err")"
+# Lease mode: the worker's dsrun renews and finishes its lease (claim ops, on its right).
+as full dsenc push jobs --out out/lease -- echo leased >/dev/null || fail "push for the lease run"
+as worker dsclaim jobs --mode lease --max 1 2>"$WORK/err" |
+  as worker dsrun >/dev/null 2>"$WORK/run.err" || fail "worker lease run: $(cat "$WORK/err" "$WORK/run.err")"
+[ "$(as full dsenc get out/lease)" = leased ] || fail "the worker's lease run stored no output"
+logged "key $(short worker)..: claim jobs/"
+for i in 0 1 2 3; do
+  grep -F "key $(short worker)..: claim jobs/" "$WORK/unit$i.log.new" | grep -q " finish ballot " && break
+  [ $i -lt 3 ] || fail "no unit logged the worker's finish"
+done
 # Everything else is refused: another prefix, another queue, pushing, reading, removing.
 expect_rc 7 as worker dsenc put other/x "$WORK/photo"
 refused "put other/x"
