@@ -57,6 +57,7 @@ class UnitMetrics {
 
  private:
   static constexpr size_t kOps = static_cast<size_t>(wire::Op::kFinish) + 2;  // + "unknown"
+  // wire::ReplyStatus::kForbidden is the last status (wire/message.h).
   static constexpr size_t kStatuses = static_cast<size_t>(wire::ReplyStatus::kForbidden) + 1;
 
   std::array<std::array<prometheus::Counter*, kStatuses>, kOps> requests_{};
