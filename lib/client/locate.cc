@@ -33,6 +33,13 @@ std::vector<size_t> Location::Holders() const {
   return out;
 }
 
+bool Location::AnySkipped() const {
+  for (const auto& u : units) {
+    if (u.skipped) return true;
+  }
+  return false;
+}
+
 std::string Location::Failures(const net::Cluster& c) const {
   std::string out;
   for (size_t u = 0; u < units.size(); ++u) {

@@ -36,11 +36,16 @@ struct Location {
   size_t answered = 0;
   // With Locate's `enough`: how long it waited for the rest once that many had answered.
   std::chrono::milliseconds grace{0};
+  // Set by TrustLocation (client/integrity.h): units whose committed revision was newer than
+  // `manifest` (or another version of it) but that too few units vouched for.
+  std::vector<size_t> unconfirmed;
 
   // Units that refused the stat as forbidden (the client's key has no right on the name).
   size_t Forbidden() const;
   // Units that hold slices of the located revision, data pillars first.
   std::vector<size_t> Holders() const;
+  // Whether Locate stopped waiting for some unit (see `early` and `enough`).
+  bool AnySkipped() const;
   // "unit 2 (tcp://...): timeout; unit 4 (...): ..." for the units that did not answer.
   std::string Failures(const net::Cluster& c) const;
 };

@@ -4,6 +4,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "client/integrity.h"
 #include "client/object_io.h"
 #include "client/refusals.h"
 #include "codec/segment.h"
@@ -19,8 +20,9 @@ struct Gather {
   std::map<uint32_t, net::Response> good;  // pillar index -> verified slice
   size_t asking = 0;                       // requests outstanding
   std::vector<std::string> failures;
-  bool corrupt_seen = false;
-  size_t forbidden = 0;  // units that refused the read as forbidden
+  bool corrupt_seen = false;  // a slice failed its CRC: the data on some unit is damaged
+  bool lie_seen = false;      // a slice failed its digest: some unit made it up
+  size_t forbidden = 0;       // units that refused the read as forbidden
 };
 
 class Reader {
@@ -32,6 +34,8 @@ class Reader {
  private:
   Status Ask(Gather& g);
   Status Collect(Gather& g, net::Response&& r);
+  Result<Location> Trusted();
+  std::string Names(const std::vector<size_t>& units) const;
   uint32_t SegLen(uint32_t seg) const {
     return seg + 1 < m_.segs ? m_.segsize
                              : static_cast<uint32_t>(m_.size - uint64_t{seg} * m_.segsize);
@@ -77,6 +81,9 @@ Status Reader::Ask(Gather& g) {
   const std::string msg = "get " + name_ + ": segment " + std::to_string(g.seg) + " has only " +
                           std::to_string(g.good.size()) +
                           " good slices, need k=" + std::to_string(m_.k) + " (" + why + ")";
+  // Made-up slices are a unit's doing, not damage to the data: the object is intact on the
+  // honest units, there are only too few of them up.
+  if (g.lie_seen) return Status::Unavailable(msg);
   if (g.corrupt_seen) return Status::Corruption(msg);
   return Decided(Status::Unavailable(msg), g.forbidden, holders_.size(), m_.k);
 }
@@ -102,6 +109,15 @@ Status Reader::Collect(Gather& g, net::Response&& r) {
           Status::Corruption(who + ": slice does not belong to revision " + std::to_string(m_.rev));
     } else if (g.good.count(h.idx)) {
       bad = Status::Corruption(who + ": duplicate pillar index " + std::to_string(h.idx));
+    } else if (Status lie = CheckSliceHash(m_, g.seg, h.idx, r.Payload()); !lie.ok()) {
+      // Its CRC is right, so the unit wrote it so: read around the unit from now on.
+      bad = Status::Corruption(who + " lies: " + lie.message());
+      g.lie_seen = true;
+      down_[r.unit] = true;
+      if (o_.report != nullptr) {
+        o_.report->lied.push_back(r.unit);
+        o_.report->notes.push_back(bad.message() + "; reading around it");
+      }
     }
   }
   if (!bad.ok()) {
@@ -114,18 +130,67 @@ Status Reader::Collect(Gather& g, net::Response&& r) {
   return Status::Ok();
 }
 
-Result<wire::Manifest> Reader::Run(int fd, const ProgressSink& progress) {
+std::string Reader::Names(const std::vector<size_t>& units) const {
+  std::string out;
+  for (size_t u : units) out += (out.empty() ? "" : ", ") + c_.Describe(u);
+  return out;
+}
+
+// The location with the manifest rule applied (client/integrity.h): the newest revision enough
+// units vouch for. A Locate that stopped early heard too few units to overrule one: it is done
+// again in full before a revision is passed over.
+Result<Location> Reader::Trusted() {
   Location loc = o_.located != nullptr ? *o_.located : Locate(c_, name_, false, /*early=*/true);
-  if (!loc.manifest || loc.manifest->tomb) {
-    if (!AbsenceIsCertain(loc.answered, c_.size(), o_.t.w)) {
-      return Decided(
-          Status::Unavailable("get " + name_ + ": only " + std::to_string(loc.answered) +
-                              " units answered and none has it; it may be on the others (" +
-                              loc.Failures(c_) + ")"),
-          loc.Forbidden(), c_.size(), c_.size() - o_.t.w + 1);
-    }
-    return Status::NotFound("no object " + name_);
+  const uint32_t copies = TrustCopies(o_.t);
+  Location full = loc;
+  TrustLocation(full, copies);
+  if (!full.unconfirmed.empty() && loc.AnySkipped()) {
+    full = Locate(c_, name_, false, /*early=*/false);
+    TrustLocation(full, copies);
   }
+  if (o_.report != nullptr && !full.unconfirmed.empty()) {
+    o_.report->unconfirmed = full.unconfirmed;
+    for (size_t u : full.unconfirmed) {
+      const auto& m = full.units[u].committed;
+      if (m && (!o_.report->passed_over || o_.report->passed_over->rev < m->rev)) {
+        o_.report->passed_over = m;
+      }
+    }
+  }
+  if (o_.report != nullptr) {
+    for (size_t u : full.unconfirmed) {
+      const auto& m = full.units[u].committed;
+      std::string what = !m        ? "another version"
+                         : m->tomb ? "a removal"
+                                   : "revision " + std::to_string(m->rev);
+      o_.report->notes.push_back(
+          c_.Describe(u) + " reports " + what + " that fewer than " + std::to_string(copies) +
+          " units confirm; " +
+          (full.manifest && !full.manifest->tomb
+               ? "reading revision " + std::to_string(full.manifest->rev) + " instead"
+               : std::string("not believed")));
+    }
+  }
+  if (full.manifest && !full.manifest->tomb) return full;
+  if (!AbsenceIsCertain(full.answered - full.unconfirmed.size(), c_.size(), o_.t.w)) {
+    std::string why = full.Failures(c_);
+    if (!full.unconfirmed.empty()) {
+      why += std::string(why.empty() ? "" : "; ") + "fewer than " + std::to_string(copies) +
+             " units vouch for what " + Names(full.unconfirmed) + " report";
+    }
+    return Decided(
+        Status::Unavailable("get " + name_ + ": only " + std::to_string(full.answered) +
+                            " units answered and too few have it; it may be on the others (" + why +
+                            ")"),
+        full.Forbidden(), c_.size(), c_.size() - o_.t.w + 1);
+  }
+  return Status::NotFound("no object " + name_);
+}
+
+Result<wire::Manifest> Reader::Run(int fd, const ProgressSink& progress) {
+  auto trusted = Trusted();
+  if (!trusted.ok()) return trusted.status();
+  const Location& loc = *trusted;
   m_ = *loc.manifest;
   holders_ = loc.Holders();
   // Units Locate stopped waiting for (early) are asked last, only when the known holders'
@@ -136,10 +201,10 @@ Result<wire::Manifest> Reader::Run(int fd, const ProgressSink& progress) {
   down_.assign(c_.size(), false);
   if (holders_.size() < m_.k) {
     std::string failures = loc.Failures(c_);
-    return Status::Unavailable("get " + name_ + ": only " + std::to_string(holders_.size()) +
-                               " units hold revision " + std::to_string(m_.rev) +
-                               ", need k=" + std::to_string(m_.k) +
-                               (failures.empty() ? "" : " (" + failures + ")"));
+    return Status::Unavailable(
+        "get " + name_ + ": only " + std::to_string(holders_.size()) + " units hold revision " +
+        std::to_string(m_.rev) + " (" + (holders_.empty() ? "none" : Names(holders_)) +
+        "), need k=" + std::to_string(m_.k) + (failures.empty() ? "" : " (" + failures + ")"));
   }
   auto coder = codec::ErasureCoder::Create(static_cast<int>(m_.k), static_cast<int>(m_.n));
   if (!coder.ok()) return Status::Corruption("manifest: " + coder.status().message());
@@ -149,7 +214,8 @@ Result<wire::Manifest> Reader::Run(int fd, const ProgressSink& progress) {
   std::vector<uint8_t> segment;
   while (next_to_ask < m_.segs || !flight_.empty()) {
     while (next_to_ask < m_.segs && flight_.size() < o_.window) {
-      flight_.push_back(Gather{next_to_ask++, {}, {}, 0, {}, false});
+      flight_.emplace_back();
+      flight_.back().seg = next_to_ask++;
       DSTK_RETURN_IF_ERROR(Ask(flight_.back()));
     }
     Gather& head = flight_.front();

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,11 +38,23 @@ struct PutOptions {
 Result<wire::Manifest> PutObject(net::Cluster& cluster, const std::string& name, int fd,
                                  const PutOptions& options, const ProgressSink& progress = {});
 
+// What a read met on its way that the caller should hear of (a front end prints it as a
+// warning; repair rewrites the liars' slices). Unit indices are in the read's cluster.
+struct ReadReport {
+  std::vector<size_t> lied;         // units that served a slice its digest does not match
+  std::vector<size_t> unconfirmed;  // units whose newer revision or tombstone was not believed
+  std::optional<wire::Manifest> passed_over;  // the newest of those, when one was
+  std::vector<std::string> notes;             // each of the above as a sentence naming the unit
+};
+
 struct GetOptions {
-  Thresholds t;         // w decides when "not found" is certain (see AbsenceIsCertain)
+  // w decides when "not found" is certain (see AbsenceIsCertain); with k and w, how many
+  // identical manifests the reader needs to believe one (client/integrity.h, TrustCopies).
+  Thresholds t;
   uint32_t window = 3;  // segments in flight
   // Where the object was located on this cluster already (client/find.h): no stat round.
   const Location* located = nullptr;
+  ReadReport* report = nullptr;  // optional
 };
 
 // A new object small enough for one segment, for PutNewObjects.

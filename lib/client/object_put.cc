@@ -4,6 +4,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "client/integrity.h"
 #include "client/object_io.h"
 #include "client/placement.h"
 #include "client/refusals.h"
@@ -205,11 +206,22 @@ Result<wire::Manifest> Writer::Run(int fd, const ProgressSink& progress) {
 
   uint64_t known_size = codec::kUnknownSize;
   uint32_t known_segs = codec::kUnknownCount;
+  const uint64_t max_segs = MaxHashedSegments(static_cast<uint32_t>(c_.size()));
+  const auto too_many = [&] {
+    Abort();
+    return Status::Limit("put " + name_ + ": more than " + std::to_string(max_segs) +
+                         " segments of " + std::to_string(o_.segment_size) +
+                         " bytes, the most one manifest holds the digests of: use a larger "
+                         "--segment-size");
+  };
   if (const uint64_t len = KnownLength(fd); len != kUnknownLength) {
     known_size = len;
-    known_segs = static_cast<uint32_t>(
-        std::max<uint64_t>(1, (known_size + o_.segment_size - 1) / o_.segment_size));
+    const uint64_t segs =
+        std::max<uint64_t>(1, (known_size + o_.segment_size - 1) / o_.segment_size);
+    if (segs > max_segs) return too_many();
+    known_segs = static_cast<uint32_t>(segs);
   }
+  std::string hashes;  // every slice's digest, for the manifest (client/integrity.h)
 
   SegmentReader reader(fd, o_.segment_size);
   uint64_t total = 0;
@@ -231,7 +243,10 @@ Result<wire::Manifest> Writer::Run(int fd, const ProgressSink& progress) {
     h.size = known_size;
     h.seglen = static_cast<uint32_t>(segment->size());
     h.segsize = o_.segment_size;
-    st = SendSegment(h, encoder.Encode(*segment));
+    if (seg >= max_segs) return too_many();
+    const auto& payloads = encoder.Encode(*segment);
+    AppendSliceHashes(payloads, hashes);
+    st = SendSegment(h, payloads);
     if (!st.ok()) break;
     st = Pump(o_.window - 1);
     if (!st.ok()) break;
@@ -257,6 +272,7 @@ Result<wire::Manifest> Writer::Run(int fd, const ProgressSink& progress) {
   m.n = static_cast<uint32_t>(c_.size());
   m.token = o_.token;
   m.placement = PlacementIds(c_);
+  SealHashes(m, std::move(hashes));
   wire::Request pub;
   pub.op = wire::Op::kPublish;
   pub.name = name_;

@@ -3,6 +3,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "client/integrity.h"
 #include "client/object_io.h"
 #include "client/placement.h"
 #include "client/refusals.h"
@@ -126,6 +127,9 @@ std::vector<Status> PutNewObjects(net::Cluster& c, const std::vector<NewObject>&
     if (encoded != i) {
       payloads = encoder.Encode({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()});
       encoded = i;
+      std::string hashes;
+      AppendSliceHashes(payloads, hashes);
+      SealHashes(manifests[i], std::move(hashes));
     }
     wire::Request req;
     req.op = wire::Op::kPutSlice;

@@ -2,12 +2,15 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <unordered_map>
 
+#include "client/integrity.h"
 #include "client/locate.h"
 #include "client/object_io.h"
 #include "client/placement.h"
+#include "client/scrub.h"
 #include "codec/segment.h"
 #include "util/segment_reader.h"
 
@@ -26,6 +29,10 @@ Result<RepairReport> RepairObject(net::Cluster& cl, const std::string& name, con
   RepairReport report;
   Location loc = Locate(cl, name, plan.verify);  // verify: units re-check every slice's CRC
   DSTK_RETURN_IF_ERROR(CheckOneUnitEach(cl, loc));
+  TrustLocation(loc, TrustCopies(t));  // a revision only a liar reports is not repaired
+  for (size_t u : loc.unconfirmed) {
+    report.notes.push_back(cl.Describe(u) + " reports a revision too few units confirm");
+  }
   if (!plan.publish && (!loc.manifest || loc.manifest->tomb)) {
     if (!AbsenceIsCertain(loc.answered, cl.size(), t.w)) {
       return Status::Unavailable("repair " + name + ": too few units answered (" +
@@ -54,6 +61,20 @@ Result<RepairReport> RepairObject(net::Cluster& cl, const std::string& name, con
       republish.push_back(u);
     }
   }
+  // The units' verify checks CRCs only; a unit that lies passes it. The digests catch it.
+  if (m.hashed() && plan.read_from == nullptr) {
+    std::vector<size_t> holders;
+    for (size_t u = 0; u < cl.size(); ++u) {
+      if (loc.units[u].answered && loc.units[u].SlicesOf(m.rev) > 0) holders.push_back(u);
+    }
+    const std::vector<ScrubResult> scrub = ScrubObject(cl, name, m, holders);
+    for (size_t u : holders) {
+      if (scrub[u].lied == 0) continue;
+      report.notes.push_back(cl.Describe(u) + " served " + std::to_string(scrub[u].lied) +
+                             " slices that do not match the manifest's digests");
+      if (std::find(need.begin(), need.end(), u) == need.end()) need.push_back(u);
+    }
+  }
   if (need.empty() && republish.empty()) return report;
 
   // Decode once into an unlinked temp file, so memory stays flat whatever the size.
@@ -63,7 +84,17 @@ Result<RepairReport> RepairObject(net::Cluster& cl, const std::string& name, con
   ::unlink(path);
   GetOptions g;
   g.t = t;
+  ReadReport read;
+  g.report = &read;
   auto got = GetObject(plan.read_from != nullptr ? *plan.read_from : cl, name, fd, g);
+  for (const auto& note : read.notes) report.notes.push_back(note);
+  // A unit that served made-up slices is damaged like one that lost them: it gets the
+  // revision again (if it lies on purpose that will not help, but stat keeps naming it).
+  if (plan.read_from == nullptr) {
+    for (size_t u : read.lied) {
+      if (std::find(need.begin(), need.end(), u) == need.end()) need.push_back(u);
+    }
+  }
   if (!got.ok() || got->rev != m.rev || ::lseek(fd, 0, SEEK_SET) != 0) {
     ::close(fd);
     return got.ok() ? Status::Conflict("repair " + name + ": the object changed meanwhile")

@@ -23,6 +23,8 @@ struct RepairReport {
   size_t units_failed = 0;            // units that needed repair but did not take it (down, full)
   uint64_t bytes = 0;                 // object bytes decoded
   std::vector<std::string> failures;  // per failed unit: "unit 3 (tcp://...): why"
+  // Units that lied (made-up slices, a revision too few units confirm), one sentence each.
+  std::vector<std::string> notes;
 };
 
 // What a rebalance asks of a repair: the view repaired is the object's new placement, whose new

@@ -256,6 +256,9 @@ wire::Reply Service::Dispatch(const wire::Request& r, std::span<const uint8_t> p
       for (auto& e : reply.entries) {
         const store::ClaimState* claim = store_.Claim(e.name);
         e.locked = claim != nullptr && LockLive(*claim, now) ? 1 : 0;
+        // A listing names objects; the slice digests of a large one would crowd the page out.
+        // A one-segment object (a function) keeps them: its claimer checks its slices.
+        if (e.manifest.segs > 1) e.manifest.hashes.clear(), e.manifest.root.clear();
       }
       return reply;
     }

@@ -11,8 +11,13 @@ namespace dstk::wire {
 
 inline constexpr uint32_t kProtocolVersion = 1;
 
-inline constexpr size_t kMaxNameLength = 200;         // bytes of an object or queue name
-inline constexpr size_t kMaxHeaderFrame = 64u << 10;  // frame 1: the msgpack map
+inline constexpr size_t kMaxNameLength = 200;  // bytes of an object or queue name
+// Frame 1, the msgpack map. Large enough for a manifest's slice hashes (kMaxManifestHashes)
+// with room for the rest; the payload frame bounds memory per message far more anyway.
+inline constexpr size_t kMaxHeaderFrame = 4u << 20;
+// A manifest's `hashes`: 32 bytes per slice, so n=8 holds 16,128 segments (63 GiB of 4 MiB
+// segments, 1 TiB of 64 MiB ones). A put of more segments fails before it publishes.
+inline constexpr size_t kMaxManifestHashes = kMaxHeaderFrame - (64u << 10);
 inline constexpr size_t kMaxPayloadFrame = codec::kMaxSegmentSize;  // frame 2: slice bytes
 inline constexpr size_t kMaxListPage = 1000;                        // names per list reply
 // Keys per batched claim request (dsclaim --batch): 64 results, each a claim view and a slice

@@ -3,6 +3,7 @@
 #include <array>
 #include <utility>
 
+#include "codec/digest.h"
 #include "wire/msgpack_io.h"
 #include "wire/name.h"
 
@@ -212,6 +213,17 @@ std::optional<Op> OpFromName(std::string_view name) {
 
 const char* ClaimModeName(ClaimMode m) {
   return m == ClaimMode::kLease ? "lease" : "consume";
+}
+
+std::string_view Manifest::SliceHash(uint32_t seg, uint32_t idx) const {
+  const uint64_t at = (uint64_t{seg} * n + idx) * codec::kDigestSize;
+  if (idx >= n || at + codec::kDigestSize > hashes.size()) return {};
+  return std::string_view(hashes).substr(at, codec::kDigestSize);
+}
+
+bool Manifest::SameContents(const Manifest& o) const {
+  return rev == o.rev && size == o.size && segs == o.segs && segsize == o.segsize && k == o.k &&
+         n == o.n && tomb == o.tomb && token == o.token && root == o.root;
 }
 
 const char* ReplyStatusName(ReplyStatus s) {

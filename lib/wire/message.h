@@ -79,6 +79,21 @@ struct Manifest {
   // Bumped each time rebalance or repair moves a pillar of the revision to another unit: of two
   // manifests of one revision, the higher generation has the current placement.
   uint32_t pgen = 0;
+  // Integrity (codec/digest.h): `hashes` is the SHA-256 of every slice's payload, segment after
+  // segment and pillar after pillar within one (segs * n digests of kDigestSize bytes), and
+  // `root` the SHA-256 of `hashes`: the revision's identity, shown by stat. A reader checks
+  // each slice it decodes against its digest, so a unit that serves made-up bytes with a valid
+  // CRC is caught. Both empty: a tombstone, or a revision written before manifests carried them
+  // (its slices are checked by their CRC only).
+  std::string hashes;
+  std::string root;
+
+  bool hashed() const { return !hashes.empty(); }
+  // The digest of pillar `idx` of segment `seg` (raw bytes); empty when !hashed() or out of range.
+  std::string_view SliceHash(uint32_t seg, uint32_t idx) const;
+  // Whether two units' manifests describe the same revision with the same contents (placement
+  // and pgen aside, which rebalance changes): how a reader counts identical copies.
+  bool SameContents(const Manifest& o) const;
 };
 
 // One key of a batched claim request: the function and this claimer's ballot number for it

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "codec/digest.h"
 #include "wire/limits.h"
 
 namespace dstk::wire::detail {
@@ -68,6 +69,13 @@ Status ReadBool(const msgpack::object& o, std::string_view key, bool& out) {
   return Status::Ok();
 }
 
+Status ReadBin(const msgpack::object& o, std::string_view key, size_t max, std::string& out) {
+  if (o.type != msgpack::type::BIN) return TypeError(key, "binary");
+  if (o.via.bin.size > max) return TypeError(key, "shorter binary");
+  out.assign(o.via.bin.ptr, o.via.bin.size);
+  return Status::Ok();
+}
+
 Status ReadString(const msgpack::object& o, std::string_view key, std::string& out) {
   if (o.type != msgpack::type::STR) return TypeError(key, "a string");
   if (o.via.str.size > kMaxHeaderFrame) return TypeError(key, "a shorter string");
@@ -115,7 +123,8 @@ Status ReadSliceHeader(const msgpack::object& o, codec::SliceHeader& h) {
 }
 
 void PackManifest(Packer& p, const Manifest& m) {
-  p.pack_map(7 + (m.token != 0 ? 1 : 0) + (m.placement.empty() ? 0 : 1) + (m.pgen != 0 ? 1 : 0));
+  p.pack_map(7 + (m.token != 0 ? 1 : 0) + (m.placement.empty() ? 0 : 1) + (m.pgen != 0 ? 1 : 0) +
+             (m.hashed() ? 2 : 0));
   p.pack("rev"), p.pack(m.rev);
   p.pack("size"), p.pack(m.size);
   p.pack("segs"), p.pack(m.segs);
@@ -130,6 +139,12 @@ void PackManifest(Packer& p, const Manifest& m) {
     for (const auto& id : m.placement) p.pack(id);
   }
   if (m.pgen != 0) p.pack("pgen"), p.pack(m.pgen);
+  if (m.hashed()) {
+    p.pack("hashes"), p.pack_bin(static_cast<uint32_t>(m.hashes.size()));
+    p.pack_bin_body(m.hashes.data(), static_cast<uint32_t>(m.hashes.size()));
+    p.pack("root"), p.pack_bin(static_cast<uint32_t>(m.root.size()));
+    p.pack_bin_body(m.root.data(), static_cast<uint32_t>(m.root.size()));
+  }
 }
 
 namespace {
@@ -154,6 +169,21 @@ Status ReadPlacement(const msgpack::object& v, std::vector<std::string>& out) {
   return Status::Ok();
 }
 
+// A manifest's digests: none at all, or one per slice with `root` the digest of the list.
+Status CheckHashes(const Manifest& m) {
+  if (m.hashes.empty() && m.root.empty()) return Status::Ok();
+  if (m.tomb) return Status::Invalid("a tombstone's manifest carries slice hashes");
+  if (m.hashes.size() != uint64_t{m.segs} * m.n * codec::kDigestSize) {
+    return Status::Invalid("manifest's 'hashes' is not one digest per slice");
+  }
+  const codec::Digest root =
+      codec::Sha256({reinterpret_cast<const uint8_t*>(m.hashes.data()), m.hashes.size()});
+  if (m.root != codec::DigestBytes(root)) {
+    return Status::Invalid("manifest's 'root' is not the digest of its 'hashes'");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ReadManifest(const msgpack::object& o, Manifest& m) {
@@ -169,6 +199,8 @@ Status ReadManifest(const msgpack::object& o, Manifest& m) {
     if (key == "token") return ReadU64(v, key, m.token);
     if (key == "placement") return ReadPlacement(v, m.placement);
     if (key == "pgen") return ReadU32(v, key, m.pgen);
+    if (key == "hashes") return ReadBin(v, key, kMaxManifestHashes, m.hashes);
+    if (key == "root") return ReadBin(v, key, codec::kDigestSize, m.root);
     return Status::Ok();
   }));
   if ((seen & 0x3f) != 0x3f) return Status::Invalid("manifest lacks a field");  // tomb is optional
@@ -177,7 +209,7 @@ Status ReadManifest(const msgpack::object& o, Manifest& m) {
   if (!m.tomb && (m.k < 1 || m.n < m.k || m.segsize == 0 || m.segsize > codec::kMaxSegmentSize)) {
     return Status::Invalid("manifest has bad k/n/segsize");
   }
-  return Status::Ok();
+  return CheckHashes(m);
 }
 
 }  // namespace dstk::wire::detail

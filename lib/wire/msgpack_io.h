@@ -31,6 +31,8 @@ Status ReadU64(const msgpack::object& o, std::string_view key, uint64_t& out);
 Status ReadU32(const msgpack::object& o, std::string_view key, uint32_t& out);
 Status ReadBool(const msgpack::object& o, std::string_view key, bool& out);
 Status ReadString(const msgpack::object& o, std::string_view key, std::string& out);
+// A msgpack bin of at most `max` bytes.
+Status ReadBin(const msgpack::object& o, std::string_view key, size_t max, std::string& out);
 
 using Packer = msgpack::packer<msgpack::sbuffer>;
 

@@ -7,10 +7,11 @@
 # string must still be in the page (`shows`). The page's commands derive every port from $BASE
 # (7301 in the outputs it shows); this script runs them with BASE=PORT_BASE, 17260.. unless
 # lib.sh moved it off busy ports, and rewrites outputs to the page's ports before comparing.
-# The units take BASE..BASE+14: five from PART 2 on, ten in PART 8.
+# The units take BASE..BASE+14: five from PART 2 on, ten in PART 8; PART 9's three lying_unit
+# proxies (a test helper, from DSTK_TEST_HELPERS) take BASE+15..BASE+17.
 # Last, it runs scripts/demo, the README's walk-through, and checks its output too.
 PORT_BASE=${PORT_BASE:-17260}
-PORT_SPAN=15
+PORT_SPAN=18
 source "$(dirname "$0")/lib.sh"
 BASE=$PORT_BASE # unit i on BASE+i, as start_unit has it
 [ "$BASE" != 7301 ] || fail "the lab must run on a base other than the page's 7301"
@@ -89,11 +90,11 @@ count() {
   c=$(grep -cE -e "$2" "$1" || true)
   [ "$c" -ge "$3" ] && [ "$c" -le "$4" ] || fail "[$CUR] $c lines match '$2', want $3..$4: $(cat "$1")"
 }
-# norm FILE: this test's ports -> the page's ports 7301..7315, in place; where a port is padded
+# norm FILE: this test's ports -> the page's ports 7301..7318, in place; where a port is padded
 # in a table column (two blanks or more after it), the padding is kept.
 norm() {
   local i port page pad
-  for i in $(seq 0 14); do
+  for i in $(seq 0 17); do
     port=$((PORT_BASE + i)) page=$((7301 + i)) pad=""
     while [ $((${#page} + ${#pad})) -lt ${#port} ]; do pad="$pad "; done
     sed -i -e "s/127\.0\.0\.1:$port  /127.0.0.1:$page$pad  /g" -e "s/127\.0\.0\.1:$port\b/127.0.0.1:$page/g" "$1"
@@ -865,6 +866,141 @@ has out "dsnode: info: serving a2: 3 objects, 3 slices, "
 dsenc --nodes hosts.list stat pool/file3 | tail -n 1 >out
 same_text out "health:   healthy: 4 of 4 units hold every slice, 2 needed to read"
 shows out "health:   healthy: 4 of 4 units hold every slice, 2 needed to read"
+
+# === PART 9: a unit lies ========================================================================
+# lying_unit on BASE+15 in front of unit 0, forging slices, then reporting a newer revision; two
+# truthful proxies 200 ms late in front of units 3 and 4 (BASE+16, +17) so that it is heard. The
+# reader's warnings and stat's row for the liar are checked twice: loosely (a line naming the
+# liar's endpoint says it lies, or its slices are bad, or its revision unconfirmed) and, with
+# `shows`, as the page words them.
+BLAME='lie|bad|confirm|damaged'
+blamed() { # blamed FILE: a line of FILE (normalised) names the liar, 7316, as not to be believed
+  grep -E 'tcp://127\.0\.0\.1:7316([^0-9]|$)' "$1" | grep -iE "$BLAME" >/dev/null ||
+    fail "[$CUR] no line names the liar (tcp://127.0.0.1:7316) as lying: $(cat "$1")"
+}
+step liar-start
+page_cmd 'LIAR=$TREE/build/tests/e2e/lying_unit' \
+  '$LIAR --listen tcp://127.0.0.1:$((BASE + 15)) \' \
+  '    --unit tcp://127.0.0.1:$BASE --lie slices 2>> liar.log &' 'echo $! > liar.pid' \
+  'for i in 3 4; do' '    $LIAR --listen tcp://127.0.0.1:$((BASE + 13 + i)) \' \
+  '      --unit tcp://127.0.0.1:$((BASE + i)) --lie none --delay 200 \' '      2>> slow$i.log &' \
+  '    echo $! > slow$i.pid' 'for i in 15 1 2 16 17; do' '    echo 127.0.0.1:$((BASE + i))' \
+  '  done > liar.list' 'cat liar.log slow3.log liar.list'
+LIAR=${DSTK_TEST_HELPERS:?}/lying_unit
+[ -x "$LIAR" ] || fail "[$CUR] no $LIAR: build the lying_unit target"
+$LIAR --listen tcp://127.0.0.1:$((BASE + 15)) \
+    --unit tcp://127.0.0.1:$BASE --lie slices 2>> liar.log &
+echo $! > liar.pid
+liar=$!
+declare -a slow=()
+for i in 3 4; do
+    $LIAR --listen tcp://127.0.0.1:$((BASE + 13 + i)) \
+      --unit tcp://127.0.0.1:$((BASE + i)) --lie none --delay 200 \
+      2>> slow$i.log &
+    echo $! > slow$i.pid
+    slow[$i]=$!
+  done
+for f in liar slow3 slow4; do listening $f 1; done
+for i in 15 1 2 16 17; do
+    echo 127.0.0.1:$((BASE + i))
+  done > liar.list
+cat liar.log slow3.log liar.list >out
+norm out
+same_text out "lying_unit: in front of tcp://127.0.0.1:7301, lies: slices
+lying_unit: listening on tcp://127.0.0.1:7316
+lying_unit: in front of tcp://127.0.0.1:7304, lies: none, delay 200 ms
+lying_unit: listening on tcp://127.0.0.1:7317
+127.0.0.1:7316
+127.0.0.1:7302
+127.0.0.1:7303
+127.0.0.1:7317
+127.0.0.1:7318"
+page_lines out
+cp slow4.log out
+norm out
+same_text out "lying_unit: in front of tcp://127.0.0.1:7305, lies: none, delay 200 ms
+lying_unit: listening on tcp://127.0.0.1:7318"
+fox_rev=$(dsenc stat lab/fox | sed -n 's/^revision: \([0-9]*\)$/\1/p')
+[ -n "$fox_rev" ] || fail "[$CUR] no revision for lab/fox"
+
+step liar-get
+page_cmd 'dsenc --nodes liar.list get lab/fox' 'tail -n 1 liar.log'
+rc=0
+dsenc --nodes liar.list get lab/fox >out 2>err || rc=$?
+# The liar was asked, and lied, about the revision being read.
+tail -n 1 liar.log >log1
+same_text log1 "lying_unit: forged slice lab/fox rev $fox_rev seg 0 pillar 0"
+has log1 "lying_unit: forged slice lab/fox rev " " seg 0 pillar 0"
+grep -qxF 'lying_unit: forged slice lab/fox rev 7354913666657324738 seg 0 pillar 0' "$WORK/page.txt" ||
+  fail "[$CUR] the page lost the liar's log line (with lab/fox's revision of PART 2)"
+[ $rc = 0 ] || fail "[$CUR] get through the liar exited $rc: $(cat err)"
+cmp -s out fox.txt || fail "[$CUR] the liar's bytes reached the output: $(head -c 100 out | od -c | head -n 4)"
+shows out "the quick brown fox" "jumps over the lazy dog"
+norm err
+blamed err
+# The reader's wording (the page wraps the line after "lies: slice").
+shows err "dsenc: warning: get lab/fox: unit 0 (tcp://127.0.0.1:7316) lies: slice" \
+  "0 of segment 0 does not match the manifest's digest; reading around it"
+
+step liar-stat
+page_cmd 'dsenc --nodes liar.list stat lab/fox'
+dsenc --nodes liar.list stat lab/fox >out 2>err || true
+norm out
+grep -E '^  0   tcp://127\.0\.0\.1:7316 ' out >row || fail "[$CUR] no row for the liar: $(cat out err)"
+blamed row
+shows out "  1   tcp://127.0.0.1:7302         ok           1/1 slices" \
+  "  2   tcp://127.0.0.1:7303         ok           1/1 slices" \
+  "  3   tcp://127.0.0.1:7317         ok           1/1 slices" \
+  "  4   tcp://127.0.0.1:7318         ok           1/1 slices"
+# stat's wording for the liar and the health line.
+shows out "  0   tcp://127.0.0.1:7316         lies         0/1 slices (1 made up:" \
+  "the digest does not match)" "health:   degraded: 4 of 5 units hold every slice, 3 needed to read"
+
+step liar-newer
+page_cmd 'kill $(cat liar.pid)' '    --unit tcp://127.0.0.1:$BASE --lie newer 2>> liar.log &'
+kill $(cat liar.pid)
+rc=0
+wait $liar || rc=$?
+[ $rc = 0 ] || fail "[$CUR] lying_unit exited $rc on SIGTERM"
+tail -n 1 liar.log >out
+same_text out "lying_unit: stopped cleanly"
+$LIAR --listen tcp://127.0.0.1:$((BASE + 15)) \
+    --unit tcp://127.0.0.1:$BASE --lie newer 2>> liar.log &
+echo $! > liar.pid
+liar=$!
+listening liar 2
+rc=0
+dsenc --nodes liar.list get lab/fox >out 2>err || rc=$?
+fake=$((fox_rev + 1000))
+grep -qxF "lying_unit: reported revision $fake for revision $fox_rev" liar.log ||
+  fail "[$CUR] the liar told no lie: $(cat liar.log)"
+[ $rc = 0 ] || fail "[$CUR] get through the liar exited $rc: $(cat err)"
+cmp -s out fox.txt || fail "[$CUR] get through the liar gave: $(head -c 200 out)"
+norm err
+blamed err
+has err "reports revision $fake that " "; reading revision $fox_rev instead"
+grep -qF 'revision 7354913666657325738 that fewer' "$WORK/page.txt" ||
+  fail "[$CUR] the page's fake revision is no longer lab/fox's + 1000"
+# The reader's wording (the page wraps it after "reports" and "reading").
+shows err "dsenc: warning: get lab/fox: unit 0 (tcp://127.0.0.1:7316) reports" \
+  " that fewer than 2 units confirm; reading"
+# The units themselves were not changed: lab/fox reads without the liar.
+dsenc get lab/fox | cmp -s - fox.txt || fail "[$CUR] lab/fox changed on the units"
+
+step liar-stop
+page_cmd 'kill $(cat liar.pid slow3.pid slow4.pid)' 'rm liar.pid slow3.pid slow4.pid' 'tail -n 1 liar.log'
+kill $(cat liar.pid slow3.pid slow4.pid)
+rm liar.pid slow3.pid slow4.pid
+for p in $liar ${slow[3]} ${slow[4]}; do
+  rc=0
+  wait $p || rc=$?
+  [ $rc = 0 ] || fail "[$CUR] lying_unit $p exited $rc on SIGTERM"
+done
+for f in liar slow3 slow4; do
+  tail -n 1 $f.log >out
+  same_text out "lying_unit: stopped cleanly"
+done
+shows out "lying_unit: stopped cleanly"
 
 # === CLEANING UP ================================================================================
 step cleanup

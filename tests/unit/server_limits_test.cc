@@ -328,9 +328,9 @@ TEST_CASE("server: a request refused as malformed is answered with its id", "[se
   std::string cut = StatRequest(75);
   cut[0] = static_cast<char>(0x84);  // claims a fourth entry that never comes
   const std::vector<std::pair<uint64_t, std::string>> cases = {
-      {71, padded(71, 1000)},                         // accepted: the padding is ignored
-      {72, padded(72, dstk::wire::kMaxHeaderFrame)},  // too large
-      {73, padded(73, 1u << 20)},                     // far too large
+      {71, padded(71, 1000)},                             // accepted: the padding is ignored
+      {72, padded(72, dstk::wire::kMaxHeaderFrame)},      // too large
+      {73, padded(73, 2 * dstk::wire::kMaxHeaderFrame)},  // far too large
       {74, trailing},
       {75, cut},
   };

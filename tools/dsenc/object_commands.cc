@@ -9,9 +9,12 @@
 
 #include "claim/signing.h"
 #include "client/find.h"
+#include "client/integrity.h"
 #include "client/object_io.h"
 #include "client/rebalance.h"
 #include "client/repair.h"
+#include "client/scrub.h"
+#include "codec/digest.h"
 #include "commands.h"
 #include "json_line.h"
 #include "progress.h"
@@ -102,11 +105,17 @@ int Put(const Common& c, const std::string& name, const std::string& file) {
 int Get(const Common& c, const std::string& name) {
   auto s = Connect(c);
   if (!s.ok()) return Fail(kTool, s.status());
-  ProgressBar bar(kTool, "get " + name, c.verbosity.level > 0);
   client::GetOptions o;
   o.t = s->t;
-  auto m = client::ReadObject(*s->cluster, name, STDOUT_FILENO, o,
+  client::ReadReport report;
+  o.report = &report;
+  auto m = [&] {
+    ProgressBar bar(kTool, "get " + name, c.verbosity.level > 0);  // erased before the warnings
+    return client::ReadObject(*s->cluster, name, STDOUT_FILENO, o,
                               [&bar](uint64_t d, uint64_t t) { bar.Update(d, t); });
+  }();
+  // A lying unit is worth a warning even when the read went around it: stat names it too.
+  for (const auto& note : report.notes) Diag(kTool, "warning: get " + name + ": " + note);
   if (!m.ok()) return Fail(kTool, m.status());
   return kExitOk;
 }
@@ -233,24 +242,46 @@ int Stat(const Common& c, const std::string& name) {
   client::Found f = client::FindObject(*s->cluster, name, s->t.n, /*verify=*/true, false);
   net::Cluster& cl = f.view;
   client::Location& loc = f.loc;
+  const uint32_t copies = client::TrustCopies(s->t);
+  client::TrustLocation(loc, copies);
   if (!loc.manifest || loc.manifest->tomb) {
-    if (!client::AbsenceIsCertain(loc.answered, cl.size(), s->t.w)) {
+    std::string why = loc.Failures(cl);
+    for (size_t u : loc.unconfirmed) {
+      why += (why.empty() ? "" : "; ") + cl.Describe(u) + " reports what fewer than " +
+             std::to_string(copies) + " units confirm";
+    }
+    if (!client::AbsenceIsCertain(loc.answered - loc.unconfirmed.size(), cl.size(), s->t.w)) {
       return Fail(kTool,
                   Status::Unavailable("stat " + name + ": only " + std::to_string(loc.answered) +
-                                      " units answered (" + loc.Failures(cl) + ")"));
+                                      " units answered and too few have it (" + why + ")"));
     }
+    if (!loc.unconfirmed.empty()) Diag(kTool, "stat " + name + ": " + why);
     return Fail(kTool, Status::NotFound("no object " + name));
   }
   const wire::Manifest& m = *loc.manifest;
+  // Every slice read back and checked here too: a unit that lies passes its own verify.
+  std::vector<size_t> holders;
+  for (size_t u = 0; u < cl.size(); ++u) {
+    if (loc.units[u].answered && loc.units[u].SlicesOf(m.rev) > 0) holders.push_back(u);
+  }
+  const std::vector<client::ScrubResult> scrub = client::ScrubObject(cl, name, m, holders);
   size_t complete = 0;
   nlohmann::ordered_json units = nlohmann::ordered_json::array();
   std::string table;
   for (size_t u = 0; u < cl.size(); ++u) {
     const client::UnitView& v = loc.units[u];
     std::string state;
-    const uint32_t good = v.SlicesOf(m.rev), bad = v.BadOf(m.rev);
+    const bool unconfirmed =
+        std::find(loc.unconfirmed.begin(), loc.unconfirmed.end(), u) != loc.unconfirmed.end();
+    const uint32_t lied = scrub[u].lied;
+    const uint32_t good = lied > 0 ? scrub[u].good : v.SlicesOf(m.rev);
+    const uint32_t bad = std::max(v.BadOf(m.rev), scrub[u].bad);
     if (!v.answered)
       state = "unreachable";
+    else if (lied > 0)
+      state = "lies";
+    else if (unconfirmed)
+      state = "unconfirmed";
     else if (good == m.segs)
       state = "ok", ++complete;
     else if (bad > 0)
@@ -259,6 +290,14 @@ int Stat(const Common& c, const std::string& name) {
       state = "partial";
     else
       state = "missing";
+    std::string note;
+    if (lied > 0) note = " (" + std::to_string(lied) + " made up: the digest does not match)";
+    if (bad > 0) note += " (" + std::to_string(bad) + " bad)";
+    if (unconfirmed && v.committed) {
+      note += v.committed->tomb ? " (reports a removal"
+                                : " (reports revision " + std::to_string(v.committed->rev);
+      note += " that fewer than " + std::to_string(copies) + " units confirm)";
+    }
     const size_t line_no = cl.NetworkIndex(u);
     const bool listed = line_no != net::Cluster::kNoUnit;
     units.push_back({{"unit", listed ? nlohmann::ordered_json(line_no) : nlohmann::ordered_json()},
@@ -266,32 +305,41 @@ int Stat(const Common& c, const std::string& name) {
                      {"endpoint", cl.endpoint(u)},
                      {"state", state},
                      {"good", good},
-                     {"bad", bad}});
-    char line[512];
+                     {"bad", bad},
+                     {"made_up", lied}});
+    char line[768];
     std::snprintf(line, sizeof line, "  %-3s %-28s %-12s %u/%u slices%s\n",
                   listed ? std::to_string(line_no).c_str() : "-",
                   listed ? cl.endpoint(u).c_str() : "(not in the node list)", state.c_str(), good,
-                  m.segs, bad ? (" (" + std::to_string(bad) + " bad)").c_str() : "");
+                  m.segs, note.c_str());
     table += line;
   }
   // Readable when every segment has k good slices; counted per unit as a conservative bound.
   const bool readable = complete >= m.k;
   const std::string health = complete == cl.size() ? "healthy" : readable ? "degraded" : "at risk";
   if (c.json) {
-    nlohmann::ordered_json j{{"name", name},   {"rev", m.rev},         {"size", m.size},
-                             {"segs", m.segs}, {"segsize", m.segsize}, {"k", m.k},
-                             {"n", m.n},       {"health", health},     {"complete_units", complete},
+    nlohmann::ordered_json j{{"name", name},
+                             {"rev", m.rev},
+                             {"size", m.size},
+                             {"segs", m.segs},
+                             {"segsize", m.segsize},
+                             {"k", m.k},
+                             {"n", m.n},
+                             {"health", health},
+                             {"complete_units", complete},
+                             {"root", codec::HexOf(m.root)},
                              {"units", units}};
     std::printf("%s\n", JsonLine(j).c_str());
   } else {
     std::printf(
         "name:     %s\nrevision: %llu\nsize:     %llu bytes (%s) in %u segments of %s\n"
-        "coding:   k=%u of n=%u\nunits:\n%shealth:   %s: %zu of %zu units hold every slice, %u "
-        "needed to read\n",
+        "coding:   k=%u of n=%u\nroot:     %s\nunits:\n%shealth:   %s: %zu of %zu units hold "
+        "every slice, %u needed to read\n",
         name.c_str(), static_cast<unsigned long long>(m.rev),
         static_cast<unsigned long long>(m.size), Human(m.size).c_str(), m.segs,
-        Human(m.segsize).c_str(), m.k, m.n, table.c_str(), health.c_str(), complete, cl.size(),
-        m.k);
+        Human(m.segsize).c_str(), m.k, m.n,
+        m.hashed() ? ("sha256:" + codec::HexOf(m.root)).c_str() : "none (written without digests)",
+        table.c_str(), health.c_str(), complete, cl.size(), m.k);
   }
   return readable ? kExitOk : kExitUnavailable;
 }
@@ -363,6 +411,7 @@ int Repair(const Common& c, const std::string& name, bool all) {
                   r->units_failed);
     }
     for (const auto& why : r->failures) Diag(kTool, "repair " + n + ": " + why);
+    for (const auto& note : r->notes) Diag(kTool, "warning: repair " + n + ": " + note);
   }
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
