@@ -10,9 +10,29 @@
 #include "claim/rounds.h"
 #include "client/object_io.h"
 #include "client/placement.h"
+#include "client/refusals.h"
 
 namespace dstk::claim {
 using wire::ReplyStatus;
+namespace {
+
+// kForbidden when units refusing `key` as forbidden put the quorum q of n out of reach (the
+// client's key has no claim right on the key's queue there), else Ok.
+Status Forbidden(const std::string& key, const std::vector<net::Response>& replies, size_t n,
+                 size_t q) {
+  size_t forbidden = 0;
+  std::string why;
+  for (const auto& r : replies) {
+    if (r.reply.status != ReplyStatus::kForbidden) continue;
+    if (++forbidden == 1) why = r.reply.error;
+  }
+  if (!client::ForbiddenDecides(forbidden, n, q)) return Status::Ok();
+  return Status::Forbidden("claim " + key + ": " + std::to_string(forbidden) + " of the " +
+                           std::to_string(n) + " units refused it as forbidden (" + why +
+                           "), the claim quorum is q=" + std::to_string(q));
+}
+
+}  // namespace
 
 Claimer::Claimer(net::Cluster& cluster, ClaimOptions options)
     : c_(cluster), o_(std::move(options)) {
@@ -109,6 +129,9 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
       // Release everywhere: a unit whose promise arrived after we stopped waiting holds a lock
       // for us too, and release is a no-op where our ballot is not the promised one.
       ReleaseAll(c_, all, key, ballot, o_);
+      // Units whose allow-list denies this client the claim will deny every round: say so.
+      if (Status refused = Forbidden(key, replies, n, q); !any_accepted_ours && !refused.ok())
+        return refused;
       if (any_accepted_ours) {
         Backoff(rng, round);
         continue;  // keep learning until decided

@@ -18,6 +18,12 @@ uint32_t UnitView::BadOf(uint64_t rev) const {
   return 0;
 }
 
+size_t Location::Forbidden() const {
+  size_t n = 0;
+  for (const auto& u : units) n += u.error.code() == Code::kForbidden ? 1 : 0;
+  return n;
+}
+
 std::vector<size_t> Location::Holders() const {
   std::vector<size_t> out;
   if (!manifest || manifest->tomb) return out;
@@ -123,8 +129,10 @@ Location Locate(net::Cluster& cluster, const std::string& name, bool verify, boo
     UnitView& view = loc.units[u];
     const wire::Reply& r = resp->reply;
     if (r.status != wire::ReplyStatus::kOk && r.status != wire::ReplyStatus::kNotFound) {
-      view.error = Status::Unavailable(cluster.Describe(u) + ": " +
-                                       wire::ReplyStatusName(r.status) + ": " + r.error);
+      // Forbidden keeps its code: a caller tells a refused key from units that are down.
+      view.error =
+          Status(r.status == wire::ReplyStatus::kForbidden ? Code::kForbidden : Code::kUnavailable,
+                 cluster.Describe(u) + ": " + wire::ReplyStatusName(r.status) + ": " + r.error);
       continue;
     }
     view.answered = true;

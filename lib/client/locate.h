@@ -40,6 +40,8 @@ struct Location {
   // `manifest` (or another version of it) but that too few units vouched for.
   std::vector<size_t> unconfirmed;
 
+  // Units that refused the stat as forbidden (the client's key has no right on the name).
+  size_t Forbidden() const;
   // Units that hold slices of the located revision, data pillars first.
   std::vector<size_t> Holders() const;
   // Whether Locate stopped waiting for some unit (see `early` and `enough`).

@@ -6,6 +6,7 @@
 
 #include "client/integrity.h"
 #include "client/object_io.h"
+#include "client/refusals.h"
 #include "client/revision.h"
 
 namespace dstk::client {
@@ -13,9 +14,10 @@ namespace dstk::client {
 Status RemoveObject(net::Cluster& cluster, const std::string& name, const Thresholds& t) {
   Location loc = Locate(cluster, name, false);
   if (loc.answered < t.w) {
-    return Status::Unavailable("rm " + name + ": only " + std::to_string(loc.answered) +
-                               " units answered, the write threshold is w=" + std::to_string(t.w) +
-                               " (" + loc.Failures(cluster) + ")");
+    return Decided(Status::Unavailable("rm " + name + ": only " + std::to_string(loc.answered) +
+                                       " units answered, the write threshold is w=" +
+                                       std::to_string(t.w) + " (" + loc.Failures(cluster) + ")"),
+                   loc.Forbidden(), cluster.size(), t.w);
   }
   // The tombstone goes past any revision a unit reports, believed or not; whether there is an
   // object to remove is the manifest rule's to say (client/integrity.h).
@@ -29,7 +31,7 @@ Status RemoveObject(net::Cluster& cluster, const std::string& name, const Thresh
   pub.op = wire::Op::kPublish;
   pub.name = name;
   pub.manifest = tomb;
-  size_t acked = 0;
+  size_t acked = 0, forbidden = 0;
   std::string failures;
   auto outcomes = cluster.CallAll(pub);
   for (size_t u = 0; u < outcomes.size(); ++u) {
@@ -40,13 +42,19 @@ Status RemoveObject(net::Cluster& cluster, const std::string& name, const Thresh
       continue;
     }
     if (!failures.empty()) failures += "; ";
-    failures +=
-        o.status.ok() ? cluster.Describe(u) + ": " + o.response->reply.error : o.status.message();
+    if (o.status.ok()) {
+      forbidden += o.response->reply.status == wire::ReplyStatus::kForbidden ? 1 : 0;
+      failures += cluster.Describe(u) + ": " + wire::ReplyStatusName(o.response->reply.status) +
+                  ": " + o.response->reply.error;
+    } else {
+      failures += o.status.message();
+    }
   }
   if (acked < t.w) {
-    return Status::Unavailable("rm " + name + ": only " + std::to_string(acked) +
-                               " units recorded the removal, need w=" + std::to_string(t.w) + " (" +
-                               failures + ")");
+    return Decided(Status::Unavailable("rm " + name + ": only " + std::to_string(acked) +
+                                       " units recorded the removal, need w=" +
+                                       std::to_string(t.w) + " (" + failures + ")"),
+                   forbidden, cluster.size(), t.w);
   }
   return Status::Ok();
 }
@@ -64,6 +72,7 @@ Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const st
   std::vector<bool> done(cluster.size(), false);
   std::vector<std::string> after(cluster.size(), start_after);
   std::string failures;
+  size_t forbidden = 0;  // units that refused the listing as forbidden
   size_t answered = 0;
   // Once `enough` units have answered, the others get a grace as long as that took again (5 ms at
   // least): on a healthy network they answer within it (so a name that only one unit still
@@ -111,7 +120,9 @@ Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const st
       const wire::Reply& r = resp->reply;
       if (!r.ok()) {
         done[u] = true;
-        failures += (failures.empty() ? "" : "; ") + cluster.Describe(u) + ": " + r.error;
+        forbidden += r.status == wire::ReplyStatus::kForbidden ? 1 : 0;
+        failures += (failures.empty() ? "" : "; ") + cluster.Describe(u) + ": " +
+                    wire::ReplyStatusName(r.status) + ": " + r.error;
         continue;
       }
       for (const auto& e : r.entries) {
@@ -146,8 +157,11 @@ Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const st
     }
   }
   if (answered < min_units) {
-    return Status::Unavailable("ls: only " + std::to_string(answered) + " units answered, need " +
-                               std::to_string(min_units) + " (" + failures + ")");
+    return Decided(
+        Status::Unavailable((prefix.empty() ? std::string("ls") : "ls " + prefix) + ": only " +
+                            std::to_string(answered) + " units answered, need " +
+                            std::to_string(min_units) + " (" + failures + ")"),
+        forbidden, cluster.size(), min_units);
   }
   std::vector<wire::ListEntry> out;
   // Removed: a tombstone newer than every live revision, reported by `copies` units (a removal

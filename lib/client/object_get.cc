@@ -6,6 +6,7 @@
 
 #include "client/integrity.h"
 #include "client/object_io.h"
+#include "client/refusals.h"
 #include "codec/segment.h"
 #include "util/fd_io.h"
 
@@ -21,6 +22,7 @@ struct Gather {
   std::vector<std::string> failures;
   bool corrupt_seen = false;  // a slice failed its CRC: the data on some unit is damaged
   bool lie_seen = false;      // a slice failed its digest: some unit made it up
+  size_t forbidden = 0;       // units that refused the read as forbidden
 };
 
 class Reader {
@@ -82,7 +84,8 @@ Status Reader::Ask(Gather& g) {
   // Made-up slices are a unit's doing, not damage to the data: the object is intact on the
   // honest units, there are only too few of them up.
   if (g.lie_seen) return Status::Unavailable(msg);
-  return g.corrupt_seen ? Status::Corruption(msg) : Status::Unavailable(msg);
+  if (g.corrupt_seen) return Status::Corruption(msg);
+  return Decided(Status::Unavailable(msg), g.forbidden, holders_.size(), m_.k);
 }
 
 Status Reader::Collect(Gather& g, net::Response&& r) {
@@ -90,6 +93,7 @@ Status Reader::Collect(Gather& g, net::Response&& r) {
   const wire::Reply& rep = r.reply;
   Status bad;
   if (!rep.ok()) {
+    g.forbidden += rep.status == wire::ReplyStatus::kForbidden ? 1 : 0;
     bad = Status(rep.status == wire::ReplyStatus::kCorrupt ? Code::kCorruption : Code::kUnavailable,
                  who + ": " + wire::ReplyStatusName(rep.status) + ": " + rep.error);
   } else if (!rep.slice) {
@@ -174,9 +178,11 @@ Result<Location> Reader::Trusted() {
       why += std::string(why.empty() ? "" : "; ") + "fewer than " + std::to_string(copies) +
              " units vouch for what " + Names(full.unconfirmed) + " report";
     }
-    return Status::Unavailable("get " + name_ + ": only " + std::to_string(full.answered) +
-                               " units answered and too few have it; it may be on the others (" +
-                               why + ")");
+    return Decided(
+        Status::Unavailable("get " + name_ + ": only " + std::to_string(full.answered) +
+                            " units answered and too few have it; it may be on the others (" + why +
+                            ")"),
+        full.Forbidden(), c_.size(), c_.size() - o_.t.w + 1);
   }
   return Status::NotFound("no object " + name_);
 }

@@ -7,6 +7,7 @@
 #include "client/integrity.h"
 #include "client/object_io.h"
 #include "client/placement.h"
+#include "client/refusals.h"
 #include "client/revision.h"
 #include "codec/segment.h"
 #include "util/fd_io.h"
@@ -18,7 +19,7 @@ namespace {
 // Tracks which units are still part of this put and why the others left.
 class UnitSet {
  public:
-  explicit UnitSet(size_t n) : alive_(n, true), refused_(n, false), why_(n) {}
+  explicit UnitSet(size_t n) : alive_(n, true), refused_(n, false), forbidden_(n, false), why_(n) {}
   bool alive(size_t u) const { return alive_[u]; }
   size_t count() const {
     size_t n = 0;
@@ -27,13 +28,18 @@ class UnitSet {
   }
   // `why` names the unit (net::Cluster::Describe) and says what went wrong.
   // `refused`: it answered with an error (full, ...), so it is up and may hold some slices.
-  void Drop(size_t u, const std::string& why, bool refused = false) {
+  // `forbidden`: the error was forbidden (the unit does not let this key write the name).
+  void Drop(size_t u, const std::string& why, bool refused = false, bool forbidden = false) {
     if (!alive_[u]) return;
     alive_[u] = false;
     why_[u] = why;
     refused_[u] = refused;
+    forbidden_[u] = forbidden;
   }
   bool refused(size_t u) const { return refused_[u]; }
+  size_t forbidden() const {
+    return static_cast<size_t>(std::count(forbidden_.begin(), forbidden_.end(), true));
+  }
   const std::string& why(size_t u) const { return why_[u]; }
   std::string Reasons() const {
     std::string out;
@@ -48,6 +54,7 @@ class UnitSet {
  private:
   std::vector<bool> alive_;
   std::vector<bool> refused_;
+  std::vector<bool> forbidden_;
   std::vector<std::string> why_;
 };
 
@@ -82,9 +89,10 @@ class Writer {
 
 Status Writer::CheckQuorum() const {
   if (units_.count() >= o_.t.w) return Status::Ok();
-  return Status::Unavailable("put " + name_ + ": only " + std::to_string(units_.count()) +
-                             " units can store it, the write threshold is w=" +
-                             std::to_string(o_.t.w) + " (" + units_.Reasons() + ")");
+  return Decided(Status::Unavailable("put " + name_ + ": only " + std::to_string(units_.count()) +
+                                     " units can store it, the write threshold is w=" +
+                                     std::to_string(o_.t.w) + " (" + units_.Reasons() + ")"),
+                 units_.forbidden(), c_.size(), o_.t.w);
 }
 
 Status Writer::SendSegment(const codec::SliceHeader& base,
@@ -141,7 +149,7 @@ Status Writer::Pump(size_t max_in_flight) {
       units_.Drop(unit,
                   c_.Describe(unit) + ": " + wire::ReplyStatusName(resp->reply.status) + ": " +
                       resp->reply.error,
-                  /*refused=*/true);
+                  /*refused=*/true, resp->reply.status == wire::ReplyStatus::kForbidden);
       DSTK_RETURN_IF_ERROR(CheckQuorum());
       continue;
     }
@@ -182,9 +190,11 @@ Result<wire::Manifest> Writer::Run(int fd, const ProgressSink& progress) {
     DSTK_RETURN_IF_ERROR(CheckOneUnitEach(c_, loc));
     for (size_t u = 0; u < c_.size(); ++u) {
       if (loc.units[u].answered) continue;
-      units_.Drop(u, loc.units[u].skipped ? c_.Describe(u) + ": no reply within " +
-                                                std::to_string(loc.grace.count()) + " ms"
-                                          : loc.units[u].error.message());
+      units_.Drop(u,
+                  loc.units[u].skipped ? c_.Describe(u) + ": no reply within " +
+                                             std::to_string(loc.grace.count()) + " ms"
+                                       : loc.units[u].error.message(),
+                  false, loc.units[u].error.code() == Code::kForbidden);
     }
     DSTK_RETURN_IF_ERROR(CheckQuorum());
     rev_ = NewRevision(loc.manifest ? loc.manifest->rev + 1 : 0);
@@ -284,16 +294,19 @@ Result<wire::Manifest> Writer::Run(int fd, const ProgressSink& progress) {
                o.response->reply.status != wire::ReplyStatus::kConflict) {
       // conflict: a newer revision is committed there already; ours is superseded, not lost.
       // A fenced write is refused outright: its writer lost the claim.
-      units_.Drop(targets[i], c_.Describe(targets[i]) + ": " + o.response->reply.error,
-                  /*refused=*/true);
+      units_.Drop(targets[i],
+                  c_.Describe(targets[i]) + ": " + wire::ReplyStatusName(o.response->reply.status) +
+                      ": " + o.response->reply.error,
+                  /*refused=*/true, o.response->reply.status == wire::ReplyStatus::kForbidden);
     }
   }
   st = CheckQuorum();
   if (!st.ok()) {
-    return Status::Unavailable("put " + name_ +
-                               ": the new revision was stored but published on too few units; it "
-                               "may or may not be visible: " +
-                               st.message());
+    return Status(st.code() == Code::kForbidden ? Code::kForbidden : Code::kUnavailable,
+                  "put " + name_ +
+                      ": the new revision was stored but published on too few units; it may or "
+                      "may not be visible: " +
+                      st.message());
   }
   for (size_t u = 0; u < c_.size(); ++u) {
     if (units_.alive(u)) continue;

@@ -6,6 +6,7 @@
 #include "client/integrity.h"
 #include "client/object_io.h"
 #include "client/placement.h"
+#include "client/refusals.h"
 #include "client/revision.h"
 #include "codec/segment.h"
 
@@ -17,6 +18,7 @@ struct Acks {
   std::vector<size_t> units;
   std::string why;
   bool fenced = false;
+  size_t forbidden = 0;  // units that refused as forbidden
   void Fail(const std::string& reason) { why += (why.empty() ? "" : "; ") + reason; }
 };
 
@@ -64,6 +66,7 @@ std::vector<Acks> Round(net::Cluster& c, const std::vector<std::vector<size_t>>&
       acks[i].units.push_back(u);
     } else {
       acks[i].fenced |= r.status == wire::ReplyStatus::kFenced;
+      acks[i].forbidden += r.status == wire::ReplyStatus::kForbidden ? 1 : 0;
       acks[i].Fail(c.Describe(u) + ": " + wire::ReplyStatusName(r.status) + ": " + r.error);
     }
   }
@@ -76,11 +79,12 @@ std::vector<Acks> Round(net::Cluster& c, const std::vector<std::vector<size_t>>&
   return acks;
 }
 
-Status TooFew(const std::string& name, const std::string& what, const Acks& a, uint32_t w) {
+Status TooFew(const std::string& name, const std::string& what, const Acks& a, uint32_t w,
+              size_t units) {
   const std::string msg =
       "put " + name + ": " + what + " on only " + std::to_string(a.units.size()) +
       " units, the write threshold is w=" + std::to_string(w) + " (" + a.why + ")";
-  return a.fenced ? Status::Fenced(msg) : Status::Unavailable(msg);
+  return a.fenced ? Status::Fenced(msg) : Decided(Status::Unavailable(msg), a.forbidden, units, w);
 }
 
 }  // namespace
@@ -155,7 +159,7 @@ std::vector<Status> PutNewObjects(net::Cluster& c, const std::vector<NewObject>&
       publish_to[i] = slices[i].units;
       continue;
     }
-    out[i] = TooFew(objects[i].name, "stored", slices[i], o.t.w);
+    out[i] = TooFew(objects[i].name, "stored", slices[i], o.t.w, c.size());
     for (size_t u : slices[i].units) {
       wire::Request del;
       del.op = wire::Op::kDelSlice;
@@ -176,7 +180,7 @@ std::vector<Status> PutNewObjects(net::Cluster& c, const std::vector<NewObject>&
     if (publish_to[i].empty()) continue;
     if (published[i].units.size() < o.t.w) {
       out[i] = TooFew(objects[i].name, "stored, but published (it may or may not be visible)",
-                      published[i], o.t.w);
+                      published[i], o.t.w, c.size());
     }
   }
   return out;

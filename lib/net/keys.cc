@@ -48,19 +48,4 @@ Result<KeyPair> ReadSecretKey(const std::string& path) {
   return k;
 }
 
-Result<std::set<std::string>> ReadAllowList(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Status::Invalid("cannot read the allow-list " + path);
-  std::set<std::string> keys;
-  std::string line;
-  for (int n = 1; std::getline(in, line); ++n) {
-    line = Trim(line);
-    if (line.empty() || line[0] == '#') continue;  // '#' is a Z85 digit: comments are whole lines
-    if (!IsZ85Key(line))
-      return Status::Invalid(path + ":" + std::to_string(n) + ": not a Z85 public key");
-    keys.insert(line);
-  }
-  return keys;
-}
-
 }  // namespace dstk::net

@@ -1,13 +1,11 @@
-// CurveZMQ keys: generating a key pair, reading key files, and the allow-list a unit checks.
+// CurveZMQ keys: generating a key pair and reading key files. The allow-list a unit checks,
+// with each key's rights, is read by node/allow_list.h.
 //
 // A key file holds one Z85-encoded key (40 characters) on its first line; `dsenc keygen FILE`
 // writes the secret key to FILE (mode 0600) and the public key to FILE.pub. A node list line
 // may carry the unit's public key after its endpoint: "tcp://10.0.0.7:7100 <unit public key>".
-// An allow-list file holds one client public key a line; lines starting with '#' are comments
-// ('#' is also a Z85 digit, so a comment cannot follow a key on its line).
 #pragma once
 
-#include <set>
 #include <string>
 
 #include "util/status.h"
@@ -24,8 +22,6 @@ Result<KeyPair> GenerateKeyPair();
 Status WriteKeyPair(const std::string& path, const KeyPair& keys);
 // Reads a secret key file and derives its public key.
 Result<KeyPair> ReadSecretKey(const std::string& path);
-// Reads an allow-list of client public keys.
-Result<std::set<std::string>> ReadAllowList(const std::string& path);
 // True when `z85` is a well-formed 40-character Z85 key.
 bool IsZ85Key(const std::string& z85);
 

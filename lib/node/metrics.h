@@ -57,7 +57,8 @@ class UnitMetrics {
 
  private:
   static constexpr size_t kOps = static_cast<size_t>(wire::Op::kFinish) + 2;  // + "unknown"
-  static constexpr size_t kStatuses = static_cast<size_t>(wire::ReplyStatus::kError) + 1;
+  // wire::ReplyStatus::kForbidden is the last status (wire/message.h).
+  static constexpr size_t kStatuses = static_cast<size_t>(wire::ReplyStatus::kForbidden) + 1;
 
   std::array<std::array<prometheus::Counter*, kStatuses>, kOps> requests_{};
   std::array<prometheus::Histogram*, kOps> request_seconds_{};

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <memory>
+#include <set>
 #include <thread>
 #include <vector>
 #include <zmq.hpp>
@@ -24,7 +25,9 @@ void SendReply(zmq::socket_t& sock, zmq::message_t& identity, const Outgoing& ou
 // The ZAP handler (RFC 27): ZeroMQ asks it, over inproc, whether a CURVE client may connect.
 // `zap` is bound before any client can connect: were it not, ZeroMQ would let CURVE clients in
 // unchecked for as long as no handler listened.
-void ServeZap(zmq::socket_t zap, const std::set<std::string>& allow, const LogSink& log) {
+// The key it returns as the user id comes back on every message of the connection
+// ("User-Id"), which is how a request is matched to its key's rights.
+void ServeZap(zmq::socket_t zap, const AllowList& allow, const LogSink& log) {
   for (;;) {
     std::vector<zmq::message_t> frames;
     try {
@@ -147,6 +150,25 @@ void Drain(zmq::socket_t& sock, InflightQueue<Frames>& held, BusyLog& busy, cons
   }
 }
 
+// Who sent `header`: with CurveZMQ, the key the ZAP handler admitted the connection with and
+// that key's rights; without, nobody in particular and no rights to check.
+Caller CallerOf(zmq::message_t& header, const ServerOptions& options) {
+  Caller caller;
+  if (!options.keys) return caller;
+  // Admitted by ZAP, so listed; were it not (or had the message no user id), it would get no
+  // right at all.
+  static const Rights kNone;
+  caller.rights = &kNone;
+  try {
+    caller.key = header.gets("User-Id");
+  } catch (const zmq::error_t&) {
+    return caller;
+  }
+  const auto it = options.allow.find(caller.key);
+  if (it != options.allow.end()) caller.rights = &it->second;
+  return caller;
+}
+
 // A flush failed: nothing more may be acknowledged. Restarting rebuilds the state from the disk.
 Status StopAfter(const LogSink& log, const Status& why) {
   log(LogLevel::kError, "stopping: " + why.message());
@@ -158,7 +180,9 @@ Status StopAfter(const LogSink& log, const Status& why) {
 Status Serve(Service& service, const ServerOptions& options, const LogSink& log) {
   return Serve(
       [&service](std::span<const uint8_t> header, std::span<const uint8_t> payload,
-                 bool has_payload) { return service.Handle(header, payload, has_payload); },
+                 bool has_payload, const Caller& caller) {
+        return service.Handle(header, payload, has_payload, caller);
+      },
       options, log, [&service] { return service.Sync(); },
       [&service]() -> Result<std::optional<std::chrono::milliseconds>> {
         auto next = service.Idle();
@@ -252,9 +276,10 @@ Status Serve(const Handler& handle, const ServerOptions& options, const LogSink&
     auto frames = held.Next();
     if (frames) {
       const bool has_payload = frames->size() == 3;
-      Outgoing out =
-          handle(SpanOf((*frames)[1]),
-                 has_payload ? SpanOf((*frames)[2]) : std::span<const uint8_t>{}, has_payload);
+      const Caller caller = CallerOf((*frames)[1], options);
+      Outgoing out = handle(SpanOf((*frames)[1]),
+                            has_payload ? SpanOf((*frames)[2]) : std::span<const uint8_t>{},
+                            has_payload, caller);
       if (out.after_sync) {
         waiting.emplace_back(std::move((*frames)[0]), std::move(out));
       } else {

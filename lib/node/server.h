@@ -8,11 +8,11 @@
 #include <chrono>
 #include <functional>
 #include <optional>
-#include <set>
 #include <span>
 #include <string>
 
 #include "net/keys.h"
+#include "node/allow_list.h"
 #include "node/inflight.h"
 #include "node/metrics.h"
 #include "node/service.h"
@@ -24,18 +24,21 @@ struct ServerOptions {
   std::string listen = "tcp://127.0.0.1:7100";
   int stop_fd = -1;  // readable => stop cleanly
   // CurveZMQ: with a secret key the unit encrypts and authenticates every connection and
-  // serves only clients whose public key is in `allow` (checked by a ZAP handler).
+  // serves only clients whose public key is in `allow` (checked by a ZAP handler), each request
+  // within the rights its key's line grants (node/rights.h). Without keys no rights apply.
   std::optional<net::KeyPair> keys;
-  std::set<std::string> allow;
+  AllowList allow;
   InflightLimits limits;  // requests in flight per client and in all (dsnode --max-inflight)
   // dsnode --metrics: busy replies and connected clients are counted here (null: off; the
   // Service counts the rest).
   UnitMetrics* metrics = nullptr;
 };
 
-// What serves one request: Service::Handle, or a stand-in in tests.
-using Handler = std::function<Outgoing(std::span<const uint8_t> header,
-                                       std::span<const uint8_t> payload, bool has_payload)>;
+// What serves one request: Service::Handle, or a stand-in in tests. `caller` is the client's
+// key and rights (no key and no rights without CurveZMQ).
+using Handler =
+    std::function<Outgoing(std::span<const uint8_t> header, std::span<const uint8_t> payload,
+                           bool has_payload, const Caller& caller)>;
 
 // What makes the handled requests' writes and claim states durable: Service::Sync, or nothing
 // in tests. kIoError means a flush failed: the server answers the group with the error and stops.

@@ -6,6 +6,7 @@
 #include "node/claim_rules.h"
 #include "node/store_counts.h"
 #include "wire/limits.h"
+#include "wire/name.h"
 
 namespace dstk::node {
 namespace {
@@ -21,6 +22,12 @@ using SteadyClock = std::chrono::steady_clock;
 
 double SecondsSince(SteadyClock::time_point start) {
   return std::chrono::duration<double>(SteadyClock::now() - start).count();
+}
+
+// How log lines name a caller: its key's first characters, enough to find its allow-list line.
+std::string Who(const Caller& caller) {
+  if (caller.key.empty()) return "no key";
+  return std::string("key ").append(caller.key, 0, 10).append("..");
 }
 
 }  // namespace
@@ -39,6 +46,8 @@ wire::ReplyStatus ReplyStatusFor(const Status& s) {
       return wire::ReplyStatus::kCorrupt;
     case Code::kFenced:
       return wire::ReplyStatus::kFenced;
+    case Code::kForbidden:
+      return wire::ReplyStatus::kForbidden;
     case Code::kLimit:
       return wire::ReplyStatus::kNoSpace;
     case Code::kUnavailable:
@@ -54,7 +63,7 @@ Service::Service(store::SliceStore& store, LogSink log, std::string version, Uni
 }
 
 Outgoing Service::Handle(std::span<const uint8_t> header, std::span<const uint8_t> payload,
-                         bool has_payload) {
+                         bool has_payload, const Caller& caller) {
   const SteadyClock::time_point start =
       metrics_ != nullptr ? SteadyClock::now() : SteadyClock::time_point{};
   Outgoing out;
@@ -67,10 +76,20 @@ Outgoing Service::Handle(std::span<const uint8_t> header, std::span<const uint8_
     reply.error = req.status().message();
     log_(LogLevel::kWarn, "bad request: " + reply.error);
   } else {
-    reply = Dispatch(*req, payload, has_payload, out);
-    reply.id = req->id;
+    const std::string who = Who(caller);
     const std::string what =
         std::string(wire::OpName(req->op)) + " " + (req->slice ? req->slice->name : req->name);
+    const Status allowed =
+        caller.rights != nullptr ? CheckRights(*caller.rights, *req) : Status::Ok();
+    if (!allowed.ok()) {
+      reply.status = wire::ReplyStatus::kForbidden;
+      reply.error = allowed.message();
+      log_(LogLevel::kWarn, who + ": refused " + what + ": " + reply.error);
+    } else {
+      reply = Dispatch(*req, payload, has_payload, who, out);
+      if (reply.ok()) Audit(*req, who);
+    }
+    reply.id = req->id;
     if (reply.status == wire::ReplyStatus::kCorrupt || reply.status == wire::ReplyStatus::kError ||
         reply.status == wire::ReplyStatus::kNoSpace) {
       log_(LogLevel::kError, what + ": " + reply.error);
@@ -87,6 +106,32 @@ Outgoing Service::Handle(std::span<const uint8_t> header, std::span<const uint8_
                       out.header.size() + out.payload.size());
   }
   return out;
+}
+
+void Service::Audit(const wire::Request& r, const std::string& who) {
+  switch (r.op) {
+    case wire::Op::kPublish: {
+      // One line per object or function stored or removed, not per slice: the publish is what
+      // makes a write take effect.
+      const auto right = RightFor(r);
+      std::string line = who + ": ";
+      line.append(right ? RightName(*right) : "?").append(" ").append(r.name);
+      line.append(" rev ").append(std::to_string(r.manifest->rev));
+      if (r.manifest->token != 0) line.append(" token ").append(std::to_string(r.manifest->token));
+      log_(LogLevel::kInfo, line);
+      return;
+    }
+    case wire::Op::kDelSlice: {
+      std::string line = who + ": ";
+      line.append(r.moved ? "admin " : wire::QueueOf(r.name) ? "push " : "write ").append(r.name);
+      line.append(" dropped rev ").append(std::to_string(r.rev));
+      line.append(r.moved ? " (moved to other units)" : " (an aborted write)");
+      log_(LogLevel::kInfo, line);
+      return;
+    }
+    default:
+      return;  // put_slice is named by its publish; claims are logged per decision (ClaimOne)
+  }
 }
 
 Status Service::Sync() {
@@ -163,7 +208,7 @@ Outgoing Service::FailedSync(const Outgoing& out, const Status& why) {
 }
 
 wire::Reply Service::Dispatch(const wire::Request& r, std::span<const uint8_t> payload,
-                              bool has_payload, Outgoing& out) {
+                              bool has_payload, const std::string& who, Outgoing& out) {
   wire::Reply reply;
   auto fail = [&](const Status& s) {
     reply.status = ReplyStatusFor(s);
@@ -243,19 +288,19 @@ wire::Reply Service::Dispatch(const wire::Request& r, std::span<const uint8_t> p
     case wire::Op::kRelease:
     case wire::Op::kRenew:
     case wire::Op::kFinish:
-      return HandleClaim(r, out);
+      return HandleClaim(r, who, out);
   }
   return fail(Status::Invalid("unknown op"));
 }
 
-wire::Reply Service::HandleClaim(const wire::Request& r, Outgoing& out) {
+wire::Reply Service::HandleClaim(const wire::Request& r, const std::string& who, Outgoing& out) {
   // Every claim reply waits for the group's sync, refusals and no-ops too: one may report a
   // state another request of the group saved (a finish already done), which is not durable yet.
   out.after_sync = true;
   const int64_t now = NowMs();
   wire::Reply reply;
   if (r.keys.empty()) {
-    wire::KeyResult one = ClaimOne(r, now, out.file, out.payload);
+    wire::KeyResult one = ClaimOne(r, who, now, out.file, out.payload);
     reply.status = one.status;
     reply.error = std::move(one.error);
     reply.claim = one.claim;
@@ -273,7 +318,7 @@ wire::Reply Service::HandleClaim(const wire::Request& r, Outgoing& out) {
     each.name = key.name;
     each.ballot = {key.n, r.ballot.id};
     each.owner = key.owner != 0 ? key.owner : r.owner;
-    wire::KeyResult one = ClaimOne(each, now, file, payload);
+    wire::KeyResult one = ClaimOne(each, who, now, file, payload);
     if (one.slice) {
       if (out.file.size() + payload.size() <= wire::kMaxPayloadFrame) {
         out.file.insert(out.file.end(), payload.begin(), payload.end());
@@ -288,8 +333,8 @@ wire::Reply Service::HandleClaim(const wire::Request& r, Outgoing& out) {
   return reply;
 }
 
-wire::KeyResult Service::ClaimOne(const wire::Request& r, int64_t now, std::vector<uint8_t>& file,
-                                  std::span<const uint8_t>& payload) {
+wire::KeyResult Service::ClaimOne(const wire::Request& r, const std::string& who, int64_t now,
+                                  std::vector<uint8_t>& file, std::span<const uint8_t>& payload) {
   wire::KeyResult result;
   auto st = store_.Stat(r.name, false);
   if (!st.ok() || !st->committed || st->committed->tomb) {
@@ -314,6 +359,16 @@ wire::KeyResult Service::ClaimOne(const wire::Request& r, int64_t now, std::vect
     }
   }
   CountClaim(r, d.status);
+  // The decisions, not every message: a commit accepted, a finish or a release that changed
+  // the state. Phase 1 promises and renewals would be most of the lines and decide nothing.
+  const bool decision =
+      r.op == wire::Op::kCommit || r.op == wire::Op::kFinish || r.op == wire::Op::kRelease;
+  if (decision && d.save && d.status == wire::ReplyStatus::kOk) {
+    std::string line = who + ": claim " + r.name + " ";
+    line.append(wire::OpName(r.op)).append(" ballot ").append(std::to_string(r.ballot.n));
+    if (r.op == wire::Op::kCommit) line.append(" owner ").append(std::to_string(r.owner));
+    log_(LogLevel::kInfo, line);
+  }
   result.status = d.status;
   result.error = d.error;
   result.claim = ViewOf(current != nullptr && !d.save ? *current : state, now);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "node/metrics.h"
+#include "node/rights.h"
 #include "store/slice_store.h"
 #include "wire/message.h"
 
@@ -26,6 +27,13 @@ struct Outgoing {
   bool after_sync = false;  // a write or claim reply: send only after Service::Sync() returned Ok
 };
 
+// Who sent a request. With CurveZMQ: the client's public key (Z85) and its rights from the
+// allow-list. Without: no key, and no rights apply (every op is served).
+struct Caller {
+  std::string key;
+  const Rights* rights = nullptr;  // null: unchecked
+};
+
 // A notable event for the operator's log, with its level.
 enum class LogLevel { kError, kWarn, kInfo, kDebug };
 using LogSink = std::function<void(LogLevel, const std::string&)>;
@@ -38,8 +46,11 @@ class Service {
   Service(store::SliceStore& store, LogSink log, std::string version,
           UnitMetrics* metrics = nullptr);
 
-  // Handles one request given as its frames (header, and payload for put_slice). Malformed
-  // input is answered with bad_request and never throws.
+  // Handles one request given as its frames (header, and payload for put_slice) from
+  // `caller`. Malformed input is answered with bad_request and never throws; a request its
+  // caller's rights do not allow with forbidden (logged at warn with the key). Each write,
+  // remove, push and claim decision is logged at info with the caller's key (see Audit in
+  // service.cc for which messages those are).
   //
   // Writes (put_slice, publish, del_slice) are staged and claim states saved to the journal,
   // neither durable yet (group commit): a reply with
@@ -47,7 +58,7 @@ class Service {
   // FailedSync() when it does not. The server handles every request it has read, then syncs
   // once for all of them.
   Outgoing Handle(std::span<const uint8_t> header, std::span<const uint8_t> payload,
-                  bool has_payload);
+                  bool has_payload, const Caller& caller = {});
   // Makes every staged write and claim state so far durable; a no-op when there is none.
   Status Sync();
   // Background work for when no request waits: retries a flush that failed (a full disk), so
@@ -64,13 +75,16 @@ class Service {
   const Status& fatal() const { return fatal_; }
 
  private:
-  wire::Reply HandleClaim(const wire::Request& r, Outgoing& out);
+  wire::Reply HandleClaim(const wire::Request& r, const std::string& who, Outgoing& out);
   // One claim op on the function r.name at r.ballot; a lock_read_delete of a pending function
-  // also reads its slice into `file` (`payload` points at the slice's bytes in it).
-  wire::KeyResult ClaimOne(const wire::Request& r, int64_t now, std::vector<uint8_t>& file,
-                           std::span<const uint8_t>& payload);
+  // also reads its slice into `file` (`payload` points at the slice's bytes in it). `who`
+  // names the caller in the log line of a decision.
+  wire::KeyResult ClaimOne(const wire::Request& r, const std::string& who, int64_t now,
+                           std::vector<uint8_t>& file, std::span<const uint8_t>& payload);
   wire::Reply Dispatch(const wire::Request& r, std::span<const uint8_t> payload, bool has_payload,
-                       Outgoing& out);
+                       const std::string& who, Outgoing& out);
+  // Logs a write, remove or push that took effect (publish, del_slice) with its caller.
+  void Audit(const wire::Request& r, const std::string& who);
   std::optional<std::chrono::milliseconds> IdleWork();
   // Counts the store for the gauges when it changed and the last count is old enough; returns
   // `next` or the sooner time the count is due.

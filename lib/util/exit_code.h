@@ -14,6 +14,7 @@ enum ExitCode : int {
   kExitIntegrity = 4,    // integrity: bad CRC everywhere, mixed revisions, corrupt stream
   kExitFunction = 5,     // the function itself failed (dsrun)
   kExitSystem = 6,       // local I/O or system error, lost race, a limit hit
+  kExitForbidden = 7,    // the units refused the client's key the right for the op
 };
 
 inline int ExitCodeFor(const Status& s) {
@@ -33,6 +34,8 @@ inline int ExitCodeFor(const Status& s) {
     case Code::kFenced:
     case Code::kLimit:
       return kExitSystem;
+    case Code::kForbidden:
+      return kExitForbidden;
   }
   return kExitSystem;
 }

@@ -21,6 +21,7 @@ enum class Code {
   kConflict,         // lost a race (a lock held by another, a fenced write)
   kLimit,            // a configured limit was exceeded (frame size, name length, disk full)
   kFenced,           // a write carried a claim token lower than one already stored
+  kForbidden,        // the client's key lacks the right for the op (the unit's allow-list)
 };
 
 class Status {
@@ -37,6 +38,7 @@ class Status {
   static Status Conflict(std::string m) { return {Code::kConflict, std::move(m)}; }
   static Status Limit(std::string m) { return {Code::kLimit, std::move(m)}; }
   static Status Fenced(std::string m) { return {Code::kFenced, std::move(m)}; }
+  static Status Forbidden(std::string m) { return {Code::kForbidden, std::move(m)}; }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

@@ -78,7 +78,7 @@ Status ReadClaimView(const msgpack::object& o, ClaimView& c) {
   });
 }
 
-constexpr std::array<std::pair<ReplyStatus, const char*>, 12> kStatuses = {{
+constexpr std::array<std::pair<ReplyStatus, const char*>, 13> kStatuses = {{
     {ReplyStatus::kOk, "ok"},
     {ReplyStatus::kNotFound, "not_found"},
     {ReplyStatus::kBadRequest, "bad_request"},
@@ -91,6 +91,7 @@ constexpr std::array<std::pair<ReplyStatus, const char*>, 12> kStatuses = {{
     {ReplyStatus::kCorrupt, "corrupt"},
     {ReplyStatus::kFenced, "fenced"},
     {ReplyStatus::kError, "error"},
+    {ReplyStatus::kForbidden, "forbidden"},
 }};
 
 std::string Finish(const msgpack::sbuffer& buf) {

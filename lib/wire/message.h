@@ -145,6 +145,8 @@ enum class ReplyStatus {
   kCorrupt,
   kFenced,
   kError,
+  kForbidden,  // the client's key lacks the right for the op (appended: older values keep theirs)
+  // New statuses go last, here: node/metrics.h sizes its per-status arrays from the last one.
 };
 
 const char* ReplyStatusName(ReplyStatus s);

@@ -95,6 +95,13 @@ Status CheckComponents(std::string_view s, bool allow_trailing_slash, const char
   return Status::Ok();
 }
 
+bool IsLowerHex(std::string_view s) {
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 Status ValidateName(std::string_view name) {
@@ -107,6 +114,17 @@ Status ValidatePrefix(std::string_view prefix) {
   if (prefix.empty()) return Status::Ok();
   DSTK_RETURN_IF_ERROR(CheckBytes(prefix, "prefix"));
   return CheckComponents(prefix, true, "prefix");
+}
+
+std::optional<std::string_view> QueueOf(std::string_view name) {
+  const size_t slash = name.rfind('/');
+  if (slash == std::string_view::npos || slash == 0) return std::nullopt;
+  const std::string_view key = name.substr(slash + 1);
+  if (key.size() != 25 || key[16] != '-' || !IsLowerHex(key.substr(0, 16)) ||
+      !IsLowerHex(key.substr(17))) {
+    return std::nullopt;
+  }
+  return name.substr(0, slash);
 }
 
 }  // namespace dstk::wire

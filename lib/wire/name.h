@@ -9,6 +9,7 @@
 // request, clients to every name in a reply.
 #pragma once
 
+#include <optional>
 #include <string_view>
 
 #include "util/status.h"
@@ -19,5 +20,11 @@ Status ValidateName(std::string_view name);
 
 // Like ValidateName, but also accepts the empty string and a trailing '/' (a listing prefix).
 Status ValidatePrefix(std::string_view prefix);
+
+// The queue `name` is a key of, when its last component has the shape of a queue key
+// ("<16 lowercase hex>-<8 lowercase hex>", as claim::KeyGenerator makes them) and a queue
+// precedes it: "jobs/0005f1c2a3b4c5d6-0a1b2c3d" is a key of "jobs". nullopt for any other
+// name. Units tell a push from a write by this shape alone (node/rights.h).
+std::optional<std::string_view> QueueOf(std::string_view name);
 
 }  // namespace dstk::wire

@@ -288,6 +288,11 @@ void WireSeeds(const std::string& dir) {
   fenced.error = "token 3 < 7";
   fenced.claim.emplace();
   put(EncodeReply(fenced));
+  Reply forbidden;
+  forbidden.id = 59;
+  forbidden.status = ReplyStatus::kForbidden;
+  forbidden.error = "this client key has no write right on other/x";
+  put(EncodeReply(forbidden));
   Reply batch;
   batch.id = 50;
   batch.results.resize(3);

@@ -171,10 +171,10 @@ TEST_CASE("server: a flooding client gets busy, a normal client is served in tim
   constexpr auto kDeadline = std::chrono::milliseconds(2000);
   std::atomic<int> handled = 0;
   const dstk::node::Handler slow = [&](std::span<const uint8_t> h, std::span<const uint8_t> p,
-                                       bool has) {
+                                       bool has, const dstk::node::Caller& caller) {
     std::this_thread::sleep_for(kCost);
     ++handled;
-    return service.Handle(h, p, has);
+    return service.Handle(h, p, has, caller);
   };
   const dstk::node::ServerOptions& opts = unit.options();
   unit.options().limits.per_client = 64;
@@ -257,7 +257,8 @@ TEST_CASE("server: a failed flush answers the group with an error and stops the 
   fs::create_directories(dir);
   const dstk::node::LogSink quiet = [](dstk::node::LogLevel, const std::string&) {};
   // Every reply waits for the group's flush, and the flush fails as a dying disk's would.
-  const dstk::node::Handler held = [](std::span<const uint8_t> h, std::span<const uint8_t>, bool) {
+  const dstk::node::Handler held = [](std::span<const uint8_t> h, std::span<const uint8_t>, bool,
+                                      const dstk::node::Caller&) {
     dstk::node::Outgoing out;
     out.id = dstk::wire::DecodeRequest(h).value().id;
     dstk::wire::Reply ok;

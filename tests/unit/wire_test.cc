@@ -406,10 +406,11 @@ TEST_CASE("every reply shape round-trips through Encode/Decode", "[wire][message
     CHECK(RoundTrip(r).ok());
   }
   SECTION("every status, with an error message") {
-    for (ReplyStatus s : {ReplyStatus::kOk, ReplyStatus::kNotFound, ReplyStatus::kBadRequest,
-                          ReplyStatus::kConflict, ReplyStatus::kLocked, ReplyStatus::kUnauthorized,
-                          ReplyStatus::kTooLarge, ReplyStatus::kNoSpace, ReplyStatus::kBusy,
-                          ReplyStatus::kCorrupt, ReplyStatus::kError}) {
+    for (ReplyStatus s :
+         {ReplyStatus::kOk, ReplyStatus::kNotFound, ReplyStatus::kBadRequest,
+          ReplyStatus::kConflict, ReplyStatus::kLocked, ReplyStatus::kUnauthorized,
+          ReplyStatus::kTooLarge, ReplyStatus::kNoSpace, ReplyStatus::kBusy, ReplyStatus::kCorrupt,
+          ReplyStatus::kError, ReplyStatus::kFenced, ReplyStatus::kForbidden}) {
       Reply r;
       r.id = 1000 + static_cast<uint64_t>(s);
       r.status = s;

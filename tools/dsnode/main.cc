@@ -64,7 +64,8 @@ int main(int argc, char** argv) {
   app.add_option("--key", key_file,
                  "CurveZMQ secret key file of this unit (dsenc keygen): encrypt and authenticate");
   app.add_option("--allow", allow_file,
-                 "File of client public keys allowed in, one a line (with --key)");
+                 "File of client public keys allowed in, one a line, each with the rights it "
+                 "grants (with --key; see man dsnode, ALLOW-LIST)");
   app.add_flag("--insecure-listen-any", insecure,
                "Allow binding a non-loopback address without authentication (anyone who can "
                "reach the port can read and write slices)");
@@ -107,7 +108,7 @@ int main(int argc, char** argv) {
       return dstk::tools::Fail(
           "dsnode", dstk::Status::Invalid("--key needs --allow FILE: the client keys to let in"));
     }
-    auto allow = dstk::net::ReadAllowList(allow_file);
+    auto allow = dstk::node::ReadAllowList(allow_file);
     if (!allow.ok()) return dstk::tools::Fail("dsnode", allow.status());
     opts.keys = *keys;
     opts.allow = *allow;
@@ -154,8 +155,11 @@ int main(int argc, char** argv) {
     log(LogLevel::kError, damage + ": the records after it are not served (bitrot?)");
   }
   if (opts.keys) {
+    size_t limited = 0;
+    for (const auto& [key, rights] : opts.allow) limited += rights.unrestricted() ? 0 : 1;
     log(LogLevel::kInfo, "CurveZMQ on: public key " + opts.keys->public_z85 + ", " +
-                             std::to_string(opts.allow.size()) + " client keys allowed");
+                             std::to_string(opts.allow.size()) + " client keys allowed, " +
+                             std::to_string(limited) + " of them with limited rights");
   } else if (!IsLocalEndpoint(*endpoint)) {
     log(LogLevel::kWarn, "listening on a non-loopback address WITHOUT authentication");
   }
