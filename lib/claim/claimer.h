@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "claim/tally.h"
 #include "codec/slice.h"
 #include "net/cluster.h"
 #include "util/status.h"
@@ -80,7 +81,6 @@ class Claimer {
  private:
   // kLeft: seen consumed or done and left unsettled by a first try (skip_finished).
   enum class Outcome { kWon, kLost, kDecidedOther, kGone, kLeft };
-  using SlicesByPillar = std::map<uint32_t, std::pair<codec::SliceHeader, std::vector<uint8_t>>>;
   // What a key's earlier rounds left: whether a commit naming us was sent (we may then not
   // walk away, docs/claim.md step 6) and the slices read so far.
   struct KeyProgress {

@@ -1,20 +1,22 @@
 // The batched claim (dsclaim --batch): the same two phases as Claimer::TryKey, for up to
 // wire::kMaxBatchKeys keys at once. One lock_read_delete message per unit carries every key
-// with its own ballot number; each key is then judged on its own quorum exactly as TryKey's
-// first round judges it. Two cases are settled here, both with one commit message per unit: a
-// quorum of promises with no value to adopt and k slices read (the commit names us), and a
-// quorum that reports another claimer's accepted owner (the commit names that owner at our
-// ballot, so that units that missed it learn it, as TryKey does). Every other key (a stale
-// promise to outbid, a commit short of its quorum, a finished lease to help finish) is released
-// and handed to TryKey, whose rounds the spin model checks (tests/model/claim.pml).
-// So the batch adds no protocol state of its own: per key it is TryKey's first round, sent
-// together with other keys' first rounds, and the unit applies each key's op independently.
+// with its own ballot number; each key is then judged on its own quorum by TallyPhase1
+// (claim/tally.h), the function TryKey judges every round by. Two verdicts are settled here,
+// both with one commit message per unit: commit us (a quorum of promises, no value to adopt, k
+// slices read) and commit another owner (a quorum that reports another claimer's accepted
+// owner: the commit names that owner at our ballot, so that units that missed it learn it, as
+// TryKey does). Every other key (a stale promise to outbid, a commit short of its quorum, a
+// finished lease to help finish) is released and handed to TryKey, whose rounds the spin model
+// checks (tests/model/claim.pml). So the batch adds no protocol state of its own: per key it is
+// TryKey's first round, sent together with other keys' first rounds, and the unit applies each
+// key's op independently.
 #include <algorithm>
 #include <numeric>
 #include <random>
 
 #include "claim/claimer.h"
 #include "claim/rounds.h"
+#include "claim/tally.h"
 #include "client/object_io.h"
 
 namespace dstk::claim {
@@ -128,90 +130,55 @@ Result<bool> Claimer::TryBatch(const std::string& queue,
   release.keys.clear();
   for (size_t i = 0; i < keys; ++i) {
     const std::string& key = entries[i].name;
-    uint64_t& seen = seen_[key];
-    std::vector<size_t> fav;  // indexes into replies
-    bool live_lock_seen = false, gone_seen = false, stale_seen = false;
-    bool finished = false;
-    bool finished_seen = false;  // by any unit, promising or refusing
-    uint64_t value = id_;        // TryKey's step 4: the highest accepted owner among the promises
-    wire::Ballot best{0, 0};
+    std::vector<UnitAnswer> answers;
     for (size_t r = 0; r < replies.size(); ++r) {
       const auto* res = ResultFor(replies[r], i, keys);
       if (res == nullptr) continue;
-      if (res->claim) {
-        const auto& v = *res->claim;
-        seen = std::max({seen, v.promised.n, v.epoch, v.accepted.n});
-        if (v.state != "pending") gone_seen = finished_seen = true;
-      }
-      if (res->ok()) {
-        fav.push_back(r);
-        if (!res->claim) continue;
-        const auto& v = *res->claim;
-        if (v.state != "pending") finished = true;
-        // Lease mode: an accepted owner whose unit promised us has lapsed, unless finished.
-        if (!v.has_accepted || (o_.mode == wire::ClaimMode::kLease && v.state == "pending"))
-          continue;
-        if (best < v.accepted) best = v.accepted, value = v.owner;
-      } else if (res->status == ReplyStatus::kLocked && res->claim &&
-                 res->claim->lock_ms_left > 0) {
-        live_lock_seen = true;
-      } else if (res->status == ReplyStatus::kLocked) {
-        stale_seen = true;
-      } else if (res->status == ReplyStatus::kNotFound) {
-        gone_seen = true;
-      }
+      answers.push_back({replies[r].unit, res->status, res->claim ? &*res->claim : nullptr,
+                         res->slice ? &*res->slice : nullptr, payloads[r][i]});
     }
-    // Consume mode: consumed where a unit answered, though a quorum listed it a moment ago:
-    // another walker just took it. Leave it, as TryKey's first try does (skip_finished): no
-    // outbidding of stale promises, no commit that only teaches. A key fewer than q units list
-    // (one that a unit missed the decision of) is still taught below.
-    if (o_.mode == wire::ClaimMode::kConsume && finished_seen && entries[i].units >= q[i] &&
-        left_unsettled_.insert(key).second) {
-      release.keys.push_back(lrd.keys[i]);
-      ++stats_.decided_other;
-      continue;
-    }
-    const bool promised = fav.size() >= q[i];
-    if (!promised) {
-      release.keys.push_back(lrd.keys[i]);
-      if (!live_lock_seen && (stale_seen || !gone_seen)) {
-        to_retry.push_back(i);  // stale promises, or units silent: TryKey outbids or explains
-      } else if (live_lock_seen) {
+    // Consume mode: a key seen consumed though a quorum listed it a moment ago was just taken
+    // by another walker: leave it, as TryKey's first try does (skip_finished). A key fewer than
+    // q units list (one that a unit missed the decision of) is taught instead.
+    const bool may_leave = o_.mode == wire::ClaimMode::kConsume && entries[i].units >= q[i] &&
+                           !left_unsettled_.count(key);
+    const TallyContext ctx{.key = key,
+                           .rev = entries[i].manifest.rev,
+                           .k = entries[i].manifest.k,
+                           .q = q[i],
+                           .mode = o_.mode,
+                           .us = id_,
+                           .committed_ours = false,  // a batch is each key's first round
+                           .may_leave = may_leave};
+    const Phase1 t = TallyPhase1(answers, ctx, progress[i].slices);
+    uint64_t& seen = seen_[key];
+    seen = std::max(seen, t.highest);
+    switch (t.verdict) {
+      case Verdict::kCommitOurs:
+      case Verdict::kCommitOther:
+        // Ours, or decided (or about to be) for another owner: commit that owner at our
+        // ballot, in the batch, so that units that missed it learn it (TryKey's step 5).
+        to_commit.push_back(i);
+        owner[i] = t.value;
+        continue;
+      case Verdict::kLeave:
+        left_unsettled_.insert(key);
+        ++stats_.decided_other;
+        break;
+      case Verdict::kLost:
+      case Verdict::kTooFewSlices:  // too few readable slices here; try later
         ++stats_.lost;
         contended = true;
-      }  // else gone: consumed or finished where it was seen, nobody holds it
-      continue;
+        break;
+      case Verdict::kGone:  // consumed or finished where it was seen, nobody holds it
+        break;
+      case Verdict::kRetry:          // stale promises, or units silent: TryKey outbids or explains
+      case Verdict::kHelpFinish:     // someone ran it (lease mode); rare: TryKey helps finish
+      case Verdict::kNothingToHelp:  // TryKey's rounds settle it
+        to_retry.push_back(i);
+        break;
     }
-    if (o_.mode == wire::ClaimMode::kLease && finished) {
-      release.keys.push_back(lrd.keys[i]);
-      to_retry.push_back(i);  // help-finish (TryKey) when someone ran it; rare
-      continue;
-    }
-    if (value != id_) {
-      // Decided (or about to be) for another owner: commit that owner at our ballot, in the
-      // batch, so that units that missed it learn it (TryKey's step 5 for another's value).
-      to_commit.push_back(i);
-      owner[i] = value;
-      continue;
-    }
-    for (size_t r : fav) {
-      const auto& res = replies[r].reply.results[i];
-      const auto payload = payloads[r][i];
-      if (!res.slice || payload.empty() || !codec::VerifySlice(*res.slice, payload).ok()) continue;
-      const auto& h = *res.slice;
-      if (h.name != key || h.rev != entries[i].manifest.rev || progress[i].slices.count(h.idx))
-        continue;
-      progress[i].slices.emplace(
-          h.idx, std::make_pair(h, std::vector<uint8_t>(payload.begin(), payload.end())));
-    }
-    if (progress[i].slices.size() < entries[i].manifest.k) {
-      release.keys.push_back(lrd.keys[i]);  // too few readable slices here; try later
-      ++stats_.lost;
-      contended = true;
-      continue;
-    }
-    to_commit.push_back(i);
-    owner[i] = id_;
+    release.keys.push_back(lrd.keys[i]);
   }
   // Release before TryKey's higher ballots: our own live lock would refuse them. The same
   // DEALER socket per unit keeps the release ahead of them.
