@@ -18,7 +18,8 @@ using wire::ReplyStatus;
 Claimer::Claimer(net::Cluster& cluster, ClaimOptions options)
     : c_(cluster), o_(std::move(options)) {
   std::random_device rd;
-  id_ = (uint64_t{rd()} << 32 | rd()) | 1;  // never 0: 0 means "no owner"
+  id_ = (uint64_t{rd()} << 32 | rd()) | 1;              // never 0: 0 means "no owner"
+  lane_ = ((id_ * 0x9e3779b97f4a7c15) >> 32) % kLanes;  // a hash of the id: walkers spread
 }
 
 Claim Claimer::Won(const std::string& queue, const std::string& key, const wire::Ballot& ballot,

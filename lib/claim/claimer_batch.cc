@@ -13,11 +13,14 @@
 #include <algorithm>
 #include <numeric>
 #include <random>
+#include <set>
 
 #include "claim/claimer.h"
 #include "claim/rounds.h"
 #include "claim/tally.h"
+#include "claim/walk.h"
 #include "client/object_io.h"
+#include "wire/limits.h"
 
 namespace dstk::claim {
 namespace {
@@ -91,6 +94,14 @@ std::vector<net::Response> GatherBatch(net::Cluster& c, const std::vector<size_t
     }
   }
   return got;
+}
+
+// Keys that fewer than a quorum still list (consumed on the others: a unit missed the decision)
+// go last in a lone walker's window: a batch slot spent on one claims nothing, it only teaches.
+void FreeFirst(std::deque<wire::ListEntry>& window, size_t n) {
+  std::stable_partition(window.begin(), window.end(), [&](const wire::ListEntry& e) {
+    return e.units >= Claimer::Quorum(e.manifest.k, n);
+  });
 }
 
 }  // namespace
@@ -253,67 +264,106 @@ Result<bool> Claimer::TryBatch(const std::string& queue,
   return contended;
 }
 
+Result<std::vector<wire::ListEntry>> Claimer::ListWindow(const std::string& queue,
+                                                         const std::string& after, size_t limit) {
+  // A majority's view is enough: any key pushed to w units is on one of them.
+  auto entries = client::ListObjects(c_, queue + "/", 1, std::min(limit, wire::kMaxListPage), after,
+                                     c_.size() / 2 + 1);
+  if (!entries.ok()) return entries.status();
+  listed_end_ = entries->empty() ? after : entries->back().name;
+  KeepPlacedHere(*entries);
+  std::erase_if(*entries, [&](const wire::ListEntry& e) {
+    return e.manifest.k == 0 || Quorum(e.manifest.k, c_.size()) > c_.size();
+  });
+  return entries;
+}
+
 Result<std::vector<Claim>> Claimer::NextBatch(const std::string& queue, size_t max) {
   max = std::clamp<size_t>(max, 1, wire::kMaxBatchKeys);
   std::mt19937_64 rng(id_ ^ 0x9e3779b97f4a7c15 ^ stats_.rounds);
   if (listed_queue_ != queue) {
     listed_queue_ = queue;
     listed_.clear();
-    listed_after_.clear();
+    window_after_.clear();
+    crowded_ = false;
   }
-  // Walk the queue from the head, `max` keys per batch, from a listing of several batches kept
-  // across calls: a listing waits for a majority of units and a short grace, which would
-  // otherwise cost as much as a batch's two rounds. Keys claimed by others meanwhile cost one
-  // lock_read_delete each, answered "consumed". A pass that ends without a claim but lost keys
-  // to others backs off and starts again from the head, like Next().
+  // Walk the queue from the head, a window at a time (docs/claim.md, "Batched walkers share the
+  // queue"). Alone, a walker lists kLanes batches, keeps the listing across calls and takes its
+  // keys in order: a listing waits for a majority of units and a short grace, which would
+  // otherwise cost as much as a batch's two rounds. Once it meets another walker (keys held in
+  // its listing, or keys of its batch lost or taken), it takes kLaneBatches batches of its lane
+  // (walk.h) from a fresh listing of the window at a time; claimed keys are gone from the next
+  // listing, so the window moves on by itself. A pass that ends without a claim but met others
+  // backs off and starts again from the head, like Next().
+  std::set<std::string> tried;  // keys of this call's batches
   for (int pass = 0; pass < 6; ++pass) {
     bool contended = false;
     const size_t left_before = left_unsettled_.size();
     for (;;) {
       if (listed_.empty()) {
-        auto entries =
-            client::ListObjects(c_, queue + "/", 1, 4 * max, listed_after_, c_.size() / 2 + 1);
-        if (!entries.ok()) return entries.status();
-        if (entries->empty()) break;
-        listed_after_ = entries->back().name;
-        KeepPlacedHere(*entries);
-        // Keys another claimer holds, or that fewer than a quorum still list (consumed on the
-        // others), go last: a batch slot spent on one is most likely lost (see Next).
-        const auto free_end =
-            std::stable_partition(entries->begin(), entries->end(), [&](const wire::ListEntry& e) {
-              return e.locked == 0 && e.units >= Quorum(e.manifest.k, c_.size());
-            });
-        // Held keys are other walkers' batches in flight: those that finish with this one
-        // would take the same first free batch. Start a random few batches further (the
-        // skipped keys come after the other free ones); a lone walker sees nothing held and
-        // keeps strict order.
-        const auto free = static_cast<size_t>(free_end - entries->begin());
-        const size_t holders = entries->size() - free;
-        if (holders > 0 && free > max) {
-          const size_t batches = std::min(free / max, holders / max + 1);
-          const size_t skip = std::min(free, (rng() % (batches + 1)) * max);
-          std::rotate(entries->begin(), entries->begin() + static_cast<std::ptrdiff_t>(skip),
-                      free_end);
+        const size_t want = crowded_ ? kLaneBatches * max : kLanes * max;
+        auto window =
+            ListWindow(queue, window_after_, crowded_ ? window_held_ + kLanes * want : want);
+        if (!window.ok()) return window.status();
+        if (window->empty() && listed_end_ == window_after_) break;  // the end of the queue
+        // A crowded window does not move past a key that stays (one that cannot be claimed
+        // now): each is tried once per call.
+        if (crowded_) std::erase_if(*window, [&](const auto& e) { return tried.count(e.name); });
+        if (window->empty()) {
+          window_after_ = listed_end_;  // all placed elsewhere or tried: look further
+          continue;
         }
-        for (auto& e : *entries) {
-          if (e.manifest.k != 0 && Quorum(e.manifest.k, c_.size()) <= c_.size())
-            listed_.push_back(std::move(e));
+        const LanePick pick = PickLane(*window, c_.size(), want, kLanes, lane_);
+        window_held_ = crowded_ ? pick.held : 0;
+        if (!crowded_ && pick.held > 0) {
+          crowded_ = true;  // another walker at work: share the window with it
+          quiet_listings_ = 0;
+          window_held_ = pick.held;
+          continue;
         }
-        continue;
+        // Nobody met for a while (one quiet listing is not enough: the others may be between
+        // their rounds): alone again, in order.
+        if (crowded_ && pick.held == 0 && ++quiet_listings_ >= kQuietListings) crowded_ = false;
+        if (!crowded_) {
+          listed_.assign(window->begin(), window->end());
+          FreeFirst(listed_, c_.size());
+          listed_start_ = window_after_;
+          window_after_ = listed_end_;
+          continue;
+        }
+        if (pick.held > 0) quiet_listings_ = 0;
+        lane_ = pick.lane;
+        if (pick.keys.empty()) {
+          // Every key of the window is another walker's batch in flight: look further. The
+          // pass met others (they may still release those keys), so it ends in a backoff and
+          // a new walk from the head rather than "empty".
+          contended = true;
+          window_after_ = listed_end_;
+          continue;
+        }
+        for (size_t i : pick.keys) listed_.push_back(std::move((*window)[i]));
       }
       const size_t take = std::min(max, listed_.size());
-      std::vector<wire::ListEntry> batch(listed_.begin(), listed_.begin() + take);
-      listed_.erase(listed_.begin(), listed_.begin() + take);
+      std::vector<wire::ListEntry> batch(listed_.begin(),
+                                         listed_.begin() + static_cast<std::ptrdiff_t>(take));
+      listed_.erase(listed_.begin(), listed_.begin() + static_cast<std::ptrdiff_t>(take));
+      for (const auto& e : batch) tried.insert(e.name);
       std::vector<Claim> won;
+      const uint64_t others_before = stats_.decided_other;
       auto held = TryBatch(queue, batch, won);
       stats_.won += won.size();
-      if (held.ok() && *held) {
-        contended = true;
-        // Walkers that collided on a batch would collide again on the next one (each has the
-        // same listing): skip a random share of the listing instead, so that they spread out
-        // over the queue. Skipped keys are met again on the next pass from the head.
-        listed_.erase(listed_.begin(),
-                      listed_.begin() + static_cast<std::ptrdiff_t>(rng() % (listed_.size() + 1)));
+      if (held.ok() && *held) contended = true;
+      if ((held.ok() && *held) || stats_.decided_other > others_before) {
+        // Another walker holds or took keys of this batch: it walks here too. Share the window
+        // (seen afresh: the window this batch came from) and move to another lane rather than
+        // trail it.
+        if (!crowded_) {
+          crowded_ = true;
+          window_after_ = listed_start_;
+        }
+        quiet_listings_ = 0;
+        lane_ = (lane_ + 1 + rng() % (kLanes - 1)) % kLanes;
+        listed_.clear();
       }
       if (!won.empty()) {
         TrimKeyMemory();
@@ -321,7 +371,10 @@ Result<std::vector<Claim>> Claimer::NextBatch(const std::string& queue, size_t m
       }
       if (!held.ok()) return held.status();
     }
-    listed_after_.clear();  // the end of the queue: the next walk starts from the head
+    window_after_.clear();  // the end of the queue: the next walk starts from the head
+    listed_.clear();
+    tried.clear();  // a new pass tries every key again (left_unsettled_: in full)
+    crowded_ = false;
     // Keys left unsettled in this pass get their full rounds in the next (left_unsettled_):
     // the queue is not empty while one of them may still be pending somewhere.
     if (left_unsettled_.size() > left_before) continue;
