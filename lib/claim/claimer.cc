@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "claim/rounds.h"
+#include "claim/tally.h"
 #include "client/object_io.h"
 #include "client/placement.h"
 #include "client/refusals.h"
@@ -37,7 +38,8 @@ Status Forbidden(const std::string& key, const std::vector<net::Response>& repli
 Claimer::Claimer(net::Cluster& cluster, ClaimOptions options)
     : c_(cluster), o_(std::move(options)) {
   std::random_device rd;
-  id_ = (uint64_t{rd()} << 32 | rd()) | 1;  // never 0: 0 means "no owner"
+  id_ = (uint64_t{rd()} << 32 | rd()) | 1;              // never 0: 0 means "no owner"
+  lane_ = ((id_ * 0x9e3779b97f4a7c15) >> 32) % kLanes;  // a hash of the id: walkers spread
 }
 
 Claim Claimer::Won(const std::string& queue, const std::string& key, const wire::Ballot& ballot,
@@ -89,28 +91,21 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
           return ok >= q || ok + outstanding < q;
         },
         o_, &unreachable);
-    std::vector<const net::Response*> fav;
-    bool finished_seen = false;
-    bool live_lock_seen = false, gone_seen = false, stale_seen = false;
+    std::vector<UnitAnswer> answers;
     for (const auto& r : replies) {
-      if (r.reply.claim) {
-        seen = std::max(
-            {seen, r.reply.claim->promised.n, r.reply.claim->epoch, r.reply.claim->accepted.n});
-        if (r.reply.claim->state != "pending") gone_seen = true;
-        if (r.reply.claim->state != "pending") finished_seen = true;
-      }
-      if (r.reply.ok())
-        fav.push_back(&r);
-      else if (r.reply.status == ReplyStatus::kLocked && r.reply.claim &&
-               r.reply.claim->lock_ms_left > 0)
-        live_lock_seen = true;
-      else if (r.reply.status == ReplyStatus::kLocked)
-        stale_seen = true;  // a promise or an epoch above our ballot, nobody's live lock
-      else if (r.reply.status == ReplyStatus::kNotFound)
-        gone_seen = true;
+      answers.push_back({r.unit, r.reply.status, r.reply.claim ? &*r.reply.claim : nullptr,
+                         r.reply.slice ? &*r.reply.slice : nullptr, r.Payload()});
     }
-    std::vector<size_t> promised;
-    for (const auto* r : fav) promised.push_back(r->unit);
+    const TallyContext ctx{.key = key,
+                           .rev = entry.manifest.rev,
+                           .k = entry.manifest.k,
+                           .q = q,
+                           .mode = o_.mode,
+                           .us = id_,
+                           .committed_ours = any_accepted_ours,
+                           .may_leave = skip_finished && !left_unsettled_.count(key)};
+    const Phase1 t = TallyPhase1(answers, ctx, slices);
+    seen = std::max(seen, t.highest);
 
     // Consumed or done on a unit: the key was decided, almost surely for the claimer that took
     // it a moment ago (the listing we walk is a round old). Outbidding the stale promises and
@@ -118,14 +113,14 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
     // round or two each, so a walker's first try moves on instead. No commit of ours was sent,
     // so walking away is safe (step 6 does not apply); a unit that missed the decision keeps
     // listing the key; met again, it gets the full rounds (left_unsettled_).
-    if (skip_finished && finished_seen && !any_accepted_ours &&
-        left_unsettled_.insert(key).second) {
+    if (t.verdict == Verdict::kLeave) {
+      left_unsettled_.insert(key);
       ReleaseAll(c_, all, key, ballot, o_);
       ++stats_.decided_other;
       return Outcome::kLeft;
     }
 
-    if (fav.size() < q) {
+    if (ShortOfQuorum(t.verdict)) {
       // Release everywhere: a unit whose promise arrived after we stopped waiting holds a lock
       // for us too, and release is a no-op where our ballot is not the promised one.
       ReleaseAll(c_, all, key, ballot, o_);
@@ -146,7 +141,7 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
             " (not connected: " + cut + "); start or reach those units");
       }
       // No refusal at all means the missing answers are units that did not reply in time.
-      if (replies.size() == fav.size() && replies.size() < q) {
+      if (replies.size() == t.promised.size() && replies.size() < q) {
         std::vector<bool> answered(n, false);
         for (const auto& r : replies) answered[r.unit] = true;
         std::string silent;
@@ -160,48 +155,19 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
       }
       // Refused only by stale promises or epochs (of claimers gone, or of a finished function
       // that a unit here still lists): go higher, to claim it or to learn and help it finish.
-      if (!live_lock_seen && (stale_seen || !gone_seen) && round < 3) continue;
-      return gone_seen && !live_lock_seen ? Outcome::kGone : Outcome::kLost;
+      if (t.verdict == Verdict::kRetry && round < 3) continue;
+      return t.verdict != Verdict::kLost && t.gone_seen ? Outcome::kGone : Outcome::kLost;
     }
-
-    // Choose the value (step 4): the highest accepted owner among the promises, else us.
-    uint64_t value = id_;
-    wire::Ballot best{0, 0};
-    bool finished = false;
-    for (const auto* r : fav) {
-      const auto& v = *r->reply.claim;
-      if (v.state != "pending") finished = true;
-      if (!v.has_accepted) continue;
-      // Lease mode: a unit that promised us had no live lease, so an accepted owner seen here
-      // has lapsed; it is replaced unless the function is already consumed or done.
-      if (o_.mode == wire::ClaimMode::kLease && v.state == "pending") continue;
-      if (best < v.accepted) best = v.accepted, value = v.owner;
-    }
-    // Lease mode, finished somewhere: its owner ran it and sent finish, but a unit that missed
-    // the owner's commit (it had promised a higher ballot then) cannot take that finish and would
-    // keep the function listed forever. We help: commit the finished owner at our ballot (the
-    // value is already chosen, so any ballot may carry it) and finish it everywhere.
-    const bool help_finish = o_.mode == wire::ClaimMode::kLease && finished;
-    if (help_finish && value == id_) {  // no accepted owner among our promises: nothing to help
-      ReleaseAll(c_, promised, key, ballot, o_);
+    if (t.verdict == Verdict::kNothingToHelp) {
+      ReleaseAll(c_, t.promised, key, ballot, o_);
       return Outcome::kGone;
     }
-    // Slices are kept across rounds: a unit that accepted our commit in consume mode has
-    // dropped its slice, so a later learning round may see fewer than k of them.
-    for (const auto* r : fav) {
-      if (!r->reply.slice || !codec::VerifySlice(*r->reply.slice, r->Payload()).ok()) continue;
-      const auto& h = *r->reply.slice;
-      if (h.name != key || h.rev != entry.manifest.rev || slices.count(h.idx)) continue;
-      slices.emplace(
-          h.idx, std::make_pair(h, std::vector<uint8_t>(r->Payload().begin(), r->Payload().end())));
+    if (t.verdict == Verdict::kTooFewSlices) {
+      ReleaseAll(c_, t.promised, key, ballot, o_);
+      return Outcome::kLost;  // too few readable slices among the promises; try later
     }
-    if (value == id_) {
-      if (slices.size() < entry.manifest.k && !any_accepted_ours) {
-        ReleaseAll(c_, promised, key, ballot, o_);
-        return Outcome::kLost;  // too few readable slices among the promises; try later
-      }
-    }
-
+    const uint64_t value = t.value;
+    const bool help_finish = t.verdict == Verdict::kHelpFinish;
     // Phase 2: commit to every unit (a unit that did not promise accepts too unless it promised
     // a higher ballot), so that units that missed phase 1 learn the decision now.
     if (o_.step) o_.step("phase 2: commit " + key + " ballot " + std::to_string(ballot.n));

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "claim/tally.h"
 #include "codec/slice.h"
 #include "net/cluster.h"
 #include "util/status.h"
@@ -80,7 +81,6 @@ class Claimer {
  private:
   // kLeft: seen consumed or done and left unsettled by a first try (skip_finished).
   enum class Outcome { kWon, kLost, kDecidedOther, kGone, kLeft };
-  using SlicesByPillar = std::map<uint32_t, std::pair<codec::SliceHeader, std::vector<uint8_t>>>;
   // What a key's earlier rounds left: whether a commit naming us was sent (we may then not
   // walk away, docs/claim.md step 6) and the slices read so far.
   struct KeyProgress {
@@ -99,6 +99,10 @@ class Claimer {
   // width, or on another node list): a claim quorum is a majority of the units that hold the
   // function, so claiming one on other units could let two claimers both win it.
   void KeepPlacedHere(std::vector<wire::ListEntry>& entries);
+  // Lists up to `limit` keys of `queue` after `after` (sets listed_end_ to the last name
+  // listed), keeping the claimable ones placed on this claimer's units.
+  Result<std::vector<wire::ListEntry>> ListWindow(const std::string& queue,
+                                                  const std::string& after, size_t limit);
   // Bounds seen_ and left_unsettled_ (called after a win: what they hold is only an
   // optimisation or a retry hint, safe to forget).
   void TrimKeyMemory();
@@ -113,11 +117,22 @@ class Claimer {
   // met again, such a key gets the full rounds, so one that a unit missed the decision of (or
   // a lease finish that reached too few units) is settled rather than skipped for ever.
   std::set<std::string> left_unsettled_;  // bounded like seen_
-  // NextBatch's listing of the queue, kept across calls: keys listed and not tried yet, and
-  // the last name listed (empty: start from the head).
+  // NextBatch's walk (claimer_batch.cc). Alone, a walker keeps its window's listing across
+  // calls (keys listed and not tried yet, in order). Crowded (another walker met), it keeps the
+  // keys of its lane `lane_` (walk.h) from a fresh listing of the window instead; the lane
+  // starts from a hash of the claimer id and moves whenever a batch meets another walker.
+  static constexpr size_t kLanes = 4;          // also the batches a lone walker lists at once
+  static constexpr size_t kLaneBatches = 3;    // batches of its lane a crowded walker lists
+  static constexpr size_t kQuietListings = 8;  // crowded listings with nobody met: alone again
   std::string listed_queue_;
   std::deque<wire::ListEntry> listed_;
-  std::string listed_after_;
+  std::string listed_start_;  // the lone listing started after this name
+  std::string window_after_;  // the next listing starts after this name (empty: the head)
+  std::string listed_end_;    // the last name of the latest listing
+  bool crowded_ = false;
+  size_t quiet_listings_ = 0;
+  size_t window_held_ = 0;  // keys others held in the latest crowded listing
+  size_t lane_;
   ClaimStats stats_;
 };
 

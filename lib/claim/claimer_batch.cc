@@ -1,21 +1,26 @@
 // The batched claim (dsclaim --batch): the same two phases as Claimer::TryKey, for up to
 // wire::kMaxBatchKeys keys at once. One lock_read_delete message per unit carries every key
-// with its own ballot number; each key is then judged on its own quorum exactly as TryKey's
-// first round judges it. Two cases are settled here, both with one commit message per unit: a
-// quorum of promises with no value to adopt and k slices read (the commit names us), and a
-// quorum that reports another claimer's accepted owner (the commit names that owner at our
-// ballot, so that units that missed it learn it, as TryKey does). Every other key (a stale
-// promise to outbid, a commit short of its quorum, a finished lease to help finish) is released
-// and handed to TryKey, whose rounds the spin model checks (tests/model/claim.pml).
-// So the batch adds no protocol state of its own: per key it is TryKey's first round, sent
-// together with other keys' first rounds, and the unit applies each key's op independently.
+// with its own ballot number; each key is then judged on its own quorum by TallyPhase1
+// (claim/tally.h), the function TryKey judges every round by. Two verdicts are settled here,
+// both with one commit message per unit: commit us (a quorum of promises, no value to adopt, k
+// slices read) and commit another owner (a quorum that reports another claimer's accepted
+// owner: the commit names that owner at our ballot, so that units that missed it learn it, as
+// TryKey does). Every other key (a stale promise to outbid, a commit short of its quorum, a
+// finished lease to help finish) is released and handed to TryKey, whose rounds the spin model
+// checks (tests/model/claim.pml). So the batch adds no protocol state of its own: per key it is
+// TryKey's first round, sent together with other keys' first rounds, and the unit applies each
+// key's op independently.
 #include <algorithm>
 #include <numeric>
 #include <random>
+#include <set>
 
 #include "claim/claimer.h"
 #include "claim/rounds.h"
+#include "claim/tally.h"
+#include "claim/walk.h"
 #include "client/object_io.h"
+#include "wire/limits.h"
 
 namespace dstk::claim {
 namespace {
@@ -91,6 +96,14 @@ std::vector<net::Response> GatherBatch(net::Cluster& c, const std::vector<size_t
   return got;
 }
 
+// Keys that fewer than a quorum still list (consumed on the others: a unit missed the decision)
+// go last in a lone walker's window: a batch slot spent on one claims nothing, it only teaches.
+void FreeFirst(std::deque<wire::ListEntry>& window, size_t n) {
+  std::stable_partition(window.begin(), window.end(), [&](const wire::ListEntry& e) {
+    return e.units >= Claimer::Quorum(e.manifest.k, n);
+  });
+}
+
 }  // namespace
 
 Result<bool> Claimer::TryBatch(const std::string& queue,
@@ -128,90 +141,55 @@ Result<bool> Claimer::TryBatch(const std::string& queue,
   release.keys.clear();
   for (size_t i = 0; i < keys; ++i) {
     const std::string& key = entries[i].name;
-    uint64_t& seen = seen_[key];
-    std::vector<size_t> fav;  // indexes into replies
-    bool live_lock_seen = false, gone_seen = false, stale_seen = false;
-    bool finished = false;
-    bool finished_seen = false;  // by any unit, promising or refusing
-    uint64_t value = id_;        // TryKey's step 4: the highest accepted owner among the promises
-    wire::Ballot best{0, 0};
+    std::vector<UnitAnswer> answers;
     for (size_t r = 0; r < replies.size(); ++r) {
       const auto* res = ResultFor(replies[r], i, keys);
       if (res == nullptr) continue;
-      if (res->claim) {
-        const auto& v = *res->claim;
-        seen = std::max({seen, v.promised.n, v.epoch, v.accepted.n});
-        if (v.state != "pending") gone_seen = finished_seen = true;
-      }
-      if (res->ok()) {
-        fav.push_back(r);
-        if (!res->claim) continue;
-        const auto& v = *res->claim;
-        if (v.state != "pending") finished = true;
-        // Lease mode: an accepted owner whose unit promised us has lapsed, unless finished.
-        if (!v.has_accepted || (o_.mode == wire::ClaimMode::kLease && v.state == "pending"))
-          continue;
-        if (best < v.accepted) best = v.accepted, value = v.owner;
-      } else if (res->status == ReplyStatus::kLocked && res->claim &&
-                 res->claim->lock_ms_left > 0) {
-        live_lock_seen = true;
-      } else if (res->status == ReplyStatus::kLocked) {
-        stale_seen = true;
-      } else if (res->status == ReplyStatus::kNotFound) {
-        gone_seen = true;
-      }
+      answers.push_back({replies[r].unit, res->status, res->claim ? &*res->claim : nullptr,
+                         res->slice ? &*res->slice : nullptr, payloads[r][i]});
     }
-    // Consume mode: consumed where a unit answered, though a quorum listed it a moment ago:
-    // another walker just took it. Leave it, as TryKey's first try does (skip_finished): no
-    // outbidding of stale promises, no commit that only teaches. A key fewer than q units list
-    // (one that a unit missed the decision of) is still taught below.
-    if (o_.mode == wire::ClaimMode::kConsume && finished_seen && entries[i].units >= q[i] &&
-        left_unsettled_.insert(key).second) {
-      release.keys.push_back(lrd.keys[i]);
-      ++stats_.decided_other;
-      continue;
-    }
-    const bool promised = fav.size() >= q[i];
-    if (!promised) {
-      release.keys.push_back(lrd.keys[i]);
-      if (!live_lock_seen && (stale_seen || !gone_seen)) {
-        to_retry.push_back(i);  // stale promises, or units silent: TryKey outbids or explains
-      } else if (live_lock_seen) {
+    // Consume mode: a key seen consumed though a quorum listed it a moment ago was just taken
+    // by another walker: leave it, as TryKey's first try does (skip_finished). A key fewer than
+    // q units list (one that a unit missed the decision of) is taught instead.
+    const bool may_leave = o_.mode == wire::ClaimMode::kConsume && entries[i].units >= q[i] &&
+                           !left_unsettled_.count(key);
+    const TallyContext ctx{.key = key,
+                           .rev = entries[i].manifest.rev,
+                           .k = entries[i].manifest.k,
+                           .q = q[i],
+                           .mode = o_.mode,
+                           .us = id_,
+                           .committed_ours = false,  // a batch is each key's first round
+                           .may_leave = may_leave};
+    const Phase1 t = TallyPhase1(answers, ctx, progress[i].slices);
+    uint64_t& seen = seen_[key];
+    seen = std::max(seen, t.highest);
+    switch (t.verdict) {
+      case Verdict::kCommitOurs:
+      case Verdict::kCommitOther:
+        // Ours, or decided (or about to be) for another owner: commit that owner at our
+        // ballot, in the batch, so that units that missed it learn it (TryKey's step 5).
+        to_commit.push_back(i);
+        owner[i] = t.value;
+        continue;
+      case Verdict::kLeave:
+        left_unsettled_.insert(key);
+        ++stats_.decided_other;
+        break;
+      case Verdict::kLost:
+      case Verdict::kTooFewSlices:  // too few readable slices here; try later
         ++stats_.lost;
         contended = true;
-      }  // else gone: consumed or finished where it was seen, nobody holds it
-      continue;
+        break;
+      case Verdict::kGone:  // consumed or finished where it was seen, nobody holds it
+        break;
+      case Verdict::kRetry:          // stale promises, or units silent: TryKey outbids or explains
+      case Verdict::kHelpFinish:     // someone ran it (lease mode); rare: TryKey helps finish
+      case Verdict::kNothingToHelp:  // TryKey's rounds settle it
+        to_retry.push_back(i);
+        break;
     }
-    if (o_.mode == wire::ClaimMode::kLease && finished) {
-      release.keys.push_back(lrd.keys[i]);
-      to_retry.push_back(i);  // help-finish (TryKey) when someone ran it; rare
-      continue;
-    }
-    if (value != id_) {
-      // Decided (or about to be) for another owner: commit that owner at our ballot, in the
-      // batch, so that units that missed it learn it (TryKey's step 5 for another's value).
-      to_commit.push_back(i);
-      owner[i] = value;
-      continue;
-    }
-    for (size_t r : fav) {
-      const auto& res = replies[r].reply.results[i];
-      const auto payload = payloads[r][i];
-      if (!res.slice || payload.empty() || !codec::VerifySlice(*res.slice, payload).ok()) continue;
-      const auto& h = *res.slice;
-      if (h.name != key || h.rev != entries[i].manifest.rev || progress[i].slices.count(h.idx))
-        continue;
-      progress[i].slices.emplace(
-          h.idx, std::make_pair(h, std::vector<uint8_t>(payload.begin(), payload.end())));
-    }
-    if (progress[i].slices.size() < entries[i].manifest.k) {
-      release.keys.push_back(lrd.keys[i]);  // too few readable slices here; try later
-      ++stats_.lost;
-      contended = true;
-      continue;
-    }
-    to_commit.push_back(i);
-    owner[i] = id_;
+    release.keys.push_back(lrd.keys[i]);
   }
   // Release before TryKey's higher ballots: our own live lock would refuse them. The same
   // DEALER socket per unit keeps the release ahead of them.
@@ -286,67 +264,106 @@ Result<bool> Claimer::TryBatch(const std::string& queue,
   return contended;
 }
 
+Result<std::vector<wire::ListEntry>> Claimer::ListWindow(const std::string& queue,
+                                                         const std::string& after, size_t limit) {
+  // A majority's view is enough: any key pushed to w units is on one of them.
+  auto entries = client::ListObjects(c_, queue + "/", 1, std::min(limit, wire::kMaxListPage), after,
+                                     c_.size() / 2 + 1);
+  if (!entries.ok()) return entries.status();
+  listed_end_ = entries->empty() ? after : entries->back().name;
+  KeepPlacedHere(*entries);
+  std::erase_if(*entries, [&](const wire::ListEntry& e) {
+    return e.manifest.k == 0 || Quorum(e.manifest.k, c_.size()) > c_.size();
+  });
+  return entries;
+}
+
 Result<std::vector<Claim>> Claimer::NextBatch(const std::string& queue, size_t max) {
   max = std::clamp<size_t>(max, 1, wire::kMaxBatchKeys);
   std::mt19937_64 rng(id_ ^ 0x9e3779b97f4a7c15 ^ stats_.rounds);
   if (listed_queue_ != queue) {
     listed_queue_ = queue;
     listed_.clear();
-    listed_after_.clear();
+    window_after_.clear();
+    crowded_ = false;
   }
-  // Walk the queue from the head, `max` keys per batch, from a listing of several batches kept
-  // across calls: a listing waits for a majority of units and a short grace, which would
-  // otherwise cost as much as a batch's two rounds. Keys claimed by others meanwhile cost one
-  // lock_read_delete each, answered "consumed". A pass that ends without a claim but lost keys
-  // to others backs off and starts again from the head, like Next().
+  // Walk the queue from the head, a window at a time (docs/claim.md, "Batched walkers share the
+  // queue"). Alone, a walker lists kLanes batches, keeps the listing across calls and takes its
+  // keys in order: a listing waits for a majority of units and a short grace, which would
+  // otherwise cost as much as a batch's two rounds. Once it meets another walker (keys held in
+  // its listing, or keys of its batch lost or taken), it takes kLaneBatches batches of its lane
+  // (walk.h) from a fresh listing of the window at a time; claimed keys are gone from the next
+  // listing, so the window moves on by itself. A pass that ends without a claim but met others
+  // backs off and starts again from the head, like Next().
+  std::set<std::string> tried;  // keys of this call's batches
   for (int pass = 0; pass < 6; ++pass) {
     bool contended = false;
     const size_t left_before = left_unsettled_.size();
     for (;;) {
       if (listed_.empty()) {
-        auto entries =
-            client::ListObjects(c_, queue + "/", 1, 4 * max, listed_after_, c_.size() / 2 + 1);
-        if (!entries.ok()) return entries.status();
-        if (entries->empty()) break;
-        listed_after_ = entries->back().name;
-        KeepPlacedHere(*entries);
-        // Keys another claimer holds, or that fewer than a quorum still list (consumed on the
-        // others), go last: a batch slot spent on one is most likely lost (see Next).
-        const auto free_end =
-            std::stable_partition(entries->begin(), entries->end(), [&](const wire::ListEntry& e) {
-              return e.locked == 0 && e.units >= Quorum(e.manifest.k, c_.size());
-            });
-        // Held keys are other walkers' batches in flight: those that finish with this one
-        // would take the same first free batch. Start a random few batches further (the
-        // skipped keys come after the other free ones); a lone walker sees nothing held and
-        // keeps strict order.
-        const auto free = static_cast<size_t>(free_end - entries->begin());
-        const size_t holders = entries->size() - free;
-        if (holders > 0 && free > max) {
-          const size_t batches = std::min(free / max, holders / max + 1);
-          const size_t skip = std::min(free, (rng() % (batches + 1)) * max);
-          std::rotate(entries->begin(), entries->begin() + static_cast<std::ptrdiff_t>(skip),
-                      free_end);
+        const size_t want = crowded_ ? kLaneBatches * max : kLanes * max;
+        auto window =
+            ListWindow(queue, window_after_, crowded_ ? window_held_ + kLanes * want : want);
+        if (!window.ok()) return window.status();
+        if (window->empty() && listed_end_ == window_after_) break;  // the end of the queue
+        // A crowded window does not move past a key that stays (one that cannot be claimed
+        // now): each is tried once per call.
+        if (crowded_) std::erase_if(*window, [&](const auto& e) { return tried.count(e.name); });
+        if (window->empty()) {
+          window_after_ = listed_end_;  // all placed elsewhere or tried: look further
+          continue;
         }
-        for (auto& e : *entries) {
-          if (e.manifest.k != 0 && Quorum(e.manifest.k, c_.size()) <= c_.size())
-            listed_.push_back(std::move(e));
+        const LanePick pick = PickLane(*window, c_.size(), want, kLanes, lane_);
+        window_held_ = crowded_ ? pick.held : 0;
+        if (!crowded_ && pick.held > 0) {
+          crowded_ = true;  // another walker at work: share the window with it
+          quiet_listings_ = 0;
+          window_held_ = pick.held;
+          continue;
         }
-        continue;
+        // Nobody met for a while (one quiet listing is not enough: the others may be between
+        // their rounds): alone again, in order.
+        if (crowded_ && pick.held == 0 && ++quiet_listings_ >= kQuietListings) crowded_ = false;
+        if (!crowded_) {
+          listed_.assign(window->begin(), window->end());
+          FreeFirst(listed_, c_.size());
+          listed_start_ = window_after_;
+          window_after_ = listed_end_;
+          continue;
+        }
+        if (pick.held > 0) quiet_listings_ = 0;
+        lane_ = pick.lane;
+        if (pick.keys.empty()) {
+          // Every key of the window is another walker's batch in flight: look further. The
+          // pass met others (they may still release those keys), so it ends in a backoff and
+          // a new walk from the head rather than "empty".
+          contended = true;
+          window_after_ = listed_end_;
+          continue;
+        }
+        for (size_t i : pick.keys) listed_.push_back(std::move((*window)[i]));
       }
       const size_t take = std::min(max, listed_.size());
-      std::vector<wire::ListEntry> batch(listed_.begin(), listed_.begin() + take);
-      listed_.erase(listed_.begin(), listed_.begin() + take);
+      std::vector<wire::ListEntry> batch(listed_.begin(),
+                                         listed_.begin() + static_cast<std::ptrdiff_t>(take));
+      listed_.erase(listed_.begin(), listed_.begin() + static_cast<std::ptrdiff_t>(take));
+      for (const auto& e : batch) tried.insert(e.name);
       std::vector<Claim> won;
+      const uint64_t others_before = stats_.decided_other;
       auto held = TryBatch(queue, batch, won);
       stats_.won += won.size();
-      if (held.ok() && *held) {
-        contended = true;
-        // Walkers that collided on a batch would collide again on the next one (each has the
-        // same listing): skip a random share of the listing instead, so that they spread out
-        // over the queue. Skipped keys are met again on the next pass from the head.
-        listed_.erase(listed_.begin(),
-                      listed_.begin() + static_cast<std::ptrdiff_t>(rng() % (listed_.size() + 1)));
+      if (held.ok() && *held) contended = true;
+      if ((held.ok() && *held) || stats_.decided_other > others_before) {
+        // Another walker holds or took keys of this batch: it walks here too. Share the window
+        // (seen afresh: the window this batch came from) and move to another lane rather than
+        // trail it.
+        if (!crowded_) {
+          crowded_ = true;
+          window_after_ = listed_start_;
+        }
+        quiet_listings_ = 0;
+        lane_ = (lane_ + 1 + rng() % (kLanes - 1)) % kLanes;
+        listed_.clear();
       }
       if (!won.empty()) {
         TrimKeyMemory();
@@ -354,7 +371,10 @@ Result<std::vector<Claim>> Claimer::NextBatch(const std::string& queue, size_t m
       }
       if (!held.ok()) return held.status();
     }
-    listed_after_.clear();  // the end of the queue: the next walk starts from the head
+    window_after_.clear();  // the end of the queue: the next walk starts from the head
+    listed_.clear();
+    tried.clear();  // a new pass tries every key again (left_unsettled_: in full)
+    crowded_ = false;
     // Keys left unsettled in this pass get their full rounds in the next (left_unsettled_):
     // the queue is not empty while one of them may still be pending somewhere.
     if (left_unsettled_.size() > left_before) continue;

@@ -1,0 +1,120 @@
+#include "claim/tally.h"
+
+#include <algorithm>
+
+namespace dstk::claim {
+using wire::ReplyStatus;
+
+Phase1 TallyPhase1(const std::vector<UnitAnswer>& answers, const TallyContext& ctx,
+                   SlicesByPillar& slices) {
+  Phase1 t;
+  std::vector<const UnitAnswer*> fav;
+  for (const auto& a : answers) {
+    if (a.claim != nullptr) {
+      t.highest = std::max({t.highest, a.claim->promised.n, a.claim->epoch, a.claim->accepted.n});
+      if (a.claim->state != "pending") t.gone_seen = t.finished_seen = true;
+    }
+    if (a.status == ReplyStatus::kOk) {
+      fav.push_back(&a);
+      t.promised.push_back(a.unit);
+    } else if (a.status == ReplyStatus::kLocked && a.claim != nullptr &&
+               a.claim->lock_ms_left > 0) {
+      t.live_lock_seen = true;
+    } else if (a.status == ReplyStatus::kLocked) {
+      t.stale_seen = true;  // a promise or an epoch above our ballot, nobody's live lock
+    } else if (a.status == ReplyStatus::kNotFound) {
+      t.gone_seen = true;
+    }
+  }
+
+  // Consumed or done on a unit: decided, almost surely for the claimer that took it a moment
+  // ago (the caller's listing is a round old). No commit of ours was sent, so leaving is the
+  // phase-1 loss of step 3 with promises in hand.
+  if (ctx.may_leave && t.finished_seen && !ctx.committed_ours) {
+    t.verdict = Verdict::kLeave;
+    return t;
+  }
+
+  // Step 3: fewer than q promises.
+  if (fav.size() < ctx.q) {
+    if (ctx.committed_ours || (!t.live_lock_seen && (t.stale_seen || !t.gone_seen)))
+      t.verdict = Verdict::kRetry;
+    else if (t.live_lock_seen)
+      t.verdict = Verdict::kLost;
+    else
+      t.verdict = Verdict::kGone;
+    return t;
+  }
+
+  // Step 4: the value is the owner of the highest accepted ballot among the promises, else us.
+  t.value = ctx.us;
+  wire::Ballot best{0, 0};
+  bool finished = false;
+  for (const auto* a : fav) {
+    if (a->claim == nullptr) continue;
+    const auto& v = *a->claim;
+    if (v.state != "pending") finished = true;
+    if (!v.has_accepted) continue;
+    // Lease mode: a unit that promised us had no live lease, so an accepted owner seen here
+    // has lapsed; it is replaced unless the function is already consumed or done.
+    if (ctx.mode == wire::ClaimMode::kLease && v.state == "pending") continue;
+    if (best < v.accepted) best = v.accepted, t.value = v.owner;
+  }
+  // Lease mode, finished somewhere: its owner ran it and sent finish, but a unit that missed the
+  // owner's commit would keep the function listed for ever. Helping means committing that owner
+  // (any ballot may carry a chosen value) and finishing it everywhere.
+  const bool help_finish = ctx.mode == wire::ClaimMode::kLease && finished;
+  if (help_finish && t.value == ctx.us) {
+    t.verdict = Verdict::kNothingToHelp;
+    return t;
+  }
+  for (const auto* a : fav) {
+    if (a->slice == nullptr || a->payload.empty() ||
+        !codec::VerifySlice(*a->slice, a->payload).ok())
+      continue;
+    const auto& h = *a->slice;
+    if (h.name != ctx.key || h.rev != ctx.rev || slices.count(h.idx)) continue;
+    slices.emplace(h.idx,
+                   std::make_pair(h, std::vector<uint8_t>(a->payload.begin(), a->payload.end())));
+  }
+  if (help_finish) {
+    t.verdict = Verdict::kHelpFinish;
+  } else if (t.value != ctx.us) {
+    t.verdict = Verdict::kCommitOther;
+  } else if (slices.size() < ctx.k && !ctx.committed_ours) {
+    t.verdict = Verdict::kTooFewSlices;  // an owner that cannot decode must not be chosen
+  } else {
+    t.verdict = Verdict::kCommitOurs;
+  }
+  return t;
+}
+
+bool ShortOfQuorum(Verdict v) {
+  return v == Verdict::kRetry || v == Verdict::kLost || v == Verdict::kGone;
+}
+
+const char* VerdictName(Verdict v) {
+  switch (v) {
+    case Verdict::kLeave:
+      return "leave";
+    case Verdict::kRetry:
+      return "retry";
+    case Verdict::kLost:
+      return "lost";
+    case Verdict::kGone:
+      return "gone";
+    case Verdict::kTooFewSlices:
+      return "too_few_slices";
+    case Verdict::kCommitOurs:
+      return "commit_ours";
+    case Verdict::kCommitOther:
+      return "commit_other";
+    case Verdict::kHelpFinish:
+      return "help_finish";
+    case Verdict::kNothingToHelp:
+      return "nothing_to_help";
+  }
+  return "?";
+}
+
+}  // namespace dstk::claim
