@@ -5,8 +5,16 @@
 
 namespace dstk::client {
 
-void AppendSliceHashes(const std::vector<std::span<const uint8_t>>& payloads, std::string& hashes) {
-  for (const auto& p : payloads) hashes += codec::DigestBytes(codec::Sha256(p));
+void AppendSliceHashes(const std::vector<std::span<const uint8_t>>& payloads, std::string& hashes,
+                       WorkCrew* crew) {
+  std::vector<codec::Digest> digests(payloads.size());
+  const auto hash = [&](size_t i) { digests[i] = codec::Sha256(payloads[i]); };
+  if (crew != nullptr) {
+    crew->Run(payloads.size(), hash);
+  } else {
+    for (size_t i = 0; i < payloads.size(); ++i) hash(i);
+  }
+  for (const auto& d : digests) hashes += codec::DigestBytes(d);
 }
 
 void SealHashes(wire::Manifest& m, std::string hashes) {

@@ -17,12 +17,15 @@
 #include "client/locate.h"
 #include "client/options.h"
 #include "util/status.h"
+#include "util/work_crew.h"
 #include "wire/message.h"
 
 namespace dstk::client {
 
-// Appends the digest of each of a segment's n slice payloads, in pillar order.
-void AppendSliceHashes(const std::vector<std::span<const uint8_t>>& payloads, std::string& hashes);
+// Appends the digest of each of a segment's n slice payloads, in pillar order; with a crew,
+// the payloads are hashed side by side on it.
+void AppendSliceHashes(const std::vector<std::span<const uint8_t>>& payloads, std::string& hashes,
+                       WorkCrew* crew = nullptr);
 
 // Sets m.hashes and m.root (the digest of the list).
 void SealHashes(wire::Manifest& m, std::string hashes);

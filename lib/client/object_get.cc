@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <optional>
+#include <set>
 #include <unordered_map>
 
 #include "client/integrity.h"
@@ -9,6 +11,7 @@
 #include "client/refusals.h"
 #include "codec/segment.h"
 #include "util/fd_io.h"
+#include "util/work_crew.h"
 
 namespace dstk::client {
 namespace {
@@ -17,7 +20,8 @@ namespace {
 struct Gather {
   uint32_t seg = 0;
   std::vector<size_t> tried;               // units asked (or that failed) for it
-  std::map<uint32_t, net::Response> good;  // pillar index -> verified slice
+  std::map<uint32_t, net::Response> good;  // pillar index -> slice that passed its CRC
+  std::set<uint32_t> digest_ok;            // pillars of `good` whose digest was checked too
   size_t asking = 0;                       // requests outstanding
   std::vector<std::string> failures;
   bool corrupt_seen = false;  // a slice failed its CRC: the data on some unit is damaged
@@ -34,6 +38,7 @@ class Reader {
  private:
   Status Ask(Gather& g);
   Status Collect(Gather& g, net::Response&& r);
+  Status CheckDigests(Gather& g);
   Result<Location> Trusted();
   std::string Names(const std::vector<size_t>& units) const;
   uint32_t SegLen(uint32_t seg) const {
@@ -54,6 +59,9 @@ class Reader {
     net::Clock::time_point deadline;
   };
   std::unordered_map<uint64_t, Asked> ids_;
+  // Digests are checked on a second thread as well when there is more than one segment: a
+  // reader hashes every byte it outputs, as fast as the rest of the read together.
+  std::optional<WorkCrew> crew_;
 };
 
 // Sends requests until k are outstanding-or-good for this segment, from holders not yet tried.
@@ -109,15 +117,6 @@ Status Reader::Collect(Gather& g, net::Response&& r) {
           Status::Corruption(who + ": slice does not belong to revision " + std::to_string(m_.rev));
     } else if (g.good.count(h.idx)) {
       bad = Status::Corruption(who + ": duplicate pillar index " + std::to_string(h.idx));
-    } else if (Status lie = CheckSliceHash(m_, g.seg, h.idx, r.Payload()); !lie.ok()) {
-      // Its CRC is right, so the unit wrote it so: read around the unit from now on.
-      bad = Status::Corruption(who + " lies: " + lie.message());
-      g.lie_seen = true;
-      down_[r.unit] = true;
-      if (o_.report != nullptr) {
-        o_.report->lied.push_back(r.unit);
-        o_.report->notes.push_back(bad.message() + "; reading around it");
-      }
     }
   }
   if (!bad.ok()) {
@@ -128,6 +127,44 @@ Status Reader::Collect(Gather& g, net::Response&& r) {
   const uint32_t idx = rep.slice->idx;
   g.good.emplace(idx, std::move(r));
   return Status::Ok();
+}
+
+// Checks the digests of the k slices the segment will be decoded from (client/integrity.h),
+// side by side on the crew. A slice whose CRC is right but whose digest is not was made up by
+// its unit: it is dropped, the unit is read around from now on, and another holder is asked.
+Status Reader::CheckDigests(Gather& g) {
+  if (!m_.hashed()) return Status::Ok();
+  std::vector<std::map<uint32_t, net::Response>::iterator> todo;
+  size_t taken = 0;
+  for (auto it = g.good.begin(); it != g.good.end() && taken < m_.k; ++it, ++taken) {
+    if (!g.digest_ok.count(it->first)) todo.push_back(it);
+  }
+  std::vector<char> ok(todo.size(), 0);
+  crew_->Run(todo.size(), [&](size_t i) {
+    ok[i] = CheckSliceHash(m_, g.seg, todo[i]->first, todo[i]->second.Payload()).ok() ? 1 : 0;
+  });
+  bool any_bad = false;
+  for (size_t i = 0; i < todo.size(); ++i) {
+    const uint32_t idx = todo[i]->first;
+    if (ok[i]) {
+      g.digest_ok.insert(idx);
+      continue;
+    }
+    const size_t unit = todo[i]->second.unit;
+    const std::string why = c_.Describe(unit) + " lies: slice " + std::to_string(idx) +
+                            " of segment " + std::to_string(g.seg) +
+                            " does not match the manifest's digest";
+    g.good.erase(todo[i]);
+    g.lie_seen = true;
+    g.failures.push_back(why);
+    down_[unit] = true;
+    any_bad = true;
+    if (o_.report != nullptr) {
+      o_.report->lied.push_back(unit);
+      o_.report->notes.push_back(why + "; reading around it");
+    }
+  }
+  return any_bad ? Ask(g) : Status::Ok();
 }
 
 std::string Reader::Names(const std::vector<size_t>& units) const {
@@ -206,6 +243,7 @@ Result<wire::Manifest> Reader::Run(int fd, const ProgressSink& progress) {
         std::to_string(m_.rev) + " (" + (holders_.empty() ? "none" : Names(holders_)) +
         "), need k=" + std::to_string(m_.k) + (failures.empty() ? "" : " (" + failures + ")"));
   }
+  crew_.emplace(m_.segs > 1 ? std::min(2u, WorkCrew::AvailableCores()) : 1u);
   auto coder = codec::ErasureCoder::Create(static_cast<int>(m_.k), static_cast<int>(m_.n));
   if (!coder.ok()) return Status::Corruption("manifest: " + coder.status().message());
 
@@ -219,6 +257,7 @@ Result<wire::Manifest> Reader::Run(int fd, const ProgressSink& progress) {
       DSTK_RETURN_IF_ERROR(Ask(flight_.back()));
     }
     Gather& head = flight_.front();
+    if (head.good.size() >= m_.k) DSTK_RETURN_IF_ERROR(CheckDigests(head));
     if (head.good.size() >= m_.k) {
       std::vector<int> indices;
       std::vector<std::span<const uint8_t>> payloads;

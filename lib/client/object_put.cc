@@ -1,6 +1,7 @@
 // PutObject: stream, encode, fan out slices, publish.
 #include <algorithm>
 #include <deque>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -12,6 +13,7 @@
 #include "codec/segment.h"
 #include "util/fd_io.h"
 #include "util/segment_reader.h"
+#include "util/work_crew.h"
 
 namespace dstk::client {
 namespace {
@@ -222,6 +224,7 @@ Result<wire::Manifest> Writer::Run(int fd, const ProgressSink& progress) {
     known_segs = static_cast<uint32_t>(segs);
   }
   std::string hashes;  // every slice's digest, for the manifest (client/integrity.h)
+  std::optional<WorkCrew> crew;
 
   SegmentReader reader(fd, o_.segment_size);
   uint64_t total = 0;
@@ -245,7 +248,10 @@ Result<wire::Manifest> Writer::Run(int fd, const ProgressSink& progress) {
     h.segsize = o_.segment_size;
     if (seg >= max_segs) return too_many();
     const auto& payloads = encoder.Encode(*segment);
-    AppendSliceHashes(payloads, hashes);
+    // More than one segment: the slices are hashed on two threads (the hashing is as much
+    // work as the rest of the put on the client).
+    if (seg == 1) crew.emplace(std::min(2u, WorkCrew::AvailableCores()));
+    AppendSliceHashes(payloads, hashes, crew ? &*crew : nullptr);
     st = SendSegment(h, payloads);
     if (!st.ok()) break;
     st = Pump(o_.window - 1);
