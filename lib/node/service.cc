@@ -247,8 +247,7 @@ wire::Reply Service::Dispatch(const wire::Request& r, std::span<const uint8_t> p
     case wire::Op::kList: {
       const size_t limit =
           r.limit == 0 || r.limit > wire::kMaxListPage ? wire::kMaxListPage : r.limit;
-      // Leave room in the reply frame for the map around the entries.
-      store::ListPage page = store_.List(r.prefix, r.after, limit, wire::kMaxHeaderFrame - 1024);
+      store::ListPage page = store_.List(r.prefix, r.after, limit, wire::kListReplyBudget);
       reply.entries = std::move(page.entries);
       reply.more = page.more;
       // Walkers try keys that another claimer holds last (a round spent on a held key is lost).
@@ -256,9 +255,9 @@ wire::Reply Service::Dispatch(const wire::Request& r, std::span<const uint8_t> p
       for (auto& e : reply.entries) {
         const store::ClaimState* claim = store_.Claim(e.name);
         e.locked = claim != nullptr && LockLive(*claim, now) ? 1 : 0;
-        // A listing names objects; the slice digests of a large one would crowd the page out.
-        // A one-segment object (a function) keeps them: its claimer checks its slices.
-        if (e.manifest.segs > 1) e.manifest.hashes.clear(), e.manifest.root.clear();
+        // A listing names objects; their slice digests would crowd the page out (and past
+        // the 64 KiB frame of clients of earlier versions). stat serves them.
+        e.manifest.hashes.clear(), e.manifest.root.clear();
       }
       return reply;
     }

@@ -20,6 +20,9 @@ inline constexpr size_t kMaxHeaderFrame = 4u << 20;
 inline constexpr size_t kMaxManifestHashes = kMaxHeaderFrame - (64u << 10);
 inline constexpr size_t kMaxPayloadFrame = codec::kMaxSegmentSize;  // frame 2: slice bytes
 inline constexpr size_t kMaxListPage = 1000;                        // names per list reply
+// Bytes of entries a unit puts in one list reply: the 64 KiB header frame of earlier versions
+// less room for the map around them, so their clients can still list (and walk queues).
+inline constexpr size_t kListReplyBudget = (64u << 10) - 1024;
 // Keys per batched claim request (dsclaim --batch): 64 results, each a claim view and a slice
 // header with a name of up to kMaxNameLength bytes, fit in one reply header frame.
 inline constexpr size_t kMaxBatchKeys = 64;
