@@ -63,10 +63,7 @@ Result<RepairReport> RepairObject(net::Cluster& cl, const std::string& name, con
   }
   // The units' verify checks CRCs only; a unit that lies passes it. The digests catch it.
   if (m.hashed() && plan.read_from == nullptr) {
-    std::vector<size_t> holders;
-    for (size_t u = 0; u < cl.size(); ++u) {
-      if (loc.units[u].answered && loc.units[u].SlicesOf(m.rev) > 0) holders.push_back(u);
-    }
+    const std::vector<size_t> holders = loc.Holders();
     const std::vector<ScrubResult> scrub = ScrubObject(cl, name, m, holders);
     for (size_t u : holders) {
       if (scrub[u].lied == 0) continue;

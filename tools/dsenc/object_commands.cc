@@ -261,10 +261,7 @@ int Stat(const Common& c, const std::string& name) {
   }
   const wire::Manifest& m = *loc.manifest;
   // Every slice read back and checked here too: a unit that lies passes its own verify.
-  std::vector<size_t> holders;
-  for (size_t u = 0; u < cl.size(); ++u) {
-    if (loc.units[u].answered && loc.units[u].SlicesOf(m.rev) > 0) holders.push_back(u);
-  }
+  const std::vector<size_t> holders = loc.Holders();
   const std::vector<client::ScrubResult> scrub = client::ScrubObject(cl, name, m, holders);
   size_t complete = 0;
   nlohmann::ordered_json units = nlohmann::ordered_json::array();
