@@ -108,7 +108,10 @@ Status Reader::Collect(Gather& g, net::Response&& r) {
     bad = Status::Corruption(who + ": reply lacks the slice header");
   } else {
     const codec::SliceHeader& h = *rep.slice;
-    Status v = codec::VerifySlice(h, r.Payload());
+    // With digests, the CRC is checked only when the digest fails (CheckDigests): the digest
+    // catches everything the CRC would, and hashing alone is half the cost of hashing plus CRC.
+    Status v = m_.hashed() ? codec::CheckSliceFields(h, r.Payload().size())
+                           : codec::VerifySlice(h, r.Payload());
     if (!v.ok()) {
       bad = Status::Corruption(who + ": " + v.message());
     } else if (h.name != name_ || h.rev != m_.rev || h.seg != g.seg || h.k != m_.k || h.n != m_.n ||
@@ -130,8 +133,10 @@ Status Reader::Collect(Gather& g, net::Response&& r) {
 }
 
 // Checks the digests of the k slices the segment will be decoded from (client/integrity.h),
-// side by side on the crew. A slice whose CRC is right but whose digest is not was made up by
-// its unit: it is dropped, the unit is read around from now on, and another holder is asked.
+// side by side on the crew. A slice that fails its digest is dropped and another holder asked.
+// Its CRC tells why: a wrong CRC is damage (bit rot, a torn file), and the unit is still asked
+// for other segments; a right CRC with a wrong digest was made up by the unit, which is read
+// around from now on.
 Status Reader::CheckDigests(Gather& g) {
   if (!m_.hashed()) return Status::Ok();
   std::vector<std::map<uint32_t, net::Response>::iterator> todo;
@@ -150,7 +155,15 @@ Status Reader::CheckDigests(Gather& g) {
       g.digest_ok.insert(idx);
       continue;
     }
+    any_bad = true;
     const size_t unit = todo[i]->second.unit;
+    const net::Response& r = todo[i]->second;
+    if (!codec::VerifySlice(*r.reply.slice, r.Payload()).ok()) {
+      g.failures.push_back(c_.Describe(unit) + ": slice CRC mismatch");
+      g.corrupt_seen = true;
+      g.good.erase(todo[i]);
+      continue;
+    }
     const std::string why = c_.Describe(unit) + " lies: slice " + std::to_string(idx) +
                             " of segment " + std::to_string(g.seg) +
                             " does not match the manifest's digest";
@@ -158,7 +171,6 @@ Status Reader::CheckDigests(Gather& g) {
     g.lie_seen = true;
     g.failures.push_back(why);
     down_[unit] = true;
-    any_bad = true;
     if (o_.report != nullptr) {
       o_.report->lied.push_back(unit);
       o_.report->notes.push_back(why + "; reading around it");

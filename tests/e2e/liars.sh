@@ -3,7 +3,8 @@
 # and forges slices (with a valid CRC), reports a newer revision that was never written, or a
 # tombstone. Six units, k=4 (n=6, w=5: one liar tolerated). With one liar a get returns the
 # true bytes and warns about it, and `dsenc stat` names it; past the tolerance a get fails with
-# exit 3, names the liars, and writes nothing that is not the object's.
+# exit 3, names the liars, and writes nothing that is not the object's. A proxy that garbles
+# slices without fixing their CRC is damage, not a lie: the get reads around it quietly.
 # A reader stops listening once enough units have answered, and a proxy answers a little later
 # than a unit: so that the liar is always heard, two honest units are reached through proxies
 # that tell the truth 200 ms late (--lie none --delay 200).
@@ -135,6 +136,20 @@ for mode in slices newer tomb; do
   honest_after "$obj"
   unit=$((unit + 1))
 done
+
+# --- damage is not a lie: slices changed on the way, their CRC left as it was -------------------
+# The reader checks the digest first and the CRC only when the digest fails: a wrong CRC says the
+# slice was damaged, so the get reads around it without calling its unit a liar.
+put_object garbled
+start_liar 0 0 garble
+liar_list "$WORK/list" 0:0
+rc=0
+"$DSENC" --nodes "$WORK/list" get garbled >"$WORK/out" 2>"$WORK/err" || rc=$?
+grep -q "garbled slice garbled " "$WORK/liar0.log" || fail "garble: no slice garbled: $(cat "$WORK/liar0.log")"
+[ $rc = 0 ] || fail "garble: get exited $rc: $(cat "$WORK/err")"
+cmp -s "$WORK/out" "$WORK/garbled.in" || fail "garble: get wrote other bytes than the object's"
+! grep -q "lies" "$WORK/err" || fail "garble: damage was called a lie: $(cat "$WORK/err")"
+stop_liars
 
 # --- past the tolerance: two liars agree on a newer revision that only they hold ----------------
 # Two identical copies make the fake manifest trusted (f+1 = 2), but two units hold slices of it

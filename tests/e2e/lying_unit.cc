@@ -8,6 +8,8 @@
 //   none    forward everything unchanged
 //   slices  get_slice replies carry other bytes of the same length, with the slice header's
 //           CRC32C recomputed over them, so that the CRC check passes
+//   garble  get_slice replies carry other bytes with the CRC left as it was: damage on the way
+//           (or on a disk), not a lie, which a reader must tell apart from one
 //   newer   object stat replies report a committed revision rev+1000 (the other manifest fields
 //           unchanged) and slices of it, as many as the unit holds of rev
 //   tomb    object stat replies report a tombstone at rev+1000 and no slices
@@ -53,6 +55,7 @@ constexpr auto kIdleClient = std::chrono::seconds(60);
 
 struct Lies {
   bool slices = false;
+  bool garble = false;  // slices changed without their CRC: damage, not a lie
   bool newer = false;
   bool tomb = false;
 };
@@ -96,13 +99,13 @@ void SendAll(zmq::socket_t& sock, Frames& frames, size_t from) {
 }
 
 // get_slice: other bytes of the same length, and a CRC that matches them.
-bool ForgeSlice(wire::Reply& r, Frames& frames) {
+bool ForgeSlice(wire::Reply& r, Frames& frames, bool keep_crc) {
   if (!r.ok() || !r.slice || frames.size() != 2) return false;
   std::vector<uint8_t> payload(SpanOf(frames[1]).begin(), SpanOf(frames[1]).end());
   for (auto& b : payload) b ^= 0x5a;
-  r.slice->crc = codec::ComputeSliceCrc(*r.slice, payload);
+  if (!keep_crc) r.slice->crc = codec::ComputeSliceCrc(*r.slice, payload);
   frames[1] = zmq::message_t(payload.data(), payload.size());
-  std::string what = "forged slice ";
+  std::string what = keep_crc ? "garbled slice " : "forged slice ";
   what.append(r.slice->name)
       .append(" rev ")
       .append(std::to_string(r.slice->rev))
@@ -151,7 +154,9 @@ void Edit(Client& c, Frames& frames, const Lies& lies) {
   const wire::Op what = op->second;
   c.ops.erase(op);
   bool changed = false;
-  if (what == wire::Op::kGetSlice && lies.slices) changed = ForgeSlice(*reply, frames);
+  if (what == wire::Op::kGetSlice && (lies.slices || lies.garble)) {
+    changed = ForgeSlice(*reply, frames, /*keep_crc=*/lies.garble);
+  }
   if (what == wire::Op::kStat && (lies.newer || lies.tomb)) changed = ForgeStat(*reply, lies);
   if (changed) {
     const std::string header = wire::EncodeReply(*reply);
@@ -276,10 +281,10 @@ int main(int argc, char** argv) {
   int delay_ms = 0;
   app.add_option("--listen", listen, "endpoint to listen on (tcp://127.0.0.1:PORT)")->required();
   app.add_option("--unit", unit, "the real unit's endpoint")->required();
-  app.add_option("--lie", modes, "none, slices, newer or tomb; slices,newer or slices,tomb")
+  app.add_option("--lie", modes, "none, slices, garble, newer or tomb; slices,newer or slices,tomb")
       ->required()
       ->delimiter(',')
-      ->check(CLI::IsMember({"none", "slices", "newer", "tomb"}));
+      ->check(CLI::IsMember({"none", "slices", "garble", "newer", "tomb"}));
   app.add_option("--delay", delay_ms, "hold every reply this many milliseconds")
       ->check(CLI::Range(0, 60000));
   CLI11_PARSE(app, argc, argv);
@@ -287,6 +292,7 @@ int main(int argc, char** argv) {
   std::string names;
   for (const auto& m : modes) {
     lies.slices |= m == "slices";
+    lies.garble |= m == "garble";
     lies.newer |= m == "newer";
     lies.tomb |= m == "tomb";
     if (!names.empty()) names += ',';
