@@ -39,6 +39,9 @@ class Reader {
   Status Ask(Gather& g);
   Status Collect(Gather& g, net::Response&& r);
   Status CheckDigests(Gather& g);
+  Status DecodeAndWrite(const codec::ErasureCoder& coder, const Gather& g, int fd,
+                        std::vector<uint8_t>& segment);
+  Status GiveUpLate();
   Result<Location> Trusted();
   std::string Names(const std::vector<size_t>& units) const;
   uint32_t SegLen(uint32_t seg) const {
@@ -236,6 +239,44 @@ Result<Location> Reader::Trusted() {
   return Status::NotFound("no object " + name_);
 }
 
+// Decodes the segment `g` from its first k good slices (a copy when they are the data
+// pillars: the code is systematic) and writes it to `fd`.
+Status Reader::DecodeAndWrite(const codec::ErasureCoder& coder, const Gather& g, int fd,
+                              std::vector<uint8_t>& segment) {
+  std::vector<int> indices;
+  std::vector<std::span<const uint8_t>> payloads;
+  for (const auto& [idx, resp] : g.good) {
+    if (indices.size() == m_.k) break;
+    indices.push_back(static_cast<int>(idx));
+    payloads.push_back(resp.Payload());
+  }
+  DSTK_RETURN_IF_ERROR(codec::DecodeSegment(coder, SegLen(g.seg), indices, payloads, segment));
+  return WriteAll(fd, segment).With("get " + name_);
+}
+
+// Every request past its deadline is given up, and its unit treated as down from now on; the
+// segments that were waiting on them ask other holders.
+Status Reader::GiveUpLate() {
+  const auto now = net::Clock::now();
+  for (auto it = ids_.begin(); it != ids_.end();) {
+    if (it->second.deadline > now) {
+      ++it;
+      continue;
+    }
+    down_[it->second.unit] = true;
+    c_.Forget(it->first);
+    for (auto& g : flight_) {
+      if (g.seg != it->second.seg) continue;
+      --g.asking;
+      g.failures.push_back(c_.Describe(it->second.unit) + ": no reply within " +
+                           std::to_string(c_.timeout().count()) + " ms");
+    }
+    it = ids_.erase(it);
+  }
+  for (auto& g : flight_) DSTK_RETURN_IF_ERROR(Ask(g));
+  return Status::Ok();
+}
+
 Result<wire::Manifest> Reader::Run(int fd, const ProgressSink& progress) {
   auto trusted = Trusted();
   if (!trusted.ok()) return trusted.status();
@@ -271,16 +312,7 @@ Result<wire::Manifest> Reader::Run(int fd, const ProgressSink& progress) {
     Gather& head = flight_.front();
     if (head.good.size() >= m_.k) DSTK_RETURN_IF_ERROR(CheckDigests(head));
     if (head.good.size() >= m_.k) {
-      std::vector<int> indices;
-      std::vector<std::span<const uint8_t>> payloads;
-      for (const auto& [idx, resp] : head.good) {
-        if (indices.size() == m_.k) break;
-        indices.push_back(static_cast<int>(idx));
-        payloads.push_back(resp.Payload());
-      }
-      DSTK_RETURN_IF_ERROR(
-          codec::DecodeSegment(**coder, SegLen(head.seg), indices, payloads, segment));
-      DSTK_RETURN_IF_ERROR(WriteAll(fd, segment).With("get " + name_));
+      DSTK_RETURN_IF_ERROR(DecodeAndWrite(**coder, head, fd, segment));
       written += segment.size();
       progress(written, m_.size);
       flight_.pop_front();
@@ -291,24 +323,7 @@ Result<wire::Manifest> Reader::Run(int fd, const ProgressSink& progress) {
     for (const auto& [id, a] : ids_) deadline = std::min(deadline, a.deadline);
     auto resp = c_.Receive(deadline);
     if (!resp) {
-      // Every request past its deadline is given up; its unit is treated as down from now on.
-      const auto now = net::Clock::now();
-      for (auto it = ids_.begin(); it != ids_.end();) {
-        if (it->second.deadline > now) {
-          ++it;
-          continue;
-        }
-        down_[it->second.unit] = true;
-        c_.Forget(it->first);
-        for (auto& g : flight_) {
-          if (g.seg != it->second.seg) continue;
-          --g.asking;
-          g.failures.push_back(c_.Describe(it->second.unit) + ": no reply within " +
-                               std::to_string(c_.timeout().count()) + " ms");
-        }
-        it = ids_.erase(it);
-      }
-      for (auto& g : flight_) DSTK_RETURN_IF_ERROR(Ask(g));
+      DSTK_RETURN_IF_ERROR(GiveUpLate());
       continue;
     }
     auto it = ids_.find(resp->reply.id);

@@ -79,6 +79,11 @@ class Writer {
   Status Pump(size_t max_in_flight);
   Status CheckQuorum() const;
   void Abort();
+  Status ChooseRevision();
+  Status StoreSegments(int fd, const ProgressSink& progress);
+  Status TooManySegments() const;
+  Status Publish(const wire::Manifest& m);
+  void ReleaseLeftOut();
 
   net::Cluster& c_;
   std::string name_;
@@ -87,6 +92,10 @@ class Writer {
   std::deque<InFlight> flight_;
   std::unordered_map<uint64_t, std::pair<size_t, uint32_t>> ids_;  // id -> (unit, seg)
   uint64_t rev_ = 0;
+  uint64_t max_segs_ = 0;  // the most segments a manifest holds the digests of
+  uint64_t total_ = 0;     // bytes stored
+  uint32_t segs_ = 0;      // segments stored
+  std::string hashes_;     // every slice's digest, for the manifest (client/integrity.h)
 };
 
 Status Writer::CheckQuorum() const {
@@ -176,109 +185,93 @@ void Writer::Abort() {
   c_.CallEach(del, all);
 }
 
-Result<wire::Manifest> Writer::Run(int fd, const ProgressSink& progress) {
-  // One stat round first: it finds the revision to go past and which units answer at all, so
-  // that a put to a network too small to hold it fails before it reads any input. It waits for
-  // max(n-w+1, w) answers and then a short grace, not for a dead unit's whole timeout (Locate); a
-  // unit silent that long is left out of this put like a dead one (repair puts its slices back).
+// One stat round first: it finds the revision to go past and which units answer at all, so
+// that a put to a network too small to hold it fails before it reads any input. It waits for
+// max(n-w+1, w) answers and then a short grace, not for a dead unit's whole timeout (Locate); a
+// unit silent that long is left out of this put like a dead one (repair puts its slices back).
+Status Writer::ChooseRevision() {
   if (o_.fresh) {
     rev_ = NewRevision(0);
-  } else {
-    // w answers at least: a put needs w units, and fewer than w fast ones must not make it
-    // leave out healthy slower ones and fail.
-    const size_t enough =
-        o_.t.w <= c_.size() ? std::max<size_t>(c_.size() - o_.t.w + 1, o_.t.w) : 0;
-    Location loc = Locate(c_, name_, false, false, enough);
-    DSTK_RETURN_IF_ERROR(CheckOneUnitEach(c_, loc));
-    for (size_t u = 0; u < c_.size(); ++u) {
-      if (loc.units[u].answered) continue;
-      units_.Drop(u,
-                  loc.units[u].skipped ? c_.Describe(u) + ": no reply within " +
-                                             std::to_string(loc.grace.count()) + " ms"
-                                       : loc.units[u].error.message(),
-                  false, loc.units[u].error.code() == Code::kForbidden);
-    }
-    DSTK_RETURN_IF_ERROR(CheckQuorum());
-    rev_ = NewRevision(loc.manifest ? loc.manifest->rev + 1 : 0);
+    return Status::Ok();
   }
+  // w answers at least: a put needs w units, and fewer than w fast ones must not make it
+  // leave out healthy slower ones and fail.
+  const size_t enough = o_.t.w <= c_.size() ? std::max<size_t>(c_.size() - o_.t.w + 1, o_.t.w) : 0;
+  Location loc = Locate(c_, name_, false, false, enough);
+  DSTK_RETURN_IF_ERROR(CheckOneUnitEach(c_, loc));
+  for (size_t u = 0; u < c_.size(); ++u) {
+    if (loc.units[u].answered) continue;
+    units_.Drop(u,
+                loc.units[u].skipped ? c_.Describe(u) + ": no reply within " +
+                                           std::to_string(loc.grace.count()) + " ms"
+                                     : loc.units[u].error.message(),
+                false, loc.units[u].error.code() == Code::kForbidden);
+  }
+  DSTK_RETURN_IF_ERROR(CheckQuorum());
+  rev_ = NewRevision(loc.manifest ? loc.manifest->rev + 1 : 0);
+  return Status::Ok();
+}
 
+Status Writer::TooManySegments() const {
+  return Status::Limit("put " + name_ + ": more than " + std::to_string(max_segs_) +
+                       " segments of " + std::to_string(o_.segment_size) +
+                       " bytes, the most one manifest holds the digests of: use a larger "
+                       "--segment-size");
+}
+
+// Reads, encodes, hashes and sends every segment, keeping o_.window segments in flight, and
+// waits until the units acknowledged them all.
+Status Writer::StoreSegments(int fd, const ProgressSink& progress) {
   auto coder = codec::ErasureCoder::Create(static_cast<int>(o_.t.k), static_cast<int>(c_.size()));
   if (!coder.ok()) return coder.status();
   codec::SegmentEncoder encoder(*coder);
 
   uint64_t known_size = codec::kUnknownSize;
   uint32_t known_segs = codec::kUnknownCount;
-  const uint64_t max_segs = MaxHashedSegments(static_cast<uint32_t>(c_.size()));
-  const auto too_many = [&] {
-    Abort();
-    return Status::Limit("put " + name_ + ": more than " + std::to_string(max_segs) +
-                         " segments of " + std::to_string(o_.segment_size) +
-                         " bytes, the most one manifest holds the digests of: use a larger "
-                         "--segment-size");
-  };
+  max_segs_ = MaxHashedSegments(static_cast<uint32_t>(c_.size()));
   if (const uint64_t len = KnownLength(fd); len != kUnknownLength) {
     known_size = len;
     const uint64_t segs =
         std::max<uint64_t>(1, (known_size + o_.segment_size - 1) / o_.segment_size);
-    if (segs > max_segs) return too_many();
+    if (segs > max_segs_) return TooManySegments();
     known_segs = static_cast<uint32_t>(segs);
   }
-  std::string hashes;  // every slice's digest, for the manifest (client/integrity.h)
   std::optional<WorkCrew> crew;
-
   SegmentReader reader(fd, o_.segment_size);
-  uint64_t total = 0;
-  uint32_t seg = 0;
-  Status st;
   while (!reader.done()) {
     auto segment = reader.Next();
-    if (!segment.ok()) {
-      st = segment.status();
-      break;
-    }
+    if (!segment.ok()) return segment.status();
     codec::SliceHeader h;
     h.name = name_;
     h.rev = rev_;
-    h.seg = seg;
+    h.seg = segs_;
     h.segs = known_segs;
     h.k = o_.t.k;
     h.n = static_cast<uint32_t>(c_.size());
     h.size = known_size;
     h.seglen = static_cast<uint32_t>(segment->size());
     h.segsize = o_.segment_size;
-    if (seg >= max_segs) return too_many();
+    if (segs_ >= max_segs_) return TooManySegments();
     const auto& payloads = encoder.Encode(*segment);
     // More than one segment: the slices are hashed on two threads (the hashing is as much
     // work as the rest of the put on the client).
-    if (seg == 1) crew.emplace(std::min(2u, WorkCrew::AvailableCores()));
-    AppendSliceHashes(payloads, hashes, crew ? &*crew : nullptr);
-    st = SendSegment(h, payloads);
-    if (!st.ok()) break;
-    st = Pump(o_.window - 1);
-    if (!st.ok()) break;
-    total += segment->size();
-    progress(total, known_size == codec::kUnknownSize ? 0 : known_size);
-    ++seg;
+    if (segs_ == 1) crew.emplace(std::min(2u, WorkCrew::AvailableCores()));
+    AppendSliceHashes(payloads, hashes_, crew ? &*crew : nullptr);
+    DSTK_RETURN_IF_ERROR(SendSegment(h, payloads));
+    DSTK_RETURN_IF_ERROR(Pump(o_.window - 1));
+    total_ += segment->size();
+    progress(total_, known_size == codec::kUnknownSize ? 0 : known_size);
+    ++segs_;
   }
-  if (st.ok()) st = Pump(0);
-  if (st.ok() && known_size != codec::kUnknownSize && total != known_size) {
-    st = Status::IoError("input changed size while being read");
+  DSTK_RETURN_IF_ERROR(Pump(0));
+  if (known_size != codec::kUnknownSize && total_ != known_size) {
+    return Status::IoError("input changed size while being read");
   }
-  if (!st.ok()) {
-    Abort();
-    return st;
-  }
+  return Status::Ok();
+}
 
-  wire::Manifest m;
-  m.rev = rev_;
-  m.size = total;
-  m.segs = seg;
-  m.segsize = o_.segment_size;
-  m.k = o_.t.k;
-  m.n = static_cast<uint32_t>(c_.size());
-  m.token = o_.token;
-  m.placement = PlacementIds(c_);
-  SealHashes(m, std::move(hashes));
+// Publishes `m` on every unit still in the put; ok when w units took it.
+Status Writer::Publish(const wire::Manifest& m) {
   wire::Request pub;
   pub.op = wire::Op::kPublish;
   pub.name = name_;
@@ -306,19 +299,22 @@ Result<wire::Manifest> Writer::Run(int fd, const ProgressSink& progress) {
                   /*refused=*/true, o.response->reply.status == wire::ReplyStatus::kForbidden);
     }
   }
-  st = CheckQuorum();
-  if (!st.ok()) {
-    return Status(st.code() == Code::kForbidden ? Code::kForbidden : Code::kUnavailable,
-                  "put " + name_ +
-                      ": the new revision was stored but published on too few units; it may or "
-                      "may not be visible: " +
-                      st.message());
-  }
+  Status st = CheckQuorum();
+  if (st.ok()) return st;
+  return Status(st.code() == Code::kForbidden ? Code::kForbidden : Code::kUnavailable,
+                "put " + name_ +
+                    ": the new revision was stored but published on too few units; it may or "
+                    "may not be visible: " +
+                    st.message());
+}
+
+// Reports the units left out of the put. One that refused part of it (a full disk) holds the
+// rest unpublished: it is told to drop them, without waiting (a later put of the name would
+// also remove them).
+void Writer::ReleaseLeftOut() {
   for (size_t u = 0; u < c_.size(); ++u) {
     if (units_.alive(u)) continue;
     if (o_.left_out) o_.left_out(u, units_.why(u));
-    // A unit that refused part of the put (a full disk) holds the rest unpublished: tell it to
-    // drop them, without waiting (a later put of the name would also remove them).
     if (units_.refused(u)) {
       wire::Request del;
       del.op = wire::Op::kDelSlice;
@@ -327,6 +323,26 @@ Result<wire::Manifest> Writer::Run(int fd, const ProgressSink& progress) {
       if (auto id = c_.Send(u, del); id.ok()) c_.Forget(*id);
     }
   }
+}
+
+Result<wire::Manifest> Writer::Run(int fd, const ProgressSink& progress) {
+  DSTK_RETURN_IF_ERROR(ChooseRevision());
+  if (Status st = StoreSegments(fd, progress); !st.ok()) {
+    Abort();
+    return st;
+  }
+  wire::Manifest m;
+  m.rev = rev_;
+  m.size = total_;
+  m.segs = segs_;
+  m.segsize = o_.segment_size;
+  m.k = o_.t.k;
+  m.n = static_cast<uint32_t>(c_.size());
+  m.token = o_.token;
+  m.placement = PlacementIds(c_);
+  SealHashes(m, std::move(hashes_));
+  DSTK_RETURN_IF_ERROR(Publish(m));
+  ReleaseLeftOut();
   return m;
 }
 

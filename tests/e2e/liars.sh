@@ -142,7 +142,8 @@ done
 # slice was damaged, so the get reads around it without calling its unit a liar.
 put_object garbled
 start_liar 0 0 garble
-liar_list "$WORK/list" 0:0
+start_slow 4 5
+liar_list "$WORK/list" 0:0 4:3 5:4
 rc=0
 "$DSENC" --nodes "$WORK/list" get garbled >"$WORK/out" 2>"$WORK/err" || rc=$?
 grep -q "garbled slice garbled " "$WORK/liar0.log" || fail "garble: no slice garbled: $(cat "$WORK/liar0.log")"

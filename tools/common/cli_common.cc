@@ -1,5 +1,6 @@
 #include "cli_common.h"
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -58,6 +59,28 @@ Result<std::optional<net::KeyPair>> ResolveKeys(const NetworkFlags& flags) {
   auto keys = net::ReadSecretKey(path);
   if (!keys.ok()) return keys.status();
   return std::optional<net::KeyPair>(*keys);
+}
+
+Result<NetworkSettings> ResolveNetwork(const NetworkFlags& flags) {
+  NetworkSettings s;
+  auto nodes = ResolveNodes(flags);
+  if (!nodes.ok()) return nodes.status();
+  s.nodes = std::move(nodes).value();
+  auto t = ThresholdsOf(flags, s.nodes.size());
+  if (!t.ok()) return t.status();
+  s.t = *t;
+  auto keys = ResolveKeys(flags);
+  if (!keys.ok()) return keys.status();
+  s.keys = std::move(keys).value();
+  s.timeout = TimeoutOf(flags);
+  return s;
+}
+
+void AddToolFlags(CLI::App& app, NetworkFlags& net, Verbosity& v) {
+  signal(SIGPIPE, SIG_IGN);
+  app.set_version_flag("--version", Version());
+  AddNetworkFlags(app, net);
+  AddVerbosityFlags(app, v);
 }
 
 Result<client::Thresholds> ThresholdsOf(const NetworkFlags& flags, size_t units) {

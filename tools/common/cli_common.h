@@ -40,11 +40,25 @@ std::chrono::milliseconds TimeoutOf(const NetworkFlags& flags);
 // n (from -n, else the default width for `units` units), k and w, checked.
 Result<client::Thresholds> ThresholdsOf(const NetworkFlags& flags, size_t units);
 
+// Everything the network flags resolve to, checked: the node list, k/w/n for it, the client
+// keys and the reply timeout.
+struct NetworkSettings {
+  std::vector<std::string> nodes;
+  client::Thresholds t;
+  std::optional<net::KeyPair> keys;
+  std::chrono::milliseconds timeout{0};
+};
+Result<NetworkSettings> ResolveNetwork(const NetworkFlags& flags);
+
 // Verbosity shared by all tools: 0 = -q (errors only), 1 = default, 2 = -v.
 struct Verbosity {
   int level = 1;
 };
 void AddVerbosityFlags(CLI::App& app, Verbosity& v);
+
+// The opening every network tool shares: --version, the network flags and -q/-v. Also ignores
+// SIGPIPE, so that a closed pipe is a write error the tool reports, not a silent death.
+void AddToolFlags(CLI::App& app, NetworkFlags& net, Verbosity& v);
 
 // Prints "TOOL: message" to stderr.
 void Diag(const char* tool, const std::string& message);

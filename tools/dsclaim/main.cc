@@ -1,6 +1,5 @@
 // dsclaim: walk a queue in order and claim functions by lock-read-delete quorum; print each
 // claim as a record on stdout (for dsrun). The algorithm is lib/claim/claimer.h.
-#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -68,95 +67,69 @@ int PrintMscChart() {
   return std::fflush(stdout) == 0 ? kExitOk : tools::Fail(kTool, Status::IoError("stdout"));
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  signal(SIGPIPE, SIG_IGN);
-  CLI::App app{
-      "dsclaim - claim the next functions of a queue, in order, by lock-read-delete quorum",
-      "dsclaim"};
-  app.set_version_flag("--version", tools::Version());
-  tools::NetworkFlags net;
-  tools::Verbosity verbosity;
-  tools::AddNetworkFlags(app, net);
-  tools::AddVerbosityFlags(app, verbosity);
+// The command line, as parsed.
+struct ClaimArgs {
   std::string queue, mode = "consume";
   double lease_s = 30;
   bool follow = false, list = false, step = false, json = false, msc_chart = false;
   std::string trace;  // "", or --trace's format: "true" (plain --trace, text) or "msc"
   uint64_t max = 0;
   size_t batch = 1;
+};
+
+void AddClaimFlags(CLI::App& app, ClaimArgs& a) {
   // Required, except by --msc-chart (checked after parsing).
-  auto* queue_opt = app.add_option("QUEUE", queue, "Queue name");
-  app.add_option("--mode", mode, "consume (at-most-once) or lease (at-least-once)")
+  auto* queue_opt = app.add_option("QUEUE", a.queue, "Queue name");
+  app.add_option("--mode", a.mode, "consume (at-most-once) or lease (at-least-once)")
       ->capture_default_str()
       ->check(CLI::IsMember({"consume", "lease"}));
-  app.add_option("--lease", lease_s,
+  app.add_option("--lease", a.lease_s,
                  "Lease in seconds (lease mode: renewed by dsrun while it runs)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  app.add_flag("--follow,-f", follow,
+  app.add_flag("--follow,-f", a.follow,
                "Keep claiming; wait for new functions when the queue is empty");
-  app.add_option("--max", max, "Stop after N claims (0: no limit)");
-  app.add_option("--batch", batch,
+  app.add_option("--max", a.max, "Stop after N claims (0: no limit)");
+  app.add_option("--batch", a.batch,
                  "Claim up to B functions per message round (one lock-read-delete per unit "
                  "carrying B keys, each decided by its own quorum)")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, wire::kMaxBatchKeys));
-  app.add_flag("--list", list, "Print the queue's keys in claim order without claiming");
+  app.add_flag("--list", a.list, "Print the queue's keys in claim order without claiming");
   // A flag with an optional value: plain --trace never takes the next word as its value (it
   // may be QUEUE), so the format only comes with "=" (docs/decisions.md).
-  app.add_flag("--trace", trace,
+  app.add_flag("--trace", a.trace,
                "Print every claim request and reply on stderr; --trace=msc: as timestamped "
                "mscgen arrow lines for --msc-chart")
       ->check([](const std::string& v) {
         return v == "true" || v == "text" || v == "msc" ? std::string()
                                                         : "--trace=FORMAT is text or msc, not " + v;
       });
-  app.add_flag("--msc-chart", msc_chart,
+  app.add_flag("--msc-chart", a.msc_chart,
                "Read --trace=msc lines (of any number of claimers) on stdin and print them as "
                "one message sequence chart for mscgen, in time order");
-  app.add_flag("--step", step, "Pause before each protocol phase until Enter (on a terminal)");
-  app.add_flag("--json", json,
+  app.add_flag("--step", a.step, "Pause before each protocol phase until Enter (on a terminal)");
+  app.add_flag("--json", a.json,
                "Print claims as JSON lines (the default when stdout is a terminal)");
-  app.callback([&] {
+  app.callback([&a, queue_opt] {
     // Checked here rather than by CLI11, whose help would then clutter both options' lines.
-    if (!msc_chart && queue_opt->count() == 0) throw CLI::RequiredError("QUEUE");
-    if (msc_chart && queue_opt->count() > 0) throw CLI::ExcludesError("--msc-chart", "QUEUE");
+    if (!a.msc_chart && queue_opt->count() == 0) throw CLI::RequiredError("QUEUE");
+    if (a.msc_chart && queue_opt->count() > 0) throw CLI::ExcludesError("--msc-chart", "QUEUE");
   });
-  if (int rc = tools::ParseArgs(app, argc, argv); rc >= 0) return rc;
-  if (msc_chart) return PrintMscChart();
-  if (Status s = wire::ValidateName(queue); !s.ok()) return tools::Fail(kTool, s.With("queue"));
+}
 
-  auto nodes = tools::ResolveNodes(net);
-  if (!nodes.ok()) return tools::Fail(kTool, nodes.status());
-  auto keys = tools::ResolveKeys(net);
-  if (!keys.ok()) return tools::Fail(kTool, keys.status());
-  auto t = tools::ThresholdsOf(net, nodes->size());
-  if (!t.ok()) return tools::Fail(kTool, t.status());
-  net::Cluster network(*nodes, tools::TimeoutOf(net), *keys);
-  // The queue's units: where its functions are pushed (client/placement.h).
-  auto queue_units = client::WriteView(network, queue, t->n);
-  if (!queue_units.ok()) return tools::Fail(kTool, queue_units.status());
-  net::Cluster& cluster = *queue_units;
-
-  if (list) {
-    auto entries = client::ListObjects(cluster, queue + "/", 1);
-    if (!entries.ok()) return tools::Fail(kTool, entries.status());
-    for (const auto& e : *entries) std::printf("%s\n", e.name.c_str());
-    return entries->empty() ? kExitNothing : kExitOk;
-  }
-
+// The claimer's options: mode, lease, the --trace printer and the --step pause (which reads
+// Enter from `tty`).
+claim::ClaimOptions OptionsOf(const ClaimArgs& a, const net::Cluster& cluster, std::ifstream& tty) {
   claim::ClaimOptions o;
-  o.mode = mode == "lease" ? wire::ClaimMode::kLease : wire::ClaimMode::kConsume;
-  o.lease_ms = static_cast<uint32_t>(lease_s * 1000);
-  if (trace == "msc") {
+  o.mode = a.mode == "lease" ? wire::ClaimMode::kLease : wire::ClaimMode::kConsume;
+  o.lease_ms = static_cast<uint32_t>(a.lease_s * 1000);
+  if (a.trace == "msc") {
     o.trace = PrintMscTrace;
-  } else if (!trace.empty()) {
+  } else if (!a.trace.empty()) {
     o.trace = [&cluster](const claim::TraceEvent& e) { PrintTrace(e, cluster); };
   }
-  std::ifstream tty;
-  if (step && ::isatty(STDERR_FILENO) == 1) {
+  if (a.step && ::isatty(STDERR_FILENO) == 1) {
     tty.open("/dev/tty");
     o.step = [&tty](const std::string& phase) {
       std::fprintf(stderr, "%s: next: %s  [Enter]", kTool, phase.c_str());
@@ -164,39 +137,35 @@ int main(int argc, char** argv) {
       std::getline(tty, ignored);
     };
   }
-  claim::Claimer claimer(cluster, o);
-  const bool as_json = json || ::isatty(STDOUT_FILENO) == 1;
-  // One claim as a record (for dsrun) or a JSON line.
-  auto encode = [as_json](const claim::Claim& c) {
-    std::string rec = claim::EncodeClaimRecord(c);
-    if (!as_json) return rec;
-    msgpack::object_handle oh = msgpack::unpack(rec.data(), rec.size());
-    return wire::RecordToJson(oh.get()) + "\n";
-  };
-  tools::Handoff handoff(STDOUT_FILENO, cluster, encode,
-                         [](const std::string& m) { tools::Diag(kTool, m); });
+  return o;
+}
+
+// Claims until --max, or the queue is empty (without --follow), handing each claim on as soon
+// as the reader has taken the last. Returns the exit code.
+int ClaimLoop(const ClaimArgs& a, claim::Claimer& claimer, tools::Handoff& handoff,
+              const tools::Verbosity& verbosity) {
   uint64_t claimed = 0;
   auto idle = std::chrono::milliseconds(20);
-  while (max == 0 || claimed < max) {
+  while (a.max == 0 || claimed < a.max) {
     // The next claim only once the reader has taken the last: a claim is made when it can be
     // started, never left to wait in the pipe (handoff.h).
     if (Status st = handoff.WaitUntilTaken(); !st.ok()) return tools::Fail(kTool, st);
     const size_t want =
-        max == 0 ? batch : static_cast<size_t>(std::min<uint64_t>(batch, max - claimed));
+        a.max == 0 ? a.batch : static_cast<size_t>(std::min<uint64_t>(a.batch, a.max - claimed));
     auto got = want <= 1 ? [&]() -> Result<std::vector<claim::Claim>> {
-      auto c = claimer.Next(queue);
+      auto c = claimer.Next(a.queue);
       if (!c.ok()) return c.status();
       return std::vector<claim::Claim>{std::move(*c)};
     }()
-        : claimer.NextBatch(queue, want);
+        : claimer.NextBatch(a.queue, want);
     if (!got.ok()) {
-      if (got.status().code() == Code::kNotFound && follow) {
+      if (got.status().code() == Code::kNotFound && a.follow) {
         std::this_thread::sleep_for(idle);
         idle = std::min(idle * 2, std::chrono::milliseconds(500));
         continue;
       }
       if (got.status().code() == Code::kNotFound && claimed > 0) break;
-      if (follow && got.status().code() == Code::kUnavailable) {
+      if (a.follow && got.status().code() == Code::kUnavailable) {
         // A unit down or slow: say so and keep following; the network may heal.
         tools::Diag(kTool, got.status().message());
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -216,14 +185,60 @@ int main(int argc, char** argv) {
     if (Status st = handoff.HandOn(std::move(*got)); !st.ok()) return tools::Fail(kTool, st);
   }
   // Lease mode: keep the last leases until the reader has taken them.
-  if (o.mode == wire::ClaimMode::kLease) {
+  if (a.mode == "lease") {
     if (Status st = handoff.WaitUntilTaken(); !st.ok()) return tools::Fail(kTool, st);
   }
-  if (verbosity.level >= 2) {
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "dsclaim - claim the next functions of a queue, in order, by lock-read-delete quorum",
+      "dsclaim"};
+  tools::NetworkFlags net;
+  tools::Verbosity verbosity;
+  tools::AddToolFlags(app, net, verbosity);
+  ClaimArgs a;
+  AddClaimFlags(app, a);
+  if (int rc = tools::ParseArgs(app, argc, argv); rc >= 0) return rc;
+  if (a.msc_chart) return PrintMscChart();
+  if (Status s = wire::ValidateName(a.queue); !s.ok()) return tools::Fail(kTool, s.With("queue"));
+
+  auto settings = tools::ResolveNetwork(net);
+  if (!settings.ok()) return tools::Fail(kTool, settings.status());
+  net::Cluster network(settings->nodes, settings->timeout, settings->keys);
+  // The queue's units: where its functions are pushed (client/placement.h).
+  auto queue_units = client::WriteView(network, a.queue, settings->t.n);
+  if (!queue_units.ok()) return tools::Fail(kTool, queue_units.status());
+  net::Cluster& cluster = *queue_units;
+
+  if (a.list) {
+    auto entries = client::ListObjects(cluster, a.queue + "/", 1);
+    if (!entries.ok()) return tools::Fail(kTool, entries.status());
+    for (const auto& e : *entries) std::printf("%s\n", e.name.c_str());
+    return entries->empty() ? kExitNothing : kExitOk;
+  }
+
+  std::ifstream tty;
+  claim::Claimer claimer(cluster, OptionsOf(a, cluster, tty));
+  const bool as_json = a.json || ::isatty(STDOUT_FILENO) == 1;
+  // One claim as a record (for dsrun) or a JSON line.
+  auto encode = [as_json](const claim::Claim& c) {
+    std::string rec = claim::EncodeClaimRecord(c);
+    if (!as_json) return rec;
+    msgpack::object_handle oh = msgpack::unpack(rec.data(), rec.size());
+    return wire::RecordToJson(oh.get()) + "\n";
+  };
+  tools::Handoff handoff(STDOUT_FILENO, cluster, encode,
+                         [](const std::string& m) { tools::Diag(kTool, m); });
+  const int rc = ClaimLoop(a, claimer, handoff, verbosity);
+  if (rc == kExitOk && verbosity.level >= 2) {
     const auto& s = claimer.stats();
     tools::Diag(kTool, "won " + std::to_string(s.won) + ", lost " + std::to_string(s.lost) +
                            ", rounds " + std::to_string(s.rounds) + ", found decided for others " +
                            std::to_string(s.decided_other));
   }
-  return kExitOk;
+  return rc;
 }

@@ -22,15 +22,11 @@
 namespace dstk::tools::dsenc {
 
 Result<Session> Connect(const Common& c) {
-  auto nodes = ResolveNodes(c.net);
-  if (!nodes.ok()) return nodes.status();
-  auto t = ThresholdsOf(c.net, nodes->size());
-  if (!t.ok()) return t.status();
+  auto settings = ResolveNetwork(c.net);
+  if (!settings.ok()) return settings.status();
   Session s;
-  s.t = *t;
-  auto keys = ResolveKeys(c.net);
-  if (!keys.ok()) return keys.status();
-  s.cluster = std::make_unique<net::Cluster>(*nodes, TimeoutOf(c.net), *keys);
+  s.t = settings->t;
+  s.cluster = std::make_unique<net::Cluster>(settings->nodes, settings->timeout, settings->keys);
   return s;
 }
 

@@ -42,15 +42,10 @@ Result<claim::Function> FromJson(const std::string& line) {
 int Push(const Common& c, const PushArgs& a) {
   Status qs = wire::ValidateName(a.queue);
   if (!qs.ok()) return Fail(kTool, qs.With("queue"));
-  auto nodes = ResolveNodes(c.net);
-  if (!nodes.ok()) return Fail(kTool, nodes.status());
-  auto t = ThresholdsOf(c.net, nodes->size());
-  if (!t.ok()) return Fail(kTool, t.status());
-  auto client_keys = ResolveKeys(c.net);
-  if (!client_keys.ok()) return Fail(kTool, client_keys.status());
-  net::Cluster network(*nodes, TimeoutOf(c.net), *client_keys);
+  auto session = Connect(c);
+  if (!session.ok()) return Fail(kTool, session.status());
   // Every function of a queue lives on the queue's units (client/placement.h).
-  auto queue_units = client::WriteView(network, a.queue, t->n);
+  auto queue_units = client::WriteView(*session->cluster, a.queue, session->t.n);
   if (!queue_units.ok()) return Fail(kTool, queue_units.status());
   net::Cluster& cl = *queue_units;
   std::optional<claim::SigningKey> signer;
@@ -75,7 +70,7 @@ int Push(const Common& c, const PushArgs& a) {
     f.output = a.output;
     f.timeout_s = a.timeout_s;
     f.attempts = a.attempts;
-    return emit(claim::PushFunction(cl, *t, keys, a.queue, f, sign));
+    return emit(claim::PushFunction(cl, session->t, keys, a.queue, f, sign));
   }
   if (!a.argv.empty())
     return Fail(kTool, Status::Invalid("give either --from or a command, not both"));
@@ -119,7 +114,7 @@ int Push(const Common& c, const PushArgs& a) {
     }
     // The lines before a bad one are pushed first: they stay pushed (dsenc(1)).
     int rc = kExitOk;
-    auto keys_out = claim::PushFunctions(cl, *t, keys, a.queue, std::move(batch), sign);
+    auto keys_out = claim::PushFunctions(cl, session->t, keys, a.queue, std::move(batch), sign);
     for (size_t i = 0; i < keys_out.size(); ++i) {
       const int one =
           keys_out[i].ok()

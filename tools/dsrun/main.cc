@@ -2,13 +2,13 @@
 // stream its inputs, store its output fenced by the claim token, finish or retry it.
 // The logic is lib/claim/run_claim.h; this file reads records, runs --jobs at once and counts
 // the outcomes for --metrics (worker_metrics.h).
-#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -68,26 +68,20 @@ class ClaimQueue {
   bool closed_ = false;
 };
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  signal(SIGPIPE, SIG_IGN);
-  CLI::App app{"dsrun - run claimed functions read from stdin (dsclaim QUEUE --follow | dsrun)",
-               "dsrun"};
-  app.set_version_flag("--version", tools::Version());
-  tools::NetworkFlags net;
-  tools::Verbosity verbosity;
-  tools::AddNetworkFlags(app, net);
-  tools::AddVerbosityFlags(app, verbosity);
+// The command line, as parsed (the rest goes straight into claim::RunOptions).
+struct RunArgs {
   unsigned jobs = 1;
-  claim::RunOptions o;
   double mem_mib = 0;
-  app.add_option("--jobs,-j", jobs, "Functions run at once")
+  std::string trust_file;
+  std::string metrics_text;
+};
+
+void AddRunFlags(CLI::App& app, RunArgs& a, claim::RunOptions& o) {
+  app.add_option("--jobs,-j", a.jobs, "Functions run at once")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
   app.add_option("--worker", o.worker, "Name recorded as the worker (default host:pid)");
-  std::string trust_file;
-  app.add_option("--trust", trust_file,
+  app.add_option("--trust", a.trust_file,
                  "Run only functions signed by a key listed in FILE (public keys of dsenc keygen "
                  "--sign); others go to QUEUE.failed unrun");
   app.add_option("--scratch", o.scratch_parent, "Where per-run scratch directories are made")
@@ -96,98 +90,136 @@ int main(int argc, char** argv) {
                  "Seconds a function may run when it names no timeout")
       ->capture_default_str();
   app.add_option("--cpu", o.cpu_seconds, "CPU seconds per run (RLIMIT_CPU, 0: none)");
-  app.add_option("--memory", mem_mib, "Address space per run in MiB (RLIMIT_AS, 0: none)");
-  std::string metrics_text;
-  app.add_option("--metrics", metrics_text,
+  app.add_option("--memory", a.mem_mib, "Address space per run in MiB (RLIMIT_AS, 0: none)");
+  app.add_option("--metrics", a.metrics_text,
                  "Serve Prometheus metrics over HTTP at [ADDR:]PORT/metrics (ADDR defaults to "
                  "127.0.0.1; off unless given)");
-  if (int rc = tools::ParseArgs(app, argc, argv); rc >= 0) return rc;
-  // Declared before the job threads, so that they outlive them; the exposer goes first.
+}
+
+// What --metrics serves, alive as long as main: the exposer goes before the counters.
+struct MetricsServer {
   std::shared_ptr<prometheus::Registry> registry;
   std::unique_ptr<tools::WorkerMetrics> metrics;
   std::unique_ptr<prometheus::Exposer> exposer;
-  if (!metrics_text.empty()) {
-    auto address = tools::ParseMetricsAddress(metrics_text);
-    if (!address.ok()) return tools::Fail(kTool, address.status());
-    registry = std::make_shared<prometheus::Registry>();
-    metrics = std::make_unique<tools::WorkerMetrics>(*registry);
-    auto served = tools::ServeMetrics(*address, registry);
-    if (!served.ok()) return tools::Fail(kTool, served.status());
-    exposer = std::move(*served);
-  }
-  o.memory_bytes = static_cast<uint64_t>(mem_mib * 1024 * 1024);
+};
 
-  if (!trust_file.empty()) {
-    auto trusted = claim::ReadTrustFile(trust_file);
-    if (!trusted.ok()) return tools::Fail(kTool, trusted.status());
+Status StartMetrics(const std::string& address_text, MetricsServer& m) {
+  auto address = tools::ParseMetricsAddress(address_text);
+  if (!address.ok()) return address.status();
+  m.registry = std::make_shared<prometheus::Registry>();
+  m.metrics = std::make_unique<tools::WorkerMetrics>(*m.registry);
+  auto served = tools::ServeMetrics(*address, m.registry);
+  if (!served.ok()) return served.status();
+  m.exposer = std::move(*served);
+  return Status::Ok();
+}
+
+// The rest of the run options: the network, the trusted keys and the worker's name.
+Status CompleteOptions(const tools::NetworkFlags& net, const RunArgs& a, claim::RunOptions& o) {
+  o.memory_bytes = static_cast<uint64_t>(a.mem_mib * 1024 * 1024);
+  if (!a.trust_file.empty()) {
+    auto trusted = claim::ReadTrustFile(a.trust_file);
+    if (!trusted.ok()) return trusted.status();
     o.trusted = std::move(trusted).value();
   }
-  auto nodes = tools::ResolveNodes(net);
-  if (!nodes.ok()) return tools::Fail(kTool, nodes.status());
-  auto t = tools::ThresholdsOf(net, nodes->size());
-  if (!t.ok()) return tools::Fail(kTool, t.status());
-  o.nodes = *nodes;
-  auto keys = tools::ResolveKeys(net);
-  if (!keys.ok()) return tools::Fail(kTool, keys.status());
-  o.keys = *keys;
-  o.net_timeout = tools::TimeoutOf(net);
-  o.t = *t;
+  auto settings = tools::ResolveNetwork(net);
+  if (!settings.ok()) return settings.status();
+  o.nodes = settings->nodes;
+  o.keys = settings->keys;
+  o.net_timeout = settings->timeout;
+  o.t = settings->t;
   if (o.worker.empty()) {
     char host[256] = "?";
     ::gethostname(host, sizeof host - 1);
     o.worker = std::string(host) + ":" + std::to_string(::getpid());
   }
+  return Status::Ok();
+}
 
-  ClaimQueue queue;
-  std::mutex out_mu;
-  std::atomic<int> worst{kExitOk};
-  auto note = [&](int code) {
-    int cur = worst.load();
+// The worst exit code of the runs so far (the lowest non-zero one), shared by the job threads.
+class WorstExit {
+ public:
+  void Note(int code) {
+    int cur = worst_.load();
     while (code != kExitOk && (cur == kExitOk || code < cur) &&
-           !worst.compare_exchange_weak(cur, code)) {
+           !worst_.compare_exchange_weak(cur, code)) {
     }
-  };
-  std::vector<std::thread> workers;
-  for (unsigned i = 0; i < jobs; ++i) {
-    workers.emplace_back([&] {
-      claim::Claim c;
-      while (queue.Pop(c)) {
-        auto r = claim::RunClaim(c, o);
-        if (metrics && r.ok()) metrics->Ran(r->outcome, static_cast<double>(r->elapsed_ms) / 1000);
-        if (metrics && !r.ok()) metrics->Errored();
-        std::lock_guard<std::mutex> g(out_mu);
-        if (!r.ok()) {
-          tools::Diag(kTool, r.status().message());
-          note(ExitCodeFor(r.status()));
-          continue;
-        }
-        std::printf("%s\n", claim::ReportJson(*r, o.worker).c_str());
-        std::fflush(stdout);
-        if (!r->ok()) {
-          note(kExitFunction);
-          if (verbosity.level > 0) tools::Diag(kTool, c.key + ": " + r->outcome + ": " + r->detail);
-        }
-      }
-    });
   }
+  int Get() const { return worst_.load(); }
+
+ private:
+  std::atomic<int> worst_{kExitOk};
+};
+
+// One job thread: runs the claims it is handed until the queue closes, printing a JSON report
+// line for each.
+void RunJobs(ClaimQueue& queue, const claim::RunOptions& o, tools::WorkerMetrics* metrics,
+             const tools::Verbosity& verbosity, std::mutex& out_mu, WorstExit& worst) {
+  claim::Claim c;
+  while (queue.Pop(c)) {
+    auto r = claim::RunClaim(c, o);
+    if (metrics != nullptr && r.ok()) {
+      metrics->Ran(r->outcome, static_cast<double>(r->elapsed_ms) / 1000);
+    }
+    if (metrics != nullptr && !r.ok()) metrics->Errored();
+    std::lock_guard<std::mutex> g(out_mu);
+    if (!r.ok()) {
+      tools::Diag(kTool, r.status().message());
+      worst.Note(ExitCodeFor(r.status()));
+      continue;
+    }
+    std::printf("%s\n", claim::ReportJson(*r, o.worker).c_str());
+    std::fflush(stdout);
+    if (!r->ok()) {
+      worst.Note(kExitFunction);
+      if (verbosity.level > 0) tools::Diag(kTool, c.key + ": " + r->outcome + ": " + r->detail);
+    }
+  }
+}
+
+// Reads claim records from stdin, one only when a job thread waits for it, until EOF.
+int ReadClaims(ClaimQueue& queue) {
   wire::RecordReader reader(STDIN_FILENO);
-  int rc = kExitOk;
   for (;;) {
     queue.WaitForTaker();
     auto rec = reader.Next();
-    if (!rec.ok()) {
-      rc = tools::Fail(kTool, rec.status().With("stdin"));
-      break;
-    }
-    if (!rec->has_value()) break;
+    if (!rec.ok()) return tools::Fail(kTool, rec.status().With("stdin"));
+    if (!rec->has_value()) return kExitOk;
     auto c = claim::DecodeClaimRecord((*rec)->get());
-    if (!c.ok()) {
-      rc = tools::Fail(kTool, c.status().With("stdin"));
-      break;
-    }
+    if (!c.ok()) return tools::Fail(kTool, c.status().With("stdin"));
     queue.Push(std::move(*c));
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"dsrun - run claimed functions read from stdin (dsclaim QUEUE --follow | dsrun)",
+               "dsrun"};
+  tools::NetworkFlags net;
+  tools::Verbosity verbosity;
+  tools::AddToolFlags(app, net, verbosity);
+  RunArgs a;
+  claim::RunOptions o;
+  AddRunFlags(app, a, o);
+  if (int rc = tools::ParseArgs(app, argc, argv); rc >= 0) return rc;
+  // Declared before the job threads, so that it outlives them.
+  MetricsServer metrics;
+  if (!a.metrics_text.empty()) {
+    if (Status st = StartMetrics(a.metrics_text, metrics); !st.ok()) return tools::Fail(kTool, st);
+  }
+  if (Status st = CompleteOptions(net, a, o); !st.ok()) return tools::Fail(kTool, st);
+
+  ClaimQueue queue;
+  std::mutex out_mu;
+  WorstExit worst;
+  std::vector<std::thread> workers;
+  for (unsigned i = 0; i < a.jobs; ++i) {
+    workers.emplace_back(RunJobs, std::ref(queue), std::cref(o), metrics.metrics.get(),
+                         std::cref(verbosity), std::ref(out_mu), std::ref(worst));
+  }
+  const int rc = ReadClaims(queue);
   queue.Close();
   for (auto& w : workers) w.join();
-  return rc != kExitOk ? rc : worst.load();
+  return rc != kExitOk ? rc : worst.Get();
 }
