@@ -230,6 +230,60 @@ int Health(const Common& c, net::Cluster& cl, const client::Thresholds& t) {
   return up >= t.k ? kExitOk : kExitUnavailable;
 }
 
+// One unit's row of `dsenc stat NAME`.
+struct UnitRow {
+  std::string state;  // ok, lies, unconfirmed, corrupt, partial, missing or unreachable
+  uint32_t good = 0, bad = 0, lied = 0;
+  std::string note;
+};
+
+UnitRow RowOf(const client::UnitView& v, const client::ScrubResult& scrub, bool unconfirmed,
+              const wire::Manifest& m, uint32_t copies) {
+  UnitRow r;
+  r.lied = scrub.lied;
+  r.good = r.lied > 0 ? scrub.good : v.SlicesOf(m.rev);
+  r.bad = std::max(v.BadOf(m.rev), scrub.bad);
+  if (!v.answered)
+    r.state = "unreachable";
+  else if (r.lied > 0)
+    r.state = "lies";
+  else if (unconfirmed)
+    r.state = "unconfirmed";
+  else if (r.good == m.segs)
+    r.state = "ok";
+  else if (r.bad > 0)
+    r.state = "corrupt";
+  else if (r.good > 0)
+    r.state = "partial";
+  else
+    r.state = "missing";
+  if (r.lied > 0) r.note = " (" + std::to_string(r.lied) + " made up: the digest does not match)";
+  if (r.bad > 0) r.note += " (" + std::to_string(r.bad) + " bad)";
+  if (unconfirmed && v.committed) {
+    r.note += v.committed->tomb ? " (reports a removal"
+                                : " (reports revision " + std::to_string(v.committed->rev);
+    r.note += " that fewer than " + std::to_string(copies) + " units confirm)";
+  }
+  return r;
+}
+
+// stat of a name with no revision to show: not found when that is certain, else unavailable.
+int StatAbsent(const std::string& name, const net::Cluster& cl, const client::Location& loc,
+               uint32_t copies, const client::Thresholds& t) {
+  std::string why = loc.Failures(cl);
+  for (size_t u : loc.unconfirmed) {
+    why += (why.empty() ? "" : "; ") + cl.Describe(u) + " reports what fewer than " +
+           std::to_string(copies) + " units confirm";
+  }
+  if (!client::AbsenceIsCertain(loc.answered - loc.unconfirmed.size(), cl.size(), t.w)) {
+    return Fail(kTool,
+                Status::Unavailable("stat " + name + ": only " + std::to_string(loc.answered) +
+                                    " units answered and too few have it (" + why + ")"));
+  }
+  if (!loc.unconfirmed.empty()) Diag(kTool, "stat " + name + ": " + why);
+  return Fail(kTool, Status::NotFound("no object " + name));
+}
+
 }  // namespace
 
 int Stat(const Common& c, const std::string& name) {
@@ -241,20 +295,7 @@ int Stat(const Common& c, const std::string& name) {
   client::Location& loc = f.loc;
   const uint32_t copies = client::TrustCopies(s->t);
   client::TrustLocation(loc, copies);
-  if (!loc.manifest || loc.manifest->tomb) {
-    std::string why = loc.Failures(cl);
-    for (size_t u : loc.unconfirmed) {
-      why += (why.empty() ? "" : "; ") + cl.Describe(u) + " reports what fewer than " +
-             std::to_string(copies) + " units confirm";
-    }
-    if (!client::AbsenceIsCertain(loc.answered - loc.unconfirmed.size(), cl.size(), s->t.w)) {
-      return Fail(kTool,
-                  Status::Unavailable("stat " + name + ": only " + std::to_string(loc.answered) +
-                                      " units answered and too few have it (" + why + ")"));
-    }
-    if (!loc.unconfirmed.empty()) Diag(kTool, "stat " + name + ": " + why);
-    return Fail(kTool, Status::NotFound("no object " + name));
-  }
+  if (!loc.manifest || loc.manifest->tomb) return StatAbsent(name, cl, loc, copies, s->t);
   const wire::Manifest& m = *loc.manifest;
   // Every slice read back and checked here too: a unit that lies passes its own verify.
   const std::vector<size_t> holders = loc.Holders();
@@ -263,49 +304,24 @@ int Stat(const Common& c, const std::string& name) {
   nlohmann::ordered_json units = nlohmann::ordered_json::array();
   std::string table;
   for (size_t u = 0; u < cl.size(); ++u) {
-    const client::UnitView& v = loc.units[u];
-    std::string state;
     const bool unconfirmed =
         std::find(loc.unconfirmed.begin(), loc.unconfirmed.end(), u) != loc.unconfirmed.end();
-    const uint32_t lied = scrub[u].lied;
-    const uint32_t good = lied > 0 ? scrub[u].good : v.SlicesOf(m.rev);
-    const uint32_t bad = std::max(v.BadOf(m.rev), scrub[u].bad);
-    if (!v.answered)
-      state = "unreachable";
-    else if (lied > 0)
-      state = "lies";
-    else if (unconfirmed)
-      state = "unconfirmed";
-    else if (good == m.segs)
-      state = "ok", ++complete;
-    else if (bad > 0)
-      state = "corrupt";
-    else if (good > 0)
-      state = "partial";
-    else
-      state = "missing";
-    std::string note;
-    if (lied > 0) note = " (" + std::to_string(lied) + " made up: the digest does not match)";
-    if (bad > 0) note += " (" + std::to_string(bad) + " bad)";
-    if (unconfirmed && v.committed) {
-      note += v.committed->tomb ? " (reports a removal"
-                                : " (reports revision " + std::to_string(v.committed->rev);
-      note += " that fewer than " + std::to_string(copies) + " units confirm)";
-    }
+    const UnitRow r = RowOf(loc.units[u], scrub[u], unconfirmed, m, copies);
+    complete += r.state == "ok" ? 1 : 0;
     const size_t line_no = cl.NetworkIndex(u);
     const bool listed = line_no != net::Cluster::kNoUnit;
     units.push_back({{"unit", listed ? nlohmann::ordered_json(line_no) : nlohmann::ordered_json()},
                      {"pillar", u},
                      {"endpoint", cl.endpoint(u)},
-                     {"state", state},
-                     {"good", good},
-                     {"bad", bad},
-                     {"made_up", lied}});
+                     {"state", r.state},
+                     {"good", r.good},
+                     {"bad", r.bad},
+                     {"made_up", r.lied}});
     char line[768];
     std::snprintf(line, sizeof line, "  %-3s %-28s %-12s %u/%u slices%s\n",
                   listed ? std::to_string(line_no).c_str() : "-",
-                  listed ? cl.endpoint(u).c_str() : "(not in the node list)", state.c_str(), good,
-                  m.segs, note.c_str());
+                  listed ? cl.endpoint(u).c_str() : "(not in the node list)", r.state.c_str(),
+                  r.good, m.segs, r.note.c_str());
     table += line;
   }
   // Readable when every segment has k good slices; counted per unit as a conservative bound.
