@@ -74,7 +74,7 @@ struct RunSpec {
 };
 
 // Bytes of stderr kept (the last ones).
-inline constexpr size_t kStderrTailBytes = 64 * 1024;
+inline constexpr size_t kStderrTailBytes = size_t{64} * 1024;
 
 struct RunResult {
   int exit_code = -1;             // the exit status when the command exited, else -1
