@@ -7,7 +7,7 @@
 #include "client/integrity.h"
 #include "client/object_io.h"
 #include "client/refusals.h"
-#include "client/revision.h"
+#include "wire/revision.h"
 
 namespace dstk::client {
 
@@ -25,7 +25,7 @@ Status RemoveObject(net::Cluster& cluster, const std::string& name, const Thresh
   TrustLocation(loc, TrustCopies(t));
   if (!loc.manifest || loc.manifest->tomb) return Status::NotFound("no object " + name);
   wire::Manifest tomb;
-  tomb.rev = NewRevision(newest + 1);
+  tomb.rev = wire::NewRevision(newest + 1);
   tomb.tomb = true;
   wire::Request pub;
   pub.op = wire::Op::kPublish;

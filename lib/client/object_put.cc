@@ -9,11 +9,11 @@
 #include "client/object_io.h"
 #include "client/placement.h"
 #include "client/refusals.h"
-#include "client/revision.h"
 #include "codec/segment.h"
 #include "util/fd_io.h"
 #include "util/segment_reader.h"
 #include "util/work_crew.h"
+#include "wire/revision.h"
 
 namespace dstk::client {
 namespace {
@@ -182,7 +182,7 @@ Result<wire::Manifest> Writer::Run(int fd, const ProgressSink& progress) {
   // max(n-w+1, w) answers and then a short grace, not for a dead unit's whole timeout (Locate); a
   // unit silent that long is left out of this put like a dead one (repair puts its slices back).
   if (o_.fresh) {
-    rev_ = NewRevision(0);
+    rev_ = wire::NewRevision(0);
   } else {
     // w answers at least: a put needs w units, and fewer than w fast ones must not make it
     // leave out healthy slower ones and fail.
@@ -199,7 +199,7 @@ Result<wire::Manifest> Writer::Run(int fd, const ProgressSink& progress) {
                   false, loc.units[u].error.code() == Code::kForbidden);
     }
     DSTK_RETURN_IF_ERROR(CheckQuorum());
-    rev_ = NewRevision(loc.manifest ? loc.manifest->rev + 1 : 0);
+    rev_ = wire::NewRevision(loc.manifest ? loc.manifest->rev + 1 : 0);
   }
 
   auto coder = codec::ErasureCoder::Create(static_cast<int>(o_.t.k), static_cast<int>(c_.size()));
