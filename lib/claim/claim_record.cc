@@ -1,19 +1,19 @@
 #include "claim/claim_record.h"
 
 #include "codec/segment.h"
-#include "wire/msgpack_io.h"
+#include "wire/msgpack_fields.h"
 #include "wire/record.h"
 
 namespace dstk::claim {
 
-using wire::detail::ForEachField;
-using wire::detail::ReadString;
-using wire::detail::ReadU32;
-using wire::detail::ReadU64;
+using wire::mp::ForEachField;
+using wire::mp::ReadString;
+using wire::mp::ReadU32;
+using wire::mp::ReadU64;
 
 std::string EncodeClaimRecord(const Claim& c) {
   msgpack::sbuffer buf;
-  wire::detail::Packer p(buf);
+  wire::mp::Packer p(buf);
   p.pack_map(9);
   p.pack("type"), p.pack("claim");
   p.pack("queue"), p.pack(c.queue);

@@ -84,7 +84,7 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
     lrd.lease_ms = o_.lease_ms;
     lrd.mode = o_.mode;
     std::vector<size_t> unreachable;
-    auto replies = Gather(
+    auto replies = TracedGather(
         c_, all, lrd,
         [&](const std::vector<net::Response>& got, size_t outstanding) {
           const size_t ok = OkCount(got);
@@ -178,11 +178,11 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
     commit.owner = value;
     commit.lease_ms = o_.lease_ms;
     commit.mode = o_.mode;
-    // Set on sending, not on an ack: a commit still in flight when Gather stops waiting can be
-    // accepted later and decided for us by the next claimer; walking away then would lose the
+    // Set on sending, not on an ack: a commit still in flight when TracedGather stops waiting can
+    // be accepted later and decided for us by the next claimer; walking away then would lose the
     // function in consume mode (the spin model's counterexample, docs/claim.md "The model").
     if (value == id_) any_accepted_ours = true;
-    auto accepted = Gather(
+    auto accepted = TracedGather(
         c_, all, commit,
         [&](const std::vector<net::Response>& got, size_t outstanding) {
           const size_t ok = OkCount(got);

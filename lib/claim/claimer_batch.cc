@@ -65,7 +65,7 @@ std::vector<net::Response> GatherBatch(net::Cluster& c, const std::vector<size_t
     }
   }
   const size_t keys = req.keys.size();
-  auto got = Gather(
+  auto got = TracedGather(
       c, units, req,
       [&](const std::vector<net::Response>& replies, size_t outstanding) {
         for (size_t i = 0; i < keys; ++i) {

@@ -5,18 +5,18 @@
 #include <cstdio>
 #include <random>
 
-#include "wire/msgpack_io.h"
+#include "wire/msgpack_fields.h"
 #include "wire/name.h"
 
 namespace dstk::claim {
 namespace {
 
-using wire::detail::ForEachField;
-using wire::detail::ReadString;
-using wire::detail::ReadU32;
-using wire::detail::ReadU64;
+using wire::mp::ForEachField;
+using wire::mp::ReadString;
+using wire::mp::ReadU32;
+using wire::mp::ReadU64;
 
-void PackStrings(wire::detail::Packer& p, const std::vector<std::string>& v) {
+void PackStrings(wire::mp::Packer& p, const std::vector<std::string>& v) {
   p.pack_array(static_cast<uint32_t>(v.size()));
   for (const auto& s : v) p.pack(s);
 }
@@ -36,7 +36,7 @@ Status ReadStrings(const msgpack::object& o, std::string_view key, std::vector<s
 
 std::string EncodeFunction(const Function& f) {
   msgpack::sbuffer buf;
-  wire::detail::Packer p(buf);
+  wire::mp::Packer p(buf);
   const bool signed_ = !f.signature.empty();
   p.pack_map(signed_ ? 12 : 10);
   p.pack("type"), p.pack("function");
@@ -57,7 +57,7 @@ std::string EncodeFunction(const Function& f) {
 }
 
 Result<Function> DecodeFunction(std::span<const uint8_t> bytes) {
-  auto oh = wire::detail::UnpackBounded(bytes);
+  auto oh = wire::mp::UnpackBounded(bytes);
   if (!oh.ok()) return Status::Corruption("function record: " + oh.status().message());
   Function f;
   std::string type;

@@ -3,41 +3,34 @@
 #include <algorithm>
 #include <chrono>
 #include <thread>
-#include <unordered_map>
 
 namespace dstk::claim {
 
-std::vector<net::Response> Gather(
+std::vector<net::Response> TracedGather(
     net::Cluster& c, const std::vector<size_t>& units, const wire::Request& req,
     const std::function<bool(const std::vector<net::Response>&, size_t)>& enough,
     const ClaimOptions& o, std::vector<size_t>* unsent) {
-  std::unordered_map<uint64_t, size_t> sent;
-  for (size_t u : units) {
-    wire::Request r = req;
-    auto id = c.Send(u, r);
-    if (!id.ok()) {
-      if (unsent != nullptr) unsent->push_back(u);
-      continue;
-    }
-    sent[*id] = u;
-    if (o.trace) o.trace({false, u, r.op, r.name, r.ballot, "", std::nullopt});
+  net::GatherOptions g;
+  g.enough = enough;
+  if (o.trace) {
+    g.on_reply = [&](const net::Response& resp) {
+      o.trace({true, resp.unit, req.op, req.name, req.ballot,
+               wire::ReplyStatusName(resp.reply.status), resp.reply.claim});
+    };
   }
-  std::vector<net::Response> got;
-  const auto deadline = net::Clock::now() + c.timeout();
-  while (!sent.empty() && !enough(got, sent.size())) {
-    auto resp = c.Receive(deadline);
-    if (!resp) break;
-    auto it = sent.find(resp->reply.id);
-    if (it == sent.end()) continue;
-    sent.erase(it);
-    if (o.trace) {
-      o.trace({true, resp->unit, req.op, req.name, req.ballot,
-               wire::ReplyStatusName(resp->reply.status), resp->reply.claim});
-    }
-    got.push_back(std::move(*resp));
+  net::Gathered got = net::Gather(
+      c, units,
+      [&](size_t u) -> Result<uint64_t> {
+        wire::Request r = req;
+        auto id = c.Send(u, r);
+        if (id.ok() && o.trace) o.trace({false, u, r.op, r.name, r.ballot, "", std::nullopt});
+        return id;
+      },
+      g);
+  if (unsent != nullptr) {
+    for (const auto& [u, why] : got.unsent) unsent->push_back(u);
   }
-  for (const auto& [id, u] : sent) c.Forget(id);
-  return got;
+  return std::move(got.replies);
 }
 
 size_t OkCount(const std::vector<net::Response>& got) {

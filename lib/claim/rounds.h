@@ -1,5 +1,5 @@
-// The message rounds a claimer runs (internal to lib/claim): send one request to several units
-// and gather their replies against the cluster's deadline, fire-and-forget sends, and the
+// The message rounds a claimer runs (internal to lib/claim): one request to several units,
+// gathered by net::Gather (net/gather.h) and traced for --trace, fire-and-forget sends, and the
 // jittered backoff between rounds. Shared by the one-key claim (claimer.cc) and the batched one
 // (claimer_batch.cc).
 #pragma once
@@ -12,15 +12,16 @@
 
 #include "claim/claimer.h"
 #include "net/cluster.h"
+#include "net/gather.h"
 #include "wire/message.h"
 
 namespace dstk::claim {
 
-// Sends `req` to `units` and gathers replies until `enough(replies, outstanding)` or the
-// timeout. Requests still outstanding are forgotten (their replies will be dropped). Units the
-// request could not even be sent to (no connection: ZeroMQ queues nothing for them) are added
-// to `unsent` when given.
-std::vector<net::Response> Gather(
+// net::Gather of `req` to `units` until `enough(replies, outstanding)` or the timeout, with each
+// request sent and each reply received passed to `o.trace` as it happens. Requests still
+// outstanding are forgotten (their replies will be dropped). Units the request could not even
+// be sent to (no connection: ZeroMQ queues nothing for them) are added to `unsent` when given.
+std::vector<net::Response> TracedGather(
     net::Cluster& c, const std::vector<size_t>& units, const wire::Request& req,
     const std::function<bool(const std::vector<net::Response>&, size_t)>& enough,
     const ClaimOptions& o, std::vector<size_t>* unsent = nullptr);

@@ -6,7 +6,7 @@
 
 #include "util/fd_io.h"
 #include "util/text.h"
-#include "wire/msgpack_io.h"
+#include "wire/msgpack_fields.h"
 
 namespace dstk::claim {
 namespace {
@@ -90,7 +90,7 @@ Result<std::set<std::string>> ReadTrustFile(const std::string& path) {
 
 std::string SignedBytes(const std::string& queue, const Function& f) {
   msgpack::sbuffer buf;
-  wire::detail::Packer p(buf);
+  wire::mp::Packer p(buf);
   p.pack_array(10);
   p.pack("dstk-function-v1");
   p.pack(queue);

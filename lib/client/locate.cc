@@ -1,6 +1,9 @@
 #include "client/locate.h"
 
+#include <algorithm>
 #include <unordered_map>
+
+#include "net/gather.h"
 
 namespace dstk::client {
 
@@ -92,23 +95,15 @@ Location Locate(net::Cluster& cluster, const std::string& name, bool verify, boo
   req.verify = verify;
   Location loc;
   loc.units.resize(cluster.size());
-  std::unordered_map<uint64_t, size_t> unit_of;
-  for (size_t u = 0; u < cluster.size(); ++u) {
-    wire::Request r = req;
-    auto id = cluster.Send(u, r);
-    if (!id.ok()) {
-      loc.units[u].error = id.status();
-      continue;
-    }
-    unit_of[*id] = u;
-    loc.units[u].error = Status::Unavailable(cluster.Describe(u) + ": no reply within " +
-                                             std::to_string(cluster.timeout().count()) + " ms");
-  }
-  const auto started = net::Clock::now();
-  auto deadline = started + cluster.timeout();
-  bool grace = false;  // the deadline is a grace after enough answers, not the timeout
+  std::vector<size_t> all(cluster.size());
+  for (size_t u = 0; u < all.size(); ++u) all[u] = u;
+  net::Clock::time_point started;  // when the last request was queued
+  bool grace = false;              // the deadline is a grace after enough answers, not the timeout
   auto moved_on = [&] { return elsewhere && loc.manifest && elsewhere(*loc.manifest); };
-  while (!unit_of.empty() && !Settled(loc, early)) {
+  net::GatherOptions g;
+  g.keep = false;  // each answer is folded into `loc` as it comes
+  g.enough = [&](const std::vector<net::Response>&, size_t) { return Settled(loc, early); };
+  g.deadline = [&](net::Clock::time_point deadline) {
     // Enough answers (a writer's), or a manifest naming other units (a reader's guess was
     // wrong): the rest get a short grace, so that units that are up still answer (one may
     // report a newer revision) but a dead one costs no whole timeout.
@@ -120,20 +115,18 @@ Location Locate(net::Cluster& cluster, const std::string& name, bool verify, boo
       deadline = std::min(deadline, now + wait);
       loc.grace = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
     }
-    auto resp = cluster.Receive(deadline);
-    if (!resp) break;
-    auto it = unit_of.find(resp->reply.id);
-    if (it == unit_of.end()) continue;
-    const size_t u = it->second;
-    unit_of.erase(it);
+    return deadline;
+  };
+  g.on_reply = [&](const net::Response& resp) {
+    const size_t u = resp.unit;
     UnitView& view = loc.units[u];
-    const wire::Reply& r = resp->reply;
+    const wire::Reply& r = resp.reply;
     if (r.status != wire::ReplyStatus::kOk && r.status != wire::ReplyStatus::kNotFound) {
       // Forbidden keeps its code: a caller tells a refused key from units that are down.
       view.error =
           Status(r.status == wire::ReplyStatus::kForbidden ? Code::kForbidden : Code::kUnavailable,
                  cluster.Describe(u) + ": " + wire::ReplyStatusName(r.status) + ": " + r.error);
-      continue;
+      return;
     }
     view.answered = true;
     view.error = Status::Ok();
@@ -148,12 +141,24 @@ Location Locate(net::Cluster& cluster, const std::string& name, bool verify, boo
          (loc.manifest->rev == r.committed->rev && loc.manifest->pgen < r.committed->pgen))) {
       loc.manifest = r.committed;
     }
-  }
+  };
+  const net::Gathered round = net::Gather(
+      cluster, all,
+      [&](size_t u) -> Result<uint64_t> {
+        wire::Request r = req;
+        auto id = cluster.Send(u, r);
+        if (id.ok()) {
+          loc.units[u].error =
+              Status::Unavailable(cluster.Describe(u) + ": no reply within " +
+                                  std::to_string(cluster.timeout().count()) + " ms");
+        }
+        started = net::Clock::now();
+        return id;
+      },
+      g);
+  for (const auto& [u, why] : round.unsent) loc.units[u].error = why;
   const bool stopped_early = Settled(loc, early) || grace;
-  for (const auto& [id, u] : unit_of) {
-    cluster.Forget(id);
-    loc.units[u].skipped = stopped_early;
-  }
+  for (size_t u : round.silent) loc.units[u].skipped = stopped_early;
   return loc;
 }
 

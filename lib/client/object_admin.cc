@@ -2,12 +2,12 @@
 #include <algorithm>
 #include <map>
 #include <optional>
-#include <unordered_map>
 
 #include "client/integrity.h"
 #include "client/object_io.h"
 #include "client/refusals.h"
-#include "client/revision.h"
+#include "net/gather.h"
+#include "wire/revision.h"
 
 namespace dstk::client {
 
@@ -25,7 +25,7 @@ Status RemoveObject(net::Cluster& cluster, const std::string& name, const Thresh
   TrustLocation(loc, TrustCopies(t));
   if (!loc.manifest || loc.manifest->tomb) return Status::NotFound("no object " + name);
   wire::Manifest tomb;
-  tomb.rev = NewRevision(newest + 1);
+  tomb.rev = wire::NewRevision(newest + 1);
   tomb.tomb = true;
   wire::Request pub;
   pub.op = wire::Op::kPublish;
@@ -90,40 +90,26 @@ Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const st
   // Page through every unit at once: one round per page, each unit resuming after its own last
   // name, all requests of a round in flight together.
   while (!settled()) {
-    std::unordered_map<uint64_t, size_t> unit_of;
-    std::vector<bool> replied(cluster.size(), false);
+    std::vector<size_t> asking;
     for (size_t u = 0; u < cluster.size(); ++u) {
-      if (done[u]) continue;
-      wire::Request req;
-      req.op = wire::Op::kList;
-      req.prefix = prefix;
-      req.after = after[u];
-      if (max_entries > 0) req.limit = static_cast<uint32_t>(std::min<size_t>(max_entries, 1000));
-      auto id = cluster.Send(u, req);
-      if (!id.ok()) {
-        done[u] = true;
-        failures += (failures.empty() ? "" : "; ") + id.status().message();
-        continue;
-      }
-      unit_of[*id] = u;
+      if (!done[u]) asking.push_back(u);
     }
-    if (unit_of.empty()) break;
-    const auto deadline = net::Clock::now() + cluster.timeout();
-    for (size_t waiting = unit_of.size(); waiting > 0 && !settled();) {
-      auto resp = cluster.Receive(grace_end ? std::min(deadline, *grace_end) : deadline);
-      if (!resp) break;
-      auto it = unit_of.find(resp->reply.id);
-      if (it == unit_of.end()) continue;
-      const size_t u = it->second;
-      replied[u] = true;
-      --waiting;
-      const wire::Reply& r = resp->reply;
+    bool sent_any = false;
+    net::GatherOptions g;
+    g.keep = false;  // each page is merged as it comes
+    g.enough = [&](const std::vector<net::Response>&, size_t) { return settled(); };
+    g.deadline = [&](net::Clock::time_point deadline) {
+      return grace_end ? std::min(deadline, *grace_end) : deadline;
+    };
+    g.on_reply = [&](const net::Response& resp) {
+      const size_t u = resp.unit;
+      const wire::Reply& r = resp.reply;
       if (!r.ok()) {
         done[u] = true;
         forbidden += r.status == wire::ReplyStatus::kForbidden ? 1 : 0;
         failures += (failures.empty() ? "" : "; ") + cluster.Describe(u) + ": " +
                     wire::ReplyStatusName(r.status) + ": " + r.error;
-        continue;
+        return;
       }
       for (const auto& e : r.entries) {
         auto [m, fresh] = merged.emplace(e.name, e);
@@ -145,11 +131,29 @@ Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const st
       } else {
         after[u] = r.entries.back().name;
       }
-    }
+    };
+    const net::Gathered round = net::Gather(
+        cluster, asking,
+        [&](size_t u) -> Result<uint64_t> {
+          wire::Request req;
+          req.op = wire::Op::kList;
+          req.prefix = prefix;
+          req.after = after[u];
+          if (max_entries > 0)
+            req.limit = static_cast<uint32_t>(std::min<size_t>(max_entries, 1000));
+          auto id = cluster.Send(u, req);
+          if (!id.ok()) {
+            done[u] = true;
+            failures += (failures.empty() ? "" : "; ") + id.status().message();
+          } else {
+            sent_any = true;
+          }
+          return id;
+        },
+        g);
+    if (!sent_any) break;
     const bool stopped_waiting = enough > 0 && answered >= enough;
-    for (const auto& [id, u] : unit_of) {
-      if (replied[u]) continue;
-      cluster.Forget(id);
+    for (size_t u : round.silent) {
       done[u] = true;
       if (stopped_waiting) continue;  // not a failure: we had enough and the grace ran out
       failures += (failures.empty() ? "" : "; ") + cluster.Describe(u) + ": no reply within " +

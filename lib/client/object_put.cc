@@ -9,11 +9,11 @@
 #include "client/object_io.h"
 #include "client/placement.h"
 #include "client/refusals.h"
-#include "client/revision.h"
 #include "codec/segment.h"
 #include "util/fd_io.h"
 #include "util/segment_reader.h"
 #include "util/work_crew.h"
+#include "wire/revision.h"
 
 namespace dstk::client {
 namespace {
@@ -191,7 +191,7 @@ void Writer::Abort() {
 // unit silent that long is left out of this put like a dead one (repair puts its slices back).
 Status Writer::ChooseRevision() {
   if (o_.fresh) {
-    rev_ = NewRevision(0);
+    rev_ = wire::NewRevision(0);
     return Status::Ok();
   }
   // w answers at least: a put needs w units, and fewer than w fast ones must not make it
@@ -208,7 +208,7 @@ Status Writer::ChooseRevision() {
                 false, loc.units[u].error.code() == Code::kForbidden);
   }
   DSTK_RETURN_IF_ERROR(CheckQuorum());
-  rev_ = NewRevision(loc.manifest ? loc.manifest->rev + 1 : 0);
+  rev_ = wire::NewRevision(loc.manifest ? loc.manifest->rev + 1 : 0);
   return Status::Ok();
 }
 

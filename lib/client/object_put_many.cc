@@ -7,8 +7,8 @@
 #include "client/object_io.h"
 #include "client/placement.h"
 #include "client/refusals.h"
-#include "client/revision.h"
 #include "codec/segment.h"
+#include "wire/revision.h"
 
 namespace dstk::client {
 namespace {
@@ -105,7 +105,7 @@ std::vector<Status> PutNewObjects(net::Cluster& c, const std::vector<NewObject>&
   const std::vector<std::string> placement = PlacementIds(c);
   for (size_t i = 0; i < objects.size(); ++i) {
     wire::Manifest& m = manifests[i];
-    m.rev = NewRevision(0);
+    m.rev = wire::NewRevision(0);
     m.size = objects[i].bytes.size();
     m.segs = 1;
     m.segsize = o.segment_size;

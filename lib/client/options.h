@@ -1,11 +1,12 @@
-// The parameters every client operation shares: the thresholds and the segment size.
+// The parameters every client operation shares: the thresholds and the segment size. The
+// progress callback they take is util/progress.h's ProgressSink.
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 
 #include "codec/slice.h"
+#include "util/progress.h"
 #include "util/status.h"
 
 namespace dstk::client {
@@ -20,9 +21,5 @@ struct Thresholds {
 // 1 <= k <= w <= n.
 Result<Thresholds> ResolveThresholds(uint32_t n, std::optional<uint32_t> k,
                                      std::optional<uint32_t> w);
-
-// Called with the bytes done so far (and the total when known, else 0) during long work, so a
-// front end can draw progress; lib/ itself never prints.
-using ProgressSink = std::function<void(uint64_t done, uint64_t total)>;
 
 }  // namespace dstk::client

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <unordered_map>
 
 #include "client/integrity.h"
 #include "client/locate.h"
@@ -12,6 +11,7 @@
 #include "client/placement.h"
 #include "client/scrub.h"
 #include "codec/segment.h"
+#include "net/gather.h"
 #include "util/segment_reader.h"
 
 namespace dstk::client {
@@ -127,9 +127,11 @@ Result<RepairReport> RepairObject(net::Cluster& cl, const std::string& name, con
       return segment.status();
     }
     const auto& payloads = encoder.Encode(*segment);
-    std::unordered_map<uint64_t, size_t> sent;
+    std::vector<size_t> to;
     for (size_t u : need) {
-      if (!ok[u]) continue;
+      if (ok[u]) to.push_back(u);
+    }
+    const net::Gathered round = net::Gather(cl, to, [&](size_t u) -> Result<uint64_t> {
       wire::Request r;
       r.op = wire::Op::kPutSlice;
       codec::SliceHeader h;
@@ -146,22 +148,13 @@ Result<RepairReport> RepairObject(net::Cluster& cl, const std::string& name, con
       h.crc = codec::ComputeSliceCrc(h, payloads[u]);
       r.slice = h;
       r.token = m.token;
-      if (auto id = cl.Send(u, r, payloads[u]); id.ok())
-        sent[*id] = u;
-      else
-        failed(u, id.status().message());
+      return cl.Send(u, r, payloads[u]);
+    });
+    for (const auto& [u, status] : round.unsent) failed(u, status.message());
+    for (const auto& resp : round.replies) {
+      if (!resp.reply.ok()) refusal(resp.unit, resp.reply);
     }
-    const auto deadline = net::Clock::now() + cl.timeout();
-    while (!sent.empty()) {
-      auto resp = cl.Receive(deadline);
-      if (!resp) break;
-      auto it = sent.find(resp->reply.id);
-      if (it == sent.end()) continue;
-      if (!resp->reply.ok()) refusal(it->second, resp->reply);
-      sent.erase(it);
-    }
-    for (const auto& [id, u] : sent) {
-      cl.Forget(id);
+    for (size_t u : round.silent) {
       failed(u,
              cl.Describe(u) + ": no reply within " + std::to_string(cl.timeout().count()) + " ms");
     }

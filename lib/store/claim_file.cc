@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "store/file_util.h"
-#include "wire/msgpack_io.h"
+#include "wire/msgpack_fields.h"
 
 namespace dstk::store {
 namespace {
@@ -16,7 +16,7 @@ namespace {
 // elements instead of 11), then its CRC32C.
 std::vector<uint8_t> EncodeState(const ClaimState& c, uint64_t seq) {
   msgpack::sbuffer buf;
-  wire::detail::Packer p(buf);
+  wire::mp::Packer p(buf);
   PackClaimState(p, c, seq);
   const std::string with_crc = WithCrc({buf.data(), buf.size()});
   return {with_crc.begin(), with_crc.end()};
@@ -25,14 +25,14 @@ std::vector<uint8_t> EncodeState(const ClaimState& c, uint64_t seq) {
 Result<ClaimRecord> DecodeState(std::span<const uint8_t> data) {
   auto body = BodyIfCrcMatches(data, "claim state");
   if (!body.ok()) return body.status();
-  auto oh = wire::detail::UnpackBounded(*body);
+  auto oh = wire::mp::UnpackBounded(*body);
   if (!oh.ok()) return Status::Corruption(oh.status().message());
   return ReadClaimState(oh->get());
 }
 
 }  // namespace
 
-void PackClaimState(wire::detail::Packer& p, const ClaimState& c, uint64_t seq) {
+void PackClaimState(wire::mp::Packer& p, const ClaimState& c, uint64_t seq) {
   p.pack_array(11);
   p.pack(c.promised.n), p.pack(c.promised.id), p.pack(c.lock_until_ms), p.pack(c.has_accepted);
   p.pack(c.accepted.n), p.pack(c.accepted.id), p.pack(c.owner), p.pack(c.epoch), p.pack(c.attempts);

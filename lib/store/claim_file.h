@@ -17,7 +17,7 @@
 
 #include "store/claim_state.h"
 #include "util/status.h"
-#include "wire/msgpack_io.h"
+#include "wire/msgpack_fields.h"
 
 namespace dstk::store {
 
@@ -39,7 +39,7 @@ Status WriteClaimFile(const std::string& path, const ClaimState& state, uint64_t
 
 // A state as the msgpack array both the file and the journal store: 11 elements, seq last (the
 // single-state format had 10, without seq: read as seq 0).
-void PackClaimState(wire::detail::Packer& p, const ClaimState& state, uint64_t seq);
+void PackClaimState(wire::mp::Packer& p, const ClaimState& state, uint64_t seq);
 Result<ClaimRecord> ReadClaimState(const msgpack::object& o);
 
 // The encoding of one slot (exposed for tests): length, msgpack state with seq, CRC32C.

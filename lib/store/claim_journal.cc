@@ -47,7 +47,7 @@ Result<size_t> ParseRecord(std::span<const uint8_t> rest, JournalRecord& out) {
   const auto body = rest.subspan(4, len);
   if (codec::Crc32c(body) != LoadLe32(rest.data() + 4 + len))
     return Status::Corruption("record CRC mismatch");
-  auto oh = wire::detail::UnpackBounded(body);
+  auto oh = wire::mp::UnpackBounded(body);
   if (!oh.ok()) return Status::Corruption(oh.status().message());
   const msgpack::object& o = oh->get();
   if (o.type != msgpack::type::ARRAY || o.via.array.size != 2 ||
@@ -66,7 +66,7 @@ Result<size_t> ParseRecord(std::span<const uint8_t> rest, JournalRecord& out) {
 
 std::vector<uint8_t> ClaimJournal::Encode(const JournalRecord& r) {
   msgpack::sbuffer buf;
-  wire::detail::Packer p(buf);
+  wire::mp::Packer p(buf);
   p.pack_array(2);
   p.pack(r.name);
   PackClaimState(p, r.state, r.seq);

@@ -19,7 +19,7 @@
 #include "store/file_util.h"
 #include "store/slice_file.h"
 #include "store/unit_id.h"
-#include "wire/msgpack_io.h"
+#include "wire/msgpack_fields.h"
 #include "wire/name.h"
 
 namespace dstk::store {
@@ -34,17 +34,17 @@ uint64_t NowSeconds() {
 // Manifest file: the msgpack manifest followed by its CRC32C, little-endian.
 std::string EncodeManifestFile(const wire::Manifest& m) {
   msgpack::sbuffer buf;
-  wire::detail::Packer p(buf);
-  wire::detail::PackManifest(p, m);
+  wire::mp::Packer p(buf);
+  wire::mp::PackManifest(p, m);
   return WithCrc({buf.data(), buf.size()});
 }
 
 Status DecodeManifestFile(std::span<const uint8_t> file, wire::Manifest& m) {
   auto body = BodyIfCrcMatches(file, "manifest");
   if (!body.ok()) return body.status();
-  auto oh = wire::detail::UnpackBounded(*body);
+  auto oh = wire::mp::UnpackBounded(*body);
   if (!oh.ok()) return Status::Corruption(oh.status().message());
-  return wire::detail::ReadManifest(oh->get(), m);
+  return wire::mp::ReadManifest(oh->get(), m);
 }
 
 bool ParseHex(std::string_view s, uint64_t& out) {

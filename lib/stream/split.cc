@@ -14,7 +14,6 @@
 #include <mutex>
 #include <optional>
 
-#include "client/revision.h"
 #include "codec/segment.h"
 #include "stream/split_join.h"
 #include "util/fd_io.h"
@@ -22,6 +21,7 @@
 #include "util/segment_reader.h"
 #include "util/work_crew.h"
 #include "wire/record.h"
+#include "wire/revision.h"
 
 namespace dstk::stream {
 namespace {
@@ -75,12 +75,12 @@ class InOrder {
 class Splitter {
  public:
   Splitter(int out, const SplitOptions& o, std::shared_ptr<const codec::ErasureCoder> coder,
-           const client::ProgressSink& progress)
+           const ProgressSink& progress)
       : out_(out),
         o_(o),
         coder_(std::move(coder)),
         progress_(progress),
-        rev_(client::NewRevision(0)) {}
+        rev_(wire::NewRevision(0)) {}
 
   // A regular file's bytes [range.start, range.end), mapped segment by segment.
   Status SplitMapped(int in, const MappableRange& range);
@@ -95,7 +95,7 @@ class Splitter {
   int out_;
   const SplitOptions& o_;
   std::shared_ptr<const codec::ErasureCoder> coder_;
-  const client::ProgressSink& progress_;
+  const ProgressSink& progress_;
   uint64_t rev_;
   uint64_t known_size_ = codec::kUnknownSize;
   uint32_t known_segs_ = codec::kUnknownCount;
@@ -204,7 +204,7 @@ Status Splitter::SplitRead(int in) {
 
 }  // namespace
 
-Status Split(int in, int out, const SplitOptions& o, const client::ProgressSink& progress) {
+Status Split(int in, int out, const SplitOptions& o, const ProgressSink& progress) {
   auto coder = codec::ErasureCoder::Create(static_cast<int>(o.k), static_cast<int>(o.n));
   if (!coder.ok()) return coder.status();
   if (o.segment_size == 0 || o.segment_size > codec::kMaxSegmentSize) {

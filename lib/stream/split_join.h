@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "client/options.h"
+#include "util/progress.h"
 #include "util/status.h"
 
 namespace dstk::stream {
@@ -22,8 +22,7 @@ struct SplitOptions {
 
 // Reads `in` to its end and writes, per segment, n slice records (pillar 0..n-1), then one
 // object record with the final size and segment count.
-Status Split(int in, int out, const SplitOptions& options,
-             const client::ProgressSink& progress = {});
+Status Split(int in, int out, const SplitOptions& options, const ProgressSink& progress = {});
 
 // Reads a record stream of one object's slices and writes the object. Segments may come in any
 // order; each needs k good records (bad CRCs are skipped). kCorruption when a segment has fewer

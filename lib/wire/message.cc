@@ -4,18 +4,18 @@
 #include <utility>
 
 #include "codec/digest.h"
-#include "wire/msgpack_io.h"
+#include "wire/msgpack_fields.h"
 #include "wire/name.h"
 
 namespace dstk::wire {
 namespace {
 
-using detail::ForEachField;
-using detail::Packer;
-using detail::ReadBool;
-using detail::ReadString;
-using detail::ReadU32;
-using detail::ReadU64;
+using mp::ForEachField;
+using mp::Packer;
+using mp::ReadBool;
+using mp::ReadString;
+using mp::ReadU32;
+using mp::ReadU64;
 
 constexpr std::array<std::pair<Op, const char*>, 11> kOps = {{
     {Op::kPutSlice, "put_slice"},
@@ -172,7 +172,7 @@ void PackResults(Packer& p, const std::vector<KeyResult>& results) {
     p.pack("status"), p.pack(ReplyStatusName(r.status));
     if (!r.error.empty()) p.pack("error"), p.pack(r.error);
     if (r.claim) p.pack("claim"), PackClaimView(p, *r.claim);
-    if (r.slice) p.pack("slice"), detail::PackSliceHeader(p, *r.slice);
+    if (r.slice) p.pack("slice"), mp::PackSliceHeader(p, *r.slice);
   }
 }
 
@@ -186,7 +186,7 @@ Status ReadResults(const msgpack::object& o, std::vector<KeyResult>& out) {
           if (key == "status") return ReadString(v, key, status);
           if (key == "error") return ReadString(v, key, r.error);
           if (key == "claim") return r.claim.emplace(), ReadClaimView(v, *r.claim);
-          if (key == "slice") return r.slice.emplace(), detail::ReadSliceHeader(v, *r.slice);
+          if (key == "slice") return r.slice.emplace(), mp::ReadSliceHeader(v, *r.slice);
           return Status::Ok();
         }));
     r.status = StatusFromName(status, r.error);
@@ -258,8 +258,8 @@ std::string EncodeRequest(const Request& r) {
   if (r.op == Op::kGetSlice || r.op == Op::kDelSlice) p.pack("rev"), p.pack(r.rev);
   if (r.op == Op::kGetSlice) p.pack("seg"), p.pack(r.seg);
   if (r.verify) p.pack("verify"), p.pack(true);
-  if (r.slice) p.pack("slice"), detail::PackSliceHeader(p, *r.slice);
-  if (r.manifest) p.pack("manifest"), detail::PackManifest(p, *r.manifest);
+  if (r.slice) p.pack("slice"), mp::PackSliceHeader(p, *r.slice);
+  if (r.manifest) p.pack("manifest"), mp::PackManifest(p, *r.manifest);
   if (r.op == Op::kList) {
     p.pack("prefix"), p.pack(r.prefix);
     p.pack("after"), p.pack(r.after);
@@ -287,7 +287,7 @@ std::string EncodeRequest(const Request& r) {
 
 Result<Request> DecodeRequest(std::span<const uint8_t> bytes) {
   if (bytes.size() > kMaxHeaderFrame) return Status::Invalid("request header frame too large");
-  auto oh = detail::UnpackBounded(bytes);
+  auto oh = mp::UnpackBounded(bytes);
   if (!oh.ok()) return oh.status();
   Request r;
   bool has_v = false, has_op = false, has_id = false, has_name = false, has_rev = false;
@@ -323,11 +323,11 @@ Result<Request> DecodeRequest(std::span<const uint8_t> bytes) {
     }
     if (key == "slice") {
       r.slice.emplace();
-      return detail::ReadSliceHeader(v, *r.slice);
+      return mp::ReadSliceHeader(v, *r.slice);
     }
     if (key == "manifest") {
       r.manifest.emplace();
-      return detail::ReadManifest(v, *r.manifest);
+      return mp::ReadManifest(v, *r.manifest);
     }
     return Status::Ok();
   });
@@ -437,8 +437,8 @@ std::string EncodeReply(const Reply& r) {
   p.pack("id"), p.pack(r.id);
   p.pack("status"), p.pack(ReplyStatusName(r.status));
   if (!r.error.empty()) p.pack("error"), p.pack(r.error);
-  if (r.slice) p.pack("slice"), detail::PackSliceHeader(p, *r.slice);
-  if (r.committed) p.pack("committed"), detail::PackManifest(p, *r.committed);
+  if (r.slice) p.pack("slice"), mp::PackSliceHeader(p, *r.slice);
+  if (r.committed) p.pack("committed"), mp::PackManifest(p, *r.committed);
   if (!r.held.empty()) {
     p.pack("held");
     p.pack_array(static_cast<uint32_t>(r.held.size()));
@@ -455,7 +455,7 @@ std::string EncodeReply(const Reply& r) {
     for (const auto& e : r.entries) {
       p.pack_map(e.locked > 0 ? 3 : 2);
       p.pack("name"), p.pack(e.name);
-      p.pack("manifest"), detail::PackManifest(p, e.manifest);
+      p.pack("manifest"), mp::PackManifest(p, e.manifest);
       if (e.locked > 0) p.pack("locked"), p.pack(true);
     }
     p.pack("more"), p.pack(r.more);
@@ -502,7 +502,7 @@ Status ReadEntries(const msgpack::object& o, std::vector<ListEntry>& out) {
     DSTK_RETURN_IF_ERROR(
         ForEachField(o.via.array.ptr[i], [&](std::string_view key, const msgpack::object& v) {
           if (key == "name") return ReadString(v, key, e.name);
-          if (key == "manifest") return has_manifest = true, detail::ReadManifest(v, e.manifest);
+          if (key == "manifest") return has_manifest = true, mp::ReadManifest(v, e.manifest);
           if (key == "locked") {
             bool locked = false;
             Status st = ReadBool(v, key, locked);
@@ -534,7 +534,7 @@ Status ReadUnit(const msgpack::object& o, UnitInfo& u) {
 
 Result<Reply> DecodeReply(std::span<const uint8_t> bytes) {
   if (bytes.size() > kMaxHeaderFrame) return Status::Invalid("reply header frame too large");
-  auto oh = detail::UnpackBounded(bytes);
+  auto oh = mp::UnpackBounded(bytes);
   if (!oh.ok()) return oh.status();
   Reply r;
   bool has_id = false, has_status = false;
@@ -548,11 +548,11 @@ Result<Reply> DecodeReply(std::span<const uint8_t> bytes) {
     if (key == "entries") return ReadEntries(v, r.entries);
     if (key == "slice") {
       r.slice.emplace();
-      return detail::ReadSliceHeader(v, *r.slice);
+      return mp::ReadSliceHeader(v, *r.slice);
     }
     if (key == "committed") {
       r.committed.emplace();
-      return detail::ReadManifest(v, *r.committed);
+      return mp::ReadManifest(v, *r.committed);
     }
     if (key == "unit") {
       r.unit.emplace();

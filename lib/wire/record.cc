@@ -9,12 +9,12 @@
 
 #include "codec/crc32c.h"
 #include "wire/limits.h"
-#include "wire/msgpack_io.h"
+#include "wire/msgpack_fields.h"
 
 namespace dstk::wire {
 namespace {
 
-using detail::Packer;
+using mp::Packer;
 
 nlohmann::ordered_json ToJson(const msgpack::object& o) {
   switch (o.type) {
@@ -67,9 +67,9 @@ nlohmann::ordered_json ToJson(const msgpack::object& o) {
 std::string EncodeSliceRecordHead(const codec::SliceHeader& h, size_t payload_size) {
   msgpack::sbuffer buf(256);
   Packer p(buf);
-  p.pack_map(detail::kSliceHeaderFields + 2);
+  p.pack_map(mp::kSliceHeaderFields + 2);
   p.pack("type"), p.pack("slice");
-  detail::PackSliceHeaderFields(p, h);
+  mp::PackSliceHeaderFields(p, h);
   p.pack("data");
   p.pack_bin(static_cast<uint32_t>(payload_size));
   return std::string(buf.data(), buf.size());
@@ -115,9 +115,9 @@ Result<std::string> RecordType(const msgpack::object& record) {
 Result<SliceRecord> AsSliceRecord(const msgpack::object& record) {
   SliceRecord r;
   bool has_data = false;
-  Status st = detail::ReadSliceHeader(record, r.header);
+  Status st = mp::ReadSliceHeader(record, r.header);
   if (st.ok()) {
-    st = detail::ForEachField(record, [&](std::string_view key, const msgpack::object& v) {
+    st = mp::ForEachField(record, [&](std::string_view key, const msgpack::object& v) {
       if (key != "data") return Status::Ok();
       if (v.type != msgpack::type::BIN) return Status::Invalid("field 'data' must be binary");
       has_data = true;
@@ -132,17 +132,17 @@ Result<SliceRecord> AsSliceRecord(const msgpack::object& record) {
 
 Result<ObjectRecord> AsObjectRecord(const msgpack::object& record) {
   ObjectRecord r;
-  Status st = detail::ForEachField(record, [&](std::string_view key, const msgpack::object& v) {
-    if (key == "name") return detail::ReadString(v, key, r.name);
+  Status st = mp::ForEachField(record, [&](std::string_view key, const msgpack::object& v) {
+    if (key == "name") return mp::ReadString(v, key, r.name);
     return Status::Ok();
   });
-  if (st.ok()) st = detail::ReadManifest(record, r.manifest);  // ignores the extra keys
+  if (st.ok()) st = mp::ReadManifest(record, r.manifest);  // ignores the extra keys
   if (!st.ok()) return Status::Corruption("bad object record: " + st.message());
   return r;
 }
 
 RecordReader::RecordReader(int fd)
-    : fd_(fd), unpacker_(nullptr, nullptr, 1u << 20, detail::HeaderLimits()) {}
+    : fd_(fd), unpacker_(nullptr, nullptr, 1u << 20, mp::HeaderLimits()) {}
 
 Result<std::optional<msgpack::object_handle>> RecordReader::Next() {
   for (;;) {

@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
-#include <unordered_map>
 
 #include "claim/signing.h"
 #include "client/find.h"
@@ -17,6 +16,7 @@
 #include "codec/digest.h"
 #include "commands.h"
 #include "json_line.h"
+#include "net/gather.h"
 #include "progress.h"
 
 namespace dstk::tools::dsenc {
@@ -148,26 +148,29 @@ namespace {
 
 // `dsenc stat` without a name: each unit's reachability, latency, slices, bytes, version.
 int Health(const Common& c, net::Cluster& cl, const client::Thresholds& t) {
-  std::unordered_map<uint64_t, size_t> unit_of;
   std::vector<net::Clock::time_point> sent(cl.size());
   std::vector<std::optional<net::Response>> got(cl.size());
   std::vector<double> ms(cl.size(), 0);
-  for (size_t u = 0; u < cl.size(); ++u) {
-    wire::Request r;
-    r.op = wire::Op::kStat;
-    sent[u] = net::Clock::now();
-    if (auto id = cl.Send(u, r); id.ok()) unit_of[*id] = u;
-  }
-  const auto deadline = net::Clock::now() + cl.timeout();
-  for (size_t left = unit_of.size(); left > 0;) {
-    auto resp = cl.Receive(deadline);
-    if (!resp) break;
-    auto it = unit_of.find(resp->reply.id);
-    if (it == unit_of.end()) continue;
-    ms[it->second] =
-        std::chrono::duration<double, std::milli>(net::Clock::now() - sent[it->second]).count();
-    got[it->second] = std::move(resp);
-    --left;
+  std::vector<size_t> all(cl.size());
+  for (size_t u = 0; u < cl.size(); ++u) all[u] = u;
+  net::GatherOptions g;
+  // The latency is taken as each reply arrives, not when the round ends.
+  g.on_reply = [&](const net::Response& resp) {
+    ms[resp.unit] =
+        std::chrono::duration<double, std::milli>(net::Clock::now() - sent[resp.unit]).count();
+  };
+  net::Gathered round = net::Gather(
+      cl, all,
+      [&](size_t u) {
+        wire::Request r;
+        r.op = wire::Op::kStat;
+        sent[u] = net::Clock::now();
+        return cl.Send(u, r);
+      },
+      g);
+  for (net::Response& resp : round.replies) {
+    const size_t u = resp.unit;
+    got[u] = std::move(resp);
   }
   size_t up = 0;
   nlohmann::ordered_json units = nlohmann::ordered_json::array();

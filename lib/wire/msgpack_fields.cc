@@ -1,4 +1,4 @@
-#include "wire/msgpack_io.h"
+#include "wire/msgpack_fields.h"
 
 #include <algorithm>
 #include <limits>
@@ -6,7 +6,7 @@
 #include "codec/digest.h"
 #include "wire/limits.h"
 
-namespace dstk::wire::detail {
+namespace dstk::wire::mp {
 
 msgpack::unpack_limit HeaderLimits() {
   // array, map, str, bin, ext, depth
@@ -212,4 +212,4 @@ Status ReadManifest(const msgpack::object& o, Manifest& m) {
   return CheckHashes(m);
 }
 
-}  // namespace dstk::wire::detail
+}  // namespace dstk::wire::mp

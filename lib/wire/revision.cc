@@ -1,9 +1,9 @@
-#include "client/revision.h"
+#include "wire/revision.h"
 
 #include <chrono>
 #include <random>
 
-namespace dstk::client {
+namespace dstk::wire {
 
 uint64_t NewRevision(uint64_t at_least) {
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -14,4 +14,4 @@ uint64_t NewRevision(uint64_t at_least) {
   return rev >= at_least ? rev : at_least + (rd() & 0xfff);
 }
 
-}  // namespace dstk::client
+}  // namespace dstk::wire

@@ -1,6 +1,13 @@
-// Internal to lib/wire: bounded msgpack parsing and typed field access. Every accessor checks
-// the msgpack type before converting, so a wrong-typed field is an error value, never an
-// exception or a silent truncation.
+// The shared msgpack helpers for every record dstk encodes: wire's messages and record streams,
+// and the layers above wire that keep their own records in msgpack (store's manifests, slice
+// files and claim states; claim's functions, signatures and claim records). One place reads and
+// writes them so that every layer parses untrusted bytes the same way: bounded unpacking (a
+// hostile message cannot make us allocate much), and typed field access that checks the msgpack
+// type before converting, so a wrong-typed field is an error value, never an exception or a
+// silent truncation. The slice header and the manifest are packed here too because both wire's
+// messages and store's files embed them.
+//
+// Namespace `mp` (msgpack), not `detail`: these are public to the layers that link wire.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +21,7 @@
 #include "util/status.h"
 #include "wire/message.h"
 
-namespace dstk::wire::detail {
+namespace dstk::wire::mp {
 
 // Unpacks exactly one msgpack value filling all of `bytes`, with limits on container sizes and
 // nesting so that a hostile message cannot make us allocate much.
@@ -45,4 +52,4 @@ Status ReadSliceHeader(const msgpack::object& o, codec::SliceHeader& h);
 void PackManifest(Packer& p, const Manifest& m);
 Status ReadManifest(const msgpack::object& o, Manifest& m);
 
-}  // namespace dstk::wire::detail
+}  // namespace dstk::wire::mp
