@@ -233,7 +233,9 @@ Status Serve(const Handler& handle, const ServerOptions& options, const LogSink&
     if (!started.ok()) return started.status();
     monitor = std::move(*started);
   }
-  log(LogLevel::kInfo, "listening on " + sock.get(zmq::sockopt::last_endpoint));
+  const std::string bound = sock.get(zmq::sockopt::last_endpoint);
+  log(LogLevel::kInfo, "listening on " + bound);
+  if (options.on_ready) options.on_ready(bound);
 
   // The socket, then the stop fd and the connection monitor when there are.
   std::vector<zmq::pollitem_t> items = {{sock.handle(), 0, ZMQ_POLLIN, 0}};

@@ -32,6 +32,11 @@ struct ServerOptions {
   // dsnode --metrics: busy replies and connected clients are counted here (null: off; the
   // Service counts the rest).
   UnitMetrics* metrics = nullptr;
+  // Called once, on the serving thread, right after the socket is bound (and before the first
+  // poll), with the endpoint actually bound (a `*` port resolved): the unit is ready, in that
+  // connections to it are accepted from then on. dsnode tells systemd (READY=1) and writes
+  // --ready-file here; tests wait on it. Not called when the bind fails.
+  std::function<void(const std::string& endpoint)> on_ready;
 };
 
 // What serves one request: Service::Handle, or a stand-in in tests. `caller` is the client's

@@ -62,9 +62,12 @@ done
 refused "$DSNODE" --dir "$WORK/lone" --listen tcp://127.0.0.1:84146
 grep -q "outside 1..65535" "$WORK/err" || fail "wrapped port not explained: $(cat "$WORK/err")"
 # A missing tcp:// is the default scheme, as in node lists.
-"$DSNODE" --dir "$WORK/unit9" --listen "127.0.0.1:$((PORT_BASE + 9))" 2>"$WORK/unit9.log.new" &
+"$DSNODE" --dir "$WORK/unit9" --listen "127.0.0.1:$((PORT_BASE + 9))" \
+  --ready-file "$WORK/unit9.ready" 2>"$WORK/unit9.log.new" &
 UNIT_PID[9]=$!
-wait_listening 9 200
+wait_ready 9 200
+[ "$(cat "$WORK/unit9.ready")" = "tcp://127.0.0.1:$((PORT_BASE + 9))" ] \
+  || fail "--ready-file does not hold the bound endpoint: $(cat "$WORK/unit9.ready")"
 grep -q "listening on tcp://127.0.0.1:$((PORT_BASE + 9))" "$WORK/unit9.log" || fail "no-scheme listen: $(cat "$WORK/unit9.log")"
 kill_unit 9
 note "dsnode --listen: ports outside 1..65535, bad schemes and hosts refused with exit 2; HOST:PORT means tcp://"
@@ -128,9 +131,10 @@ done
 note "a missing input: a result line, exit 5, re-run then dead-lettered with attempt 2 after 2 runs (both modes)"
 
 # --- one unit under two endpoints no list check can tell apart: its id gives it away -------------
-"$DSNODE" --dir "$WORK/unit8" --listen "ipc://$WORK/u8.sock" 2>"$WORK/unit8.log.new" &
+"$DSNODE" --dir "$WORK/unit8" --listen "ipc://$WORK/u8.sock" --ready-file "$WORK/unit8.ready" \
+  2>"$WORK/unit8.log.new" &
 UNIT_PID[8]=$!
-wait_listening 8 200
+wait_ready 8 200
 ln -s "$WORK/u8.sock" "$WORK/u8.link"
 twice="$GOOD_NODES,ipc://$WORK/u8.sock,ipc://$WORK/u8.link"
 echo data | DSTK_NODES=$twice refused "$DSENC" put twice/obj

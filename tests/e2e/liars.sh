@@ -23,14 +23,15 @@ endpoint() { echo "tcp://127.0.0.1:$1"; }
 liar_port() { echo $((PORT_BASE + 6 + $1)); }
 
 # start_liar J UNIT MODE [OPTION...]: proxy J, lying in MODE, in front of unit UNIT; waits until
-# it listens.
+# it listens (its --ready-file is written).
 start_liar() {
   local j=$1 u=$2 mode=$3 tries=0 log="$WORK/liar$1.log"
   : >"$log"
+  rm -f "$WORK/liar$j.ready"
   "$LYING_UNIT" --listen "$(endpoint "$(liar_port "$j")")" --unit "$(endpoint $((PORT_BASE + u)))" \
-    --lie "$mode" "${@:4}" 2>>"$log" &
+    --lie "$mode" --ready-file "$WORK/liar$j.ready" "${@:4}" 2>>"$log" &
   LIAR_PID[$j]=$!
-  until grep -q "listening on" "$log"; do
+  until [ -s "$WORK/liar$j.ready" ]; do
     tries=$((tries + 1))
     [ $tries -lt 200 ] || fail "lying_unit $j did not start: $(cat "$log")"
     kill -0 "${LIAR_PID[$j]}" 2>/dev/null || fail "lying_unit $j exited: $(cat "$log")"

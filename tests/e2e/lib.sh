@@ -40,21 +40,24 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "-- $*" >&2; }
 
 # start_unit I [OPTION...]: starts unit I (its dir, port PORT_BASE+I; more dsnode options when
-# given) and waits until it listens.
+# given) and waits until it is ready: dsnode writes its --ready-file once the port is bound.
 start_unit() {
   local i=$1 port=$((PORT_BASE + $1))
   UNIT_PORT[$i]=$port
   : >"$WORK/unit$i.log.new"
-  "$DSNODE" --dir "$WORK/unit$i" --listen "tcp://127.0.0.1:$port" "${@:2}" 2>>"$WORK/unit$i.log.new" &
+  rm -f "$WORK/unit$i.ready"
+  "$DSNODE" --dir "$WORK/unit$i" --listen "tcp://127.0.0.1:$port" \
+    --ready-file "$WORK/unit$i.ready" "${@:2}" 2>>"$WORK/unit$i.log.new" &
   UNIT_PID[$i]=$!
-  wait_listening "$i" 200
+  wait_ready "$i" 200
 }
 
-# wait_listening I TRIES: waits (TRIES x 20 ms at most) until unit I logged that it listens,
-# failing if it exits first; then keeps its start-up log.
-wait_listening() {
+# wait_ready I TRIES: waits (TRIES x 20 ms at most) until unit I, started with
+# --ready-file $WORK/unitI.ready, wrote that file, failing if it exits first; then keeps its
+# start-up log.
+wait_ready() {
   local i=$1 tries=0
-  until grep -q "listening on" "$WORK/unit$i.log.new"; do
+  until [ -s "$WORK/unit$i.ready" ]; do
     tries=$((tries + 1))
     [ $tries -lt "$2" ] || fail "unit $i did not start: $(cat "$WORK/unit$i.log.new")"
     kill -0 "${UNIT_PID[$i]}" 2>/dev/null || fail "unit $i exited: $(cat "$WORK/unit$i.log.new")"

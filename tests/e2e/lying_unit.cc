@@ -3,6 +3,7 @@
 // the lab can watch readers cope with a unit that answers well-formed but false things.
 //
 //   lying_unit --listen tcp://127.0.0.1:P --unit tcp://127.0.0.1:Q --lie MODE[,MODE] [--delay MS]
+//              [--ready-file PATH]
 //
 // List the proxy's endpoint in a node list in place of the unit's. Modes:
 //   none    forward everything unchanged
@@ -19,6 +20,9 @@
 // stops listening once enough units have answered, and a proxy answers a little later than a
 // unit, so a liar may never be heard; tests slow some honest units down to make sure it is.
 //
+// --ready-file PATH: once bound, the endpoint is written to PATH (temp file, then rename), as
+// dsnode --ready-file does; tests wait for it.
+//
 // Only plain connections: a node list line naming the proxy must not give a public key (the proxy
 // speaks no CURVE, to clients or to the unit). Each client gets its own DEALER to the unit, so
 // that the unit sees as many clients as the proxy has. One log line per reply changed, on
@@ -29,6 +33,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -170,7 +175,7 @@ void SendToClient(zmq::socket_t& front, const std::string& identity, Frames& fra
 }
 
 int Run(const std::string& listen, const std::string& unit, const Lies& lies,
-        const std::string& modes, std::chrono::milliseconds delay) {
+        const std::string& modes, std::chrono::milliseconds delay, const std::string& ready_file) {
   sigset_t mask;
   sigemptyset(&mask);
   sigaddset(&mask, SIGINT);
@@ -198,6 +203,16 @@ int Run(const std::string& listen, const std::string& unit, const Lies& lies,
     hello.append(", delay ").append(std::to_string(delay.count())).append(" ms");
   Log(hello);
   Log(std::string("listening on ").append(front.get(zmq::sockopt::last_endpoint)));
+  if (!ready_file.empty()) {
+    const std::string tmp = ready_file + ".tmp";
+    std::FILE* f = std::fopen(tmp.c_str(), "w");
+    const std::string line = front.get(zmq::sockopt::last_endpoint) + "\n";
+    if (f == nullptr || std::fputs(line.c_str(), f) < 0 || std::fclose(f) != 0 ||
+        std::rename(tmp.c_str(), ready_file.c_str()) != 0) {
+      Log("cannot write " + ready_file + ": " + std::strerror(errno));
+      return 1;
+    }
+  }
 
   std::map<std::string, std::unique_ptr<Client>> clients;
   std::deque<Held> held;  // in order of `due`: every reply is held equally long
@@ -287,6 +302,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"none", "slices", "garble", "newer", "tomb"}));
   app.add_option("--delay", delay_ms, "hold every reply this many milliseconds")
       ->check(CLI::Range(0, 60000));
+  std::string ready_file;
+  app.add_option("--ready-file", ready_file, "write the bound endpoint here once listening");
   CLI11_PARSE(app, argc, argv);
   Lies lies;
   std::string names;
@@ -302,5 +319,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "lying_unit: --lie newer and tomb contradict each other\n");
     return 2;
   }
-  return Run(listen, unit, lies, names, std::chrono::milliseconds(delay_ms));
+  return Run(listen, unit, lies, names, std::chrono::milliseconds(delay_ms), ready_file);
 }

@@ -105,10 +105,12 @@ claimed_exactly_once() {
 netns_start_unit() {
   local i=$1
   : >"$WORK/unit$i.log.new"
+  rm -f "$WORK/unit$i.ready"
   ip netns exec "${NS[$2]}" "$DSNODE" --dir "$WORK/unit$i" \
-    --listen "$3" --key "$WORK/unit$i.key" --allow "$WORK/allow" 2>>"$WORK/unit$i.log.new" &
+    --listen "$3" --key "$WORK/unit$i.key" --allow "$WORK/allow" \
+    --ready-file "$WORK/unit$i.ready" 2>>"$WORK/unit$i.log.new" &
   UNIT_PID[$i]=$!  # ip netns exec execs the command: this is dsnode's pid
-  wait_listening "$i" 250
+  wait_ready "$i" 250
 }
 
 link() { ip link set "${HOSTIF[$1]}" "$2"; }  # link H up|down: the host side of host H's veth

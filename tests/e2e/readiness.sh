@@ -3,6 +3,7 @@
 # dsnode sends READY=1 only once it is listening, STOPPING=1 on SIGTERM, and exits 0.
 # tests/e2e/notify_listen plays systemd: it binds the socket, and the moment READY=1 arrives it
 # connects to the unit's port itself, so "ready but not yet listening" cannot slip through.
+# --ready-file, written at the same moment, is what the other tests wait on (lib.sh start_unit).
 PORT_BASE=${PORT_BASE:-17320}
 source "$(dirname "$0")/lib.sh"
 LISTENER="${DSTK_TEST_HELPERS:?}/notify_listen"
@@ -42,10 +43,13 @@ check_unit() {
   local sock=$1 rc=0
   note "NOTIFY_SOCKET=$sock"
   start_listener "$sock"
+  rm -f "$WORK/ready"
   NOTIFY_SOCKET=$sock "$DSNODE" --dir "$WORK/unit" --listen "tcp://127.0.0.1:$port" \
-    2>"$WORK/node.log" &
+    --ready-file "$WORK/ready" 2>"$WORK/node.log" &
   UNIT_PID[0]=$!
   wait_for_line READY=1 "${UNIT_PID[0]}"
+  [ "$(cat "$WORK/ready")" = "tcp://127.0.0.1:$port" ] \
+    || fail "--ready-file missing or wrong once READY=1 came: $(cat "$WORK/ready" 2>&1)"
   grep -qx listening=yes "$WORK/notify.out" \
     || fail "READY=1 came before the unit accepted connections: $(cat "$WORK/notify.out")"
   grep -q "^STATUS=listening on tcp://127.0.0.1:$port" "$WORK/notify.out" \
@@ -81,20 +85,22 @@ start_unit 0
 start_listener "$WORK/notify2.sock"
 rc=0
 NOTIFY_SOCKET=$WORK/notify2.sock "$DSNODE" --dir "$WORK/unit-b" \
-  --listen "tcp://127.0.0.1:$port" 2>"$WORK/node-b.log" || rc=$?
+  --listen "tcp://127.0.0.1:$port" --ready-file "$WORK/ready-b" 2>"$WORK/node-b.log" || rc=$?
 [ "$rc" = 6 ] || fail "dsnode on a taken port exited $rc, expected 6: $(cat "$WORK/node-b.log")"
 sleep 0.2
 ! grep -qx READY=1 "$WORK/notify.out" || fail "READY=1 although the bind failed"
+[ ! -e "$WORK/ready-b" ] || fail "--ready-file written although the bind failed"
 kill_unit 0 TERM
 { kill -9 "$LISTENER_PID" && wait "$LISTENER_PID"; } 2>/dev/null || true
 LISTENER_PID=""
 
 note "a NOTIFY_SOCKET nobody listens on: a warning, the unit still serves and stops cleanly"
+rm -f "$WORK/ready"
 NOTIFY_SOCKET=$WORK/nobody.sock "$DSNODE" --dir "$WORK/unit" --listen "tcp://127.0.0.1:$port" \
-  2>"$WORK/node.log" &
+  --ready-file "$WORK/ready" 2>"$WORK/node.log" &
 UNIT_PID[0]=$!
 tries=0
-until grep -q "listening on" "$WORK/node.log"; do
+until [ -s "$WORK/ready" ]; do
   tries=$((tries + 1))
   [ $tries -lt 500 ] || fail "dsnode did not start: $(cat "$WORK/node.log")"
   sleep 0.02

@@ -5,13 +5,14 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <memory>
+#include <span>
+#include <string>
 
 #include "cli_common.h"
 #include "metrics_http.h"
@@ -21,6 +22,7 @@
 #include "node/server.h"
 #include "node/service.h"
 #include "sd_notify.h"
+#include "store/file_util.h"
 #include "store/slice_store.h"
 
 namespace {
@@ -79,6 +81,10 @@ int main(int argc, char** argv) {
   app.add_option("--metrics", metrics_text,
                  "Serve Prometheus metrics over HTTP at [ADDR:]PORT/metrics (ADDR defaults to "
                  "127.0.0.1; off unless given)");
+  std::string ready_file;
+  app.add_option("--ready-file", ready_file,
+                 "Once the endpoint is bound, write it (one line) to this file, atomically "
+                 "(temp file and rename): something to wait on before using the unit");
   app.set_version_flag("--version", dstk::tools::Version());
   // Every flag can also come from an INI/TOML file: `dir = "/srv/unit0"`, `listen = ...`.
   app.set_config("--config", "", "Read options from FILE (key = value, the long flag names)");
@@ -184,17 +190,24 @@ int main(int argc, char** argv) {
   opts.listen = listen;
   opts.stop_fd = stop_fd;
   opts.limits.per_client = max_inflight;
-  // Under systemd (Type=notify) the unit is ready once its socket is bound: Serve logs
-  // "listening on ENDPOINT" right after the bind succeeds, before it polls for requests.
-  std::atomic<bool> ready_sent = false;  // the ZAP thread logs through this sink too
-  const dstk::node::LogSink serve_log = [&](LogLevel l, const std::string& msg) {
-    log(l, msg);
-    if (msg.rfind("listening on ", 0) != 0 || ready_sent.exchange(true)) return;
-    if (auto err = dstk::tools::NotifySystemd("READY=1\nSTATUS=" + msg); !err.empty()) {
+  // Ready once the socket is bound (Serve's on_ready, before it polls for requests): tell
+  // systemd (Type=notify) and write --ready-file. The "listening on" log line stays for people.
+  // The file first, so that whoever heard READY=1 finds it too.
+  opts.on_ready = [&](const std::string& bound) {
+    if (!ready_file.empty()) {
+      const std::string line = bound + "\n";
+      const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(line.data()),
+                                           line.size());
+      if (dstk::Status st = dstk::store::WriteFileAtomic(ready_file, {bytes}); !st.ok()) {
+        log(LogLevel::kWarn, "cannot write --ready-file: " + st.message());
+      }
+    }
+    if (auto err = dstk::tools::NotifySystemd("READY=1\nSTATUS=listening on " + bound);
+        !err.empty()) {
       log(LogLevel::kWarn, "cannot tell systemd we are ready: " + err);
     }
   };
-  dstk::Status st = dstk::node::Serve(service, opts, serve_log);
+  dstk::Status st = dstk::node::Serve(service, opts, log);
   if (!st.ok()) return dstk::tools::Fail("dsnode", st);
   if (auto err = dstk::tools::NotifySystemd("STOPPING=1"); !err.empty()) {
     log(LogLevel::kWarn, "cannot tell systemd we are stopping: " + err);

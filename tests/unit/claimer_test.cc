@@ -1,0 +1,452 @@
+// The claimer (claim/claimer.h) against real units served in this process: each unit is a
+// node::Service over its own store in a temp dir, served by node::Serve on a thread, reached
+// over an ipc:// socket in that dir (net::ParseEndpoint refuses inproc://, and the server and
+// net::Cluster each own their ZeroMQ context, so ipc is what needs no change to lib/). A
+// "silent unit" is a ROUTER bound where a unit would be that reads every request and answers
+// none. Covered: two claimers on one key (one wins, the other is refused and moves on), many
+// claimers taking a queue (each function exactly once), a unit that never answers (a quorum
+// still claims; without one the claim fails naming the silent units), and a unit that promised
+// a higher ballot (it refuses the lower one; the claimer outbids it). The last case is a bug
+// these tests found, kept as [!shouldfail]: a claimer can win a key it already won.
+#include "claim/claimer.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+#include <zmq.hpp>
+
+#include "claim/claim_record.h"
+#include "claim/function.h"
+#include "claim/push.h"
+#include "net/cluster.h"
+#include "node/server.h"
+#include "node/service.h"
+#include "store/slice_store.h"
+#include "temp_dir.h"
+#include "wire/message.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using dstk::Code;
+using dstk::claim::Claim;
+using dstk::claim::Claimer;
+using dstk::claim::ClaimOptions;
+using Clock = std::chrono::steady_clock;
+
+const dstk::node::LogSink kQuiet = [](dstk::node::LogLevel, const std::string&) {};
+
+// One unit: store, service and server thread, on ipc://DIR/sock. Without `idle_work` the unit
+// never runs its background work (Service::Idle), so the slices of consumed functions stay,
+// as they do on a real unit for the moment before that work runs.
+class ServedUnit {
+ public:
+  explicit ServedUnit(const fs::path& dir, bool idle_work = true) {
+    auto store = dstk::store::SliceStore::Open((dir / "unit").string());
+    REQUIRE(store.ok());
+    store_ = std::move(store).value();
+    service_ = std::make_unique<dstk::node::Service>(*store_, kQuiet, "test");
+    REQUIRE(pipe(stop_) == 0);
+    options_.listen = "ipc://" + (dir / "sock").string();
+    options_.stop_fd = stop_[0];
+    // Ready once bound (Serve's on_ready), so the first request never races the bind.
+    options_.on_ready = [this](const std::string&) {
+      std::lock_guard lock(mu_);
+      ready_ = true;
+      cv_.notify_all();
+    };
+    server_ = std::thread([this, idle_work] {
+      if (idle_work) {
+        served_ = dstk::node::Serve(*service_, options_, kQuiet);
+      } else {
+        dstk::node::Service& svc = *service_;
+        served_ = dstk::node::Serve(
+            [&svc](std::span<const uint8_t> h, std::span<const uint8_t> p, bool has,
+                   const dstk::node::Caller& caller) { return svc.Handle(h, p, has, caller); },
+            options_, kQuiet, [&svc] { return svc.Sync(); });
+      }
+      std::lock_guard lock(mu_);
+      done_ = true;
+      cv_.notify_all();
+    });
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return ready_ || done_; });
+    if (!ready_) {
+      lock.unlock();
+      server_.join();
+      FAIL("the unit did not start: " << served_.message());
+    }
+  }
+  ~ServedUnit() {
+    if (server_.joinable()) {
+      (void)!write(stop_[1], "x", 1);
+      server_.join();
+      CHECK(served_.ok());  // stopped cleanly, no failed flush
+    }
+    close(stop_[0]);
+    close(stop_[1]);
+  }
+  const std::string& endpoint() const { return options_.listen; }
+
+ private:
+  std::unique_ptr<dstk::store::SliceStore> store_;
+  std::unique_ptr<dstk::node::Service> service_;
+  int stop_[2] = {-1, -1};
+  dstk::node::ServerOptions options_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool ready_ = false;
+  bool done_ = false;
+  dstk::Status served_;
+  std::thread server_;
+};
+
+// A unit that takes every request and never answers: a ROUTER that reads and drops.
+class SilentUnit {
+ public:
+  explicit SilentUnit(const fs::path& dir)
+      : endpoint_("ipc://" + (dir / "sock").string()), sock_(ctx_, zmq::socket_type::router) {
+    sock_.set(zmq::sockopt::linger, 0);
+    sock_.bind(endpoint_);  // bound before the thread starts: connections are accepted now
+    thread_ = std::thread([this] {
+      zmq::pollitem_t item{sock_.handle(), 0, ZMQ_POLLIN, 0};
+      while (!stop_) {
+        if (zmq::poll(&item, 1, std::chrono::milliseconds(10)) == 0) continue;
+        zmq::message_t m;
+        while (sock_.recv(m, zmq::recv_flags::dontwait)) ++frames_;
+      }
+    });
+  }
+  ~SilentUnit() {
+    stop_ = true;
+    thread_.join();
+  }
+  const std::string& endpoint() const { return endpoint_; }
+  size_t frames() const { return frames_; }
+
+ private:
+  std::string endpoint_;
+  zmq::context_t ctx_{1};
+  zmq::socket_t sock_;
+  std::atomic<bool> stop_ = false;
+  std::atomic<size_t> frames_ = 0;
+  std::thread thread_;
+};
+
+// A network of units in one temp dir: `shape` has one letter a unit, 'u' served, 'l' served
+// without idle work (ServedUnit), 's' silent.
+class Network {
+ public:
+  explicit Network(const std::string& shape) : dir_("dstk-claimer") {
+    for (size_t i = 0; i < shape.size(); ++i) {
+      const fs::path d = fs::path(dir_.path()) / ("u" + std::to_string(i));
+      fs::create_directories(d);
+      if (shape[i] == 's') {
+        silent_.push_back(std::make_unique<SilentUnit>(d));
+        lines_.push_back(silent_.back()->endpoint());
+      } else {
+        units_.push_back(std::make_unique<ServedUnit>(d, shape[i] != 'l'));
+        lines_.push_back(units_.back()->endpoint());
+      }
+    }
+  }
+  const std::vector<std::string>& lines() const { return lines_; }
+  // A client of the whole network: its own sockets, as each claimer process has.
+  dstk::net::Cluster Client(std::chrono::milliseconds timeout = std::chrono::milliseconds(400)) {
+    return dstk::net::Cluster(lines_, timeout);
+  }
+  const SilentUnit& silent(size_t i) const { return *silent_[i]; }
+
+ private:
+  dstk::test::TempDir dir_;
+  std::vector<std::unique_ptr<ServedUnit>> units_;
+  std::vector<std::unique_ptr<SilentUnit>> silent_;
+  std::vector<std::string> lines_;
+};
+
+// Pushes `count` functions (argv "job", "<i>") with k=1, w=2 on all the network's units;
+// returns their keys in queue order.
+std::vector<std::string> Push(dstk::net::Cluster& c, const std::string& queue, size_t count) {
+  dstk::claim::KeyGenerator keys;
+  std::vector<std::string> out;
+  const dstk::client::Thresholds t{static_cast<uint32_t>(c.size()), 1, 2};
+  for (size_t i = 0; i < count; ++i) {
+    dstk::claim::Function f;
+    f.argv = {"job", std::to_string(i)};
+    auto key = dstk::claim::PushFunction(c, t, keys, queue, f);
+    INFO((key.ok() ? "" : key.status().message()));
+    REQUIRE(key.ok());
+    out.push_back(*key);
+  }
+  return out;
+}
+
+// The function a claim carries, decoded from its slices.
+std::vector<std::string> ArgvOf(const Claim& c) {
+  auto f = dstk::claim::FunctionOf(c);
+  REQUIRE(f.ok());
+  return f->argv;
+}
+
+}  // namespace
+
+TEST_CASE("claimer: a lone claimer takes a queue in order, then finds it empty", "[claim]") {
+  Network net("uuu");
+  auto c = net.Client();
+  const auto keys = Push(c, "q", 3);
+  Claimer claimer(c, ClaimOptions{});
+  for (size_t i = 0; i < keys.size(); ++i) {
+    auto got = claimer.Next("q");
+    REQUIRE(got.ok());
+    CHECK(got->key == keys[i]);
+    CHECK(got->queue == "q");
+    CHECK(got->ballot.id == claimer.id());
+    CHECK(got->ballot.n >= 1);
+    CHECK(got->attempts == 1);
+    CHECK(ArgvOf(*got) == std::vector<std::string>{"job", std::to_string(i)});
+  }
+  auto none = claimer.Next("q");
+  REQUIRE_FALSE(none.ok());
+  CHECK(none.status().code() == Code::kNotFound);
+  CHECK(claimer.stats().won == 3);
+  CHECK(claimer.stats().lost == 0);
+}
+
+TEST_CASE("claimer: two claimers on one key, exactly one wins, the other is refused", "[claim]") {
+  Network net("uuu");
+  auto ca = net.Client();
+  auto cb = net.Client();
+  const auto keys = Push(ca, "q", 1);
+  // B runs its whole walk while A holds the phase-1 promises (a live lock) and has not
+  // committed yet: the moment the two collide on the one key.
+  std::optional<Claimer> b;
+  b.emplace(cb, ClaimOptions{});
+  std::optional<dstk::Result<Claim>> b_got;
+  ClaimOptions ao;
+  ao.step = [&](const std::string& phase) {
+    if (phase.rfind("phase 2", 0) == 0 && !b_got) b_got = b->Next("q");
+  };
+  Claimer a(ca, ao);
+  auto a_got = a.Next("q");
+  REQUIRE(b_got.has_value());
+  // A won: its promises were live, so every unit refused B.
+  REQUIRE(a_got.ok());
+  CHECK(a_got->key == keys[0]);
+  CHECK(ArgvOf(*a_got) == std::vector<std::string>{"job", "0"});
+  REQUIRE_FALSE(b_got->ok());
+  CHECK(b_got->status().code() == Code::kNotFound);
+  CHECK(b_got->status().message().find("locked by another claimer") != std::string::npos);
+  CHECK(b->stats().won == 0);
+  CHECK(b->stats().lost >= 1);
+  // Afterwards the key is consumed: B finds the queue empty rather than winning it again.
+  auto again = b->Next("q");
+  REQUIRE_FALSE(again.ok());
+  CHECK(again.status().code() == Code::kNotFound);
+  CHECK(b->stats().won == 0);
+}
+
+TEST_CASE("claimer: concurrent claimers take every function, each won by one claimer", "[claim]") {
+  Network net("uuu");
+  auto c = net.Client();
+  const auto keys = Push(c, "q", 8);
+  constexpr int kClaimers = 3;
+  std::mutex mu;
+  std::map<std::string, std::set<uint64_t>> winners;  // key -> claimers that won it
+  std::vector<std::string> wins;                      // who won what, for the failure message
+  std::vector<std::string> errors;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kClaimers; ++i) {
+    threads.emplace_back([&] {
+      auto mine = net.Client();
+      Claimer claimer(mine, ClaimOptions{});
+      for (int tries = 0; tries < 40; ++tries) {
+        auto got = claimer.Next("q");
+        std::lock_guard lock(mu);
+        if (got.ok()) {
+          winners[got->key].insert(claimer.id());
+          wins.push_back(got->key + " by " + std::to_string(claimer.id()) + " at ballot " +
+                         std::to_string(got->ballot.n));
+          continue;
+        }
+        if (got.status().code() != Code::kNotFound) errors.push_back(got.status().message());
+        if (winners.size() >= keys.size()) return;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::string story;
+  for (const auto& w : wins) story += w + "\n";
+  INFO(story);
+  CHECK(errors.empty());
+  std::set<std::string> taken;
+  for (const auto& [key, who] : winners) {
+    taken.insert(key);
+    CHECK(who.size() == 1);  // never two claimers
+  }
+  CHECK(taken == std::set<std::string>(keys.begin(), keys.end()));  // none left behind
+  // Not checked here: that one claimer never wins a key twice. It can, when a unit refused its
+  // commit (see the [!shouldfail] case below); this race makes that happen now and then.
+}
+
+TEST_CASE("claimer: a unit that never answers does not stop a quorum", "[claim]") {
+  Network net("uus");  // q = max(k, n/2+1) = 2 of 3
+  auto pusher = net.Client(std::chrono::milliseconds(300));
+  const auto keys = Push(pusher, "q", 1);
+  // A long timeout for the claim, so that waiting for the silent unit would show.
+  auto c = net.Client(std::chrono::milliseconds(2000));
+  Claimer claimer(c, ClaimOptions{});
+  const auto t0 = Clock::now();
+  auto got = claimer.Next("q");
+  const auto took = Clock::now() - t0;
+  REQUIRE(got.ok());
+  CHECK(got->key == keys[0]);
+  CHECK(ArgvOf(*got) == std::vector<std::string>{"job", "0"});
+  CHECK(net.silent(0).frames() > 0);  // it was asked, and said nothing
+  // Each phase returns at its quorum: the claim waited for no timeout of the silent unit's.
+  CHECK(took < c.timeout());
+}
+
+TEST_CASE("claimer: without a quorum of answers the claim fails and names the silent units",
+          "[claim]") {
+  Network net("uuss");  // q = 3 of 4, two units answer
+  auto pusher = net.Client(std::chrono::milliseconds(300));
+  Push(pusher, "q", 1);
+  auto c = net.Client(std::chrono::milliseconds(300));
+  Claimer claimer(c, ClaimOptions{});
+  auto got = claimer.Next("q");
+  REQUIRE_FALSE(got.ok());
+  CHECK(got.status().code() == Code::kUnavailable);
+  const std::string& why = got.status().message();
+  CHECK(why.find("q=3") != std::string::npos);
+  CHECK(why.find("no reply within 300 ms") != std::string::npos);
+  CHECK(why.find(net.silent(0).endpoint()) != std::string::npos);
+  CHECK(why.find(net.silent(1).endpoint()) != std::string::npos);
+  CHECK(claimer.stats().won == 0);
+}
+
+TEST_CASE("claimer: a unit promised to a higher ballot refuses a lower one; the claimer outbids",
+          "[claim]") {
+  Network net("uuu");
+  auto c = net.Client();
+  const auto keys = Push(c, "q", 1);
+  // Another claimer (gone since) got promises at ballot 100 from every unit; lease 0, so no
+  // live lock is left, only the promise.
+  dstk::wire::Request lrd;
+  lrd.op = dstk::wire::Op::kLockReadDelete;
+  lrd.name = keys[0];
+  lrd.ballot = {100, 7};
+  lrd.lease_ms = 0;
+  lrd.mode = dstk::wire::ClaimMode::kConsume;
+  for (const auto& o : c.CallAll(lrd)) {
+    REQUIRE(o.status.ok());
+    REQUIRE(o.response->reply.ok());
+  }
+  // A lower ballot is refused, and the refusal says how high to go.
+  lrd.ballot = {1, 9};
+  auto refused = c.CallEach(lrd, {0});
+  REQUIRE(refused[0].status.ok());
+  const auto& reply = refused[0].response->reply;
+  CHECK(reply.status == dstk::wire::ReplyStatus::kLocked);
+  CHECK(reply.error.find("higher ballot") != std::string::npos);
+  REQUIRE(reply.claim.has_value());
+  CHECK(reply.claim->promised == dstk::wire::Ballot{100, 7});
+  CHECK(reply.claim->state == "pending");
+
+  auto cc = net.Client();
+  Claimer claimer(cc, ClaimOptions{});
+  auto got = claimer.Next("q");
+  REQUIRE(got.ok());
+  CHECK(got->key == keys[0]);
+  CHECK(got->ballot.n > 100);  // went above the promise it was refused for
+  CHECK(claimer.stats().rounds >= 2);
+  CHECK(ArgvOf(*got) == std::vector<std::string>{"job", "0"});
+}
+
+TEST_CASE("claimer: a batch claims several keys at once, each once", "[claim]") {
+  Network net("uuu");
+  auto c = net.Client();
+  const auto keys = Push(c, "q", 5);
+  Claimer claimer(c, ClaimOptions{});
+  auto got = claimer.NextBatch("q", 3);
+  REQUIRE(got.ok());
+  REQUIRE(got->size() == 3);
+  std::vector<std::string> taken;
+  for (const auto& claim : *got) taken.push_back(claim.key);
+  CHECK(taken == std::vector<std::string>(keys.begin(), keys.begin() + 3));
+  auto rest = claimer.NextBatch("q", 10);
+  REQUIRE(rest.ok());
+  REQUIRE(rest->size() == 2);
+  CHECK((*rest)[0].key == keys[3]);
+  CHECK((*rest)[1].key == keys[4]);
+  CHECK(ArgvOf((*rest)[1]) == std::vector<std::string>{"job", "4"});
+  auto none = claimer.NextBatch("q", 10);
+  REQUIRE_FALSE(none.ok());
+  CHECK(none.status().code() == Code::kNotFound);
+}
+
+// A known bug, kept as a failing case: a claimer that won a key while one unit refused its
+// commit (that unit had promised a higher ballot to another claimer) can win the same key
+// again on its next walk. That unit still lists the function as pending; the claimer's next
+// round finds its own id as the accepted owner on the others, commits it, reaches q and returns
+// the function as a new claim, so in consume mode it would run twice. [!shouldfail]: this case
+// passes while the bug is there; once fixed it fails, and the tag should go.
+TEST_CASE("claimer: a key it already won is not claimed again after a unit missed its commit",
+          "[claim][!shouldfail]") {
+  // Units whose idle work has not dropped the consumed function yet (on a live unit that is a
+  // short window, so the race is rare but real: the concurrent case above hits it now and then).
+  Network net("lll");
+  auto c = net.Client();
+  const auto keys = Push(c, "q", 1);
+  // Another claimer's phase 1 (ballot 5, no live lock left) reached unit 2 only.
+  dstk::wire::Request lrd;
+  lrd.op = dstk::wire::Op::kLockReadDelete;
+  lrd.name = keys[0];
+  lrd.ballot = {5, 7};
+  lrd.lease_ms = 0;
+  lrd.mode = dstk::wire::ClaimMode::kConsume;
+  auto promised = c.CallEach(lrd, {2});
+  REQUIRE(promised[0].status.ok());
+  REQUIRE(promised[0].response->reply.ok());
+
+  auto cc = net.Client();
+  ClaimOptions traced;
+  // No phase-1 lock: otherwise the claimer's own unanswered promise on unit 2, left from a
+  // round it did not wait for, may lock it out of the key for the lease, hiding the bug.
+  traced.lease_ms = 0;
+  std::string log;
+  traced.trace = [&](const dstk::claim::TraceEvent& e) {
+    log += std::string(e.reply ? "  <- " : "  -> ") + std::to_string(e.unit) + " " +
+           dstk::wire::OpName(e.op) + " " + std::to_string(e.ballot.n) + " " + e.status +
+           (e.view ? " " + e.view->state + " owner " + std::to_string(e.view->owner) : "") + "\n";
+  };
+  Claimer claimer(cc, traced);
+  auto first = claimer.Next("q");
+  REQUIRE(first.ok());  // units 0 and 1 promised and accepted: q = 2
+
+  CHECK(first->key == keys[0]);
+  // A listing waits for a majority and a short grace, so unit 2 (the only one still listing the
+  // key) may be missed by one walk: walk a few times.
+  for (int walk = 0; walk < 10; ++walk) {
+    auto again = claimer.Next("q");
+    INFO("walk " << walk << ": "
+                 << (again.ok() ? "won again at ballot " + std::to_string(again->ballot.n)
+                                : again.status().message()));
+    INFO("the messages so far:\n" << log);
+    REQUIRE_FALSE(again.ok());  // consumed by the first claim: nothing left to claim
+    CHECK(again.status().code() == Code::kNotFound);
+  }
+}
