@@ -43,7 +43,14 @@ Claimer::Claimer(net::Cluster& cluster, ClaimOptions options)
 }
 
 Claim Claimer::Won(const std::string& queue, const std::string& key, const wire::Ballot& ballot,
-                   uint32_t attempts, SlicesByPillar& slices) const {
+                   uint32_t attempts, SlicesByPillar& slices) {
+  if (o_.mode == wire::ClaimMode::kConsume && won_keys_.insert(key).second) {
+    won_order_.push_back(key);
+    if (won_order_.size() > kMaxWonKeys) {
+      won_keys_.erase(won_order_.front());
+      won_order_.pop_front();
+    }
+  }
   Claim out;
   out.queue = queue;
   out.key = key;
@@ -202,6 +209,8 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
         ++stats_.decided_other;
         return Outcome::kDecidedOther;
       }
+      // Our own earlier claim, which a unit had missed and has now been taught: not a new one.
+      if (WonBefore(key)) return Outcome::kGone;
       uint32_t attempts = 0;
       for (const auto& r : accepted) {
         if (r.reply.claim) attempts = std::max(attempts, r.reply.claim->attempts);

@@ -106,8 +106,15 @@ class Claimer {
   // Bounds seen_ and left_unsettled_ (called after a win: what they hold is only an
   // optimisation or a retry hint, safe to forget).
   void TrimKeyMemory();
+  // The claim won on `key`, remembered in consume mode (won_keys_).
   Claim Won(const std::string& queue, const std::string& key, const wire::Ballot& ballot,
-            uint32_t attempts, SlicesByPillar& slices) const;
+            uint32_t attempts, SlicesByPillar& slices);
+  // Whether this claimer already handed out a consume-mode claim of `key`: a unit that missed
+  // that commit still lists the key, and the rounds that teach it find our own id accepted.
+  // Winning it again would run the function twice, so such a key counts as gone.
+  bool WonBefore(const std::string& key) const {
+    return o_.mode == wire::ClaimMode::kConsume && won_keys_.count(key) > 0;
+  }
 
   net::Cluster& c_;
   ClaimOptions o_;
@@ -117,6 +124,11 @@ class Claimer {
   // met again, such a key gets the full rounds, so one that a unit missed the decision of (or
   // a lease finish that reached too few units) is settled rather than skipped for ever.
   std::set<std::string> left_unsettled_;  // bounded like seen_
+  // Keys won in consume mode (WonBefore), the oldest forgotten past kMaxWonKeys: a unit that
+  // missed a decision learns it within a walk or two, long before that many claims.
+  static constexpr size_t kMaxWonKeys = size_t{1} << 16;
+  std::set<std::string> won_keys_;
+  std::deque<std::string> won_order_;
   // NextBatch's walk (claimer_batch.cc). Alone, a walker keeps its window's listing across
   // calls (keys listed and not tried yet, in order). Crowded (another walker met), it keeps the
   // keys of its lane `lane_` (walk.h) from a fresh listing of the window instead; the lane

@@ -236,6 +236,7 @@ Result<bool> Claimer::TryBatch(const std::string& queue,
       if (ok >= q[i] && owner[i] != id_) {
         ++stats_.decided_other;
       } else if (ok >= q[i]) {
+        if (WonBefore(entries[i].name)) continue;  // our own earlier claim (claimer.h)
         won.push_back(
             Won(queue, entries[i].name, {lrd.keys[i].n, id_}, attempts, progress[i].slices));
       } else {

@@ -6,8 +6,8 @@
 // none. Covered: two claimers on one key (one wins, the other is refused and moves on), many
 // claimers taking a queue (each function exactly once), a unit that never answers (a quorum
 // still claims; without one the claim fails naming the silent units), and a unit that promised
-// a higher ballot (it refuses the lower one; the claimer outbids it). The last case is a bug
-// these tests found, kept as [!shouldfail]: a claimer can win a key it already won.
+// a higher ballot (it refuses the lower one; the claimer outbids it), and a claimer that meets a
+// key it already won, which a unit that missed its commit still lists (not a new claim).
 #include "claim/claimer.h"
 
 #include <unistd.h>
@@ -298,8 +298,7 @@ TEST_CASE("claimer: concurrent claimers take every function, each won by one cla
     CHECK(who.size() == 1);  // never two claimers
   }
   CHECK(taken == std::set<std::string>(keys.begin(), keys.end()));  // none left behind
-  // Not checked here: that one claimer never wins a key twice. It can, when a unit refused its
-  // commit (see the [!shouldfail] case below); this race makes that happen now and then.
+  CHECK(wins.size() == keys.size());                                // and no claimer won one twice
 }
 
 TEST_CASE("claimer: a unit that never answers does not stop a quorum", "[claim]") {
@@ -398,14 +397,13 @@ TEST_CASE("claimer: a batch claims several keys at once, each once", "[claim]") 
   CHECK(none.status().code() == Code::kNotFound);
 }
 
-// A known bug, kept as a failing case: a claimer that won a key while one unit refused its
-// commit (that unit had promised a higher ballot to another claimer) can win the same key
-// again on its next walk. That unit still lists the function as pending; the claimer's next
-// round finds its own id as the accepted owner on the others, commits it, reaches q and returns
-// the function as a new claim, so in consume mode it would run twice. [!shouldfail]: this case
-// passes while the bug is there; once fixed it fails, and the tag should go.
+// A claimer that won a key while one unit refused its commit (that unit had promised a higher
+// ballot to another claimer) meets the key again on its next walk: that unit still lists the
+// function as pending, and the next round finds the claimer's own id accepted on the others.
+// It must teach the unit and move on, not return the function again (in consume mode it would
+// run twice): Claimer::WonBefore.
 TEST_CASE("claimer: a key it already won is not claimed again after a unit missed its commit",
-          "[claim][!shouldfail]") {
+          "[claim]") {
   // Units whose idle work has not dropped the consumed function yet (on a live unit that is a
   // short window, so the race is rare but real: the concurrent case above hits it now and then).
   Network net("lll");

@@ -1,6 +1,6 @@
 // lib/client pieces that need no unit: the thresholds' defaults and checks (client/options.h),
-// new revision numbers (client/revision.h), and when refusals as forbidden decide a failure
-// (client/refusals.h).
+// new revision numbers (wire/revision.h, used by every client write), and when refusals as
+// forbidden decide a failure (client/refusals.h).
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdint>
@@ -10,7 +10,7 @@
 
 #include "client/options.h"
 #include "client/refusals.h"
-#include "client/revision.h"
+#include "wire/revision.h"
 
 namespace {
 
@@ -72,7 +72,7 @@ TEST_CASE("thresholds: out of range k or w is refused, naming the flag", "[clien
 
 TEST_CASE("revisions: clock-based, above what was seen, and distinct", "[client]") {
   const uint64_t before = NowMicros();
-  const uint64_t rev = dstk::client::NewRevision(0);
+  const uint64_t rev = dstk::wire::NewRevision(0);
   const uint64_t after = NowMicros();
   // Microseconds in the high bits, 12 random bits below.
   CHECK(rev >> 12 >= before);
@@ -81,13 +81,13 @@ TEST_CASE("revisions: clock-based, above what was seen, and distinct", "[client]
   // A committed revision ahead of the clock (a skewed writer) is passed, never repeated.
   const uint64_t ahead = (after + 3'600'000'000ull) << 12;
   for (int i = 0; i < 100; ++i) {
-    const uint64_t next = dstk::client::NewRevision(ahead);
+    const uint64_t next = dstk::wire::NewRevision(ahead);
     CHECK(next >= ahead);
     CHECK(next < ahead + 4096);
   }
   // Back to back, writers get different revisions (the random low bits).
   std::set<uint64_t> seen;
-  for (int i = 0; i < 64; ++i) seen.insert(dstk::client::NewRevision(0));
+  for (int i = 0; i < 64; ++i) seen.insert(dstk::wire::NewRevision(0));
   CHECK(seen.size() > 56);
 }
 
