@@ -99,6 +99,7 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
         },
         o_, &unreachable);
     std::vector<UnitAnswer> answers;
+    answers.reserve(replies.size());
     for (const auto& r : replies) {
       answers.push_back({r.unit, r.reply.status, r.reply.claim ? &*r.reply.claim : nullptr,
                          r.reply.slice ? &*r.reply.slice : nullptr, r.Payload()});

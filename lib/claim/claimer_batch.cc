@@ -132,6 +132,7 @@ Result<bool> Claimer::TryBatch(const std::string& queue,
   if (o_.step) o_.step("phase 1: lock_read_delete of " + std::to_string(keys) + " keys");
   const auto replies = GatherBatch(c_, all, lrd, q, o_);
   std::vector<std::vector<std::span<const uint8_t>>> payloads;
+  payloads.reserve(replies.size());
   for (const auto& r : replies) payloads.push_back(SplitPayload(r));
 
   bool contended = false;

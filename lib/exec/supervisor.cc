@@ -26,7 +26,7 @@ using std::chrono::milliseconds;
 constexpr milliseconds kTick{50};
 // The least time given to drain the pipes after the leader exited.
 constexpr milliseconds kMinDrain{200};
-constexpr size_t kChunk = 64 * 1024;
+constexpr size_t kChunk = size_t{64} * 1024;
 
 Status Errno(const char* what) {
   return Status::IoError(std::string(what) + ": " + std::strerror(errno));

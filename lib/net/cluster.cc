@@ -85,13 +85,13 @@ Cluster::Cluster(const std::vector<std::string>& node_list, std::chrono::millise
   links_->client_keys = client_keys;
   for (const std::string& line : node_list) {
     auto entry = ParseNodeEntry(line);
+    links_->connect_errors.push_back(entry.ok() ? "" : entry.status().message());
     NodeEntry e;
     if (entry.ok()) {
       e = std::move(entry).value();
     } else {
       e.endpoint = line.substr(0, line.find(' '));
     }
-    links_->connect_errors.push_back(entry.ok() ? "" : entry.status().message());
     links_->entries.push_back(std::move(e));
   }
   links_->sockets.resize(node_list.size());

@@ -40,6 +40,7 @@ enum class Op {
 struct Ballot {
   uint64_t n = 0;
   uint64_t id = 0;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=> (its 0).
   auto operator<=>(const Ballot&) const = default;
 };
 
