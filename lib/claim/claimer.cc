@@ -33,6 +33,18 @@ Status Forbidden(const std::string& key, const std::vector<net::Response>& repli
                            "), the claim quorum is q=" + std::to_string(q));
 }
 
+// The phase-1 tally (claim/tally.h) of one round's replies.
+Phase1 TallyReplies(const std::vector<net::Response>& replies, const TallyContext& ctx,
+                    SlicesByPillar& slices) {
+  std::vector<UnitAnswer> answers;
+  answers.reserve(replies.size());
+  for (const auto& r : replies) {
+    answers.push_back({r.unit, r.reply.status, r.reply.claim ? &*r.reply.claim : nullptr,
+                       r.reply.slice ? &*r.reply.slice : nullptr, r.Payload()});
+  }
+  return TallyPhase1(answers, ctx, slices);
+}
+
 }  // namespace
 
 Claimer::Claimer(net::Cluster& cluster, ClaimOptions options)
@@ -84,26 +96,6 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
     // Phase 1: lock-read-delete to all n units; stop once q promised or q is out of reach.
     if (o_.step)
       o_.step("phase 1: lock_read_delete " + key + " ballot " + std::to_string(ballot.n));
-    wire::Request lrd;
-    lrd.op = wire::Op::kLockReadDelete;
-    lrd.name = key;
-    lrd.ballot = ballot;
-    lrd.lease_ms = o_.lease_ms;
-    lrd.mode = o_.mode;
-    std::vector<size_t> unreachable;
-    auto replies = TracedGather(
-        c_, all, lrd,
-        [&](const std::vector<net::Response>& got, size_t outstanding) {
-          const size_t ok = OkCount(got);
-          return ok >= q || ok + outstanding < q;
-        },
-        o_, &unreachable);
-    std::vector<UnitAnswer> answers;
-    answers.reserve(replies.size());
-    for (const auto& r : replies) {
-      answers.push_back({r.unit, r.reply.status, r.reply.claim ? &*r.reply.claim : nullptr,
-                         r.reply.slice ? &*r.reply.slice : nullptr, r.Payload()});
-    }
     const TallyContext ctx{.key = key,
                            .rev = entry.manifest.rev,
                            .k = entry.manifest.k,
@@ -112,7 +104,9 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
                            .us = id_,
                            .committed_ours = any_accepted_ours,
                            .may_leave = skip_finished && !left_unsettled_.count(key)};
-    const Phase1 t = TallyPhase1(answers, ctx, slices);
+    std::vector<size_t> unreachable;
+    const auto replies = LockReadDelete(all, ctx, ballot, unreachable);
+    const Phase1 t = TallyReplies(replies, ctx, slices);
     seen = std::max(seen, t.highest);
 
     // Consumed or done on a unit: the key was decided, almost surely for the claimer that took
@@ -139,28 +133,8 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
         Backoff(rng, round);
         continue;  // keep learning until decided
       }
-      // Too few units connected to reach a quorum: name those, not the ones not waited for.
-      if (n - unreachable.size() < q) {
-        std::string cut;
-        for (size_t u : unreachable) cut += (cut.empty() ? "" : ", ") + c_.Describe(u);
-        return Status::Unavailable(
-            "claim " + key + ": only " + std::to_string(n - unreachable.size()) + " of the " +
-            std::to_string(n) + " units are reachable, the claim quorum is q=" + std::to_string(q) +
-            " (not connected: " + cut + "); start or reach those units");
-      }
-      // No refusal at all means the missing answers are units that did not reply in time.
-      if (replies.size() == t.promised.size() && replies.size() < q) {
-        std::vector<bool> answered(n, false);
-        for (const auto& r : replies) answered[r.unit] = true;
-        std::string silent;
-        for (size_t u = 0; u < n; ++u) {
-          if (!answered[u]) silent += (silent.empty() ? "" : ", ") + c_.Describe(u);
-        }
-        return Status::Unavailable("claim " + key + ": only " + std::to_string(replies.size()) +
-                                   " units answered, the claim quorum is q=" + std::to_string(q) +
-                                   " (no reply within " + std::to_string(c_.timeout().count()) +
-                                   " ms from " + silent + "); start or reach those units");
-      }
+      if (Status silent = Unanswered(key, replies, unreachable, t.promised.size(), q); !silent.ok())
+        return silent;
       // Refused only by stale promises or epochs (of claimers gone, or of a finished function
       // that a unit here still lists): go higher, to claim it or to learn and help it finish.
       if (t.verdict == Verdict::kRetry && round < 3) continue;
@@ -179,24 +153,11 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
     // Phase 2: commit to every unit (a unit that did not promise accepts too unless it promised
     // a higher ballot), so that units that missed phase 1 learn the decision now.
     if (o_.step) o_.step("phase 2: commit " + key + " ballot " + std::to_string(ballot.n));
-    wire::Request commit;
-    commit.op = wire::Op::kCommit;
-    commit.name = key;
-    commit.ballot = ballot;
-    commit.owner = value;
-    commit.lease_ms = o_.lease_ms;
-    commit.mode = o_.mode;
-    // Set on sending, not on an ack: a commit still in flight when TracedGather stops waiting can
-    // be accepted later and decided for us by the next claimer; walking away then would lose the
+    // Set on sending, not on an ack: a commit still in flight when Gather stops waiting can be
+    // accepted later and decided for us by the next claimer; walking away then would lose the
     // function in consume mode (the spin model's counterexample, docs/claim.md "The model").
     if (value == id_) any_accepted_ours = true;
-    auto accepted = TracedGather(
-        c_, all, commit,
-        [&](const std::vector<net::Response>& got, size_t outstanding) {
-          const size_t ok = OkCount(got);
-          return ok >= q || ok + outstanding < q;
-        },
-        o_);
+    const auto accepted = Commit(all, key, ballot, value, q);
     const size_t acks = OkCount(accepted);
     for (const auto& r : accepted) {
       if (r.reply.claim) seen = std::max(seen, r.reply.claim->promised.n);
@@ -225,6 +186,78 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
     Backoff(rng, round);  // not decided yet: learn again with a higher ballot
   }
   return Status::Unavailable("claim " + key + ": still undecided after 64 rounds");
+}
+
+// Phase 1 of one round: lock_read_delete to all n units, until q promised or q is out of reach.
+std::vector<net::Response> Claimer::LockReadDelete(const std::vector<size_t>& all,
+                                                   const TallyContext& ctx,
+                                                   const wire::Ballot& ballot,
+                                                   std::vector<size_t>& unreachable) {
+  wire::Request lrd;
+  lrd.op = wire::Op::kLockReadDelete;
+  lrd.name = ctx.key;
+  lrd.ballot = ballot;
+  lrd.lease_ms = o_.lease_ms;
+  lrd.mode = o_.mode;
+  const size_t q = ctx.q;
+  return TracedGather(
+      c_, all, lrd,
+      [q](const std::vector<net::Response>& got, size_t outstanding) {
+        const size_t ok = OkCount(got);
+        return ok >= q || ok + outstanding < q;
+      },
+      o_, &unreachable);
+}
+
+// When a round fell short of q with no refusal to explain it: too few units connected, or
+// units that did not answer in time, named. Ok when neither is why.
+Status Claimer::Unanswered(const std::string& key, const std::vector<net::Response>& replies,
+                           const std::vector<size_t>& unreachable, size_t promised,
+                           size_t q) const {
+  const size_t n = c_.size();
+  // Too few units connected to reach a quorum: name those, not the ones not waited for.
+  if (n - unreachable.size() < q) {
+    std::string cut;
+    for (size_t u : unreachable) cut += (cut.empty() ? "" : ", ") + c_.Describe(u);
+    return Status::Unavailable("claim " + key + ": only " + std::to_string(n - unreachable.size()) +
+                               " of the " + std::to_string(n) +
+                               " units are reachable, the claim quorum is q=" + std::to_string(q) +
+                               " (not connected: " + cut + "); start or reach those units");
+  }
+  // No refusal at all means the missing answers are units that did not reply in time.
+  if (replies.size() == promised && replies.size() < q) {
+    std::vector<bool> answered(n, false);
+    for (const auto& r : replies) answered[r.unit] = true;
+    std::string silent;
+    for (size_t u = 0; u < n; ++u) {
+      if (!answered[u]) silent += (silent.empty() ? "" : ", ") + c_.Describe(u);
+    }
+    return Status::Unavailable("claim " + key + ": only " + std::to_string(replies.size()) +
+                               " units answered, the claim quorum is q=" + std::to_string(q) +
+                               " (no reply within " + std::to_string(c_.timeout().count()) +
+                               " ms from " + silent + "); start or reach those units");
+  }
+  return Status::Ok();
+}
+
+// Phase 2 of one round: commit `value` at `ballot` to all n units, until q accepted or q is out
+// of reach.
+std::vector<net::Response> Claimer::Commit(const std::vector<size_t>& all, const std::string& key,
+                                           const wire::Ballot& ballot, uint64_t value, size_t q) {
+  wire::Request commit;
+  commit.op = wire::Op::kCommit;
+  commit.name = key;
+  commit.ballot = ballot;
+  commit.owner = value;
+  commit.lease_ms = o_.lease_ms;
+  commit.mode = o_.mode;
+  return TracedGather(
+      c_, all, commit,
+      [q](const std::vector<net::Response>& got, size_t outstanding) {
+        const size_t ok = OkCount(got);
+        return ok >= q || ok + outstanding < q;
+      },
+      o_);
 }
 
 void Claimer::TrimKeyMemory() {

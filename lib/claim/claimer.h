@@ -91,6 +91,15 @@ class Claimer {
   // claimer.cc): a walker's first try of each key; its end-of-pass tries teach such keys.
   Result<Outcome> TryKey(const std::string& queue, const wire::ListEntry& entry, Claim& out,
                          KeyProgress progress, bool skip_finished = false);
+  // TryKey's steps (claimer.cc): one round's phase 1 and phase 2, and why a round that no unit
+  // refused fell short of its quorum.
+  std::vector<net::Response> LockReadDelete(const std::vector<size_t>& all, const TallyContext& ctx,
+                                            const wire::Ballot& ballot,
+                                            std::vector<size_t>& unreachable);
+  std::vector<net::Response> Commit(const std::vector<size_t>& all, const std::string& key,
+                                    const wire::Ballot& ballot, uint64_t value, size_t q);
+  Status Unanswered(const std::string& key, const std::vector<net::Response>& replies,
+                    const std::vector<size_t>& unreachable, size_t promised, size_t q) const;
   // One batch of keys (claimer_batch.cc): appends the claims won to `won`; returns whether
   // another claimer held any of the keys.
   Result<bool> TryBatch(const std::string& queue, const std::vector<wire::ListEntry>& entries,
