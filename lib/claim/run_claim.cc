@@ -151,7 +151,12 @@ Result<RunReport> Failed(net::Cluster& network, net::Cluster& cl, const Claim& c
         refused ? report.detail : report.detail + " (after " + std::to_string(runs) + " runs)";
     auto k = PushPlaced(network, o.t, keys, claim.queue + ".failed", dead);
     if (!k.ok()) return k.status().With("dead-letter " + claim.key);
-    if (claim.mode == wire::ClaimMode::kLease) (void)Finish(cl, claim);
+    if (claim.mode == wire::ClaimMode::kLease) {
+      // Dead-lettered already: a failed finish only leaves the lease to expire, and the copy in
+      // QUEUE.failed stands. Said in the report, like the finish after a successful run.
+      Status st = Finish(cl, claim);
+      if (!st.ok()) report.detail += "; finish: " + st.message();
+    }
     report.outcome = "dead-lettered";
   } else if (claim.mode == wire::ClaimMode::kLease) {
     Release(cl, claim);
@@ -163,7 +168,10 @@ Result<RunReport> Failed(net::Cluster& network, net::Cluster& cl, const Claim& c
     if (!k.ok()) return k.status().With("re-queue " + claim.key);
     report.outcome = "requeued";
   }
-  (void)WriteLog(network, o.t, claim, report, run, o.worker);
+  // The log is a record for people, not part of the queue's state: a failed write does not
+  // undo the outcome, but the report says so (after the log's copy of it was made).
+  Status logged = WriteLog(network, o.t, claim, report, run, o.worker);
+  if (!logged.ok()) report.detail += "; log: " + logged.message();
   return report;
 }
 
@@ -264,7 +272,9 @@ Result<RunReport> RunClaim(const Claim& claim, const RunOptions& o) {
     }
     ::close(out_fd);
     report.outcome = "done";
-    (void)WriteLog(network, o.t, claim, report, &*run, o.worker);
+    // As in Failed(): the log is advisory, its failure is reported, not fatal.
+    Status logged = WriteLog(network, o.t, claim, report, &*run, o.worker);
+    if (!logged.ok()) report.detail += "; log: " + logged.message();
     if (claim.mode == wire::ClaimMode::kLease) {
       Status st = Finish(cl, claim);
       if (!st.ok()) report.detail += "; finish: " + st.message();

@@ -28,6 +28,8 @@ Result<std::unique_ptr<StdinRelay>> StdinRelay::Start(const StdinFeeder& feed) {
 
 StdinRelay::~StdinRelay() {
   Abandon();
+  // Join()'s status is the feeder's, and callers that use it call Join() themselves; here the
+  // relay is being dropped (an error path of the run) and only the thread must not outlive it.
   (void)Join();
 }
 

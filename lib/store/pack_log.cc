@@ -179,6 +179,8 @@ Result<PackRef> PackLog::Append(PackKind kind, const std::string& name, uint64_t
   Status st = PwriteAll(p.fd, rec.data(), rec.size(), p.size, PathOf(number));
   if (!st.ok()) {
     // Nothing of a failed append may stay: the next record is written where this one started.
+    // Unchecked: should the truncate fail too, the next append overwrites the same bytes, and a
+    // torn tail left after the last record is cut off by the next Open (Replay).
     (void)::ftruncate(p.fd, static_cast<off_t>(p.size));
     return st;
   }
