@@ -6,6 +6,7 @@
 #include <string>
 #include <system_error>
 
+#include "exec/pipe.h"
 #include "exec/sigpipe_block.h"
 
 namespace dstk::exec {

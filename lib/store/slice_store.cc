@@ -81,12 +81,10 @@ std::string ManifestFileName(uint64_t rev) {
   return buf;
 }
 
-SliceStore::SliceStore(std::string dir, int lock_fd)
-    : dir_(std::move(dir)), lock_fd_(lock_fd), started_s_(NowSeconds()) {}
+SliceStore::SliceStore(std::string dir, UniqueFd lock)
+    : dir_(std::move(dir)), lock_fd_(std::move(lock)), started_s_(NowSeconds()) {}
 
-SliceStore::~SliceStore() {
-  if (lock_fd_ >= 0) ::close(lock_fd_);
-}
+SliceStore::~SliceStore() = default;
 
 Result<std::unique_ptr<SliceStore>> SliceStore::Open(const std::string& dir) {
   std::error_code ec;
@@ -94,13 +92,12 @@ Result<std::unique_ptr<SliceStore>> SliceStore::Open(const std::string& dir) {
   if (ec) return Status::IoError("cannot create " + dir + ": " + ec.message());
   DSTK_RETURN_IF_ERROR(MakeDirs(dir, "objects"));
   const std::string lock = dir + "/LOCK";
-  const int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::IoError("cannot open " + lock + ": " + std::strerror(errno));
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    ::close(fd);
+  UniqueFd fd(::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!fd.valid()) return Status::IoError("cannot open " + lock + ": " + std::strerror(errno));
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
     return Status::Conflict(dir + " is already served by another dsnode (LOCK is held)");
   }
-  std::unique_ptr<SliceStore> store(new SliceStore(dir, fd));
+  std::unique_ptr<SliceStore> store(new SliceStore(dir, std::move(fd)));
   auto id = LoadOrCreateUnitId(dir);
   if (!id.ok()) return id.status();
   store->unit_id_ = std::move(id).value();
