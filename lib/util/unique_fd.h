@@ -1,6 +1,9 @@
 // UniqueFd: the one owner of an open file descriptor, so that no return path can leak it.
 //
-// Every descriptor lib/ and tools/ open is held in one of these from the line that opens it.
+// The descriptors lib/ and the tools open are held in one of these from the line that opens
+// them. (lib/exec keeps three raw close() calls on purpose: in a forked child before exec,
+// where no destructor may run; beside fdopendir, which takes the fd over only if it works;
+// and in the stdin relay's thread, whose close of the pipe is the child's end of input.)
 // The destructor closes and ignores close(2)'s result, which is right for descriptors only
 // read from or already synced. Where a close error means lost data (a write whose durability
 // is being reported), call Close() and check it instead.
