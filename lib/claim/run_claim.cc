@@ -17,6 +17,7 @@
 #include "client/object_io.h"
 #include "exec/runner.h"
 #include "util/fd_io.h"
+#include "util/temp_file.h"
 
 namespace dstk::claim {
 namespace {
@@ -104,21 +105,16 @@ Status WriteLog(net::Cluster& cl, const client::Thresholds& t, const Claim& c, c
   nlohmann::json j = nlohmann::json::parse(ReportJson(r, worker));
   if (run != nullptr) j["stderr"] = run->stderr_tail;
   const std::string body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  char path[] = "/tmp/dstk-log.XXXXXX";
-  const int fd = ::mkstemp(path);
-  if (fd < 0) return Status::IoError("mkstemp failed");
-  ::unlink(path);
-  Status st = WriteAll(fd, {reinterpret_cast<const uint8_t*>(body.data()), body.size()});
-  if (st.ok() && ::lseek(fd, 0, SEEK_SET) != 0) st = Status::IoError("lseek failed");
-  if (st.ok()) {
-    client::PutOptions o;
-    o.t = t;
-    o.token = c.ballot.n;
-    auto m = PutPlaced(cl, c.queue + ".log/" + LeafOf(c.key), fd, o);
-    if (!m.ok()) st = m.status();
-  }
-  ::close(fd);
-  return st;
+  auto fd = OpenUnlinkedTempFile("dstk-log");
+  if (!fd.ok()) return fd.status();
+  DSTK_RETURN_IF_ERROR(
+      WriteAll(fd->get(), {reinterpret_cast<const uint8_t*>(body.data()), body.size()}));
+  if (::lseek(fd->get(), 0, SEEK_SET) != 0) return Status::IoError("lseek failed");
+  client::PutOptions o;
+  o.t = t;
+  o.token = c.ballot.n;
+  auto m = PutPlaced(cl, c.queue + ".log/" + LeafOf(c.key), fd->get(), o);
+  return m.ok() ? Status::Ok() : m.status();
 }
 
 }  // namespace
@@ -151,7 +147,12 @@ Result<RunReport> Failed(net::Cluster& network, net::Cluster& cl, const Claim& c
         refused ? report.detail : report.detail + " (after " + std::to_string(runs) + " runs)";
     auto k = PushPlaced(network, o.t, keys, claim.queue + ".failed", dead);
     if (!k.ok()) return k.status().With("dead-letter " + claim.key);
-    if (claim.mode == wire::ClaimMode::kLease) (void)Finish(cl, claim);
+    if (claim.mode == wire::ClaimMode::kLease) {
+      // Dead-lettered already: a failed finish only leaves the lease to expire, and the copy in
+      // QUEUE.failed stands. Said in the report, like the finish after a successful run.
+      Status st = Finish(cl, claim);
+      if (!st.ok()) report.detail += "; finish: " + st.message();
+    }
     report.outcome = "dead-lettered";
   } else if (claim.mode == wire::ClaimMode::kLease) {
     Release(cl, claim);
@@ -163,7 +164,10 @@ Result<RunReport> Failed(net::Cluster& network, net::Cluster& cl, const Claim& c
     if (!k.ok()) return k.status().With("re-queue " + claim.key);
     report.outcome = "requeued";
   }
-  (void)WriteLog(network, o.t, claim, report, run, o.worker);
+  // The log is a record for people, not part of the queue's state: a failed write does not
+  // undo the outcome, but the report says so (after the log's copy of it was made).
+  Status logged = WriteLog(network, o.t, claim, report, run, o.worker);
+  if (!logged.ok()) report.detail += "; log: " + logged.message();
   return report;
 }
 
@@ -195,11 +199,13 @@ Result<RunReport> RunClaim(const Claim& claim, const RunOptions& o) {
     }
   }
 
-  // Stdout goes to an unlinked temp file, stored only if the run succeeds.
-  char path[] = "/tmp/dstk-out.XXXXXX";
-  const int out_fd = ::mkstemp(path);
-  if (out_fd < 0) return Status::IoError("cannot create a temp file for the output");
-  ::unlink(path);
+  // Stdout goes to an unlinked temp file (in $TMPDIR: see TempDir()), stored only if the run
+  // succeeds. Closed on every return by its owner; the early closes below only free its space
+  // before the slower steps that follow (re-queueing, logging).
+  auto out = OpenUnlinkedTempFile("dstk-out");
+  if (!out.ok()) return out.status().With("claim " + claim.key + ": output");
+  UniqueFd out_file = std::move(out).value();
+  const int out_fd = out_file.get();
 
   exec::RunSpec spec;
   spec.argv = f->argv;
@@ -225,7 +231,7 @@ Result<RunReport> RunClaim(const Claim& claim, const RunOptions& o) {
   auto run = exec::Run(spec, feed, out_fd, [&renewer] { return renewer.lost(); });
   renewer.Stop();
   if (!run.ok()) {
-    ::close(out_fd);
+    out_file.reset();
     report.detail = "could not run: " + run.status().message();
     return Failed(network, cl, claim, *f, o, report, nullptr);
   }
@@ -235,7 +241,7 @@ Result<RunReport> RunClaim(const Claim& claim, const RunOptions& o) {
   report.detail = run->start_error.empty() ? run->Describe() : run->start_error;
 
   if (renewer.lost()) {
-    ::close(out_fd);
+    out_file.reset();
     report.outcome = "lease-lost";
     report.detail = "lease lost, output discarded: " + renewer.why();
     return report;
@@ -252,7 +258,7 @@ Result<RunReport> RunClaim(const Claim& claim, const RunOptions& o) {
         if (!m.ok()) st = m.status();
       }
       if (!st.ok()) {
-        ::close(out_fd);
+        out_file.reset();
         report.detail = "output not stored: " + st.message();
         if (st.code() == Code::kFenced && claim.mode == wire::ClaimMode::kLease) {
           report.outcome = "fenced";  // a newer owner has it; it is theirs to finish
@@ -262,16 +268,18 @@ Result<RunReport> RunClaim(const Claim& claim, const RunOptions& o) {
       }
       report.output = f->output;
     }
-    ::close(out_fd);
+    out_file.reset();
     report.outcome = "done";
-    (void)WriteLog(network, o.t, claim, report, &*run, o.worker);
+    // As in Failed(): the log is advisory, its failure is reported, not fatal.
+    Status logged = WriteLog(network, o.t, claim, report, &*run, o.worker);
+    if (!logged.ok()) report.detail += "; log: " + logged.message();
     if (claim.mode == wire::ClaimMode::kLease) {
       Status st = Finish(cl, claim);
       if (!st.ok()) report.detail += "; finish: " + st.message();
     }
     return report;
   }
-  ::close(out_fd);
+  out_file.reset();
   return Failed(network, cl, claim, *f, o, report, &*run);
 }
 

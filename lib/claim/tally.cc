@@ -12,7 +12,7 @@ Phase1 TallyPhase1(const std::vector<UnitAnswer>& answers, const TallyContext& c
   for (const auto& a : answers) {
     if (a.claim != nullptr) {
       t.highest = std::max({t.highest, a.claim->promised.n, a.claim->epoch, a.claim->accepted.n});
-      if (a.claim->state != "pending") t.gone_seen = t.finished_seen = true;
+      if (a.claim->state != wire::ClaimPhase::kPending) t.gone_seen = t.finished_seen = true;
     }
     if (a.status == ReplyStatus::kOk) {
       fav.push_back(&a);
@@ -53,11 +53,11 @@ Phase1 TallyPhase1(const std::vector<UnitAnswer>& answers, const TallyContext& c
   for (const auto* a : fav) {
     if (a->claim == nullptr) continue;
     const auto& v = *a->claim;
-    if (v.state != "pending") finished = true;
+    if (v.state != wire::ClaimPhase::kPending) finished = true;
     if (!v.has_accepted) continue;
     // Lease mode: a unit that promised us had no live lease, so an accepted owner seen here
     // has lapsed; it is replaced unless the function is already consumed or done.
-    if (ctx.mode == wire::ClaimMode::kLease && v.state == "pending") continue;
+    if (ctx.mode == wire::ClaimMode::kLease && v.state == wire::ClaimPhase::kPending) continue;
     if (best < v.accepted) best = v.accepted, t.value = v.owner;
   }
   // Lease mode, finished somewhere: its owner ran it and sent finish, but a unit that missed the

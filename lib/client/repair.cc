@@ -13,6 +13,7 @@
 #include "codec/segment.h"
 #include "net/gather.h"
 #include "util/segment_reader.h"
+#include "util/temp_file.h"
 
 namespace dstk::client {
 namespace {
@@ -74,11 +75,13 @@ Result<RepairReport> RepairObject(net::Cluster& cl, const std::string& name, con
   }
   if (need.empty() && republish.empty()) return report;
 
-  // Decode once into an unlinked temp file, so memory stays flat whatever the size.
-  char path[] = "/tmp/dstk-repair.XXXXXX";
-  const int fd = ::mkstemp(path);
-  if (fd < 0) return Status::IoError("repair: cannot create a temp file");
-  ::unlink(path);
+  // Decode once into an unlinked temp file, so memory stays flat whatever the size. It goes
+  // in $TMPDIR (TempDir()): the whole object lands there, and a fixed /tmp is often a small
+  // tmpfs where a large repair would fail with ENOSPC the operator could not redirect.
+  auto temp = OpenUnlinkedTempFile("dstk-repair");
+  if (!temp.ok()) return temp.status().With("repair");
+  UniqueFd tmp = std::move(temp).value();
+  const int fd = tmp.get();
   GetOptions g;
   g.t = t;
   ReadReport read;
@@ -93,7 +96,6 @@ Result<RepairReport> RepairObject(net::Cluster& cl, const std::string& name, con
     }
   }
   if (!got.ok() || got->rev != m.rev || ::lseek(fd, 0, SEEK_SET) != 0) {
-    ::close(fd);
     return got.ok() ? Status::Conflict("repair " + name + ": the object changed meanwhile")
                     : got.status();
   }
@@ -101,7 +103,6 @@ Result<RepairReport> RepairObject(net::Cluster& cl, const std::string& name, con
 
   auto coder = codec::ErasureCoder::Create(static_cast<int>(m.k), static_cast<int>(m.n));
   if (!coder.ok() || m.n != cl.size()) {
-    ::close(fd);
     return Status::Invalid("repair " + name +
                            ": the object was written with n=" + std::to_string(m.n) +
                            " but the node list has " + std::to_string(cl.size()) + " units");
@@ -122,10 +123,7 @@ Result<RepairReport> RepairObject(net::Cluster& cl, const std::string& name, con
   };
   for (uint32_t seg = 0; !reader.done(); ++seg) {
     auto segment = reader.Next();
-    if (!segment.ok()) {
-      ::close(fd);
-      return segment.status();
-    }
+    if (!segment.ok()) return segment.status();
     const auto& payloads = encoder.Encode(*segment);
     std::vector<size_t> to;
     for (size_t u : need) {
@@ -159,7 +157,7 @@ Result<RepairReport> RepairObject(net::Cluster& cl, const std::string& name, con
              cl.Describe(u) + ": no reply within " + std::to_string(cl.timeout().count()) + " ms");
     }
   }
-  ::close(fd);
+  tmp.reset();  // re-encoded: its space is freed before the publish round, not after
   std::vector<size_t> publish = republish;
   for (size_t u : need) {
     if (ok[u]) publish.push_back(u);

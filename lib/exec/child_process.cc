@@ -33,6 +33,8 @@ ChildProcess::ChildProcess(pid_t pid) : pid_(pid), pidfd_(OpenPidfd(pid)) {}
 ChildProcess::~ChildProcess() {
   if (reaped_) return;
   SignalGroup(SIGKILL);
+  // A destructor has nowhere to report to, and the child is already killed: reaping is only so
+  // that no zombie stays. Callers that want the exit status call Reap() themselves.
   (void)Reap();
 }
 

@@ -6,8 +6,8 @@
 
 #include <sys/types.h>
 
-#include "exec/unique_fd.h"
 #include "util/status.h"
+#include "util/unique_fd.h"
 
 namespace dstk::exec {
 

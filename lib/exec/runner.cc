@@ -13,12 +13,12 @@
 
 #include "exec/child_process.h"
 #include "exec/command.h"
+#include "exec/pipe.h"
 #include "exec/scratch_dir.h"
 #include "exec/sigpipe_block.h"
 #include "exec/spawn.h"
 #include "exec/stdin_relay.h"
 #include "exec/supervisor.h"
-#include "exec/unique_fd.h"
 
 namespace dstk::exec {
 namespace {

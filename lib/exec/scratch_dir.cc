@@ -10,7 +10,7 @@
 #include <cstring>
 #include <vector>
 
-#include "exec/unique_fd.h"
+#include "util/unique_fd.h"
 
 namespace dstk::exec {
 namespace {

@@ -17,6 +17,8 @@ class ScratchDir {
   ScratchDir& operator=(ScratchDir&&) = delete;
   ScratchDir(const ScratchDir&) = delete;
   ScratchDir& operator=(const ScratchDir&) = delete;
+  // The fallback for early returns: a caller that must know the tree went calls Remove() and
+  // checks it; here a failure can only leave a stray directory under the parent behind.
   ~ScratchDir() { (void)Remove(); }
 
   const std::string& path() const { return path_; }

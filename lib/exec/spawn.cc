@@ -10,7 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "exec/unique_fd.h"
+#include "exec/pipe.h"
 
 namespace dstk::exec {
 namespace {

@@ -6,6 +6,7 @@
 #include <string>
 #include <system_error>
 
+#include "exec/pipe.h"
 #include "exec/sigpipe_block.h"
 
 namespace dstk::exec {
@@ -28,6 +29,8 @@ Result<std::unique_ptr<StdinRelay>> StdinRelay::Start(const StdinFeeder& feed) {
 
 StdinRelay::~StdinRelay() {
   Abandon();
+  // Join()'s status is the feeder's, and callers that use it call Join() themselves; here the
+  // relay is being dropped (an error path of the run) and only the thread must not outlive it.
   (void)Join();
 }
 

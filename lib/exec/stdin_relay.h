@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "exec/runner.h"
-#include "exec/unique_fd.h"
+#include "util/unique_fd.h"
 
 namespace dstk::exec {
 

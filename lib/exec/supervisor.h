@@ -6,7 +6,7 @@
 #include "exec/child_process.h"
 #include "exec/runner.h"
 #include "exec/stdin_relay.h"
-#include "exec/unique_fd.h"
+#include "util/unique_fd.h"
 
 namespace dstk::exec {
 

@@ -140,9 +140,9 @@ wire::ClaimView ViewOf(const store::ClaimState& s, int64_t now_ms) {
                  s.phase == Phase::kPending;
   v.epoch = s.epoch;
   v.attempts = s.attempts;
-  v.state = s.phase == Phase::kPending    ? "pending"
-            : s.phase == Phase::kConsumed ? "consumed"
-                                          : "done";
+  v.state = s.phase == Phase::kPending    ? wire::ClaimPhase::kPending
+            : s.phase == Phase::kConsumed ? wire::ClaimPhase::kConsumed
+                                          : wire::ClaimPhase::kDone;
   return v;
 }
 

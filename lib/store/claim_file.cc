@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "store/file_util.h"
+#include "util/unique_fd.h"
 #include "wire/msgpack_fields.h"
 
 namespace dstk::store {
@@ -109,8 +110,9 @@ Status WriteClaimFile(const std::string& path, const ClaimState& state, uint64_t
     const std::vector<uint8_t> empty(kClaimSlotSize, 0);
     return WriteFileAtomic(path, {slot, empty});
   }
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return Errno("open", path);
+  UniqueFd file(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!file.valid()) return Errno("open", path);
+  const int fd = file.get();
   const auto offset = static_cast<off_t>((seq % 2) * kClaimSlotSize);
   Status st;
   size_t done = 0;
@@ -122,7 +124,8 @@ Status WriteClaimFile(const std::string& path, const ClaimState& state, uint64_t
   }
   // fdatasync: the file's size and blocks do not change, so no metadata needs a journal commit.
   if (st.ok() && ::fdatasync(fd) != 0) st = FlushError("fdatasync", path);
-  if (::close(fd) != 0 && st.ok()) st = Errno("close", path);
+  // Checked: the write is acknowledged as durable once this returns.
+  if (Status closed = file.Close(path); !closed.ok() && st.ok()) st = closed;
   return st;
 }
 

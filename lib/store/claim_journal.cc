@@ -79,12 +79,16 @@ std::vector<uint8_t> ClaimJournal::Encode(const JournalRecord& r) {
   return out;
 }
 
-ClaimJournal::ClaimJournal(std::string path, int fd, uint64_t end, uint64_t capacity, bool torn)
-    : path_(std::move(path)), fd_(fd), end_(end), capacity_(capacity), base_(end), torn_(torn) {}
+ClaimJournal::ClaimJournal(std::string path, UniqueFd fd, uint64_t end, uint64_t capacity,
+                           bool torn)
+    : path_(std::move(path)),
+      fd_(std::move(fd)),
+      end_(end),
+      capacity_(capacity),
+      base_(end),
+      torn_(torn) {}
 
-ClaimJournal::~ClaimJournal() {
-  if (fd_ >= 0) ::close(fd_);
-}
+ClaimJournal::~ClaimJournal() = default;
 
 Result<std::unique_ptr<ClaimJournal>> ClaimJournal::Open(
     const std::string& path, const std::function<void(JournalRecord&&)>& replay) {
@@ -92,7 +96,7 @@ Result<std::unique_ptr<ClaimJournal>> ClaimJournal::Open(
   if (!data.ok() && data.status().code() == Code::kNotFound) {
     // Created by the first Sync: a unit that never sees a claim (or whose disk is full) opens
     // without writing anything.
-    return std::unique_ptr<ClaimJournal>(new ClaimJournal(path, -1, 0, 0, false));
+    return std::unique_ptr<ClaimJournal>(new ClaimJournal(path, UniqueFd(), 0, 0, false));
   }
   if (!data.ok()) return data.status();
   const std::span<const uint8_t> file(*data);
@@ -109,10 +113,11 @@ Result<std::unique_ptr<ClaimJournal>> ClaimJournal::Open(
     end += *size;
     replay(std::move(r));
   }
-  const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) return Errno("open", path);
+  UniqueFd opened(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+  if (!opened.valid()) return Errno("open", path);
+  const int fd = opened.get();  // owned by the journal from the next line on
   std::unique_ptr<ClaimJournal> j(
-      new ClaimJournal(path, fd, end, std::max<uint64_t>(file.size(), end), torn));
+      new ClaimJournal(path, std::move(opened), end, std::max<uint64_t>(file.size(), end), torn));
   if (torn) {
     // Zero from the last intact record on, so nothing of the torn write can be read again.
     DSTK_RETURN_IF_ERROR(WriteZeros(fd, end, file.size(), path));
@@ -128,22 +133,22 @@ void ClaimJournal::Add(const JournalRecord& r) {
 
 Status ClaimJournal::Sync() {
   if (pending_.empty()) return Status::Ok();
-  if (fd_ < 0) {
+  if (!fd_.valid()) {
     const std::vector<uint8_t> zeros(kChunk, 0);
     DSTK_RETURN_IF_ERROR(WriteFileAtomic(path_, {zeros}));
-    fd_ = ::open(path_.c_str(), O_RDWR | O_CLOEXEC);
-    if (fd_ < 0) return Errno("open", path_);
+    fd_.reset(::open(path_.c_str(), O_RDWR | O_CLOEXEC));
+    if (!fd_.valid()) return Errno("open", path_);
     capacity_ = kChunk;
   }
   const uint64_t new_end = end_ + pending_.size();
   // Grow with zeros before the records land, in the same flush: keep a chunk of room ahead.
   if (new_end + 4 > capacity_) {
     const uint64_t capacity = RoundUpToChunk(new_end + kChunk);
-    DSTK_RETURN_IF_ERROR(WriteZeros(fd_, capacity_, capacity, path_));
+    DSTK_RETURN_IF_ERROR(WriteZeros(fd_.get(), capacity_, capacity, path_));
     capacity_ = capacity;
   }
-  DSTK_RETURN_IF_ERROR(PwriteAll(fd_, pending_.data(), pending_.size(), end_, path_));
-  if (::fdatasync(fd_) != 0) return FlushError("fdatasync", path_);
+  DSTK_RETURN_IF_ERROR(PwriteAll(fd_.get(), pending_.data(), pending_.size(), end_, path_));
+  if (::fdatasync(fd_.get()) != 0) return FlushError("fdatasync", path_);
   end_ = new_end;
   pending_.clear();
   return Status::Ok();
@@ -159,10 +164,9 @@ Status ClaimJournal::Rewrite(const std::vector<JournalRecord>& live) {
   const uint64_t end = content.size();
   content.resize(RoundUpToChunk(end + kChunk), 0);
   DSTK_RETURN_IF_ERROR(WriteFileAtomic(path_, {content}));
-  const int fd = ::open(path_.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) return Errno("open", path_);
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = fd;
+  UniqueFd fd(::open(path_.c_str(), O_RDWR | O_CLOEXEC));
+  if (!fd.valid()) return Errno("open", path_);
+  fd_ = std::move(fd);  // closes the old file's descriptor
   end_ = base_ = end;
   capacity_ = content.size();
   return Status::Ok();

@@ -30,6 +30,7 @@
 #include "store/claim_file.h"
 #include "store/claim_state.h"
 #include "util/status.h"
+#include "util/unique_fd.h"
 
 namespace dstk::store {
 
@@ -69,10 +70,10 @@ class ClaimJournal {
   static std::vector<uint8_t> Encode(const JournalRecord& r);
 
  private:
-  ClaimJournal(std::string path, int fd, uint64_t end, uint64_t capacity, bool torn);
+  ClaimJournal(std::string path, UniqueFd fd, uint64_t end, uint64_t capacity, bool torn);
 
   std::string path_;
-  int fd_;
+  UniqueFd fd_;        // invalid until the file exists (the first Sync creates it)
   uint64_t end_;       // where the next record goes
   uint64_t capacity_;  // file size: zeros from end_ to here
   uint64_t base_;

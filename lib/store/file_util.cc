@@ -60,25 +60,22 @@ Status WriteFully(int fd, std::span<const uint8_t> data, const std::string& path
 }
 
 Status SyncDir(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Errno("open", dir);
-  const int rc = ::fsync(fd);
-  Status st = rc == 0 ? Status::Ok() : FlushError("fsync", dir);
-  ::close(fd);
-  return st;
+  const UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return Errno("open", dir);
+  if (::fsync(fd.get()) != 0) return FlushError("fsync", dir);
+  return Status::Ok();
 }
 
 Result<TempFile> WriteTempFile(const std::string& path,
                                const std::vector<std::span<const uint8_t>>& parts) {
-  TempFile t{ParentDir(path) + "/" + kTempPrefix + "XXXXXX", -1};
-  t.fd = ::mkostemp(t.path.data(), O_CLOEXEC);
-  if (t.fd < 0) return Errno("create", t.path);
+  TempFile t{ParentDir(path) + "/" + kTempPrefix + "XXXXXX", UniqueFd()};
+  t.fd.reset(::mkostemp(t.path.data(), O_CLOEXEC));
+  if (!t.fd.valid()) return Errno("create", t.path);
   for (const auto& part : parts) {
-    Status st = WriteFully(t.fd, part, t.path);
+    Status st = WriteFully(t.fd.get(), part, t.path);
     if (!st.ok()) {
-      ::close(t.fd);
       ::unlink(t.path.c_str());
-      return st;
+      return st;  // t.fd closes with t
     }
   }
   return t;
@@ -89,11 +86,13 @@ Status WriteFileAtomic(const std::string& path,
   const std::string dir = ParentDir(path);
   auto written = WriteTempFile(path, parts);
   if (!written.ok()) return written.status();
-  const int fd = written->fd;
+  UniqueFd& fd = written->fd;
   const std::string& tmp = written->path;
   Status st;
-  if (st.ok() && ::fsync(fd) != 0) st = FlushError("fsync", tmp);
-  if (::close(fd) != 0 && st.ok()) st = Errno("close", tmp);
+  if (st.ok() && ::fsync(fd.get()) != 0) st = FlushError("fsync", tmp);
+  // Checked: the rename below publishes the file, and a close error may mean the data is not
+  // all there (NFS reports write errors only at close).
+  if (Status closed = fd.Close(tmp); !closed.ok() && st.ok()) st = closed;
   if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) st = Errno("rename", tmp);
   if (!st.ok()) {
     ::unlink(tmp.c_str());
@@ -106,31 +105,24 @@ Result<std::vector<uint8_t>> ReadFile(const std::string& path) {
   // O_NOATIME: a unit reads each slice it serves, and an access-time update makes every first
   // read of a file an inode write (ext4's relatime); a unit never looks at access times. Only
   // the file's owner may ask for it (EPERM otherwise), so fall back to a plain open.
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOATIME);
-  if (fd < 0 && errno == EPERM) fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Errno("open", path);
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOATIME));
+  if (!fd.valid() && errno == EPERM) fd.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return Errno("open", path);
   struct stat sb {};
-  if (::fstat(fd, &sb) != 0) {
-    Status st = Errno("stat", path);
-    ::close(fd);
-    return st;
-  }
+  if (::fstat(fd.get(), &sb) != 0) return Errno("stat", path);
   // Read one byte past the size seen, so a file that grew meanwhile is read whole too.
   std::vector<uint8_t> data(static_cast<size_t>(sb.st_size) + 1);
   size_t have = 0;
   for (;;) {
     if (have == data.size()) data.resize(data.size() * 2);
-    const ssize_t n = ::read(fd, data.data() + have, data.size() - have);
+    const ssize_t n = ::read(fd.get(), data.data() + have, data.size() - have);
     if (n < 0) {
       if (errno == EINTR) continue;
-      Status st = Errno("read", path);
-      ::close(fd);
-      return st;
+      return Errno("read", path);
     }
     if (n == 0) break;
     have += static_cast<size_t>(n);
   }
-  ::close(fd);
   data.resize(have);
   return data;
 }

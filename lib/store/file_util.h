@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "util/status.h"
+#include "util/unique_fd.h"
 
 namespace dstk::store {
 
@@ -15,7 +16,7 @@ namespace dstk::store {
 // an error nothing is left behind. The first step of WriteFileAtomic and of a staged write.
 struct TempFile {
   std::string path;
-  int fd;
+  UniqueFd fd;
 };
 Result<TempFile> WriteTempFile(const std::string& path,
                                const std::vector<std::span<const uint8_t>>& parts);

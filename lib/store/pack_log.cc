@@ -67,9 +67,7 @@ bool ParsePackName(const char* file, uint32_t& number) {
 
 }  // namespace
 
-PackLog::~PackLog() {
-  for (auto& [n, p] : packs_) ::close(p.fd);
-}
+PackLog::~PackLog() = default;  // each Pack's descriptor closes with it
 
 std::string PackLog::PathOf(uint32_t pack) const {
   char name[32];
@@ -112,18 +110,16 @@ Status PackLog::Replay(uint32_t number, bool newest,
     replay(r);
     at += len;
   }
-  p.fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
-  if (p.fd < 0) return Errno("open", path);
+  p.fd.reset(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+  if (!p.fd.valid()) return Errno("open", path);
   p.size = at;
   if (at < file.size()) {
     if (newest) {
       // The tail of a write a crash cut short: never acknowledged. Cut off before appending, so
       // nothing of it can ever be read as a record.
       torn_tail_bytes_ = file.size() - at;
-      if (::ftruncate(p.fd, static_cast<off_t>(at)) != 0 || ::fdatasync(p.fd) != 0) {
-        Status st = Errno("truncate", path);
-        ::close(p.fd);
-        return st;
+      if (::ftruncate(p.fd.get(), static_cast<off_t>(at)) != 0 || ::fdatasync(p.fd.get()) != 0) {
+        return Errno("truncate", path);
       }
     } else {
       damaged_.push_back(path + ": unreadable from byte " + std::to_string(at) + " of " +
@@ -131,16 +127,16 @@ Status PackLog::Replay(uint32_t number, bool newest,
       p.size = file.size();  // appended to no more; compaction keeps only what was read
     }
   }
-  packs_[number] = p;
+  packs_[number] = std::move(p);
   return Status::Ok();
 }
 
 Status PackLog::StartPack() {
   const uint32_t number = packs_.empty() ? 1 : packs_.rbegin()->first + 1;
   const std::string path = PathOf(number);
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return Errno("create", path);
-  packs_[number] = Pack{fd, 0, 0};
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (!fd.valid()) return Errno("create", path);
+  packs_[number] = Pack{std::move(fd), 0, 0};
   dir_unsynced_ = true;
   return Status::Ok();
 }
@@ -176,10 +172,12 @@ Result<PackRef> PackLog::Append(PackKind kind, const std::string& name, uint64_t
   for (const auto& d : data) rec.insert(rec.end(), d.begin(), d.end());
   const uint32_t crc = codec::Crc32c({rec.data() + kFrame, body_len});
   for (int i = 0; i < 4; ++i) rec[4 + i] = static_cast<uint8_t>(crc >> (8 * i));
-  Status st = PwriteAll(p.fd, rec.data(), rec.size(), p.size, PathOf(number));
+  Status st = PwriteAll(p.fd.get(), rec.data(), rec.size(), p.size, PathOf(number));
   if (!st.ok()) {
     // Nothing of a failed append may stay: the next record is written where this one started.
-    (void)::ftruncate(p.fd, static_cast<off_t>(p.size));
+    // Unchecked: should the truncate fail too, the next append overwrites the same bytes, and a
+    // torn tail left after the last record is cut off by the next Open (Replay).
+    (void)::ftruncate(p.fd.get(), static_cast<off_t>(p.size));
     return st;
   }
   PackRef ref{number, p.size + kFrame + kFixed + name.size(), static_cast<uint32_t>(data_len)};
@@ -197,7 +195,7 @@ Status PackLog::Sync() {
   // Every pack appended to since the last Sync: a group may span a roll-over.
   for (auto it = unsynced_.begin(); it != unsynced_.end();) {
     auto pack = packs_.find(*it);
-    if (pack != packs_.end() && ::fdatasync(pack->second.fd) != 0) {
+    if (pack != packs_.end() && ::fdatasync(pack->second.fd.get()) != 0) {
       return FlushError("fdatasync", PathOf(*it));
     }
     if (pack != packs_.end()) pack->second.lazy_tail = false;
@@ -216,7 +214,7 @@ Result<std::vector<uint8_t>> PackLog::Read(const PackRef& ref) const {
   std::vector<uint8_t> data(ref.size);
   size_t done = 0;
   while (done < data.size()) {
-    const ssize_t n = ::pread(it->second.fd, data.data() + done, data.size() - done,
+    const ssize_t n = ::pread(it->second.fd.get(), data.data() + done, data.size() - done,
                               static_cast<off_t>(ref.offset + done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return Errno("read", PathOf(ref.pack));
@@ -243,8 +241,7 @@ Status PackLog::RemoveOldest(uint32_t pack) {
     return Status::Invalid("only the oldest pack, not the one appended to, can be removed");
   }
   const std::string path = PathOf(pack);
-  ::close(packs_.begin()->second.fd);
-  packs_.erase(packs_.begin());
+  packs_.erase(packs_.begin());  // closes its descriptor
   DSTK_RETURN_IF_ERROR(RemoveFile(path));
   return SyncDir(dir_);
 }

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "util/status.h"
+#include "util/unique_fd.h"
 
 namespace dstk::store {
 
@@ -101,7 +102,7 @@ class PackLog {
 
  private:
   struct Pack {
-    int fd = -1;
+    UniqueFd fd;
     uint64_t size = 0;
     uint64_t live = 0;       // data bytes of live records
     bool lazy_tail = false;  // lazy records appended since this pack was last flushed

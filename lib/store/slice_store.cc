@@ -81,12 +81,10 @@ std::string ManifestFileName(uint64_t rev) {
   return buf;
 }
 
-SliceStore::SliceStore(std::string dir, int lock_fd)
-    : dir_(std::move(dir)), lock_fd_(lock_fd), started_s_(NowSeconds()) {}
+SliceStore::SliceStore(std::string dir, UniqueFd lock)
+    : dir_(std::move(dir)), lock_fd_(std::move(lock)), started_s_(NowSeconds()) {}
 
-SliceStore::~SliceStore() {
-  if (lock_fd_ >= 0) ::close(lock_fd_);
-}
+SliceStore::~SliceStore() = default;
 
 Result<std::unique_ptr<SliceStore>> SliceStore::Open(const std::string& dir) {
   std::error_code ec;
@@ -94,13 +92,12 @@ Result<std::unique_ptr<SliceStore>> SliceStore::Open(const std::string& dir) {
   if (ec) return Status::IoError("cannot create " + dir + ": " + ec.message());
   DSTK_RETURN_IF_ERROR(MakeDirs(dir, "objects"));
   const std::string lock = dir + "/LOCK";
-  const int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::IoError("cannot open " + lock + ": " + std::strerror(errno));
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    ::close(fd);
+  UniqueFd fd(::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  if (!fd.valid()) return Status::IoError("cannot open " + lock + ": " + std::strerror(errno));
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
     return Status::Conflict(dir + " is already served by another dsnode (LOCK is held)");
   }
-  std::unique_ptr<SliceStore> store(new SliceStore(dir, fd));
+  std::unique_ptr<SliceStore> store(new SliceStore(dir, std::move(fd)));
   auto id = LoadOrCreateUnitId(dir);
   if (!id.ok()) return id.status();
   store->unit_id_ = std::move(id).value();
@@ -287,9 +284,13 @@ Status SliceStore::GetSlice(const std::string& name, uint64_t rev, uint32_t seg,
     if (packed != e.packed.end()) {
       where = dir_ + "/packs: slice " + std::to_string(seg) + " of revision " +
               std::to_string(rev) + " of " + name;
-      (void)DropSlice(name, e, rev, seg, /*staged=*/true);  // a drop record: never served again
+      // A drop record: never served again. Should it fail, the Corruption below still reaches
+      // the caller and the next read finds the slice bad and tries again: safe to ignore.
+      (void)DropSlice(name, e, rev, seg, /*staged=*/true);
     } else if (path != final_path) {
-      (void)staged_.Remove(final_path);  // not written yet: nothing to keep for forensics
+      // Not written yet: nothing to keep for forensics. Ignored because the Corruption below is
+      // the error that matters, and Forget() stops the slice being served either way.
+      (void)staged_.Remove(final_path);
     } else {
       ::rename(path.c_str(), (path + ".corrupt").c_str());  // kept for forensics, never served
     }
@@ -496,6 +497,8 @@ Status SliceStore::OpenPacks() {
                    held != e.held.end() && held->second.count(r.seg) != 0) {
           // A file of the same slice (scanned before the packs): a crash came before its
           // removal. The record is the slice now; the file goes at the next flush.
+          // Ignored: should it fail, the stale file is found again at the next Open() and the
+          // record supersedes it again; it is never served meanwhile.
           (void)staged_.Remove(ObjectDir(r.name) + "/" + SliceFileName(r.rev, r.seg));
         }
         e.held[r.rev][r.seg] = r.data.size;
@@ -531,6 +534,8 @@ Status SliceStore::OpenPacks() {
           dead.push_back(*e.packed_manifest);
         } else if (e.committed) {
           // A manifest file older than this record: a crash came before the file's removal.
+          // Ignored: should it fail, the older file is found again at the next Open() and this
+          // record supersedes it again.
           (void)staged_.Remove(ObjectDir(r.name) + "/" + ManifestFileName(e.committed->rev));
         }
         e.committed = m;

@@ -45,6 +45,7 @@
 #include "store/pack_log.h"
 #include "store/staged_files.h"
 #include "util/status.h"
+#include "util/unique_fd.h"
 #include "wire/message.h"
 
 namespace dstk::store {
@@ -161,7 +162,7 @@ class SliceStore {
     std::optional<PackRef> packed_manifest;
   };
 
-  SliceStore(std::string dir, int lock_fd);
+  SliceStore(std::string dir, UniqueFd lock);
   Status Scan(const std::string& relative);
   Status IndexFile(const std::string& name, const std::string& file);
   std::string ObjectDir(const std::string& name) const;
@@ -184,7 +185,7 @@ class SliceStore {
 
   std::string dir_;
   std::string unit_id_;
-  int lock_fd_;
+  UniqueFd lock_fd_;  // DIR/LOCK, flock()ed: closing it (with the store) releases the lock
   std::map<std::string, Entry> index_;
   std::set<std::string> listable_;  // committed names that are not finished functions: List's walk
   std::unique_ptr<ClaimJournal> journal_;

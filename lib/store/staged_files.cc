@@ -10,25 +10,22 @@
 namespace dstk::store {
 
 StagedFiles::~StagedFiles() {
-  for (const auto& [path, s] : writes_) {
-    ::close(s.fd);
-    ::unlink(s.tmp.c_str());
-  }
+  for (const auto& [path, s] : writes_) ::unlink(s.tmp.c_str());  // s.fd closes with writes_
 }
 
 Status StagedFiles::Write(const std::string& path,
                           const std::vector<std::span<const uint8_t>>& parts) {
   auto written = WriteTempFile(path, parts);
   if (!written.ok()) return written.status();
-  const int fd = written->fd;
-  std::string tmp = std::move(written->path);
   // Start the writeback now, so the disk works while the unit handles the rest of the group.
-  ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-  auto [it, fresh] = writes_.try_emplace(path, Staged{tmp, fd});
-  if (!fresh) {
-    ::close(it->second.fd);
+  ::sync_file_range(written->fd.get(), 0, 0, SYNC_FILE_RANGE_WRITE);
+  Staged staged{std::move(written->path), std::move(written->fd)};
+  auto it = writes_.find(path);
+  if (it == writes_.end()) {
+    writes_.emplace(path, std::move(staged));
+  } else {
     ::unlink(it->second.tmp.c_str());
-    it->second = Staged{std::move(tmp), fd};
+    it->second = std::move(staged);  // closes the replaced temp file's descriptor
   }
   removes_.erase(path);  // the rename replaces it
   return Status::Ok();
@@ -41,7 +38,7 @@ const std::string& StagedFiles::ReadPath(const std::string& path) const {
 
 Status StagedFiles::Remove(const std::string& path) {
   if (auto it = writes_.find(path); it != writes_.end()) {
-    ::close(it->second.fd);
+    it->second.fd.reset();
     Status st = RemoveFile(it->second.tmp);
     writes_.erase(it);
     DSTK_RETURN_IF_ERROR(st);
@@ -54,11 +51,11 @@ Status StagedFiles::Commit() {
   // A write whose data cannot be made durable is dropped, not retried: after a failed
   // fdatasync Linux marks the pages clean, so a second one would succeed without the data.
   for (auto it = writes_.begin(); it != writes_.end(); ++it) {
-    if (it->second.fd < 0) continue;  // synced by a commit that failed later on
-    const bool synced = ::fdatasync(it->second.fd) == 0;
+    if (!it->second.fd.valid()) continue;  // synced by a commit that failed later on
+    const bool synced = ::fdatasync(it->second.fd.get()) == 0;
     Status st = synced ? Status::Ok() : FlushError("fdatasync", it->second.tmp);
-    if (::close(it->second.fd) != 0 && st.ok()) st = Errno("close", it->second.tmp);
-    it->second.fd = -1;
+    // Checked: the rename below publishes the file, so a close error must stop it.
+    if (Status closed = it->second.fd.Close(it->second.tmp); !closed.ok() && st.ok()) st = closed;
     if (!st.ok()) {
       ::unlink(it->second.tmp.c_str());
       writes_.erase(it);

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "util/status.h"
+#include "util/unique_fd.h"
 
 namespace dstk::store {
 
@@ -56,7 +57,7 @@ class StagedFiles {
  private:
   struct Staged {
     std::string tmp;  // the temp file
-    int fd;           // open on it until the commit, so syncing it needs no path lookup
+    UniqueFd fd;      // open on it until the commit, so syncing it needs no path lookup
   };
   std::map<std::string, Staged> writes_;  // target path -> its staged content
   std::set<std::string> removes_;         // targets to unlink once the writes are durable

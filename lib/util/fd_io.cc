@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "util/unique_fd.h"
+
 namespace dstk {
 namespace {
 
@@ -85,12 +87,11 @@ uint64_t KnownLength(int fd) {
 }
 
 Status WriteNewFile(const std::string& path, const std::string& body, mode_t mode) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) return Status::IoError("cannot create " + path + ": " + std::strerror(errno));
-  Status st = WriteAll(fd, {reinterpret_cast<const uint8_t*>(body.data()), body.size()});
-  if (st.ok() && ::fsync(fd) != 0) st = Status::IoError("fsync " + path);
-  ::close(fd);
-  return st;
+  const UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+  if (!fd.valid()) return Status::IoError("cannot create " + path + ": " + std::strerror(errno));
+  Status st = WriteAll(fd.get(), {reinterpret_cast<const uint8_t*>(body.data()), body.size()});
+  if (st.ok() && ::fsync(fd.get()) != 0) st = Status::IoError("fsync " + path);
+  return st;  // close unchecked, as before: fsync above already reported any write error
 }
 
 }  // namespace dstk

@@ -61,7 +61,7 @@ void PackClaimView(Packer& p, const ClaimView& c) {
   }
   p.pack("epoch"), p.pack(c.epoch);
   p.pack("attempts"), p.pack(c.attempts);
-  p.pack("state"), p.pack(c.state);
+  p.pack("state"), p.pack(ClaimPhaseName(c.state));
 }
 
 Status ReadClaimView(const msgpack::object& o, ClaimView& c) {
@@ -73,7 +73,15 @@ Status ReadClaimView(const msgpack::object& o, ClaimView& c) {
     if (key == "lease_live") return ReadBool(v, key, c.lease_live);
     if (key == "epoch") return ReadU64(v, key, c.epoch);
     if (key == "attempts") return ReadU32(v, key, c.attempts);
-    if (key == "state") return ReadString(v, key, c.state);
+    if (key == "state") {
+      std::string name;
+      DSTK_RETURN_IF_ERROR(ReadString(v, key, name));
+      const auto phase = ClaimPhaseFromName(name);
+      if (!phase)
+        return Status::Invalid("field 'state' must be \"pending\", \"consumed\" or \"done\"");
+      c.state = *phase;
+      return Status::Ok();
+    }
     return Status::Ok();
   });
 }
@@ -207,6 +215,26 @@ const char* OpName(Op op) {
 std::optional<Op> OpFromName(std::string_view name) {
   for (const auto& [o, n] : kOps) {
     if (name == n) return o;
+  }
+  return std::nullopt;
+}
+
+constexpr std::array<std::pair<ClaimPhase, const char*>, 3> kClaimPhases = {{
+    {ClaimPhase::kPending, "pending"},
+    {ClaimPhase::kConsumed, "consumed"},
+    {ClaimPhase::kDone, "done"},
+}};
+
+const char* ClaimPhaseName(ClaimPhase p) {
+  for (const auto& [phase, name] : kClaimPhases) {
+    if (phase == p) return name;
+  }
+  return "?";
+}
+
+std::optional<ClaimPhase> ClaimPhaseFromName(std::string_view name) {
+  for (const auto& [phase, n] : kClaimPhases) {
+    if (name == n) return phase;
   }
   return std::nullopt;
 }

@@ -47,17 +47,24 @@ struct Ballot {
 enum class ClaimMode { kConsume, kLease };
 const char* ClaimModeName(ClaimMode m);
 
+// Where a function is in its claim on one unit. On the wire it is the string ClaimPhaseName
+// gives ("pending", "consumed", "done"); a reply carrying any other string fails to decode.
+// (store::ClaimState::Phase is the unit's durable copy of the same three.)
+enum class ClaimPhase { kPending, kConsumed, kDone };
+const char* ClaimPhaseName(ClaimPhase p);
+std::optional<ClaimPhase> ClaimPhaseFromName(std::string_view name);
+
 // What a unit reports of its claim state for one function (lock_read_delete, commit, ...).
 struct ClaimView {
   Ballot promised;
   uint64_t lock_ms_left = 0;  // 0: no live lock
   bool has_accepted = false;
-  Ballot accepted;                // valid when has_accepted
-  uint64_t owner = 0;             // the accepted owner's claimer id
-  bool lease_live = false;        // lease mode: the accepted owner's lease has not lapsed
-  uint64_t epoch = 0;             // highest ballot number accepted here
-  uint32_t attempts = 0;          // distinct ballots accepted (runs started)
-  std::string state = "pending";  // pending | consumed | done
+  Ballot accepted;                          // valid when has_accepted
+  uint64_t owner = 0;                       // the accepted owner's claimer id
+  bool lease_live = false;                  // lease mode: the accepted owner's lease has not lapsed
+  uint64_t epoch = 0;                       // highest ballot number accepted here
+  uint32_t attempts = 0;                    // distinct ballots accepted (runs started)
+  ClaimPhase state = ClaimPhase::kPending;  // sent as ClaimPhaseName(state)
 };
 
 const char* OpName(Op op);

@@ -280,7 +280,7 @@ void WireSeeds(const std::string& dir) {
   claim.claim->lease_live = true;
   claim.claim->epoch = 4;
   claim.claim->attempts = 2;
-  claim.claim->state = "consumed";
+  claim.claim->state = dstk::wire::ClaimPhase::kConsumed;
   put(EncodeReply(claim));
   Reply fenced;
   fenced.id = 49;

@@ -140,11 +140,11 @@ TEST_CASE("lease mode: a unit that missed the owner's commit is helped to finish
   CHECK(a.lock_until_ms == 0);
   CHECK(a.attempts == 1);
   CHECK(a.owner == 10);
-  CHECK(dstk::node::ViewOf(a, 7).state == "done");
+  CHECK(dstk::node::ViewOf(a, 7).state == dstk::wire::ClaimPhase::kDone);
   // On C, the finish at the walker's ballot drops the slice.
   auto d = ApplyClaimOp(c, Make(Op::kFinish, {3, 30}, 1000, lease), 7);
   CHECK(d.status == ReplyStatus::kOk);
   CHECK(d.drop_slices);
-  CHECK(dstk::node::ViewOf(c, 8).state == "done");
+  CHECK(dstk::node::ViewOf(c, 8).state == dstk::wire::ClaimPhase::kDone);
   CHECK(c.owner == 10);
 }

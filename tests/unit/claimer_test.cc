@@ -429,7 +429,10 @@ TEST_CASE("claimer: a key it already won is not claimed again after a unit misse
   traced.trace = [&](const dstk::claim::TraceEvent& e) {
     log += std::string(e.reply ? "  <- " : "  -> ") + std::to_string(e.unit) + " " +
            dstk::wire::OpName(e.op) + " " + std::to_string(e.ballot.n) + " " + e.status +
-           (e.view ? " " + e.view->state + " owner " + std::to_string(e.view->owner) : "") + "\n";
+           (e.view ? " " + std::string(dstk::wire::ClaimPhaseName(e.view->state)) + " owner " +
+                         std::to_string(e.view->owner)
+                   : "") +
+           "\n";
   };
   Claimer claimer(cc, traced);
   auto first = claimer.Next("q");

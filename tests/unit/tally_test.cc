@@ -17,6 +17,7 @@ using dstk::claim::Verdict;
 using dstk::codec::SliceHeader;
 using dstk::wire::Ballot;
 using dstk::wire::ClaimMode;
+using dstk::wire::ClaimPhase;
 using dstk::wire::ClaimView;
 using dstk::wire::ReplyStatus;
 
@@ -84,7 +85,7 @@ ClaimView LiveLock(uint64_t n, uint64_t id) {
   return v;
 }
 
-ClaimView Accepted(Ballot b, uint64_t owner, const char* state = "pending") {
+ClaimView Accepted(Ballot b, uint64_t owner, ClaimPhase state = ClaimPhase::kPending) {
   ClaimView v;
   v.promised = b;
   v.has_accepted = true;
@@ -183,7 +184,7 @@ TEST_CASE("tally: lease mode replaces a lapsed owner and helps a finished one", 
   }
   SECTION("done on a promising unit: commit its owner and finish it") {
     Answers a;
-    a.Add(0, ReplyStatus::kOk, Accepted({2, kOther}, kOther, "done"));
+    a.Add(0, ReplyStatus::kOk, Accepted({2, kOther}, kOther, ClaimPhase::kDone));
     a.Add(1, ReplyStatus::kOk, Promised(3), true);
     a.Add(2, ReplyStatus::kOk, Promised(3), true);
     const Phase1 t = TallyPhase1(a.list, Ctx(ClaimMode::kLease), slices);
@@ -194,7 +195,7 @@ TEST_CASE("tally: lease mode replaces a lapsed owner and helps a finished one", 
   SECTION("done, but no promising unit names an owner: nothing to help") {
     Answers a;
     ClaimView done = Promised(3);
-    done.state = "done";
+    done.state = ClaimPhase::kDone;
     a.Add(0, ReplyStatus::kOk, done);
     a.Add(1, ReplyStatus::kOk, Promised(3), true);
     a.Add(2, ReplyStatus::kOk, Promised(3), true);
@@ -204,7 +205,7 @@ TEST_CASE("tally: lease mode replaces a lapsed owner and helps a finished one", 
 
 TEST_CASE("tally: a first try leaves a key seen consumed", "[claim]") {
   Answers a;
-  a.Add(0, ReplyStatus::kOk, Accepted({2, kOther}, kOther, "consumed"));
+  a.Add(0, ReplyStatus::kOk, Accepted({2, kOther}, kOther, ClaimPhase::kConsumed));
   a.Add(1, ReplyStatus::kOk, Promised(3), true);
   a.Add(2, ReplyStatus::kOk, Promised(3), true);
   SlicesByPillar slices;
@@ -221,7 +222,7 @@ TEST_CASE("tally: a first try leaves a key seen consumed", "[claim]") {
   CHECK(TallyPhase1(a.list, ctx, slices).verdict == Verdict::kCommitOther);
   // Seen consumed by a refusing unit counts too.
   Answers b;
-  b.Add(0, ReplyStatus::kLocked, Accepted({2, kOther}, kOther, "consumed"));
+  b.Add(0, ReplyStatus::kLocked, Accepted({2, kOther}, kOther, ClaimPhase::kConsumed));
   ctx.committed_ours = false;
   CHECK(TallyPhase1(b.list, ctx, slices).verdict == Verdict::kLeave);
 }

@@ -1,12 +1,16 @@
-// util/: the work crew that runs a job's parts side by side, and file mappings.
+// util/: the work crew that runs a job's parts side by side, file mappings, owned fds and
+// scratch files.
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <set>
@@ -15,6 +19,8 @@
 
 #include "temp_dir.h"
 #include "util/file_map.h"
+#include "util/temp_file.h"
+#include "util/unique_fd.h"
 #include "util/work_crew.h"
 
 using dstk::MappedRegion;
@@ -123,4 +129,53 @@ TEST_CASE("only regular files on page boundaries are mapped", "[util][map]") {
   REQUIRE_FALSE(dstk::FindMappableRange(pipe_fds[0], 1u << 20).has_value());
   ::close(pipe_fds[0]);
   ::close(pipe_fds[1]);
+}
+
+TEST_CASE("a UniqueFd closes what it owns, once, and hands it on when moved", "[util][fd]") {
+  dstk::UniqueFd a(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  REQUIRE(a.valid());
+  const int fd = a.get();
+  dstk::UniqueFd b(std::move(a));
+  CHECK_FALSE(a.valid());
+  CHECK(b.get() == fd);
+  CHECK(::fcntl(fd, F_GETFD) != -1);  // still open: the move did not close it
+  b.reset();
+  CHECK(::fcntl(fd, F_GETFD) == -1);
+  CHECK(errno == EBADF);
+  CHECK(b.Close("nothing").ok());  // none held: nothing to report
+
+  dstk::UniqueFd c(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  REQUIRE(c.valid());
+  CHECK(c.Close("/dev/null").ok());
+  CHECK_FALSE(c.valid());
+}
+
+TEST_CASE("scratch files go in $TMPDIR, else /tmp, and leave no name behind", "[util][fd]") {
+  const char* old = ::getenv("TMPDIR");
+  const std::string saved = old != nullptr ? old : "";
+  dstk::test::TempDir dir;
+  ::setenv("TMPDIR", dir.path().c_str(), 1);
+  CHECK(dstk::TempDir() == dir.path());
+  {
+    auto fd = dstk::OpenUnlinkedTempFile("dstk-test");
+    REQUIRE(fd.ok());
+    CHECK(std::filesystem::is_empty(dir.path()));  // unlinked at once
+    const char data[] = "scratch";
+    REQUIRE(::pwrite(fd->get(), data, sizeof data, 0) == static_cast<ssize_t>(sizeof data));
+    char back[sizeof data] = {};
+    REQUIRE(::pread(fd->get(), back, sizeof back, 0) == static_cast<ssize_t>(sizeof back));
+    CHECK(std::memcmp(data, back, sizeof data) == 0);
+    CHECK((::fcntl(fd->get(), F_GETFD) & FD_CLOEXEC) != 0);
+  }
+  ::setenv("TMPDIR", "", 1);
+  CHECK(dstk::TempDir() == "/tmp");
+  ::unsetenv("TMPDIR");
+  CHECK(dstk::TempDir() == "/tmp");
+  ::setenv("TMPDIR", (dir.path() + "/missing").c_str(), 1);
+  CHECK_FALSE(dstk::OpenUnlinkedTempFile("dstk-test").ok());  // an error, not a crash
+  if (old != nullptr) {
+    ::setenv("TMPDIR", saved.c_str(), 1);
+  } else {
+    ::unsetenv("TMPDIR");
+  }
 }

@@ -1460,3 +1460,47 @@ TEST_CASE("batched claim requests and their per-key results round-trip", "[wire]
   CHECK(got->results[2].status == ReplyStatus::kNotFound);
   CHECK_FALSE(got->results[2].claim.has_value());
 }
+
+TEST_CASE("a claim view's state is the same string on the wire, and only a known one decodes",
+          "[wire][message]") {
+  using dstk::wire::ClaimPhase;
+  const std::pair<ClaimPhase, std::string> phases[] = {{ClaimPhase::kPending, "pending"},
+                                                       {ClaimPhase::kConsumed, "consumed"},
+                                                       {ClaimPhase::kDone, "done"}};
+  for (const auto& [phase, name] : phases) {
+    CHECK(dstk::wire::ClaimPhaseName(phase) == name);
+    CHECK(dstk::wire::ClaimPhaseFromName(name) == phase);
+    Reply reply;
+    reply.id = 7;
+    dstk::wire::KeyResult r;
+    r.claim = dstk::wire::ClaimView{};
+    r.claim->state = phase;
+    reply.results = {r};
+    const std::string bytes = EncodeReply(reply);
+    // Encoded as a msgpack string of the name (fixstr: 0xa0 | length), as before the enum.
+    CHECK(bytes.find(std::string(1, static_cast<char>(0xa0 | name.size())) + name) !=
+          std::string::npos);
+    auto got = DecodeReply(Bytes(bytes));
+    REQUIRE(got.ok());
+    REQUIRE(got->results.size() == 1);
+    REQUIRE(got->results[0].claim.has_value());
+    CHECK(got->results[0].claim->state == phase);
+  }
+  CHECK_FALSE(dstk::wire::ClaimPhaseFromName("Done").has_value());
+  CHECK_FALSE(dstk::wire::ClaimPhaseFromName("").has_value());
+
+  SECTION("an unknown state is a decode error, not a crash") {
+    Reply reply;
+    reply.id = 7;
+    dstk::wire::KeyResult r;
+    r.claim = dstk::wire::ClaimView{};
+    r.claim->state = ClaimPhase::kDone;
+    reply.results = {r};
+    std::string bytes = EncodeReply(reply);
+    const size_t at = bytes.find(std::string(1, static_cast<char>(0xa4)) + "done");
+    REQUIRE(at != std::string::npos);
+    bytes.replace(at + 1, 4, "gone");
+    auto got = DecodeReply(Bytes(bytes));
+    CHECK_FALSE(got.ok());
+  }
+}

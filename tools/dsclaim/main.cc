@@ -40,7 +40,10 @@ void PrintTrace(const claim::TraceEvent& e, const net::Cluster& c) {
       line += " promised " + Ballot(e.view->promised) + " epoch " + std::to_string(e.view->epoch);
       if (e.view->has_accepted) line += " accepted " + Ballot(e.view->accepted);
       if (e.view->lock_ms_left > 0) line += " lock " + std::to_string(e.view->lock_ms_left) + "ms";
-      if (e.view->state != "pending") line += " " + e.view->state;
+      if (e.view->state != wire::ClaimPhase::kPending) {
+        line += ' ';
+        line += wire::ClaimPhaseName(e.view->state);
+      }
     }
   }
   std::fprintf(stderr, "%s\n", line.c_str());

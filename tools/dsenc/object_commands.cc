@@ -18,6 +18,7 @@
 #include "json_line.h"
 #include "net/gather.h"
 #include "progress.h"
+#include "util/unique_fd.h"
 
 namespace dstk::tools::dsenc {
 
@@ -52,12 +53,13 @@ std::string Human(uint64_t bytes) {
 int Put(const Common& c, const std::string& name, const std::string& file) {
   auto s = Connect(c);
   if (!s.ok()) return Fail(kTool, s.status());
-  int fd = STDIN_FILENO;
+  UniqueFd opened;  // the named file; stdin is not ours to close
   if (!file.empty() && file != "-") {
-    fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    opened.reset(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!opened.valid())
       return Fail(kTool, Status::Invalid("cannot open " + file + ": " + std::strerror(errno)));
   }
+  const int fd = opened.valid() ? opened.get() : STDIN_FILENO;
   client::PutOptions o;
   o.t = s->t;
   o.segment_size = c.segment_size;
@@ -66,16 +68,14 @@ int Put(const Common& c, const std::string& name, const std::string& file) {
   std::vector<std::string> left_out;
   o.left_out = [&left_out](size_t, const std::string& why) { left_out.push_back(why); };
   auto view = client::WriteView(*s->cluster, name, s->t.n);
-  if (!view.ok()) {
-    if (fd != STDIN_FILENO) ::close(fd);
-    return Fail(kTool, view.status());
-  }
+  if (!view.ok()) return Fail(kTool, view.status());
   Result<wire::Manifest> m = Status::Invalid("not stored");
   {
     ProgressBar bar(kTool, "put " + name, c.verbosity.level > 0);
     m = client::PutObject(*view, name, fd, o, [&bar](uint64_t d, uint64_t t) { bar.Update(d, t); });
   }  // the bar is erased before anything else is said
-  if (fd != STDIN_FILENO) ::close(fd);
+  // Read whole: no need to hold it open while the rest is reported.
+  opened.reset();
   if (!m.ok()) return Fail(kTool, m.status());
   if (!left_out.empty() && c.verbosity.level > 0) {
     for (const auto& why : left_out) Diag(kTool, "put " + name + ": left out " + why);

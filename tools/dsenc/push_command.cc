@@ -12,6 +12,7 @@
 #include "client/object_io.h"
 #include "commands.h"
 #include "line_source.h"
+#include "util/unique_fd.h"
 #include "wire/name.h"
 
 namespace dstk::tools::dsenc {
@@ -74,18 +75,12 @@ int Push(const Common& c, const PushArgs& a) {
   }
   if (!a.argv.empty())
     return Fail(kTool, Status::Invalid("give either --from or a command, not both"));
-  int fd = 0;
+  UniqueFd from;  // --from FILE; stdin ("-") is not ours to close
   if (a.from != "-") {
-    fd = ::open(a.from.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return Fail(kTool, Status::Invalid("cannot read " + a.from));
+    from.reset(::open(a.from.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!from.valid()) return Fail(kTool, Status::Invalid("cannot read " + a.from));
   }
-  struct CloseAtExit {
-    int fd;
-    ~CloseAtExit() {
-      if (fd > 0) ::close(fd);
-    }
-  } close_at_exit{fd};
-  LineSource in(fd);
+  LineSource in(from.valid() ? from.get() : STDIN_FILENO);
   size_t lineno = 0;
   while (!in.at_end()) {
     // A batch: the next line (waited for), then the lines already there, up to kBatch. Each

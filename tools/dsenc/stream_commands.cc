@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "progress.h"
 #include "stream/split_join.h"
+#include "util/unique_fd.h"
 #include "util/work_crew.h"
 #include "wire/record.h"
 
@@ -24,12 +25,13 @@ int Split(const Common& c, uint32_t k, uint32_t n, const std::string& name,
                 Status::Invalid("split writes a binary record stream; redirect stdout or pipe it "
                                 "(e.g. into 'dsenc inspect')"));
   }
-  int fd = STDIN_FILENO;
+  UniqueFd opened;  // the named file; stdin is not ours to close
   if (!file.empty() && file != "-") {
-    fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    opened.reset(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!opened.valid())
       return Fail(kTool, Status::Invalid("cannot open " + file + ": " + std::strerror(errno)));
   }
+  const int fd = opened.valid() ? opened.get() : STDIN_FILENO;
   stream::SplitOptions o;
   o.k = k;
   o.n = n;
@@ -39,7 +41,6 @@ int Split(const Common& c, uint32_t k, uint32_t n, const std::string& name,
   ProgressBar bar(kTool, "split", c.verbosity.level > 0);
   Status st =
       stream::Split(fd, STDOUT_FILENO, o, [&bar](uint64_t d, uint64_t t) { bar.Update(d, t); });
-  if (fd != STDIN_FILENO) ::close(fd);
   return st.ok() ? kExitOk : Fail(kTool, st);
 }
 

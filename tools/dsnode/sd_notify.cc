@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "util/unique_fd.h"
+
 namespace dstk::tools {
 
 std::string NotifySystemd(const std::string& state) {
@@ -24,15 +26,14 @@ std::string NotifySystemd(const std::string& state) {
   if (path[0] == '@') addr.sun_path[0] = '\0';  // abstract namespace: no trailing NUL counted
   const auto addr_len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len);
 
-  const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return std::string("socket: ") + std::strerror(errno);
+  const dstk::UniqueFd sock(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!sock.valid()) return std::string("socket: ") + std::strerror(errno);
   ssize_t sent;
   do {
-    sent = sendto(fd, state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr),
-                  addr_len);
+    sent = sendto(sock.get(), state.data(), state.size(), MSG_NOSIGNAL,
+                  reinterpret_cast<sockaddr*>(&addr), addr_len);
   } while (sent < 0 && errno == EINTR);
   const int err = errno;
-  close(fd);
   if (sent < 0) return std::string("sendto ") + path + ": " + std::strerror(err);
   if (static_cast<size_t>(sent) != state.size()) return std::string("short send to ") + path;
   return "";

@@ -1,4 +1,4 @@
-#include "exec/unique_fd.h"
+#include "exec/pipe.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -24,11 +24,6 @@ Status LiftAboveStdio(UniqueFd& fd) {
 }
 
 }  // namespace
-
-void UniqueFd::reset(int fd) {
-  if (fd_ >= 0) ::close(fd_);  // Linux closes the fd even when close() reports EINTR: no retry.
-  fd_ = fd;
-}
 
 Result<Pipe> MakePipe() {
   int fds[2];
