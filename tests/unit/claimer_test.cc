@@ -363,7 +363,7 @@ TEST_CASE("claimer: a unit promised to a higher ballot refuses a lower one; the 
   CHECK(reply.error.find("higher ballot") != std::string::npos);
   REQUIRE(reply.claim.has_value());
   CHECK(reply.claim->promised == dstk::wire::Ballot{100, 7});
-  CHECK(reply.claim->state == "pending");
+  CHECK(reply.claim->state == dstk::wire::ClaimPhase::kPending);
 
   auto cc = net.Client();
   Claimer claimer(cc, ClaimOptions{});
