@@ -43,6 +43,13 @@ class UnitSet {
     return static_cast<size_t>(std::count(forbidden_.begin(), forbidden_.end(), true));
   }
   const std::string& why(size_t u) const { return why_[u]; }
+  std::vector<size_t> Alive() const {
+    std::vector<size_t> out;
+    for (size_t u = 0; u < alive_.size(); ++u) {
+      if (alive_[u]) out.push_back(u);
+    }
+    return out;
+  }
   std::string Reasons() const {
     std::string out;
     for (size_t u = 0; u < alive_.size(); ++u) {
@@ -178,11 +185,7 @@ void Writer::Abort() {
   del.op = wire::Op::kDelSlice;
   del.name = name_;
   del.rev = rev_;
-  std::vector<size_t> all;
-  for (size_t u = 0; u < c_.size(); ++u) {
-    if (units_.alive(u)) all.push_back(u);
-  }
-  c_.CallEach(del, all);
+  c_.CallEach(del, units_.Alive());
 }
 
 // One stat round first: it finds the revision to go past and which units answer at all, so
@@ -276,10 +279,7 @@ Status Writer::Publish(const wire::Manifest& m) {
   pub.op = wire::Op::kPublish;
   pub.name = name_;
   pub.manifest = m;
-  std::vector<size_t> targets;
-  for (size_t u = 0; u < c_.size(); ++u) {
-    if (units_.alive(u)) targets.push_back(u);
-  }
+  const std::vector<size_t> targets = units_.Alive();
   auto outcomes = c_.CallEach(pub, targets);
   for (size_t i = 0; i < targets.size(); ++i) {
     const auto& o = outcomes[i];

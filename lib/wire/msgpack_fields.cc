@@ -122,15 +122,19 @@ Status ReadSliceHeader(const msgpack::object& o, codec::SliceHeader& h) {
   return Status::Ok();
 }
 
-void PackManifest(Packer& p, const Manifest& m) {
-  p.pack_map(7 + (m.token != 0 ? 1 : 0) + (m.placement.empty() ? 0 : 1) + (m.pgen != 0 ? 1 : 0) +
-             (m.hashed() ? 2 : 0));
+void PackManifestShape(Packer& p, const Manifest& m) {
   p.pack("rev"), p.pack(m.rev);
   p.pack("size"), p.pack(m.size);
   p.pack("segs"), p.pack(m.segs);
   p.pack("segsize"), p.pack(m.segsize);
   p.pack("k"), p.pack(m.k);
   p.pack("n"), p.pack(m.n);
+}
+
+void PackManifest(Packer& p, const Manifest& m) {
+  p.pack_map(kManifestShapeFields + 1 + (m.token != 0 ? 1 : 0) + (m.placement.empty() ? 0 : 1) +
+             (m.pgen != 0 ? 1 : 0) + (m.hashed() ? 2 : 0));
+  PackManifestShape(p, m);
   p.pack("tomb"), p.pack(m.tomb);
   if (m.token != 0) p.pack("token"), p.pack(m.token);
   if (!m.placement.empty()) {

@@ -49,6 +49,10 @@ void PackSliceHeaderFields(Packer& p, const codec::SliceHeader& h);
 void PackSliceHeader(Packer& p, const codec::SliceHeader& h);
 Status ReadSliceHeader(const msgpack::object& o, codec::SliceHeader& h);
 
+// The 6 key/value pairs that say what a revision is made of (rev, size, segs, segsize, k, n):
+// the core of a manifest, and all of it that an object record of a slice stream carries.
+inline constexpr uint32_t kManifestShapeFields = 6;
+void PackManifestShape(Packer& p, const Manifest& m);
 void PackManifest(Packer& p, const Manifest& m);
 Status ReadManifest(const msgpack::object& o, Manifest& m);
 

@@ -84,15 +84,10 @@ std::string EncodeSliceRecord(const codec::SliceHeader& h, std::span<const uint8
 std::string EncodeObjectRecord(const std::string& name, const Manifest& m) {
   msgpack::sbuffer buf;
   Packer p(buf);
-  p.pack_map(8);
+  p.pack_map(2 + mp::kManifestShapeFields);
   p.pack("type"), p.pack("object");
   p.pack("name"), p.pack(name);
-  p.pack("rev"), p.pack(m.rev);
-  p.pack("size"), p.pack(m.size);
-  p.pack("segs"), p.pack(m.segs);
-  p.pack("segsize"), p.pack(m.segsize);
-  p.pack("k"), p.pack(m.k);
-  p.pack("n"), p.pack(m.n);
+  mp::PackManifestShape(p, m);
   return std::string(buf.data(), buf.size());
 }
 

@@ -7,6 +7,7 @@
 
 #include "cli_common.h"
 #include "net/cluster.h"
+#include "util/unique_fd.h"
 
 namespace dstk::tools::dsenc {
 
@@ -36,6 +37,10 @@ struct Session {
   client::Thresholds t;
 };
 Result<Session> Connect(const Common& c);
+
+// The input FILE of put and split, opened; none (an invalid fd: read stdin, which is not ours
+// to close) for "" or "-".
+Result<UniqueFd> OpenInput(const std::string& file);
 
 int Push(const Common& c, const PushArgs& a);
 int Put(const Common& c, const std::string& name, const std::string& file);

@@ -31,6 +31,14 @@ Result<Session> Connect(const Common& c) {
   return s;
 }
 
+Result<UniqueFd> OpenInput(const std::string& file) {
+  UniqueFd opened;
+  if (file.empty() || file == "-") return opened;
+  opened.reset(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!opened.valid()) return Status::Invalid("cannot open " + file + ": " + std::strerror(errno));
+  return opened;
+}
+
 namespace {
 
 constexpr const char* kTool = "dsenc";
@@ -53,13 +61,9 @@ std::string Human(uint64_t bytes) {
 int Put(const Common& c, const std::string& name, const std::string& file) {
   auto s = Connect(c);
   if (!s.ok()) return Fail(kTool, s.status());
-  UniqueFd opened;  // the named file; stdin is not ours to close
-  if (!file.empty() && file != "-") {
-    opened.reset(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!opened.valid())
-      return Fail(kTool, Status::Invalid("cannot open " + file + ": " + std::strerror(errno)));
-  }
-  const int fd = opened.valid() ? opened.get() : STDIN_FILENO;
+  auto opened = OpenInput(file);
+  if (!opened.ok()) return Fail(kTool, opened.status());
+  const int fd = opened->valid() ? opened->get() : STDIN_FILENO;
   client::PutOptions o;
   o.t = s->t;
   o.segment_size = c.segment_size;
@@ -75,7 +79,7 @@ int Put(const Common& c, const std::string& name, const std::string& file) {
     m = client::PutObject(*view, name, fd, o, [&bar](uint64_t d, uint64_t t) { bar.Update(d, t); });
   }  // the bar is erased before anything else is said
   // Read whole: no need to hold it open while the rest is reported.
-  opened.reset();
+  opened->reset();
   if (!m.ok()) return Fail(kTool, m.status());
   if (!left_out.empty() && c.verbosity.level > 0) {
     for (const auto& why : left_out) Diag(kTool, "put " + name + ": left out " + why);

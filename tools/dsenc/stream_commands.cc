@@ -25,13 +25,9 @@ int Split(const Common& c, uint32_t k, uint32_t n, const std::string& name,
                 Status::Invalid("split writes a binary record stream; redirect stdout or pipe it "
                                 "(e.g. into 'dsenc inspect')"));
   }
-  UniqueFd opened;  // the named file; stdin is not ours to close
-  if (!file.empty() && file != "-") {
-    opened.reset(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!opened.valid())
-      return Fail(kTool, Status::Invalid("cannot open " + file + ": " + std::strerror(errno)));
-  }
-  const int fd = opened.valid() ? opened.get() : STDIN_FILENO;
+  auto opened = OpenInput(file);
+  if (!opened.ok()) return Fail(kTool, opened.status());
+  const int fd = opened->valid() ? opened->get() : STDIN_FILENO;
   stream::SplitOptions o;
   o.k = k;
   o.n = n;
