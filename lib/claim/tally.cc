@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "util/name_table.h"
+
 namespace dstk::claim {
 using wire::ReplyStatus;
 
@@ -93,28 +95,20 @@ bool ShortOfQuorum(Verdict v) {
   return v == Verdict::kRetry || v == Verdict::kLost || v == Verdict::kGone;
 }
 
+constexpr NameTable<Verdict, 9> kVerdicts = {{
+    {Verdict::kLeave, "leave"},
+    {Verdict::kRetry, "retry"},
+    {Verdict::kLost, "lost"},
+    {Verdict::kGone, "gone"},
+    {Verdict::kTooFewSlices, "too_few_slices"},
+    {Verdict::kCommitOurs, "commit_ours"},
+    {Verdict::kCommitOther, "commit_other"},
+    {Verdict::kHelpFinish, "help_finish"},
+    {Verdict::kNothingToHelp, "nothing_to_help"},
+}};
+
 const char* VerdictName(Verdict v) {
-  switch (v) {
-    case Verdict::kLeave:
-      return "leave";
-    case Verdict::kRetry:
-      return "retry";
-    case Verdict::kLost:
-      return "lost";
-    case Verdict::kGone:
-      return "gone";
-    case Verdict::kTooFewSlices:
-      return "too_few_slices";
-    case Verdict::kCommitOurs:
-      return "commit_ours";
-    case Verdict::kCommitOther:
-      return "commit_other";
-    case Verdict::kHelpFinish:
-      return "help_finish";
-    case Verdict::kNothingToHelp:
-      return "nothing_to_help";
-  }
-  return "?";
+  return NameIn(kVerdicts, v, "?");
 }
 
 }  // namespace dstk::claim

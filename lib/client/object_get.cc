@@ -345,9 +345,7 @@ Result<wire::Manifest> Reader::Run(int fd, const ProgressSink& progress) {
 
 Result<wire::Manifest> GetObject(net::Cluster& cluster, const std::string& name, int fd,
                                  const GetOptions& options, const ProgressSink& progress) {
-  Reader r(cluster, name, options);
-  return r.Run(
-      fd, progress ? progress : [](uint64_t, uint64_t) {});
+  return Reader(cluster, name, options).Run(fd, OrIgnore(progress));
 }
 
 }  // namespace dstk::client

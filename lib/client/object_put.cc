@@ -350,9 +350,7 @@ Result<wire::Manifest> Writer::Run(int fd, const ProgressSink& progress) {
 
 Result<wire::Manifest> PutObject(net::Cluster& cluster, const std::string& name, int fd,
                                  const PutOptions& options, const ProgressSink& progress) {
-  Writer w(cluster, name, options);
-  return w.Run(
-      fd, progress ? progress : [](uint64_t, uint64_t) {});
+  return Writer(cluster, name, options).Run(fd, OrIgnore(progress));
 }
 
 }  // namespace dstk::client

@@ -21,48 +21,41 @@ auto& Family(Builder&& b, const char* name, const char* help, const Labels& unit
   return b.Name(name).Help(help).Labels(unit).Register(registry);
 }
 
+// One unlabelled counter or gauge of this unit (its family holds just the one).
+prometheus::Counter& UnitCounter(prometheus::Registry& registry, const std::string& unit_id,
+                                 const char* name, const char* help) {
+  return Family(prometheus::BuildCounter(), name, help, {{"unit_id", unit_id}}, registry).Add({});
+}
+prometheus::Gauge& UnitGauge(prometheus::Registry& registry, const std::string& unit_id,
+                             const char* name, const char* help) {
+  return Family(prometheus::BuildGauge(), name, help, {{"unit_id", unit_id}}, registry).Add({});
+}
+
 }  // namespace
 
 UnitMetrics::UnitMetrics(prometheus::Registry& registry, const std::string& unit_id)
-    : received_bytes_(Family(prometheus::BuildCounter(), "dstk_unit_received_bytes_total",
-                             "Bytes of request frames received", {{"unit_id", unit_id}}, registry)
-                          .Add({})),
-      sent_bytes_(Family(prometheus::BuildCounter(), "dstk_unit_sent_bytes_total",
-                         "Bytes of reply frames sent", {{"unit_id", unit_id}}, registry)
-                      .Add({})),
-      busy_(Family(prometheus::BuildCounter(), "dstk_unit_busy_replies_total",
-                   "Requests answered busy: the client had --max-inflight requests in flight",
-                   {{"unit_id", unit_id}}, registry)
-                .Add({})),
-      clients_(Family(prometheus::BuildGauge(), "dstk_unit_clients_connected",
-                      "Client connections open on the unit's socket", {{"unit_id", unit_id}},
-                      registry)
-                   .Add({})),
-      promises_(Family(prometheus::BuildCounter(), "dstk_unit_claim_promises_total",
-                       "Claim locks granted (lock_read_delete answered ok, per function)",
-                       {{"unit_id", unit_id}}, registry)
-                    .Add({})),
-      commits_(Family(prometheus::BuildCounter(), "dstk_unit_claim_commits_total",
-                      "Claim commits accepted (per function)", {{"unit_id", unit_id}}, registry)
-                   .Add({})),
-      corrupt_(Family(prometheus::BuildCounter(), "dstk_unit_corrupt_slices_total",
-                      "Slices found corrupt (bad CRC) and moved aside as .corrupt",
-                      {{"unit_id", unit_id}}, registry)
-                   .Add({})),
-      objects_(Family(prometheus::BuildGauge(), "dstk_unit_objects",
-                      "Objects with a committed revision here (tombstones not counted)",
-                      {{"unit_id", unit_id}}, registry)
-                   .Add({})),
-      slices_(Family(prometheus::BuildGauge(), "dstk_unit_slices", "Slices stored here",
-                     {{"unit_id", unit_id}}, registry)
-                  .Add({})),
-      bytes_stored_(Family(prometheus::BuildGauge(), "dstk_unit_stored_bytes",
-                           "Bytes of slices stored here", {{"unit_id", unit_id}}, registry)
-                        .Add({})),
-      leases_(Family(prometheus::BuildGauge(), "dstk_unit_claim_leases",
-                     "Functions under a live lease held by their owner here (lease mode)",
-                     {{"unit_id", unit_id}}, registry)
-                  .Add({})) {
+    : received_bytes_(UnitCounter(registry, unit_id, "dstk_unit_received_bytes_total",
+                                  "Bytes of request frames received")),
+      sent_bytes_(UnitCounter(registry, unit_id, "dstk_unit_sent_bytes_total",
+                              "Bytes of reply frames sent")),
+      busy_(
+          UnitCounter(registry, unit_id, "dstk_unit_busy_replies_total",
+                      "Requests answered busy: the client had --max-inflight requests in flight")),
+      clients_(UnitGauge(registry, unit_id, "dstk_unit_clients_connected",
+                         "Client connections open on the unit's socket")),
+      promises_(UnitCounter(registry, unit_id, "dstk_unit_claim_promises_total",
+                            "Claim locks granted (lock_read_delete answered ok, per function)")),
+      commits_(UnitCounter(registry, unit_id, "dstk_unit_claim_commits_total",
+                           "Claim commits accepted (per function)")),
+      corrupt_(UnitCounter(registry, unit_id, "dstk_unit_corrupt_slices_total",
+                           "Slices found corrupt (bad CRC) and moved aside as .corrupt")),
+      objects_(UnitGauge(registry, unit_id, "dstk_unit_objects",
+                         "Objects with a committed revision here (tombstones not counted)")),
+      slices_(UnitGauge(registry, unit_id, "dstk_unit_slices", "Slices stored here")),
+      bytes_stored_(
+          UnitGauge(registry, unit_id, "dstk_unit_stored_bytes", "Bytes of slices stored here")),
+      leases_(UnitGauge(registry, unit_id, "dstk_unit_claim_leases",
+                        "Functions under a live lease held by their owner here (lease mode)")) {
   const Labels unit{{"unit_id", unit_id}};
   auto& requests = Family(prometheus::BuildCounter(), "dstk_unit_requests_total",
                           "Requests answered, by op and reply status", unit, registry);

@@ -2,12 +2,13 @@
 
 #include <algorithm>
 
+#include "util/name_table.h"
 #include "wire/name.h"
 
 namespace dstk::node {
 namespace {
 
-constexpr std::array<std::pair<Right, const char*>, kRightCount> kRights = {{
+constexpr NameTable<Right, kRightCount> kRights = {{
     {Right::kRead, "read"},
     {Right::kWrite, "write"},
     {Right::kDelete, "delete"},
@@ -74,17 +75,11 @@ Status Refuse(const std::optional<Right>& right, std::string_view name) {
 }  // namespace
 
 const char* RightName(Right r) {
-  for (const auto& [right, name] : kRights) {
-    if (right == r) return name;
-  }
-  return "?";
+  return NameIn(kRights, r, "?");
 }
 
 std::optional<Right> RightFromName(std::string_view name) {
-  for (const auto& [right, n] : kRights) {
-    if (name == n) return right;
-  }
-  return std::nullopt;
+  return ValueIn(kRights, name);
 }
 
 bool IsQueueRight(Right r) {

@@ -12,4 +12,9 @@ namespace dstk {
 // front end can draw progress; lib/ itself never prints.
 using ProgressSink = std::function<void(uint64_t done, uint64_t total)>;
 
+// `sink`, or one that ignores progress when `sink` is empty, so long work calls it unguarded.
+inline ProgressSink OrIgnore(ProgressSink sink) {
+  return sink ? sink : [](uint64_t, uint64_t) {};
+}
+
 }  // namespace dstk

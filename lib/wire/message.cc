@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "codec/digest.h"
+#include "util/name_table.h"
 #include "wire/msgpack_fields.h"
 #include "wire/name.h"
 
@@ -17,7 +18,7 @@ using mp::ReadString;
 using mp::ReadU32;
 using mp::ReadU64;
 
-constexpr std::array<std::pair<Op, const char*>, 11> kOps = {{
+constexpr NameTable<Op, 11> kOps = {{
     {Op::kPutSlice, "put_slice"},
     {Op::kGetSlice, "get_slice"},
     {Op::kDelSlice, "del_slice"},
@@ -86,7 +87,7 @@ Status ReadClaimView(const msgpack::object& o, ClaimView& c) {
   });
 }
 
-constexpr std::array<std::pair<ReplyStatus, const char*>, 13> kStatuses = {{
+constexpr NameTable<ReplyStatus, 13> kStatuses = {{
     {ReplyStatus::kOk, "ok"},
     {ReplyStatus::kNotFound, "not_found"},
     {ReplyStatus::kBadRequest, "bad_request"},
@@ -166,9 +167,7 @@ Status ReadKeys(const msgpack::object& o, std::vector<BatchKey>& out) {
 }
 
 ReplyStatus StatusFromName(std::string_view name, std::string& error) {
-  for (const auto& [s, n] : kStatuses) {
-    if (name == n) return s;
-  }
+  if (auto s = ValueIn(kStatuses, name)) return *s;
   if (error.empty()) error = "unknown status '" + std::string(name.substr(0, 64)) + "'";
   return ReplyStatus::kError;
 }
@@ -193,8 +192,8 @@ Status ReadResults(const msgpack::object& o, std::vector<KeyResult>& out) {
         ForEachField(o.via.array.ptr[i], [&](std::string_view key, const msgpack::object& v) {
           if (key == "status") return ReadString(v, key, status);
           if (key == "error") return ReadString(v, key, r.error);
-          if (key == "claim") return r.claim.emplace(), ReadClaimView(v, *r.claim);
-          if (key == "slice") return r.slice.emplace(), mp::ReadSliceHeader(v, *r.slice);
+          if (key == "claim") return mp::ReadOptional(v, r.claim, ReadClaimView);
+          if (key == "slice") return mp::ReadOptional(v, r.slice, mp::ReadSliceHeader);
           return Status::Ok();
         }));
     r.status = StatusFromName(status, r.error);
@@ -206,37 +205,25 @@ Status ReadResults(const msgpack::object& o, std::vector<KeyResult>& out) {
 }  // namespace
 
 const char* OpName(Op op) {
-  for (const auto& [o, name] : kOps) {
-    if (o == op) return name;
-  }
-  return "?";
+  return NameIn(kOps, op, "?");
 }
 
 std::optional<Op> OpFromName(std::string_view name) {
-  for (const auto& [o, n] : kOps) {
-    if (name == n) return o;
-  }
-  return std::nullopt;
+  return ValueIn(kOps, name);
 }
 
-constexpr std::array<std::pair<ClaimPhase, const char*>, 3> kClaimPhases = {{
+constexpr NameTable<ClaimPhase, 3> kClaimPhases = {{
     {ClaimPhase::kPending, "pending"},
     {ClaimPhase::kConsumed, "consumed"},
     {ClaimPhase::kDone, "done"},
 }};
 
 const char* ClaimPhaseName(ClaimPhase p) {
-  for (const auto& [phase, name] : kClaimPhases) {
-    if (phase == p) return name;
-  }
-  return "?";
+  return NameIn(kClaimPhases, p, "?");
 }
 
 std::optional<ClaimPhase> ClaimPhaseFromName(std::string_view name) {
-  for (const auto& [phase, n] : kClaimPhases) {
-    if (name == n) return phase;
-  }
-  return std::nullopt;
+  return ValueIn(kClaimPhases, name);
 }
 
 const char* ClaimModeName(ClaimMode m) {
@@ -255,10 +242,7 @@ bool Manifest::SameContents(const Manifest& o) const {
 }
 
 const char* ReplyStatusName(ReplyStatus s) {
-  for (const auto& [st, name] : kStatuses) {
-    if (st == s) return name;
-  }
-  return "error";
+  return NameIn(kStatuses, s, "error");
 }
 
 std::string EncodeRequest(const Request& r) {
@@ -349,14 +333,8 @@ Result<Request> DecodeRequest(std::span<const uint8_t> bytes) {
         return Status::Invalid("field 'mode' must be \"consume\" or \"lease\"");
       return Status::Ok();
     }
-    if (key == "slice") {
-      r.slice.emplace();
-      return mp::ReadSliceHeader(v, *r.slice);
-    }
-    if (key == "manifest") {
-      r.manifest.emplace();
-      return mp::ReadManifest(v, *r.manifest);
-    }
+    if (key == "slice") return mp::ReadOptional(v, r.slice, mp::ReadSliceHeader);
+    if (key == "manifest") return mp::ReadOptional(v, r.manifest, mp::ReadManifest);
     return Status::Ok();
   });
   if (!st.ok()) return st;
@@ -574,23 +552,11 @@ Result<Reply> DecodeReply(std::span<const uint8_t> bytes) {
     if (key == "more") return ReadBool(v, key, r.more);
     if (key == "held") return ReadHeld(v, r.held);
     if (key == "entries") return ReadEntries(v, r.entries);
-    if (key == "slice") {
-      r.slice.emplace();
-      return mp::ReadSliceHeader(v, *r.slice);
-    }
-    if (key == "committed") {
-      r.committed.emplace();
-      return mp::ReadManifest(v, *r.committed);
-    }
-    if (key == "unit") {
-      r.unit.emplace();
-      return ReadUnit(v, *r.unit);
-    }
+    if (key == "slice") return mp::ReadOptional(v, r.slice, mp::ReadSliceHeader);
+    if (key == "committed") return mp::ReadOptional(v, r.committed, mp::ReadManifest);
+    if (key == "unit") return mp::ReadOptional(v, r.unit, ReadUnit);
     if (key == "unit_id") return ReadString(v, key, r.unit_id);
-    if (key == "claim") {
-      r.claim.emplace();
-      return ReadClaimView(v, *r.claim);
-    }
+    if (key == "claim") return mp::ReadOptional(v, r.claim, ReadClaimView);
     if (key == "results") return ReadResults(v, r.results);
     return Status::Ok();
   });

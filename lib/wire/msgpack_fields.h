@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <msgpack.hpp>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -40,6 +41,12 @@ Status ReadBool(const msgpack::object& o, std::string_view key, bool& out);
 Status ReadString(const msgpack::object& o, std::string_view key, std::string& out);
 // A msgpack bin of at most `max` bytes.
 Status ReadBin(const msgpack::object& o, std::string_view key, size_t max, std::string& out);
+
+// Reads an optional sub-record: `field` holds a value from now on, filled in by `read`.
+template <typename T, typename Reader>
+Status ReadOptional(const msgpack::object& o, std::optional<T>& field, Reader read) {
+  return read(o, field.emplace());
+}
 
 using Packer = msgpack::packer<msgpack::sbuffer>;
 
