@@ -2,8 +2,8 @@
 // in order; for each item SET lock NX PX on all instances at once (pipelined, one connection
 // each), win on a majority; the winner reads the item (GET on all) and deletes it (DEL on all);
 // a loser releases its locks (compare-and-delete script) and moves to the next item; the
-// winner keeps its lock until it expires (PX 30 s), so the consumed item is skipped cheaply. A walker
-// that reaches the end after losing some items starts again from the head (like dsclaim's
+// winner keeps its lock until it expires (PX 30 s), so the consumed item is skipped cheaply. A
+// walker that reaches the end after losing some items starts again from the head (like dsclaim's
 // passes, each listing the queue again: EXISTS on all instances), until a pass finds nothing
 // left.
 //   redlock_claim load  PORTS N              store items q:item:00000000.. on every instance

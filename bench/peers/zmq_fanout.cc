@@ -3,8 +3,6 @@
 //   zmq_fanout client PORTS CLIENTS SECONDS  CLIENTS threads, each with a DEALER per server,
 //                                            send one small request to each, wait for all
 //                                            replies, repeat; prints rounds and seconds
-#include <zmq.hpp>
-
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -12,6 +10,7 @@
 #include <string>
 #include <thread>
 #include <vector>
+#include <zmq.hpp>
 
 int main(int argc, char** argv) {
   if (argc < 3) {

@@ -20,12 +20,18 @@ enum class Step : int { kSetpgid = 1, kDup, kChdir, kRlimit, kReportFd, kExec };
 
 const char* StepName(Step step) {
   switch (step) {
-    case Step::kSetpgid: return "setpgid";
-    case Step::kDup: return "dup2";
-    case Step::kChdir: return "chdir";
-    case Step::kRlimit: return "setrlimit";
-    case Step::kReportFd: return "dup3";
-    case Step::kExec: return "execve";
+    case Step::kSetpgid:
+      return "setpgid";
+    case Step::kDup:
+      return "dup2";
+    case Step::kChdir:
+      return "chdir";
+    case Step::kRlimit:
+      return "setrlimit";
+    case Step::kReportFd:
+      return "dup3";
+    case Step::kExec:
+      return "execve";
   }
   return "?";
 }

@@ -2,14 +2,16 @@
 //
 // Layout (names map to directories, so an operator can look around with ls):
 //
-//   DIR/LOCK                                  flock()ed while a dsnode serves DIR
-//   DIR/objects/<name>/<rev>.<seg>.slice      one slice (store/slice_file.h); rev and seg in hex
-//   DIR/objects/<name>/<rev>.manifest         the revision this unit has committed (publish)
-//   DIR/claims.journal                        every function's claim state (store/claim_journal.h)
-//   DIR/objects/<name>/lease.claim            a claim state written by an earlier version (read
-//   only) DIR/objects/<name>/.tmp.*                 a write in progress; removed on open
-//   DIR/packs/<n>.pack                        small slices put with `pack` (functions), and
-//                                             their manifests, appended (store/pack_log.h)
+// clang-format off
+//   DIR/LOCK                              flock()ed while a dsnode serves DIR
+//   DIR/objects/<name>/<rev>.<seg>.slice  one slice (store/slice_file.h); rev and seg in hex
+//   DIR/objects/<name>/<rev>.manifest     the revision this unit has committed (publish)
+//   DIR/claims.journal                    every function's claim state (store/claim_journal.h)
+//   DIR/objects/<name>/lease.claim        a claim state written by an earlier version (read only)
+//   DIR/objects/<name>/.tmp.*             a write in progress; removed on open
+//   DIR/packs/<n>.pack                    small slices put with `pack` (functions), and their
+//                                         manifests, appended (store/pack_log.h)
+// clang-format on
 //
 // A name like "logs/2026-11-25" is the directory objects/logs/2026-11-25; a child object
 // "a/b" lives in a subdirectory of "a". That never collides with a's own files because name

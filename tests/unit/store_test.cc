@@ -815,7 +815,8 @@ TEST_CASE("names are validated before anything touches the disk", "[store]") {
   for (const auto& e : fs::recursive_directory_iterator(dir)) {
     inside.insert(fs::relative(e.path(), dir).string());
   }
-  CHECK(inside == std::set<std::string>{"LOCK", "objects", "packs", "unit.id"});  // no pack file yet
+  CHECK(inside ==
+        std::set<std::string>{"LOCK", "objects", "packs", "unit.id"});  // no pack file yet
   CHECK(store->List("", "", 10, size_t{1} << 20).entries.empty());
   CHECK(store->Info().slices == 0);
 }

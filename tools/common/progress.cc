@@ -25,8 +25,8 @@ void ProgressBar::Update(uint64_t done, uint64_t total) {
   last_ = now;
   const double secs = std::chrono::duration<double>(now - start_).count();
   // The amount in MiB, or in items; the rate per second.
-  const double amount = items_.empty() ? static_cast<double>(done) / (1 << 20)
-                                       : static_cast<double>(done);
+  const double amount =
+      items_.empty() ? static_cast<double>(done) / (1 << 20) : static_cast<double>(done);
   const double rate = secs > 0 ? amount / secs : 0;
   const char* unit = items_.empty() ? "MiB" : items_.c_str();
   if (total != 0) {
