@@ -59,6 +59,48 @@ Status RemoveObject(net::Cluster& cluster, const std::string& name, const Thresh
   return Status::Ok();
 }
 
+namespace {
+
+// The union of the units' listings: per name, the newest live revision (a tombstone only while
+// no live one was heard of), and how many units reported each tombstone.
+class MergedListing {
+ public:
+  void Add(const wire::ListEntry& e) {
+    auto [m, fresh] = merged_.emplace(e.name, e);
+    ++m->second.units;
+    if (e.manifest.tomb) ++tombs_[e.name][e.manifest.rev];
+    if (fresh) return;
+    const wire::Manifest& have = m->second.manifest;
+    if (have.tomb ? !e.manifest.tomb || have.rev < e.manifest.rev
+                  : !e.manifest.tomb && have.rev < e.manifest.rev) {
+      m->second.manifest = e.manifest;
+    }
+    m->second.locked += e.locked;
+  }
+
+  // The names not removed, in order, at most `max_entries` (0: all). Removed: a tombstone newer
+  // than every live revision, reported by `copies` units (a removal fewer units report is not
+  // believed, client/integrity.h), or no live revision at all.
+  std::vector<wire::ListEntry> Live(size_t max_entries, uint32_t copies) && {
+    std::vector<wire::ListEntry> out;
+    for (auto& [name, e] : merged_) {
+      if (max_entries > 0 && out.size() == max_entries) break;
+      bool removed = e.manifest.tomb;
+      for (const auto& [rev, units] : tombs_[name]) {
+        removed |= rev > e.manifest.rev && units >= copies;
+      }
+      if (!removed) out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+ private:
+  std::map<std::string, wire::ListEntry> merged_;
+  std::map<std::string, std::map<uint64_t, uint32_t>> tombs_;  // name -> rev -> units
+};
+
+}  // namespace
+
 Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const std::string& prefix,
                                                  size_t min_units, size_t max_entries,
                                                  const std::string& start_after, size_t enough,
@@ -66,9 +108,7 @@ Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const st
   // Each unit's first max_entries names contain every name of the merged first max_entries
   // that the unit holds, so a unit can stop paging once it returned that many.
   std::vector<size_t> returned(cluster.size(), 0);
-  std::map<std::string, wire::ListEntry> merged;
-  // name -> tombstone revision -> units reporting it
-  std::map<std::string, std::map<uint64_t, uint32_t>> tombs;
+  MergedListing merged;
   std::vector<bool> done(cluster.size(), false);
   std::vector<std::string> after(cluster.size(), start_after);
   std::string failures;
@@ -111,19 +151,7 @@ Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const st
                     wire::ReplyStatusName(r.status) + ": " + r.error;
         return;
       }
-      for (const auto& e : r.entries) {
-        auto [m, fresh] = merged.emplace(e.name, e);
-        ++m->second.units;
-        if (e.manifest.tomb) ++tombs[e.name][e.manifest.rev];
-        if (fresh) continue;
-        // The newest live revision; a tombstone only while no live one was heard of.
-        const wire::Manifest& have = m->second.manifest;
-        if (have.tomb ? !e.manifest.tomb || have.rev < e.manifest.rev
-                      : !e.manifest.tomb && have.rev < e.manifest.rev) {
-          m->second.manifest = e.manifest;
-        }
-        m->second.locked += e.locked;
-      }
+      for (const auto& e : r.entries) merged.Add(e);
       returned[u] += r.entries.size();
       if (!r.more || r.entries.empty() || (max_entries > 0 && returned[u] >= max_entries)) {
         done[u] = true;
@@ -167,18 +195,7 @@ Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const st
                             std::to_string(min_units) + " (" + failures + ")"),
         forbidden, cluster.size(), min_units);
   }
-  std::vector<wire::ListEntry> out;
-  // Removed: a tombstone newer than every live revision, reported by `copies` units (a removal
-  // fewer units report is not believed, client/integrity.h), or no live revision at all.
-  for (auto& [name, e] : merged) {
-    if (max_entries > 0 && out.size() == max_entries) break;
-    bool removed = e.manifest.tomb;
-    for (const auto& [rev, units] : tombs[name]) {
-      removed |= rev > e.manifest.rev && units >= copies;
-    }
-    if (!removed) out.push_back(std::move(e));
-  }
-  return out;
+  return std::move(merged).Live(max_entries, copies);
 }
 
 }  // namespace dstk::client

@@ -191,6 +191,31 @@ Status Serve(Service& service, const ServerOptions& options, const LogSink& log)
       });
 }
 
+namespace {
+
+// The unit's ROUTER socket, bound to options.listen: CurveZMQ server when keyed, frames over
+// the payload limit refused.
+Result<zmq::socket_t> BindRouter(zmq::context_t& ctx, const ServerOptions& options) {
+  zmq::socket_t sock(ctx, zmq::socket_type::router);
+  if (options.keys) {
+    sock.set(zmq::sockopt::curve_server, true);
+    sock.set(zmq::sockopt::curve_secretkey, options.keys->secret_z85);
+    sock.set(zmq::sockopt::zap_domain, "dstk");
+  }
+  sock.set(zmq::sockopt::linger, 0);
+  // Frames over the limit make ZeroMQ drop the connection before buffering them whole.
+  sock.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(wire::kMaxPayloadFrame));
+  sock.set(zmq::sockopt::router_mandatory, 0);
+  try {
+    sock.bind(options.listen);
+  } catch (const zmq::error_t& e) {
+    return Status::IoError("cannot listen on " + options.listen + ": " + e.what());
+  }
+  return sock;
+}
+
+}  // namespace
+
 Status Serve(const Handler& handle, const ServerOptions& options, const LogSink& log,
              const Syncer& sync, const IdleWork& idle) {
   zmq::context_t ctx(1);
@@ -212,21 +237,9 @@ Status Serve(const Handler& handle, const ServerOptions& options, const LogSink&
       t.join();
     }
   } zap_join{ctx, zap};
-  zmq::socket_t sock(ctx, zmq::socket_type::router);
-  if (options.keys) {
-    sock.set(zmq::sockopt::curve_server, true);
-    sock.set(zmq::sockopt::curve_secretkey, options.keys->secret_z85);
-    sock.set(zmq::sockopt::zap_domain, "dstk");
-  }
-  sock.set(zmq::sockopt::linger, 0);
-  // Frames over the limit make ZeroMQ drop the connection before buffering them whole.
-  sock.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(wire::kMaxPayloadFrame));
-  sock.set(zmq::sockopt::router_mandatory, 0);
-  try {
-    sock.bind(options.listen);
-  } catch (const zmq::error_t& e) {
-    return Status::IoError("cannot listen on " + options.listen + ": " + e.what());
-  }
+  auto bound_sock = BindRouter(ctx, options);
+  if (!bound_sock.ok()) return bound_sock.status();
+  zmq::socket_t& sock = *bound_sock;
   std::unique_ptr<ConnectionMonitor> monitor;
   if (options.metrics != nullptr) {
     auto started = ConnectionMonitor::Start(ctx, sock, *options.metrics);

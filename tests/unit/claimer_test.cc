@@ -153,7 +153,7 @@ class Network {
  public:
   explicit Network(const std::string& shape) : dir_("dstk-claimer") {
     for (size_t i = 0; i < shape.size(); ++i) {
-      const fs::path d = fs::path(dir_.path()) / ("u" + std::to_string(i));
+      const fs::path d = fs::path(dir_.path()) / std::string("u").append(std::to_string(i));
       fs::create_directories(d);
       if (shape[i] == 's') {
         silent_.push_back(std::make_unique<SilentUnit>(d));
@@ -427,12 +427,15 @@ TEST_CASE("claimer: a key it already won is not claimed again after a unit misse
   traced.lease_ms = 0;
   std::string log;
   traced.trace = [&](const dstk::claim::TraceEvent& e) {
-    log += std::string(e.reply ? "  <- " : "  -> ") + std::to_string(e.unit) + " " +
-           dstk::wire::OpName(e.op) + " " + std::to_string(e.ballot.n) + " " + e.status +
-           (e.view ? " " + std::string(dstk::wire::ClaimPhaseName(e.view->state)) + " owner " +
-                         std::to_string(e.view->owner)
-                   : "") +
-           "\n";
+    // Appended piece by piece: GCC 12 at -O3 warns (-Wrestrict) on "literal" + std::string.
+    log.append(e.reply ? "  <- " : "  -> ").append(std::to_string(e.unit)).append(" ");
+    log.append(dstk::wire::OpName(e.op)).append(" ").append(std::to_string(e.ballot.n));
+    log.append(" ").append(e.status);
+    if (e.view) {
+      log.append(" ").append(dstk::wire::ClaimPhaseName(e.view->state)).append(" owner ");
+      log.append(std::to_string(e.view->owner));
+    }
+    log.append("\n");
   };
   Claimer claimer(cc, traced);
   auto first = claimer.Next("q");
