@@ -78,35 +78,36 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
                                          Claim& out, KeyProgress progress, bool skip_finished) {
   const std::string& key = entry.name;
   const size_t n = c_.size();
-  const size_t q = Quorum(entry.manifest.k, n);
   std::vector<size_t> all(n);
   for (size_t u = 0; u < n; ++u) all[u] = u;
   std::mt19937_64 rng(id_ ^ std::hash<std::string>{}(key));
-  // Once we sent a commit naming us, we may not walk away (docs/claim.md step 6): it may land
-  // after we stopped waiting for it, and a later claimer then decides the function for us.
-  bool any_accepted_ours = progress.committed_ours;
-  SlicesByPillar& slices = progress.slices;
-
+  // progress.committed_ours: once we sent a commit naming us, we may not walk away
+  // (docs/claim.md step 6): it may land after we stopped waiting for it, and a later claimer
+  // then decides the function for us.
   for (int round = 0; round < 64; ++round) {
     uint64_t& seen = seen_[key];
-    const wire::Ballot ballot{seen + 1, id_};
-    seen = ballot.n;
+    const Round r{.key = key,
+                  .all = all,
+                  .ballot = {seen + 1, id_},
+                  .q = Quorum(entry.manifest.k, n),
+                  .number = round};
+    seen = r.ballot.n;
     ++stats_.rounds;
 
     // Phase 1: lock-read-delete to all n units; stop once q promised or q is out of reach.
     if (o_.step)
-      o_.step("phase 1: lock_read_delete " + key + " ballot " + std::to_string(ballot.n));
+      o_.step("phase 1: lock_read_delete " + key + " ballot " + std::to_string(r.ballot.n));
     const TallyContext ctx{.key = key,
                            .rev = entry.manifest.rev,
                            .k = entry.manifest.k,
-                           .q = q,
+                           .q = r.q,
                            .mode = o_.mode,
                            .us = id_,
-                           .committed_ours = any_accepted_ours,
+                           .committed_ours = progress.committed_ours,
                            .may_leave = skip_finished && !left_unsettled_.count(key)};
     std::vector<size_t> unreachable;
-    const auto replies = LockReadDelete(all, ctx, ballot, unreachable);
-    const Phase1 t = TallyReplies(replies, ctx, slices);
+    const auto replies = LockReadDelete(all, ctx, r.ballot, unreachable);
+    const Phase1 t = TallyReplies(replies, ctx, progress.slices);
     seen = std::max(seen, t.highest);
 
     // Consumed or done on a unit: the key was decided, almost surely for the claimer that took
@@ -117,75 +118,87 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
     // listing the key; met again, it gets the full rounds (left_unsettled_).
     if (t.verdict == Verdict::kLeave) {
       left_unsettled_.insert(key);
-      ReleaseAll(c_, all, key, ballot, o_);
+      ReleaseAll(c_, all, key, r.ballot, o_);
       ++stats_.decided_other;
       return Outcome::kLeft;
     }
-
-    if (ShortOfQuorum(t.verdict)) {
-      // Release everywhere: a unit whose promise arrived after we stopped waiting holds a lock
-      // for us too, and release is a no-op where our ballot is not the promised one.
-      ReleaseAll(c_, all, key, ballot, o_);
-      // Units whose allow-list denies this client the claim will deny every round: say so.
-      if (Status refused = Forbidden(key, replies, n, q); !any_accepted_ours && !refused.ok())
-        return refused;
-      if (any_accepted_ours) {
-        Backoff(rng, round);
-        continue;  // keep learning until decided
-      }
-      if (Status silent = Unanswered(key, replies, unreachable, t.promised.size(), q); !silent.ok())
-        return silent;
-      // Refused only by stale promises or epochs (of claimers gone, or of a finished function
-      // that a unit here still lists): go higher, to claim it or to learn and help it finish.
-      if (t.verdict == Verdict::kRetry && round < 3) continue;
-      return t.verdict != Verdict::kLost && t.gone_seen ? Outcome::kGone : Outcome::kLost;
-    }
-    if (t.verdict == Verdict::kNothingToHelp) {
-      ReleaseAll(c_, t.promised, key, ballot, o_);
-      return Outcome::kGone;
-    }
-    if (t.verdict == Verdict::kTooFewSlices) {
-      ReleaseAll(c_, t.promised, key, ballot, o_);
-      return Outcome::kLost;  // too few readable slices among the promises; try later
-    }
-    const uint64_t value = t.value;
-    const bool help_finish = t.verdict == Verdict::kHelpFinish;
-    // Phase 2: commit to every unit (a unit that did not promise accepts too unless it promised
-    // a higher ballot), so that units that missed phase 1 learn the decision now.
-    if (o_.step) o_.step("phase 2: commit " + key + " ballot " + std::to_string(ballot.n));
-    // Set on sending, not on an ack: a commit still in flight when Gather stops waiting can be
-    // accepted later and decided for us by the next claimer; walking away then would lose the
-    // function in consume mode (the spin model's counterexample, docs/claim.md "The model").
-    if (value == id_) any_accepted_ours = true;
-    const auto accepted = Commit(all, key, ballot, value, q);
-    const size_t acks = OkCount(accepted);
-    for (const auto& r : accepted) {
-      if (r.reply.claim) seen = std::max(seen, r.reply.claim->promised.n);
-    }
-    if (acks >= q) {
-      if (help_finish) {
-        SendAll(c_, all, wire::Op::kFinish, key, ballot, o_);
-        return Outcome::kGone;
-      }
-      if (value != id_) {
-        ++stats_.decided_other;
-        return Outcome::kDecidedOther;
-      }
-      // Our own earlier claim, which a unit had missed and has now been taught: not a new one.
-      if (WonBefore(key)) return Outcome::kGone;
-      uint32_t attempts = 0;
-      for (const auto& r : accepted) {
-        if (r.reply.claim) attempts = std::max(attempts, r.reply.claim->attempts);
-      }
-      if (slices.size() < entry.manifest.k) {
-        return Status::Unavailable("claim " + key + ": won without k readable slices");
-      }
-      out = Won(queue, key, ballot, attempts, slices);
-      return Outcome::kWon;
-    }
-    Backoff(rng, round);  // not decided yet: learn again with a higher ballot
+    auto settled = ShortOfQuorum(t.verdict)
+                       ? FellShort(r, t, replies, unreachable, progress.committed_ours, rng)
+                       : Settle(queue, entry, r, t, progress, out);
+    if (!settled.ok()) return settled.status();
+    if (*settled) return **settled;
+    if (!ShortOfQuorum(t.verdict)) Backoff(rng, round);  // not decided yet: learn again, higher
   }
   return Status::Unavailable("claim " + key + ": still undecided after 64 rounds");
+}
+
+// A round short of its quorum: released everywhere; the key's outcome or error, or nullopt for
+// another round.
+Result<std::optional<Claimer::Outcome>> Claimer::FellShort(
+    const Round& r, const Phase1& t, const std::vector<net::Response>& replies,
+    const std::vector<size_t>& unreachable, bool committed_ours, std::mt19937_64& rng) {
+  // Release everywhere: a unit whose promise arrived after we stopped waiting holds a lock for
+  // us too, and release is a no-op where our ballot is not the promised one.
+  ReleaseAll(c_, r.all, r.key, r.ballot, o_);
+  if (committed_ours) {
+    Backoff(rng, r.number);
+    return std::optional<Outcome>();  // keep learning until decided
+  }
+  // Units whose allow-list denies this client the claim will deny every round: say so.
+  if (Status refused = Forbidden(r.key, replies, c_.size(), r.q); !refused.ok()) return refused;
+  if (Status silent = Unanswered(r.key, replies, unreachable, t.promised.size(), r.q); !silent.ok())
+    return silent;
+  // Refused only by stale promises or epochs (of claimers gone, or of a finished function that
+  // a unit here still lists): go higher, to claim it or to learn and help it finish.
+  if (t.verdict == Verdict::kRetry && r.number < 3) return std::optional<Outcome>();
+  return std::optional<Outcome>(t.verdict != Verdict::kLost && t.gone_seen ? Outcome::kGone
+                                                                           : Outcome::kLost);
+}
+
+// A round that q units promised: phase 2 when the tally chose a value to commit. The key's
+// outcome, or nullopt when the commit is not decided yet.
+Result<std::optional<Claimer::Outcome>> Claimer::Settle(const std::string& queue,
+                                                        const wire::ListEntry& entry,
+                                                        const Round& r, const Phase1& t,
+                                                        KeyProgress& progress, Claim& out) {
+  if (t.verdict == Verdict::kNothingToHelp) {
+    ReleaseAll(c_, t.promised, r.key, r.ballot, o_);
+    return std::optional<Outcome>(Outcome::kGone);
+  }
+  if (t.verdict == Verdict::kTooFewSlices) {
+    ReleaseAll(c_, t.promised, r.key, r.ballot, o_);
+    return std::optional<Outcome>(Outcome::kLost);  // too few readable slices among the promises
+  }
+  // Phase 2: commit to every unit (a unit that did not promise accepts too unless it promised
+  // a higher ballot), so that units that missed phase 1 learn the decision now.
+  if (o_.step) o_.step("phase 2: commit " + r.key + " ballot " + std::to_string(r.ballot.n));
+  // Set on sending, not on an ack: a commit still in flight when Gather stops waiting can be
+  // accepted later and decided for us by the next claimer; walking away then would lose the
+  // function in consume mode (the spin model's counterexample, docs/claim.md "The model").
+  if (t.value == id_) progress.committed_ours = true;
+  const auto accepted = Commit(r.all, r.key, r.ballot, t.value, r.q);
+  uint64_t& seen = seen_[r.key];
+  uint32_t attempts = 0;
+  for (const auto& a : accepted) {
+    if (!a.reply.claim) continue;
+    seen = std::max(seen, a.reply.claim->promised.n);
+    attempts = std::max(attempts, a.reply.claim->attempts);
+  }
+  if (OkCount(accepted) < r.q) return std::optional<Outcome>();
+  if (t.verdict == Verdict::kHelpFinish) {
+    SendAll(c_, r.all, wire::Op::kFinish, r.key, r.ballot, o_);
+    return std::optional<Outcome>(Outcome::kGone);
+  }
+  if (t.value != id_) {
+    ++stats_.decided_other;
+    return std::optional<Outcome>(Outcome::kDecidedOther);
+  }
+  // Our own earlier claim, which a unit had missed and has now been taught: not a new one.
+  if (WonBefore(r.key)) return std::optional<Outcome>(Outcome::kGone);
+  if (progress.slices.size() < entry.manifest.k)
+    return Status::Unavailable("claim " + r.key + ": won without k readable slices");
+  out = Won(queue, r.key, r.ballot, attempts, progress.slices);
+  return std::optional<Outcome>(Outcome::kWon);
 }
 
 // Phase 1 of one round: lock_read_delete to all n units, until q promised or q is out of reach.
@@ -280,6 +293,27 @@ void Claimer::KeepPlacedHere(std::vector<wire::ListEntry>& entries) {
   stats_.elsewhere += before - entries.size();
 }
 
+Result<std::optional<Claim>> Claimer::Attempt(const std::string& queue, const wire::ListEntry& e,
+                                              bool skip_finished,
+                                              std::vector<wire::ListEntry>& held, bool& contended) {
+  Claim claim;
+  auto outcome = TryKey(queue, e, claim, KeyProgress{}, skip_finished);
+  if (!outcome.ok()) return outcome.status();
+  if (*outcome == Outcome::kWon) {
+    ++stats_.won;
+    TrimKeyMemory();
+    return std::optional<Claim>(std::move(claim));
+  }
+  // Left unsettled: tried in full at the end of this pass (a unit may have missed its
+  // decision; the full rounds settle it), so that a pass never ends on it.
+  if (*outcome == Outcome::kLeft) held.push_back(e);
+  if (*outcome == Outcome::kLost) {
+    ++stats_.lost;
+    contended = true;
+  }
+  return std::optional<Claim>();
+}
+
 Result<Claim> Claimer::Next(const std::string& queue) {
   std::mt19937_64 rng(id_);
   // Walk the queue in key order, a page at a time. A pass that claims nothing but lost keys to
@@ -290,26 +324,6 @@ Result<Claim> Claimer::Next(const std::string& queue) {
     bool contended = false;
     std::vector<wire::ListEntry> deferred;  // free keys skipped: tried at the end of the pass
     std::vector<wire::ListEntry> held;      // keys others hold: tried after those
-    // One key: a claim to return, or nothing (lost, gone, decided for another).
-    auto attempt = [&](const wire::ListEntry& e,
-                       bool skip_finished) -> Result<std::optional<Claim>> {
-      Claim claim;
-      auto outcome = TryKey(queue, e, claim, KeyProgress{}, skip_finished);
-      if (!outcome.ok()) return outcome.status();
-      if (*outcome == Outcome::kWon) {
-        ++stats_.won;
-        TrimKeyMemory();
-        return std::optional<Claim>(std::move(claim));
-      }
-      // Left unsettled: tried in full at the end of this pass (a unit may have missed its
-      // decision; the full rounds settle it), so that a pass never ends on it.
-      if (*outcome == Outcome::kLeft) held.push_back(e);
-      if (*outcome == Outcome::kLost) {
-        ++stats_.lost;
-        contended = true;
-      }
-      return std::optional<Claim>();
-    };
     for (;;) {
       // A majority's view is enough: any key pushed to w units is on one of them.
       auto entries = client::ListObjects(c_, queue + "/", 1, o_.page, after, c_.size() / 2 + 1);
@@ -340,7 +354,7 @@ Result<Claim> Claimer::Next(const std::string& queue) {
           continue;
         }
         const uint64_t lost_before = stats_.lost;
-        auto got = attempt(e, /*skip_finished=*/true);
+        auto got = Attempt(queue, e, /*skip_finished=*/true, held, contended);
         if (!got.ok()) return got.status();
         if (*got) return std::move(**got);
         if (stats_.lost > lost_before) {
@@ -355,7 +369,7 @@ Result<Claim> Claimer::Next(const std::string& queue) {
     }
     deferred.insert(deferred.end(), held.begin(), held.end());
     for (const auto& e : deferred) {
-      auto got = attempt(e, /*skip_finished=*/false);
+      auto got = Attempt(queue, e, /*skip_finished=*/false, held, contended);
       if (!got.ok()) return got.status();
       if (*got) return std::move(**got);
     }

@@ -8,6 +8,8 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -91,8 +93,24 @@ class Claimer {
   // claimer.cc): a walker's first try of each key; its end-of-pass tries teach such keys.
   Result<Outcome> TryKey(const std::string& queue, const wire::ListEntry& entry, Claim& out,
                          KeyProgress progress, bool skip_finished = false);
-  // TryKey's steps (claimer.cc): one round's phase 1 and phase 2, and why a round that no unit
-  // refused fell short of its quorum.
+  // One round of TryKey on a key: its ballot, its quorum and the units it goes to.
+  struct Round {
+    const std::string& key;
+    const std::vector<size_t>& all;  // every unit of the view
+    wire::Ballot ballot;
+    size_t q = 0;
+    int number = 0;  // 0 for the key's first round in this TryKey
+  };
+  // TryKey's steps (claimer.cc): one round's phase 1; what a round short of its quorum leads to
+  // (FellShort) and one that reached it (Settle, with phase 2): the key's outcome, or nullopt
+  // for another round; and why a round that no unit refused fell short of its quorum.
+  Result<std::optional<Outcome>> FellShort(const Round& r, const Phase1& t,
+                                           const std::vector<net::Response>& replies,
+                                           const std::vector<size_t>& unreachable,
+                                           bool committed_ours, std::mt19937_64& rng);
+  Result<std::optional<Outcome>> Settle(const std::string& queue, const wire::ListEntry& entry,
+                                        const Round& r, const Phase1& t, KeyProgress& progress,
+                                        Claim& out);
   std::vector<net::Response> LockReadDelete(const std::vector<size_t>& all, const TallyContext& ctx,
                                             const wire::Ballot& ballot,
                                             std::vector<size_t>& unreachable);
@@ -100,10 +118,40 @@ class Claimer {
                                     const wire::Ballot& ballot, uint64_t value, size_t q);
   Status Unanswered(const std::string& key, const std::vector<net::Response>& replies,
                     const std::vector<size_t>& unreachable, size_t promised, size_t q) const;
+  // One key of Next()'s walk: the claim won, or nothing (lost, gone, decided for another). A key
+  // left unsettled joins `held` (tried in full before the pass ends); a lost one sets
+  // `contended`.
+  Result<std::optional<Claim>> Attempt(const std::string& queue, const wire::ListEntry& e,
+                                       bool skip_finished, std::vector<wire::ListEntry>& held,
+                                       bool& contended);
   // One batch of keys (claimer_batch.cc): appends the claims won to `won`; returns whether
   // another claimer held any of the keys.
   Result<bool> TryBatch(const std::string& queue, const std::vector<wire::ListEntry>& entries,
                         std::vector<Claim>& won);
+  // A batch's phase-1 request and what each key of it has so far.
+  struct Batch {
+    wire::Request lrd;                  // the lock_read_delete of every key, each its own ballot
+    std::vector<size_t> q;              // each key's claim quorum
+    std::vector<KeyProgress> progress;  // each key's slices and whether a commit named us
+  };
+  // What phase 1 decided for each key of a batch (indexes into it).
+  struct BatchPlan {
+    std::vector<size_t> to_commit;  // q promised and a value chosen: commit in the batch
+    std::vector<uint64_t> owner;    // the value each key's commit names
+    std::vector<size_t> to_retry;   // released, then settled by TryKey's rounds
+    wire::Request release;          // every key not committed
+    bool contended = false;         // another claimer held a key
+  };
+  // TryBatch's steps (claimer_batch.cc): the request, the per-key tally, phase 2 of the keys
+  // to commit, and TryKey for the rest.
+  Batch StartBatch(const std::vector<wire::ListEntry>& entries);
+  BatchPlan JudgeBatch(const std::vector<wire::ListEntry>& entries,
+                       const std::vector<net::Response>& replies, Batch& b);
+  void CommitBatch(const std::string& queue, const std::vector<wire::ListEntry>& entries,
+                   const std::vector<size_t>& all, Batch& b, BatchPlan& plan,
+                   std::vector<Claim>& won);
+  Result<bool> RetryEach(const std::string& queue, const std::vector<wire::ListEntry>& entries,
+                         Batch& b, BatchPlan& plan, std::vector<Claim>& won);
   // Drops the functions that do not live on exactly this claimer's units (pushed with another
   // width, or on another node list): a claim quorum is a majority of the units that hold the
   // function, so claiming one on other units could let two claimers both win it.
@@ -112,6 +160,9 @@ class Claimer {
   // listed), keeping the claimable ones placed on this claimer's units.
   Result<std::vector<wire::ListEntry>> ListWindow(const std::string& queue,
                                                   const std::string& after, size_t limit);
+  // NextBatch's next keys into listed_ (claimer_batch.cc): false at the end of the queue.
+  Result<bool> FillWindow(const std::string& queue, size_t max, const std::set<std::string>& tried,
+                          bool& contended);
   // Bounds seen_ and left_unsettled_ (called after a win: what they hold is only an
   // optimisation or a retry hint, safe to forget).
   void TrimKeyMemory();

@@ -109,37 +109,56 @@ void FreeFirst(std::deque<wire::ListEntry>& window, size_t n) {
 Result<bool> Claimer::TryBatch(const std::string& queue,
                                const std::vector<wire::ListEntry>& entries,
                                std::vector<Claim>& won) {
-  const size_t n = c_.size();
-  std::vector<size_t> all(n);
+  std::vector<size_t> all(c_.size());
   std::iota(all.begin(), all.end(), size_t{0});
-  const size_t keys = entries.size();
-  std::vector<size_t> q(keys);
-  std::vector<KeyProgress> progress(keys);
-  std::vector<uint64_t> owner(keys, 0);  // the value committed for each key in phase 2
+  Batch b = StartBatch(entries);
+  if (o_.step) o_.step("phase 1: lock_read_delete of " + std::to_string(entries.size()) + " keys");
+  const auto replies = GatherBatch(c_, all, b.lrd, b.q, o_);
+  BatchPlan plan = JudgeBatch(entries, replies, b);
+  // Release before TryKey's higher ballots: our own live lock would refuse them. The same
+  // DEALER socket per unit keeps the release ahead of them.
+  if (!plan.release.keys.empty()) {
+    for (size_t u : all) {
+      wire::Request r = plan.release;
+      auto id = c_.Send(u, r);
+      if (id.ok()) c_.Forget(*id);
+    }
+  }
+  if (!plan.to_commit.empty()) CommitBatch(queue, entries, all, b, plan, won);
+  return RetryEach(queue, entries, b, plan, won);
+}
 
-  // Phase 1 for every key: lock_read_delete, each at a ballot above any it has seen.
-  wire::Request lrd;
-  lrd.op = wire::Op::kLockReadDelete;
-  lrd.ballot = {1, id_};  // the id; each key carries its own number
-  lrd.lease_ms = o_.lease_ms;
-  lrd.mode = o_.mode;
-  for (size_t i = 0; i < keys; ++i) {
+// Phase 1 for every key: lock_read_delete, each at a ballot above any it has seen.
+Claimer::Batch Claimer::StartBatch(const std::vector<wire::ListEntry>& entries) {
+  Batch b;
+  b.lrd.op = wire::Op::kLockReadDelete;
+  b.lrd.ballot = {1, id_};  // the id; each key carries its own number
+  b.lrd.lease_ms = o_.lease_ms;
+  b.lrd.mode = o_.mode;
+  b.q.resize(entries.size());
+  b.progress.resize(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
     uint64_t& seen = seen_[entries[i].name];
-    lrd.keys.push_back({entries[i].name, ++seen});
-    q[i] = Quorum(entries[i].manifest.k, n);
+    b.lrd.keys.push_back({entries[i].name, ++seen});
+    b.q[i] = Quorum(entries[i].manifest.k, c_.size());
     ++stats_.rounds;
   }
-  if (o_.step) o_.step("phase 1: lock_read_delete of " + std::to_string(keys) + " keys");
-  const auto replies = GatherBatch(c_, all, lrd, q, o_);
+  return b;
+}
+
+// Each key's phase-1 answers judged by TallyPhase1: to commit in the batch, to release and
+// leave, or to release and hand to TryKey.
+Claimer::BatchPlan Claimer::JudgeBatch(const std::vector<wire::ListEntry>& entries,
+                                       const std::vector<net::Response>& replies, Batch& b) {
+  const size_t keys = entries.size();
   std::vector<std::vector<std::span<const uint8_t>>> payloads;
   payloads.reserve(replies.size());
   for (const auto& r : replies) payloads.push_back(SplitPayload(r));
-
-  bool contended = false;
-  std::vector<size_t> to_commit, to_retry;
-  wire::Request release = lrd;
-  release.op = wire::Op::kRelease;
-  release.keys.clear();
+  BatchPlan plan;
+  plan.owner.assign(keys, 0);
+  plan.release = b.lrd;
+  plan.release.op = wire::Op::kRelease;
+  plan.release.keys.clear();
   for (size_t i = 0; i < keys; ++i) {
     const std::string& key = entries[i].name;
     std::vector<UnitAnswer> answers;
@@ -152,17 +171,17 @@ Result<bool> Claimer::TryBatch(const std::string& queue,
     // Consume mode: a key seen consumed though a quorum listed it a moment ago was just taken
     // by another walker: leave it, as TryKey's first try does (skip_finished). A key fewer than
     // q units list (one that a unit missed the decision of) is taught instead.
-    const bool may_leave = o_.mode == wire::ClaimMode::kConsume && entries[i].units >= q[i] &&
+    const bool may_leave = o_.mode == wire::ClaimMode::kConsume && entries[i].units >= b.q[i] &&
                            !left_unsettled_.count(key);
     const TallyContext ctx{.key = key,
                            .rev = entries[i].manifest.rev,
                            .k = entries[i].manifest.k,
-                           .q = q[i],
+                           .q = b.q[i],
                            .mode = o_.mode,
                            .us = id_,
                            .committed_ours = false,  // a batch is each key's first round
                            .may_leave = may_leave};
-    const Phase1 t = TallyPhase1(answers, ctx, progress[i].slices);
+    const Phase1 t = TallyPhase1(answers, ctx, b.progress[i].slices);
     uint64_t& seen = seen_[key];
     seen = std::max(seen, t.highest);
     switch (t.verdict) {
@@ -170,8 +189,8 @@ Result<bool> Claimer::TryBatch(const std::string& queue,
       case Verdict::kCommitOther:
         // Ours, or decided (or about to be) for another owner: commit that owner at our
         // ballot, in the batch, so that units that missed it learn it (TryKey's step 5).
-        to_commit.push_back(i);
-        owner[i] = t.value;
+        plan.to_commit.push_back(i);
+        plan.owner[i] = t.value;
         continue;
       case Verdict::kLeave:
         left_unsettled_.insert(key);
@@ -180,79 +199,78 @@ Result<bool> Claimer::TryBatch(const std::string& queue,
       case Verdict::kLost:
       case Verdict::kTooFewSlices:  // too few readable slices here; try later
         ++stats_.lost;
-        contended = true;
+        plan.contended = true;
         break;
       case Verdict::kGone:  // consumed or finished where it was seen, nobody holds it
         break;
       case Verdict::kRetry:          // stale promises, or units silent: TryKey outbids or explains
       case Verdict::kHelpFinish:     // someone ran it (lease mode); rare: TryKey helps finish
       case Verdict::kNothingToHelp:  // TryKey's rounds settle it
-        to_retry.push_back(i);
+        plan.to_retry.push_back(i);
         break;
     }
-    release.keys.push_back(lrd.keys[i]);
+    plan.release.keys.push_back(b.lrd.keys[i]);
   }
-  // Release before TryKey's higher ballots: our own live lock would refuse them. The same
-  // DEALER socket per unit keeps the release ahead of them.
-  if (!release.keys.empty()) {
-    for (size_t u : all) {
-      wire::Request r = release;
-      auto id = c_.Send(u, r);
-      if (id.ok()) c_.Forget(*id);
-    }
-  }
+  return plan;
+}
 
-  // Phase 2 for the keys promised by a quorum: commit the chosen owner (us, or the one
-  // another claimer got accepted).
-  if (!to_commit.empty()) {
-    wire::Request commit = lrd;
-    commit.op = wire::Op::kCommit;
-    commit.owner = id_;
-    commit.keys.clear();
-    std::vector<size_t> cq;
-    for (size_t i : to_commit) {
-      commit.keys.push_back(lrd.keys[i]);
-      if (owner[i] != id_) commit.keys.back().owner = owner[i];
-      cq.push_back(q[i]);
-      // From the send on, a commit naming us may land: we may not walk away from the key.
-      if (owner[i] == id_) progress[i].committed_ours = true;
+// Phase 2 for the keys promised by a quorum: one commit message per unit naming each key's
+// chosen owner (us, or the one another claimer got accepted). Keys won go to `won`; keys whose
+// commit fell short of their quorum join plan.to_retry.
+void Claimer::CommitBatch(const std::string& queue, const std::vector<wire::ListEntry>& entries,
+                          const std::vector<size_t>& all, Batch& b, BatchPlan& plan,
+                          std::vector<Claim>& won) {
+  wire::Request commit = b.lrd;
+  commit.op = wire::Op::kCommit;
+  commit.owner = id_;
+  commit.keys.clear();
+  std::vector<size_t> cq;
+  for (size_t i : plan.to_commit) {
+    commit.keys.push_back(b.lrd.keys[i]);
+    if (plan.owner[i] != id_) commit.keys.back().owner = plan.owner[i];
+    cq.push_back(b.q[i]);
+    // From the send on, a commit naming us may land: we may not walk away from the key.
+    if (plan.owner[i] == id_) b.progress[i].committed_ours = true;
+  }
+  if (o_.step) o_.step("phase 2: commit of " + std::to_string(plan.to_commit.size()) + " keys");
+  const auto acks = GatherBatch(c_, all, commit, cq, o_);
+  for (size_t j = 0; j < plan.to_commit.size(); ++j) {
+    const size_t i = plan.to_commit[j];
+    size_t ok = 0;
+    uint32_t attempts = 0;
+    for (const auto& r : acks) {
+      const auto* res = ResultFor(r, j, plan.to_commit.size());
+      if (res == nullptr) continue;
+      if (res->claim) {
+        uint64_t& seen = seen_[entries[i].name];
+        seen = std::max(seen, res->claim->promised.n);
+      }
+      if (!res->ok()) continue;
+      ++ok;
+      if (res->claim) attempts = std::max(attempts, res->claim->attempts);
     }
-    if (o_.step) o_.step("phase 2: commit of " + std::to_string(to_commit.size()) + " keys");
-    const auto acks = GatherBatch(c_, all, commit, cq, o_);
-    for (size_t j = 0; j < to_commit.size(); ++j) {
-      const size_t i = to_commit[j];
-      size_t ok = 0;
-      uint32_t attempts = 0;
-      for (const auto& r : acks) {
-        const auto* res = ResultFor(r, j, to_commit.size());
-        if (res == nullptr) continue;
-        if (res->claim) {
-          uint64_t& seen = seen_[entries[i].name];
-          seen = std::max(seen, res->claim->promised.n);
-        }
-        if (!res->ok()) continue;
-        ++ok;
-        if (res->claim) attempts = std::max(attempts, res->claim->attempts);
-      }
-      if (ok >= q[i] && owner[i] != id_) {
-        ++stats_.decided_other;
-      } else if (ok >= q[i]) {
-        if (WonBefore(entries[i].name)) continue;  // our own earlier claim (claimer.h)
-        won.push_back(
-            Won(queue, entries[i].name, {lrd.keys[i].n, id_}, attempts, progress[i].slices));
-      } else {
-        to_retry.push_back(i);  // not decided yet: TryKey keeps learning (or teaching)
-      }
+    if (ok >= b.q[i] && plan.owner[i] != id_) {
+      ++stats_.decided_other;
+    } else if (ok >= b.q[i]) {
+      if (WonBefore(entries[i].name)) continue;  // our own earlier claim (claimer.h)
+      won.push_back(
+          Won(queue, entries[i].name, {b.lrd.keys[i].n, id_}, attempts, b.progress[i].slices));
+    } else {
+      plan.to_retry.push_back(i);  // not decided yet: TryKey keeps learning (or teaching)
     }
   }
+}
 
-  // The rest, one key at a time; keys with a commit naming us first, since those may not be
-  // left undecided.
-  std::stable_partition(to_retry.begin(), to_retry.end(),
-                        [&](size_t i) { return progress[i].committed_ours; });
-  for (size_t i : to_retry) {
+// The keys the batch did not settle, one at a time through TryKey; keys with a commit naming us
+// first, since those may not be left undecided. Returns whether another claimer held any key.
+Result<bool> Claimer::RetryEach(const std::string& queue,
+                                const std::vector<wire::ListEntry>& entries, Batch& b,
+                                BatchPlan& plan, std::vector<Claim>& won) {
+  std::stable_partition(plan.to_retry.begin(), plan.to_retry.end(),
+                        [&](size_t i) { return b.progress[i].committed_ours; });
+  for (size_t i : plan.to_retry) {
     Claim claim;
-    auto outcome = TryKey(queue, entries[i], claim, std::move(progress[i]));
+    auto outcome = TryKey(queue, entries[i], claim, std::move(b.progress[i]));
     if (!outcome.ok()) {
       if (!won.empty()) break;  // hand over what was won; the next call meets the error again
       return outcome.status();
@@ -260,10 +278,10 @@ Result<bool> Claimer::TryBatch(const std::string& queue,
     if (*outcome == Outcome::kWon) won.push_back(std::move(claim));
     if (*outcome == Outcome::kLost) {
       ++stats_.lost;
-      contended = true;
+      plan.contended = true;
     }
   }
-  return contended;
+  return plan.contended;
 }
 
 Result<std::vector<wire::ListEntry>> Claimer::ListWindow(const std::string& queue,
@@ -278,6 +296,57 @@ Result<std::vector<wire::ListEntry>> Claimer::ListWindow(const std::string& queu
     return e.manifest.k == 0 || Quorum(e.manifest.k, c_.size()) > c_.size();
   });
   return entries;
+}
+
+// Fills listed_ with the next keys to try: false at the end of the queue. Alone, a walker
+// lists kLanes batches and keeps them; crowded, it takes the keys of its lane from a fresh
+// listing of the window (NextBatch). Sets `contended` when the window is all other walkers'
+// batches in flight.
+Result<bool> Claimer::FillWindow(const std::string& queue, size_t max,
+                                 const std::set<std::string>& tried, bool& contended) {
+  while (listed_.empty()) {
+    const size_t want = crowded_ ? kLaneBatches * max : kLanes * max;
+    auto window = ListWindow(queue, window_after_, crowded_ ? window_held_ + kLanes * want : want);
+    if (!window.ok()) return window.status();
+    if (window->empty() && listed_end_ == window_after_) return false;  // the end of the queue
+    // A crowded window does not move past a key that stays (one that cannot be claimed
+    // now): each is tried once per call.
+    if (crowded_) std::erase_if(*window, [&](const auto& e) { return tried.count(e.name); });
+    if (window->empty()) {
+      window_after_ = listed_end_;  // all placed elsewhere or tried: look further
+      continue;
+    }
+    const LanePick pick = PickLane(*window, c_.size(), want, kLanes, lane_);
+    window_held_ = crowded_ ? pick.held : 0;
+    if (!crowded_ && pick.held > 0) {
+      crowded_ = true;  // another walker at work: share the window with it
+      quiet_listings_ = 0;
+      window_held_ = pick.held;
+      continue;
+    }
+    // Nobody met for a while (one quiet listing is not enough: the others may be between
+    // their rounds): alone again, in order.
+    if (crowded_ && pick.held == 0 && ++quiet_listings_ >= kQuietListings) crowded_ = false;
+    if (!crowded_) {
+      listed_.assign(window->begin(), window->end());
+      FreeFirst(listed_, c_.size());
+      listed_start_ = window_after_;
+      window_after_ = listed_end_;
+      continue;
+    }
+    if (pick.held > 0) quiet_listings_ = 0;
+    lane_ = pick.lane;
+    if (pick.keys.empty()) {
+      // Every key of the window is another walker's batch in flight: look further. The
+      // pass met others (they may still release those keys), so it ends in a backoff and
+      // a new walk from the head rather than "empty".
+      contended = true;
+      window_after_ = listed_end_;
+      continue;
+    }
+    for (size_t i : pick.keys) listed_.push_back(std::move((*window)[i]));
+  }
+  return true;
 }
 
 Result<std::vector<Claim>> Claimer::NextBatch(const std::string& queue, size_t max) {
@@ -302,49 +371,9 @@ Result<std::vector<Claim>> Claimer::NextBatch(const std::string& queue, size_t m
     bool contended = false;
     const size_t left_before = left_unsettled_.size();
     for (;;) {
-      if (listed_.empty()) {
-        const size_t want = crowded_ ? kLaneBatches * max : kLanes * max;
-        auto window =
-            ListWindow(queue, window_after_, crowded_ ? window_held_ + kLanes * want : want);
-        if (!window.ok()) return window.status();
-        if (window->empty() && listed_end_ == window_after_) break;  // the end of the queue
-        // A crowded window does not move past a key that stays (one that cannot be claimed
-        // now): each is tried once per call.
-        if (crowded_) std::erase_if(*window, [&](const auto& e) { return tried.count(e.name); });
-        if (window->empty()) {
-          window_after_ = listed_end_;  // all placed elsewhere or tried: look further
-          continue;
-        }
-        const LanePick pick = PickLane(*window, c_.size(), want, kLanes, lane_);
-        window_held_ = crowded_ ? pick.held : 0;
-        if (!crowded_ && pick.held > 0) {
-          crowded_ = true;  // another walker at work: share the window with it
-          quiet_listings_ = 0;
-          window_held_ = pick.held;
-          continue;
-        }
-        // Nobody met for a while (one quiet listing is not enough: the others may be between
-        // their rounds): alone again, in order.
-        if (crowded_ && pick.held == 0 && ++quiet_listings_ >= kQuietListings) crowded_ = false;
-        if (!crowded_) {
-          listed_.assign(window->begin(), window->end());
-          FreeFirst(listed_, c_.size());
-          listed_start_ = window_after_;
-          window_after_ = listed_end_;
-          continue;
-        }
-        if (pick.held > 0) quiet_listings_ = 0;
-        lane_ = pick.lane;
-        if (pick.keys.empty()) {
-          // Every key of the window is another walker's batch in flight: look further. The
-          // pass met others (they may still release those keys), so it ends in a backoff and
-          // a new walk from the head rather than "empty".
-          contended = true;
-          window_after_ = listed_end_;
-          continue;
-        }
-        for (size_t i : pick.keys) listed_.push_back(std::move((*window)[i]));
-      }
+      auto more = FillWindow(queue, max, tried, contended);
+      if (!more.ok()) return more.status();
+      if (!*more) break;  // the end of the queue
       const size_t take = std::min(max, listed_.size());
       std::vector<wire::ListEntry> batch(listed_.begin(),
                                          listed_.begin() + static_cast<std::ptrdiff_t>(take));

@@ -171,6 +171,74 @@ Result<RunReport> Failed(net::Cluster& network, net::Cluster& cl, const Claim& c
   return report;
 }
 
+// What RunClaim runs: the function's argv in a clean environment and a scratch dir, under the
+// worker's limits and the function's timeout (else the worker's default).
+exec::RunSpec SpecFor(const Function& f, const RunOptions& o) {
+  exec::RunSpec spec;
+  spec.argv = f.argv;
+  spec.env = exec::CleanEnv();
+  spec.scratch_parent = o.scratch_parent;
+  spec.limits.timeout = std::chrono::seconds(f.timeout_s != 0 ? f.timeout_s : o.default_timeout_s);
+  spec.limits.cpu_seconds = o.cpu_seconds;
+  spec.limits.memory_bytes = o.memory_bytes;
+  return spec;
+}
+
+// Streams the input objects, in order, into the command's stdin. It runs on the runner's own
+// thread, so it opens its own Cluster.
+exec::StdinFeeder InputFeeder(std::vector<std::string> inputs, const RunOptions& o) {
+  return [inputs = std::move(inputs), &o](int stdin_fd) -> Status {
+    if (inputs.empty()) return Status::Ok();
+    net::Cluster feeder(o.nodes, o.net_timeout, o.keys);
+    client::GetOptions g;
+    g.t = o.t;
+    for (const auto& in : inputs) {
+      auto m = client::ReadObject(feeder, in, stdin_fd, g);
+      if (!m.ok()) return m.status().With("input " + in);
+    }
+    return Status::Ok();
+  };
+}
+
+// A run that exited 0: its stdout stored as the output object (fenced by the claim's token),
+// the log written and, in lease mode, the function finished. A failed store goes the way of a
+// failed run (Failed), except a fenced one in lease mode: a newer owner has it.
+Result<RunReport> Succeeded(net::Cluster& network, net::Cluster& cl, const Claim& claim,
+                            const Function& f, const RunOptions& o, RunReport& report,
+                            const exec::RunResult& run, UniqueFd out_file) {
+  if (!f.output.empty()) {
+    client::PutOptions po;
+    po.t = o.t;
+    po.token = claim.ballot.n;
+    Status st =
+        ::lseek(out_file.get(), 0, SEEK_SET) == 0 ? Status::Ok() : Status::IoError("lseek failed");
+    if (st.ok()) {
+      auto m = PutPlaced(network, f.output, out_file.get(), po);
+      if (!m.ok()) st = m.status();
+    }
+    if (!st.ok()) {
+      out_file.reset();
+      report.detail = "output not stored: " + st.message();
+      if (st.code() == Code::kFenced && claim.mode == wire::ClaimMode::kLease) {
+        report.outcome = "fenced";  // a newer owner has it; it is theirs to finish
+        return report;
+      }
+      return Failed(network, cl, claim, f, o, report, &run);
+    }
+    report.output = f.output;
+  }
+  out_file.reset();
+  report.outcome = "done";
+  // As in Failed(): the log is advisory, its failure is reported, not fatal.
+  Status logged = WriteLog(network, o.t, claim, report, &run, o.worker);
+  if (!logged.ok()) report.detail += "; log: " + logged.message();
+  if (claim.mode == wire::ClaimMode::kLease) {
+    Status st = Finish(cl, claim);
+    if (!st.ok()) report.detail += "; finish: " + st.message();
+  }
+  return report;
+}
+
 }  // namespace
 
 Result<RunReport> RunClaim(const Claim& claim, const RunOptions& o) {
@@ -207,26 +275,8 @@ Result<RunReport> RunClaim(const Claim& claim, const RunOptions& o) {
   UniqueFd out_file = std::move(out).value();
   const int out_fd = out_file.get();
 
-  exec::RunSpec spec;
-  spec.argv = f->argv;
-  spec.env = exec::CleanEnv();
-  spec.scratch_parent = o.scratch_parent;
-  spec.limits.timeout =
-      std::chrono::seconds(f->timeout_s != 0 ? f->timeout_s : o.default_timeout_s);
-  spec.limits.cpu_seconds = o.cpu_seconds;
-  spec.limits.memory_bytes = o.memory_bytes;
-  const std::vector<std::string> inputs = f->inputs;
-  auto feed = [&](int stdin_fd) -> Status {
-    if (inputs.empty()) return Status::Ok();
-    net::Cluster feeder(o.nodes, o.net_timeout, o.keys);  // this runs on its own thread
-    client::GetOptions g;
-    g.t = o.t;
-    for (const auto& in : inputs) {
-      auto m = client::ReadObject(feeder, in, stdin_fd, g);
-      if (!m.ok()) return m.status().With("input " + in);
-    }
-    return Status::Ok();
-  };
+  const exec::RunSpec spec = SpecFor(*f, o);
+  const exec::StdinFeeder feed = InputFeeder(f->inputs, o);
   Renewer renewer(claim, o);
   auto run = exec::Run(spec, feed, out_fd, [&renewer] { return renewer.lost(); });
   renewer.Stop();
@@ -246,39 +296,7 @@ Result<RunReport> RunClaim(const Claim& claim, const RunOptions& o) {
     report.detail = "lease lost, output discarded: " + renewer.why();
     return report;
   }
-  if (run->ok()) {
-    if (!f->output.empty()) {
-      client::PutOptions po;
-      po.t = o.t;
-      po.token = claim.ballot.n;
-      Status st =
-          ::lseek(out_fd, 0, SEEK_SET) == 0 ? Status::Ok() : Status::IoError("lseek failed");
-      if (st.ok()) {
-        auto m = PutPlaced(network, f->output, out_fd, po);
-        if (!m.ok()) st = m.status();
-      }
-      if (!st.ok()) {
-        out_file.reset();
-        report.detail = "output not stored: " + st.message();
-        if (st.code() == Code::kFenced && claim.mode == wire::ClaimMode::kLease) {
-          report.outcome = "fenced";  // a newer owner has it; it is theirs to finish
-          return report;
-        }
-        return Failed(network, cl, claim, *f, o, report, &*run);
-      }
-      report.output = f->output;
-    }
-    out_file.reset();
-    report.outcome = "done";
-    // As in Failed(): the log is advisory, its failure is reported, not fatal.
-    Status logged = WriteLog(network, o.t, claim, report, &*run, o.worker);
-    if (!logged.ok()) report.detail += "; log: " + logged.message();
-    if (claim.mode == wire::ClaimMode::kLease) {
-      Status st = Finish(cl, claim);
-      if (!st.ok()) report.detail += "; finish: " + st.message();
-    }
-    return report;
-  }
+  if (run->ok()) return Succeeded(network, cl, claim, *f, o, report, *run, std::move(out_file));
   out_file.reset();
   return Failed(network, cl, claim, *f, o, report, &*run);
 }
