@@ -113,6 +113,9 @@ Status WriteLog(net::Cluster& cl, const client::Thresholds& t, const Claim& c, c
   client::PutOptions o;
   o.t = t;
   o.token = c.ballot.n;
+  // A consume-mode function is claimed once, so its log name is new: no stat round to find a
+  // revision to go past. A lease may run again and log to the same name: that one is looked up.
+  o.fresh = c.mode == wire::ClaimMode::kConsume;
   auto m = PutPlaced(cl, c.queue + ".log/" + LeafOf(c.key), fd->get(), o);
   return m.ok() ? Status::Ok() : m.status();
 }
@@ -185,11 +188,11 @@ exec::RunSpec SpecFor(const Function& f, const RunOptions& o) {
 }
 
 // Streams the input objects, in order, into the command's stdin. It runs on the runner's own
-// thread, so it opens its own Cluster.
-exec::StdinFeeder InputFeeder(std::vector<std::string> inputs, const RunOptions& o) {
-  return [inputs = std::move(inputs), &o](int stdin_fd) -> Status {
+// thread, so it reads through `feeder` (Connections), which nothing else uses meanwhile.
+exec::StdinFeeder InputFeeder(std::vector<std::string> inputs, const RunOptions& o,
+                              net::Cluster& feeder) {
+  return [inputs = std::move(inputs), &o, &feeder](int stdin_fd) -> Status {
     if (inputs.empty()) return Status::Ok();
-    net::Cluster feeder(o.nodes, o.net_timeout, o.keys);
     client::GetOptions g;
     g.t = o.t;
     for (const auto& in : inputs) {
@@ -241,11 +244,11 @@ Result<RunReport> Succeeded(net::Cluster& network, net::Cluster& cl, const Claim
 
 }  // namespace
 
-Result<RunReport> RunClaim(const Claim& claim, const RunOptions& o) {
+Result<RunReport> RunClaim(const Claim& claim, const RunOptions& o, Connections& conn) {
   RunReport report;
   report.key = claim.key;
   report.token = claim.ballot.n;
-  net::Cluster network(o.nodes, o.net_timeout, o.keys);
+  net::Cluster& network = conn.network;
   auto queue_units = client::WriteView(network, claim.queue, o.t.n);
   if (!queue_units.ok()) return queue_units.status().With("claim " + claim.key);
   net::Cluster& cl = *queue_units;
@@ -276,7 +279,7 @@ Result<RunReport> RunClaim(const Claim& claim, const RunOptions& o) {
   const int out_fd = out_file.get();
 
   const exec::RunSpec spec = SpecFor(*f, o);
-  const exec::StdinFeeder feed = InputFeeder(f->inputs, o);
+  const exec::StdinFeeder feed = InputFeeder(f->inputs, o, conn.feeder);
   Renewer renewer(claim, o);
   auto run = exec::Run(spec, feed, out_fd, [&renewer] { return renewer.lost(); });
   renewer.Stop();

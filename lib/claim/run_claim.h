@@ -13,13 +13,14 @@
 
 #include "claim/claimer.h"
 #include "client/options.h"
+#include "net/cluster.h"
 #include "net/keys.h"
 #include "util/status.h"
 
 namespace dstk::claim {
 
 struct RunOptions {
-  std::vector<std::string> nodes;  // every thread makes its own Cluster from these
+  std::vector<std::string> nodes;  // every thread makes its own Cluster(s) from these
   std::chrono::milliseconds net_timeout{2000};
   std::optional<net::KeyPair> keys;     // CurveZMQ client keys, when the units have keys
   client::Thresholds t;                 // for output and log writes and re-pushes
@@ -45,9 +46,23 @@ struct RunReport {
   bool ok() const { return outcome == "done"; }
 };
 
+// The connections one job thread keeps from one claim to the next, so that a function costs no
+// ZeroMQ context, TCP connection or CurveZMQ handshake of its own. `network` serves the queue's
+// units, the output and the log, from the job thread; `feeder` streams the inputs from the
+// runner's feeder thread, which exec::Run joins before it returns (so the two threads never
+// use one Cluster at once). One per job thread: a Cluster is not thread-safe. A reply that
+// arrives after its request was given up (a unit slower than the timeout) is dropped by the
+// Cluster, so one claim's late replies never answer the next claim's requests.
+struct Connections {
+  explicit Connections(const RunOptions& o)
+      : network(o.nodes, o.net_timeout, o.keys), feeder(o.nodes, o.net_timeout, o.keys) {}
+  net::Cluster network;
+  net::Cluster feeder;
+};
+
 // Never throws; infrastructure failures (units unreachable) come back as a non-ok Status,
 // the function's own failure as a RunReport with outcome failed/requeued/dead-lettered.
-Result<RunReport> RunClaim(const Claim& claim, const RunOptions& options);
+Result<RunReport> RunClaim(const Claim& claim, const RunOptions& options, Connections& conn);
 
 // The JSON line dsrun prints for a report.
 std::string ReportJson(const RunReport& r, const std::string& worker);

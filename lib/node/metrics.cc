@@ -43,6 +43,8 @@ UnitMetrics::UnitMetrics(prometheus::Registry& registry, const std::string& unit
                       "Requests answered busy: the client had --max-inflight requests in flight")),
       clients_(UnitGauge(registry, unit_id, "dstk_unit_clients_connected",
                          "Client connections open on the unit's socket")),
+      connections_(UnitCounter(registry, unit_id, "dstk_unit_client_connections_total",
+                               "Client connections accepted on the unit's socket")),
       promises_(UnitCounter(registry, unit_id, "dstk_unit_claim_promises_total",
                             "Claim locks granted (lock_read_delete answered ok, per function)")),
       commits_(UnitCounter(registry, unit_id, "dstk_unit_claim_commits_total",

@@ -46,7 +46,10 @@ class UnitMetrics {
                size_t bytes_in, size_t bytes_out);
   void Flush(FlushTarget target, double seconds);
   void Busy() { busy_.Increment(); }
-  void ClientConnected() { clients_.Increment(); }
+  void ClientConnected() {
+    clients_.Increment();
+    connections_.Increment();
+  }
   void ClientDisconnected() { clients_.Decrement(); }
   void ClaimPromised() { promises_.Increment(); }
   void ClaimCommitted() { commits_.Increment(); }
@@ -67,6 +70,7 @@ class UnitMetrics {
   prometheus::Counter& sent_bytes_;
   prometheus::Counter& busy_;
   prometheus::Gauge& clients_;
+  prometheus::Counter& connections_;
   prometheus::Counter& promises_;
   prometheus::Counter& commits_;
   static constexpr size_t kClaimOps =

@@ -126,6 +126,18 @@ note "5 puts: publish and put_slice counters grew by exactly 15, objects and sli
 
 # --- claims: 6 functions, one claimer, one worker ------------------------------------------------
 for i in 1 2 3 4 5 6; do "$DSENC" push jobs -- echo "$i" >>"$WORK/pushed" || fail "push $i"; done
+# accepted: connections the three units accepted so far (read from the units, not Prometheus).
+accepted() {
+  local i sum=0 v
+  for i in 0 1 2; do
+    v=$(curl -sf "http://127.0.0.1:$((PORT_BASE + 10 + i))/metrics" \
+      | awk '$1 == "dstk_unit_client_connections_total" || $1 ~ /^dstk_unit_client_connections_total[{]/ { print $2 }')
+    [ -n "$v" ] || fail "unit $i shows no dstk_unit_client_connections_total"
+    sum=$(awk -v a="$sum" -v b="$v" 'BEGIN { print a + b }')
+  done
+  echo "$sum"
+}
+accepted_before=$(accepted)
 mkfifo "$WORK/claims"
 "$DSCLAIM" jobs --follow >"$WORK/claims" 2>"$WORK/dsclaim.err" &
 claim_pid=$!
@@ -145,6 +157,12 @@ expect_values 'sum(dstk_unit_claim_promises_total)' 18 'sum(dstk_unit_claim_comm
 [ "$(value 'sum(dstk_unit_clients_connected) >= 3')" != NaN ] \
   || fail "clients connected while dsclaim --follow runs: $(value 'sum(dstk_unit_clients_connected)')"
 note "6 claims: 18 promises, 18 commits, no refusals; the worker counted 6 runs done"
+# dsclaim and dsrun each connect once to each unit and keep the connection from one function
+# to the next: 6 accepted in all, where a connection per function would make 3 more each.
+accepted_now=$(accepted)
+[ "$(awk -v a="$accepted_before" -v b="$accepted_now" 'BEGIN { print b - a }')" -le 6 ] \
+  || fail "connections accepted for 6 functions: $accepted_before -> $accepted_now (want <= 6 more)"
+note "6 functions: $((accepted_now - accepted_before)) connections accepted (dsclaim and dsrun, one per unit each)"
 kill "$claim_pid"
 wait "$claim_pid" "$run_pid" 2>/dev/null || true  # dsrun ends at the end of its input
 expect_values 'sum(dstk_unit_clients_connected)' 0

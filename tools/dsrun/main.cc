@@ -155,9 +155,10 @@ class WorstExit {
 // line for each.
 void RunJobs(ClaimQueue& queue, const claim::RunOptions& o, tools::WorkerMetrics* metrics,
              const tools::Verbosity& verbosity, std::mutex& out_mu, WorstExit& worst) {
+  claim::Connections conn(o);  // kept from one claim to the next
   claim::Claim c;
   while (queue.Pop(c)) {
-    auto r = claim::RunClaim(c, o);
+    auto r = claim::RunClaim(c, o, conn);
     if (metrics != nullptr && r.ok()) {
       metrics->Ran(r->outcome, static_cast<double>(r->elapsed_ms) / 1000);
     }
