@@ -116,6 +116,7 @@ Status WriteLog(net::Cluster& cl, const client::Thresholds& t, const Claim& c, c
   // A consume-mode function is claimed once, so its log name is new: no stat round to find a
   // revision to go past. A lease may run again and log to the same name: that one is looked up.
   o.fresh = c.mode == wire::ClaimMode::kConsume;
+  o.pack = true;
   auto m = PutPlaced(cl, c.queue + ".log/" + LeafOf(c.key), fd->get(), o);
   return m.ok() ? Status::Ok() : m.status();
 }
@@ -213,6 +214,7 @@ Result<RunReport> Succeeded(net::Cluster& network, net::Cluster& cl, const Claim
     client::PutOptions po;
     po.t = o.t;
     po.token = claim.ballot.n;
+    po.pack = true;  // a small output goes to the units' packs (a large one to files)
     Status st =
         ::lseek(out_file.get(), 0, SEEK_SET) == 0 ? Status::Ok() : Status::IoError("lseek failed");
     if (st.ok()) {

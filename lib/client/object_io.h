@@ -27,9 +27,13 @@ using LeftOutSink = std::function<void(size_t unit, const std::string& why)>;
 struct PutOptions {
   Thresholds t;
   uint32_t segment_size = codec::kDefaultSegmentSize;
-  uint32_t window = 3;   // segments in flight
-  bool fresh = false;    // the name is new (a queue key): skip the stat round
-  uint64_t token = 0;    // fencing token (a claim's) the units check the write against
+  uint32_t window = 3;  // segments in flight
+  bool fresh = false;   // the name is new (a queue key): skip the stat round
+  uint64_t token = 0;   // fencing token (a claim's) the units check the write against
+  // Small and many (dsrun's outputs and run logs): a unit appends a one-segment object to its
+  // pack log instead of creating a directory and two files for it (store/pack_log.h). Readers
+  // see no difference; larger objects are stored as files whatever this says.
+  bool pack = false;
   LeftOutSink left_out;  // optional
 };
 

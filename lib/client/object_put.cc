@@ -124,6 +124,7 @@ Status Writer::SendSegment(const codec::SliceHeader& base,
     req.slice->idx = static_cast<uint32_t>(u);
     req.slice->crc = codec::ComputeSliceCrc(*req.slice, payloads[u]);
     req.token = o_.token;
+    req.pack = o_.pack;
     auto id = c_.Send(u, req, payloads[u]);
     if (!id.ok()) {
       units_.Drop(u, id.status().message());

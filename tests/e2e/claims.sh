@@ -155,6 +155,16 @@ grep -q fenced "$WORK/err" || fail "late write of the dead owner not fenced: $(c
 expect_rc 1 "$DSCLAIM" lq --mode lease
 note "lease: killed worker's function ran again after the lease with token 2; late token-1 write fenced"
 
+# dsrun's small output went to the units' packs, not to files; a later revision put as files
+# supersedes it, also after every unit restarted (replaying its packs and files).
+for i in 0 1 2 3 4; do
+  [ ! -e "$WORK/unit$i/objects/lease/out" ] || fail "unit $i stored dsrun's small output as files"
+done
+echo "newer" | "$DSENC" put lease/out --token 2 2>"$WORK/err" || fail "put over a packed output: $(cat "$WORK/err")"
+for i in 0 1 2 3 4; do kill_unit "$i"; start_unit "$i"; done
+[ "$("$DSENC" get lease/out)" = "newer" ] || fail "the packed output came back over the newer revision"
+note "the output was packed; a newer revision stored as files supersedes it across restarts"
+
 # --- a unit restarted during a held lease grants no second ownership ---------------------------------
 "$DSENC" push rq -- sh -c 'sleep 3; echo owned' >/dev/null
 ( "$DSCLAIM" rq --mode lease --lease 10 --max 1 | "$DSRUN" --worker first >"$WORK/first.out" 2>&1 ) &
