@@ -150,17 +150,25 @@ int List(const Common& c, const std::string& prefix, bool nul) {
 
 namespace {
 
-// `dsenc stat` without a name: each unit's reachability, latency, slices, bytes, version.
-int Health(const Common& c, net::Cluster& cl, const client::Thresholds& t) {
+// Each unit's stat reply (none when it did not answer) and how long it took.
+struct UnitStats {
+  std::vector<std::optional<net::Response>> got;
+  std::vector<double> ms;
+  // Up: answered stat with the unit's figures.
+  bool up(size_t u) const { return got[u] && got[u]->reply.ok() && got[u]->reply.unit; }
+};
+
+// One stat round to every unit of `cl`.
+UnitStats AskEveryUnit(net::Cluster& cl) {
   std::vector<net::Clock::time_point> sent(cl.size());
-  std::vector<std::optional<net::Response>> got(cl.size());
-  std::vector<double> ms(cl.size(), 0);
+  UnitStats stats{std::vector<std::optional<net::Response>>(cl.size()),
+                  std::vector<double>(cl.size(), 0)};
   std::vector<size_t> all(cl.size());
   for (size_t u = 0; u < cl.size(); ++u) all[u] = u;
   net::GatherOptions g;
   // The latency is taken as each reply arrives, not when the round ends.
   g.on_reply = [&](const net::Response& resp) {
-    ms[resp.unit] =
+    stats.ms[resp.unit] =
         std::chrono::duration<double, std::milli>(net::Clock::now() - sent[resp.unit]).count();
   };
   net::Gathered round = net::Gather(
@@ -174,46 +182,62 @@ int Health(const Common& c, net::Cluster& cl, const client::Thresholds& t) {
       g);
   for (net::Response& resp : round.replies) {
     const size_t u = resp.unit;
-    got[u] = std::move(resp);
+    stats.got[u] = std::move(resp);
   }
+  return stats;
+}
+
+// Unit `u`'s entry in `dsenc stat --json`'s "units".
+nlohmann::ordered_json HealthJson(const net::Cluster& cl, const UnitStats& stats, size_t u) {
+  const bool ok = stats.up(u);
+  nlohmann::ordered_json j{{"unit", u}, {"endpoint", cl.endpoint(u)}, {"reachable", ok}};
+  if (ok) {
+    const auto& i = *stats.got[u]->reply.unit;
+    j.update({{"latency_ms", stats.ms[u]},
+              {"id", stats.got[u]->reply.unit_id},
+              {"version", i.version},
+              {"objects", i.objects},
+              {"slices", i.slices},
+              {"bytes_used", i.bytes_used},
+              {"bytes_free", i.bytes_free},
+              {"uptime_s", i.uptime_s}});
+  }
+  return j;
+}
+
+// Unit `u`'s line of `dsenc stat`'s table, after the table's head for the first unit.
+void PrintHealthLine(const net::Cluster& cl, const UnitStats& stats, size_t u) {
+  if (u == 0) {
+    std::printf("%-3s %-28s %-11s %8s %8s %10s %10s %10s %s\n", "#", "endpoint", "state", "latency",
+                "objects", "slices", "used", "free", "version");
+  }
+  if (!stats.up(u)) {
+    std::printf("%-3zu %-28s %-11s\n", u, cl.endpoint(u).c_str(), "unreachable");
+    return;
+  }
+  const auto& i = *stats.got[u]->reply.unit;
+  std::printf("%-3zu %-28s %-11s %6.1fms %8llu %10llu %10s %10s %s\n", u, cl.endpoint(u).c_str(),
+              "up", stats.ms[u], static_cast<unsigned long long>(i.objects),
+              static_cast<unsigned long long>(i.slices), Human(i.bytes_used).c_str(),
+              Human(i.bytes_free).c_str(), i.version.c_str());
+}
+
+// `dsenc stat` without a name: each unit's reachability, latency, slices, bytes, version.
+int Health(const Common& c, net::Cluster& cl, const client::Thresholds& t) {
+  const UnitStats stats = AskEveryUnit(cl);
   size_t up = 0;
   nlohmann::ordered_json units = nlohmann::ordered_json::array();
   for (size_t u = 0; u < cl.size(); ++u) {
-    const bool ok = got[u] && got[u]->reply.ok() && got[u]->reply.unit;
-    up += ok;
+    up += stats.up(u);
     if (c.json) {
-      nlohmann::ordered_json j{{"unit", u}, {"endpoint", cl.endpoint(u)}, {"reachable", ok}};
-      if (ok) {
-        const auto& i = *got[u]->reply.unit;
-        j.update({{"latency_ms", ms[u]},
-                  {"id", got[u]->reply.unit_id},
-                  {"version", i.version},
-                  {"objects", i.objects},
-                  {"slices", i.slices},
-                  {"bytes_used", i.bytes_used},
-                  {"bytes_free", i.bytes_free},
-                  {"uptime_s", i.uptime_s}});
-      }
-      units.push_back(j);
-      continue;
+      units.push_back(HealthJson(cl, stats, u));
+    } else {
+      PrintHealthLine(cl, stats, u);
     }
-    if (u == 0) {
-      std::printf("%-3s %-28s %-11s %8s %8s %10s %10s %10s %s\n", "#", "endpoint", "state",
-                  "latency", "objects", "slices", "used", "free", "version");
-    }
-    if (!ok) {
-      std::printf("%-3zu %-28s %-11s\n", u, cl.endpoint(u).c_str(), "unreachable");
-      continue;
-    }
-    const auto& i = *got[u]->reply.unit;
-    std::printf("%-3zu %-28s %-11s %6.1fms %8llu %10llu %10s %10s %s\n", u, cl.endpoint(u).c_str(),
-                "up", ms[u], static_cast<unsigned long long>(i.objects),
-                static_cast<unsigned long long>(i.slices), Human(i.bytes_used).c_str(),
-                Human(i.bytes_free).c_str(), i.version.c_str());
   }
   std::vector<std::string> ids(cl.size());
   for (size_t u = 0; u < cl.size(); ++u) {
-    if (got[u]) ids[u] = got[u]->reply.unit_id;
+    if (stats.got[u]) ids[u] = stats.got[u]->reply.unit_id;
   }
   const Status one_each = client::CheckOneUnitEach(cl, ids);
   const char* verdict = !one_each.ok()    ? "one unit listed twice"
