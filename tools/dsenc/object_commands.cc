@@ -58,20 +58,18 @@ std::string Human(uint64_t bytes) {
 
 }  // namespace
 
-int Put(const Common& c, const std::string& name, const std::string& file) {
-  auto s = Connect(c);
-  if (!s.ok()) return Fail(kTool, s.status());
+int Put(const Common& c, Session& s, const std::string& name, const std::string& file) {
   auto opened = OpenInput(file);
   if (!opened.ok()) return Fail(kTool, opened.status());
   const int fd = opened->valid() ? opened->get() : STDIN_FILENO;
   client::PutOptions o;
-  o.t = s->t;
+  o.t = s.t;
   o.segment_size = c.segment_size;
   o.token = c.token;
   // Stored, but with fewer slices than n: say where redundancy is missing and how to restore it.
   std::vector<std::string> left_out;
   o.left_out = [&left_out](size_t, const std::string& why) { left_out.push_back(why); };
-  auto view = client::WriteView(*s->cluster, name, s->t.n);
+  auto view = client::WriteView(*s.cluster, name, s.t.n);
   if (!view.ok()) return Fail(kTool, view.status());
   Result<wire::Manifest> m = Status::Invalid("not stored");
   {
@@ -102,16 +100,14 @@ int Put(const Common& c, const std::string& name, const std::string& file) {
   return kExitOk;
 }
 
-int Get(const Common& c, const std::string& name) {
-  auto s = Connect(c);
-  if (!s.ok()) return Fail(kTool, s.status());
+int Get(const Common& c, Session& s, const std::string& name) {
   client::GetOptions o;
-  o.t = s->t;
+  o.t = s.t;
   client::ReadReport report;
   o.report = &report;
   auto m = [&] {
     ProgressBar bar(kTool, "get " + name, c.verbosity.level > 0);  // erased before the warnings
-    return client::ReadObject(*s->cluster, name, STDOUT_FILENO, o,
+    return client::ReadObject(*s.cluster, name, STDOUT_FILENO, o,
                               [&bar](uint64_t d, uint64_t t) { bar.Update(d, t); });
   }();
   // A lying unit is worth a warning even when the read went around it: stat names it too.
@@ -120,19 +116,14 @@ int Get(const Common& c, const std::string& name) {
   return kExitOk;
 }
 
-int Remove(const Common& c, const std::string& name) {
-  auto s = Connect(c);
-  if (!s.ok()) return Fail(kTool, s.status());
-  client::Found f = client::FindObject(*s->cluster, name, s->t.n, false, false);
-  Status st = client::RemoveObject(f.view, name, s->t);
+int Remove(Session& s, const std::string& name) {
+  client::Found f = client::FindObject(*s.cluster, name, s.t.n, false, false);
+  Status st = client::RemoveObject(f.view, name, s.t);
   return st.ok() ? kExitOk : Fail(kTool, st);
 }
 
-int List(const Common& c, const std::string& prefix, bool nul) {
-  auto s = Connect(c);
-  if (!s.ok()) return Fail(kTool, s.status());
-  auto entries =
-      client::ListObjects(*s->cluster, prefix, s->t.k, 0, "", 0, client::TrustCopies(s->t));
+int List(const Common& c, Session& s, const std::string& prefix, bool nul) {
+  auto entries = client::ListObjects(*s.cluster, prefix, s.t.k, 0, "", 0, client::TrustCopies(s.t));
   if (!entries.ok()) return Fail(kTool, entries.status());
   for (const auto& e : *entries) {
     if (c.json) {
@@ -317,16 +308,14 @@ int StatAbsent(const std::string& name, const net::Cluster& cl, const client::Lo
 
 }  // namespace
 
-int Stat(const Common& c, const std::string& name) {
-  auto s = Connect(c);
-  if (!s.ok()) return Fail(kTool, s.status());
-  if (name.empty()) return Health(c, *s->cluster, s->t);
-  client::Found f = client::FindObject(*s->cluster, name, s->t.n, /*verify=*/true, false);
+int Stat(const Common& c, Session& s, const std::string& name) {
+  if (name.empty()) return Health(c, *s.cluster, s.t);
+  client::Found f = client::FindObject(*s.cluster, name, s.t.n, /*verify=*/true, false);
   net::Cluster& cl = f.view;
   client::Location& loc = f.loc;
-  const uint32_t copies = client::TrustCopies(s->t);
+  const uint32_t copies = client::TrustCopies(s.t);
   client::TrustLocation(loc, copies);
-  if (!loc.manifest || loc.manifest->tomb) return StatAbsent(name, cl, loc, copies, s->t);
+  if (!loc.manifest || loc.manifest->tomb) return StatAbsent(name, cl, loc, copies, s.t);
   const wire::Manifest& m = *loc.manifest;
   // Every slice read back and checked here too: a unit that lies passes its own verify.
   const std::vector<size_t> holders = loc.Holders();
@@ -400,13 +389,10 @@ int Keygen(const std::string& file, bool sign) {
   return kExitOk;
 }
 
-int Repair(const Common& c, const std::string& name, bool all) {
-  auto s = Connect(c);
-  if (!s.ok()) return Fail(kTool, s.status());
+int Repair(const Common& c, Session& s, const std::string& name, bool all) {
   std::vector<std::string> names;
   if (all) {
-    auto entries =
-        client::ListObjects(*s->cluster, name, s->t.k, 0, "", 0, client::TrustCopies(s->t));
+    auto entries = client::ListObjects(*s.cluster, name, s.t.k, 0, "", 0, client::TrustCopies(s.t));
     if (!entries.ok()) return Fail(kTool, entries.status());
     for (const auto& e : *entries) names.push_back(e.name);
   } else {
@@ -418,21 +404,21 @@ int Repair(const Common& c, const std::string& name, bool all) {
   size_t repaired = 0, failed = 0, healthy = 0;
   int rc = kExitOk;
   // Pillars on units gone from the node list (a replaced disk) get a new home first.
-  auto answered = client::LiveUnits(*s->cluster);
+  auto answered = client::LiveUnits(*s.cluster);
   if (!answered.ok()) return Fail(kTool, answered.status());
   const std::vector<size_t>& live = *answered;
   client::RebalanceOptions rehome;
-  rehome.t = s->t;
+  rehome.t = s.t;
   rehome.only_gone = true;
   for (const auto& n : names) {
     client::RebalanceReport moved;
-    if (Status st = client::RebalanceObject(*s->cluster, live, n, rehome, moved); !st.ok()) {
+    if (Status st = client::RebalanceObject(*s.cluster, live, n, rehome, moved); !st.ok()) {
       rc = Fail(kTool, st);
       continue;
     }
     for (const auto& why : moved.failures) Diag(kTool, "repair " + why);
-    client::Found f = client::FindObject(*s->cluster, n, s->t.n, /*verify=*/false, false);
-    auto r = client::RepairObject(f.view, n, s->t);
+    client::Found f = client::FindObject(*s.cluster, n, s.t.n, /*verify=*/false, false);
+    auto r = client::RepairObject(f.view, n, s.t);
     if (!r.ok()) {
       rc = Fail(kTool, r.status());
       continue;
