@@ -99,103 +99,148 @@ class MergedListing {
   std::map<std::string, std::map<uint64_t, uint32_t>> tombs_;  // name -> rev -> units
 };
 
+// One listing in progress: every unit paged at once, one round per page, each unit resuming
+// after its own last name, all requests of a round in flight together.
+class Pager {
+ public:
+  Pager(net::Cluster& cluster, const std::string& prefix, size_t max_entries,
+        const std::string& start_after, size_t enough)
+      : cluster_(cluster),
+        prefix_(prefix),
+        max_entries_(max_entries),
+        enough_(enough),
+        returned_(cluster.size(), 0),
+        done_(cluster.size(), false),
+        after_(cluster.size(), start_after) {}
+
+  // Pages until every unit is done, or `enough` answered and the others' grace ran out.
+  void Run() {
+    while (!Settled()) {
+      if (!Round()) break;
+    }
+  }
+
+  size_t answered() const { return answered_; }
+  size_t forbidden() const { return forbidden_; }
+  const std::string& failures() const { return failures_; }
+  MergedListing& merged() { return merged_; }
+
+ private:
+  // Once `enough` units have answered, the others get a grace as long as that took again (5 ms
+  // at least): on a healthy network they answer within it (so a name that only one unit still
+  // holds, such as a function that unit missed the commit of, is seen); a dead unit costs little.
+  bool Settled() {
+    if (enough_ == 0 || answered_ < enough_) return false;
+    if (!grace_end_) {
+      grace_end_ = net::Clock::now() + std::max<net::Clock::duration>(net::Clock::now() - started_,
+                                                                      std::chrono::milliseconds(5));
+    }
+    return net::Clock::now() >= *grace_end_;
+  }
+
+  // One page from each unit not done yet; false when no request could be sent.
+  bool Round() {
+    std::vector<size_t> asking;
+    for (size_t u = 0; u < cluster_.size(); ++u) {
+      if (!done_[u]) asking.push_back(u);
+    }
+    bool sent_any = false;
+    net::GatherOptions g;
+    g.keep = false;  // each page is merged as it comes
+    g.enough = [&](const std::vector<net::Response>&, size_t) { return Settled(); };
+    g.deadline = [&](net::Clock::time_point deadline) {
+      return grace_end_ ? std::min(deadline, *grace_end_) : deadline;
+    };
+    g.on_reply = [&](const net::Response& resp) { Take(resp); };
+    const net::Gathered round = net::Gather(
+        cluster_, asking,
+        [&](size_t u) -> Result<uint64_t> {
+          auto id = Ask(u);
+          if (id.ok()) sent_any = true;
+          return id;
+        },
+        g);
+    if (!sent_any) return false;
+    const bool stopped_waiting = enough_ > 0 && answered_ >= enough_;
+    for (size_t u : round.silent) {
+      done_[u] = true;
+      if (stopped_waiting) continue;  // not a failure: we had enough and the grace ran out
+      AddFailure(cluster_.Describe(u) + ": no reply within " +
+                 std::to_string(cluster_.timeout().count()) + " ms");
+    }
+    return true;
+  }
+
+  // Sends unit `u` the request for its next page.
+  Result<uint64_t> Ask(size_t u) {
+    wire::Request req;
+    req.op = wire::Op::kList;
+    req.prefix = prefix_;
+    req.after = after_[u];
+    if (max_entries_ > 0) req.limit = static_cast<uint32_t>(std::min<size_t>(max_entries_, 1000));
+    auto id = cluster_.Send(u, req);
+    if (!id.ok()) {
+      done_[u] = true;
+      AddFailure(id.status().message());
+    }
+    return id;
+  }
+
+  // Merges one unit's page and notes whether that unit has more to give.
+  void Take(const net::Response& resp) {
+    const size_t u = resp.unit;
+    const wire::Reply& r = resp.reply;
+    if (!r.ok()) {
+      done_[u] = true;
+      forbidden_ += r.status == wire::ReplyStatus::kForbidden ? 1 : 0;
+      AddFailure(cluster_.Describe(u) + ": " + wire::ReplyStatusName(r.status) + ": " + r.error);
+      return;
+    }
+    for (const auto& e : r.entries) merged_.Add(e);
+    returned_[u] += r.entries.size();
+    // Each unit's first max_entries names contain every name of the merged first max_entries
+    // that the unit holds, so a unit can stop paging once it returned that many.
+    if (!r.more || r.entries.empty() || (max_entries_ > 0 && returned_[u] >= max_entries_)) {
+      done_[u] = true;
+      ++answered_;
+    } else {
+      after_[u] = r.entries.back().name;
+    }
+  }
+
+  void AddFailure(const std::string& why) { failures_ += (failures_.empty() ? "" : "; ") + why; }
+
+  net::Cluster& cluster_;
+  const std::string& prefix_;
+  const size_t max_entries_;
+  const size_t enough_;
+  std::vector<size_t> returned_;  // names each unit returned so far
+  std::vector<bool> done_;
+  std::vector<std::string> after_;  // each unit's last name returned
+  MergedListing merged_;
+  std::string failures_;
+  size_t forbidden_ = 0;  // units that refused the listing as forbidden
+  size_t answered_ = 0;
+  const net::Clock::time_point started_ = net::Clock::now();
+  std::optional<net::Clock::time_point> grace_end_;
+};
+
 }  // namespace
 
 Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const std::string& prefix,
                                                  size_t min_units, size_t max_entries,
                                                  const std::string& start_after, size_t enough,
                                                  uint32_t copies) {
-  // Each unit's first max_entries names contain every name of the merged first max_entries
-  // that the unit holds, so a unit can stop paging once it returned that many.
-  std::vector<size_t> returned(cluster.size(), 0);
-  MergedListing merged;
-  std::vector<bool> done(cluster.size(), false);
-  std::vector<std::string> after(cluster.size(), start_after);
-  std::string failures;
-  size_t forbidden = 0;  // units that refused the listing as forbidden
-  size_t answered = 0;
-  // Once `enough` units have answered, the others get a grace as long as that took again (5 ms at
-  // least): on a healthy network they answer within it (so a name that only one unit still
-  // holds, such as a function that unit missed the commit of, is seen); a dead unit costs little.
-  const auto started = net::Clock::now();
-  std::optional<net::Clock::time_point> grace_end;
-  auto settled = [&] {
-    if (enough == 0 || answered < enough) return false;
-    if (!grace_end) {
-      grace_end = net::Clock::now() + std::max<net::Clock::duration>(net::Clock::now() - started,
-                                                                     std::chrono::milliseconds(5));
-    }
-    return net::Clock::now() >= *grace_end;
-  };
-  // Page through every unit at once: one round per page, each unit resuming after its own last
-  // name, all requests of a round in flight together.
-  while (!settled()) {
-    std::vector<size_t> asking;
-    for (size_t u = 0; u < cluster.size(); ++u) {
-      if (!done[u]) asking.push_back(u);
-    }
-    bool sent_any = false;
-    net::GatherOptions g;
-    g.keep = false;  // each page is merged as it comes
-    g.enough = [&](const std::vector<net::Response>&, size_t) { return settled(); };
-    g.deadline = [&](net::Clock::time_point deadline) {
-      return grace_end ? std::min(deadline, *grace_end) : deadline;
-    };
-    g.on_reply = [&](const net::Response& resp) {
-      const size_t u = resp.unit;
-      const wire::Reply& r = resp.reply;
-      if (!r.ok()) {
-        done[u] = true;
-        forbidden += r.status == wire::ReplyStatus::kForbidden ? 1 : 0;
-        failures += (failures.empty() ? "" : "; ") + cluster.Describe(u) + ": " +
-                    wire::ReplyStatusName(r.status) + ": " + r.error;
-        return;
-      }
-      for (const auto& e : r.entries) merged.Add(e);
-      returned[u] += r.entries.size();
-      if (!r.more || r.entries.empty() || (max_entries > 0 && returned[u] >= max_entries)) {
-        done[u] = true;
-        ++answered;
-      } else {
-        after[u] = r.entries.back().name;
-      }
-    };
-    const net::Gathered round = net::Gather(
-        cluster, asking,
-        [&](size_t u) -> Result<uint64_t> {
-          wire::Request req;
-          req.op = wire::Op::kList;
-          req.prefix = prefix;
-          req.after = after[u];
-          if (max_entries > 0)
-            req.limit = static_cast<uint32_t>(std::min<size_t>(max_entries, 1000));
-          auto id = cluster.Send(u, req);
-          if (!id.ok()) {
-            done[u] = true;
-            failures += (failures.empty() ? "" : "; ") + id.status().message();
-          } else {
-            sent_any = true;
-          }
-          return id;
-        },
-        g);
-    if (!sent_any) break;
-    const bool stopped_waiting = enough > 0 && answered >= enough;
-    for (size_t u : round.silent) {
-      done[u] = true;
-      if (stopped_waiting) continue;  // not a failure: we had enough and the grace ran out
-      failures += (failures.empty() ? "" : "; ") + cluster.Describe(u) + ": no reply within " +
-                  std::to_string(cluster.timeout().count()) + " ms";
-    }
-  }
-  if (answered < min_units) {
+  Pager pager(cluster, prefix, max_entries, start_after, enough);
+  pager.Run();
+  if (pager.answered() < min_units) {
     return Decided(
         Status::Unavailable((prefix.empty() ? std::string("ls") : "ls " + prefix) + ": only " +
-                            std::to_string(answered) + " units answered, need " +
-                            std::to_string(min_units) + " (" + failures + ")"),
-        forbidden, cluster.size(), min_units);
+                            std::to_string(pager.answered()) + " units answered, need " +
+                            std::to_string(min_units) + " (" + pager.failures() + ")"),
+        pager.forbidden(), cluster.size(), min_units);
   }
-  return std::move(merged).Live(max_entries, copies);
+  return std::move(pager.merged()).Live(max_entries, copies);
 }
 
 }  // namespace dstk::client

@@ -87,6 +87,63 @@ Status TooFew(const std::string& name, const std::string& what, const Acks& a, u
   return a.fenced ? Status::Fenced(msg) : Decided(Status::Unavailable(msg), a.forbidden, units, w);
 }
 
+// Every object's manifest but its digests, which are sealed as it is encoded.
+std::vector<wire::Manifest> ManifestsOf(const std::vector<NewObject>& objects, const PutOptions& o,
+                                        const net::Cluster& c) {
+  std::vector<wire::Manifest> manifests(objects.size());
+  const std::vector<std::string> placement = PlacementIds(c);
+  for (size_t i = 0; i < objects.size(); ++i) {
+    wire::Manifest& m = manifests[i];
+    m.rev = wire::NewRevision(0);
+    m.size = objects[i].bytes.size();
+    m.segs = 1;
+    m.segsize = o.segment_size;
+    m.k = o.t.k;
+    m.n = static_cast<uint32_t>(c.size());
+    m.token = o.token;
+    m.placement = placement;
+  }
+  return manifests;
+}
+
+// The put_slice of unit `u`'s slice of a one-segment object; `payload` is that slice.
+wire::Request SliceRequest(const std::string& name, const std::string& bytes, uint64_t rev,
+                           const PutOptions& o, size_t n, size_t u,
+                           std::span<const uint8_t> payload) {
+  wire::Request req;
+  req.op = wire::Op::kPutSlice;
+  codec::SliceHeader h;
+  h.name = name;
+  h.rev = rev;
+  h.seg = 0;
+  h.segs = 1;
+  h.k = o.t.k;
+  h.n = static_cast<uint32_t>(n);
+  h.size = bytes.size();
+  h.seglen = static_cast<uint32_t>(bytes.size());
+  h.segsize = o.segment_size;
+  h.idx = static_cast<uint32_t>(u);
+  h.crc = codec::ComputeSliceCrc(h, payload);
+  req.slice = h;
+  req.token = o.token;
+  req.pack = true;  // small, many, read once: the unit appends it to a pack
+  return req;
+}
+
+// Deletes a revision that too few units stored where it was stored (best effort, as a failed
+// put does).
+void DropStored(net::Cluster& c, const std::string& name, uint64_t rev,
+                const std::vector<size_t>& units) {
+  for (size_t u : units) {
+    wire::Request del;
+    del.op = wire::Op::kDelSlice;
+    del.name = name;
+    del.rev = rev;
+    auto id = c.Send(u, del);
+    if (id.ok()) c.Forget(*id);  // fire and forget: a leftover pending revision is harmless
+  }
+}
+
 }  // namespace
 
 std::vector<Status> PutNewObjects(net::Cluster& c, const std::vector<NewObject>& objects,
@@ -101,19 +158,7 @@ std::vector<Status> PutNewObjects(net::Cluster& c, const std::vector<NewObject>&
   std::vector<size_t> all(c.size());
   for (size_t u = 0; u < c.size(); ++u) all[u] = u;
 
-  std::vector<wire::Manifest> manifests(objects.size());
-  const std::vector<std::string> placement = PlacementIds(c);
-  for (size_t i = 0; i < objects.size(); ++i) {
-    wire::Manifest& m = manifests[i];
-    m.rev = wire::NewRevision(0);
-    m.size = objects[i].bytes.size();
-    m.segs = 1;
-    m.segsize = o.segment_size;
-    m.k = o.t.k;
-    m.n = static_cast<uint32_t>(c.size());
-    m.token = o.token;
-    m.placement = placement;
-  }
+  std::vector<wire::Manifest> manifests = ManifestsOf(objects, o, c);
   // Round 1: every object's slices, to every unit. The encoder's views change with each
   // object, so each object is encoded right before its slices are queued (Send copies them).
   size_t encoded = objects.size();
@@ -131,28 +176,13 @@ std::vector<Status> PutNewObjects(net::Cluster& c, const std::vector<NewObject>&
       AppendSliceHashes(payloads, hashes);
       SealHashes(manifests[i], std::move(hashes));
     }
-    wire::Request req;
-    req.op = wire::Op::kPutSlice;
-    codec::SliceHeader h;
-    h.name = objects[i].name;
-    h.rev = manifests[i].rev;
-    h.seg = 0;
-    h.segs = 1;
-    h.k = o.t.k;
-    h.n = static_cast<uint32_t>(c.size());
-    h.size = bytes.size();
-    h.seglen = static_cast<uint32_t>(bytes.size());
-    h.segsize = o.segment_size;
-    h.idx = static_cast<uint32_t>(u);
-    h.crc = codec::ComputeSliceCrc(h, payloads[u]);
-    req.slice = h;
-    req.token = o.token;
-    req.pack = true;  // small, many, read once: the unit appends it to a pack
+    wire::Request req =
+        SliceRequest(objects[i].name, bytes, manifests[i].rev, o, c.size(), u, payloads[u]);
     return c.Send(u, req, payloads[u]);
   });
 
   // Round 2: publish each object that >= w units stored, on those units. The others are
-  // deleted where they were stored (best effort, as a failed put does).
+  // deleted where they were stored.
   std::vector<std::vector<size_t>> publish_to(objects.size());
   for (size_t i = 0; i < objects.size(); ++i) {
     if (slices[i].units.size() >= o.t.w) {
@@ -160,14 +190,7 @@ std::vector<Status> PutNewObjects(net::Cluster& c, const std::vector<NewObject>&
       continue;
     }
     out[i] = TooFew(objects[i].name, "stored", slices[i], o.t.w, c.size());
-    for (size_t u : slices[i].units) {
-      wire::Request del;
-      del.op = wire::Op::kDelSlice;
-      del.name = objects[i].name;
-      del.rev = manifests[i].rev;
-      auto id = c.Send(u, del);
-      if (id.ok()) c.Forget(*id);  // fire and forget: a leftover pending revision is harmless
-    }
+    DropStored(c, objects[i].name, manifests[i].rev, slices[i].units);
   }
   auto published = Round(c, publish_to, down, [&](size_t i, size_t u) -> Result<uint64_t> {
     wire::Request pub;

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "exec/pipe.h"
+#include "util/name_table.h"
 
 namespace dstk::exec {
 namespace {
@@ -18,22 +19,15 @@ namespace {
 // What the child reports through the close-on-exec pipe when a step fails.
 enum class Step : int { kSetpgid = 1, kDup, kChdir, kRlimit, kReportFd, kExec };
 
+constexpr NameTable<Step, 6> kSteps = {{{Step::kSetpgid, "setpgid"},
+                                        {Step::kDup, "dup2"},
+                                        {Step::kChdir, "chdir"},
+                                        {Step::kRlimit, "setrlimit"},
+                                        {Step::kReportFd, "dup3"},
+                                        {Step::kExec, "execve"}}};
+
 const char* StepName(Step step) {
-  switch (step) {
-    case Step::kSetpgid:
-      return "setpgid";
-    case Step::kDup:
-      return "dup2";
-    case Step::kChdir:
-      return "chdir";
-    case Step::kRlimit:
-      return "setrlimit";
-    case Step::kReportFd:
-      return "dup3";
-    case Step::kExec:
-      return "execve";
-  }
-  return "?";
+  return NameIn(kSteps, step, "?");
 }
 
 struct Report {

@@ -214,29 +214,83 @@ Result<zmq::socket_t> BindRouter(zmq::context_t& ctx, const ServerOptions& optio
   return sock;
 }
 
+// The ZAP handler's thread when the unit is keyed (none otherwise). The destructor stops it
+// (context shutdown makes its recv fail) before the context goes.
+class ZapThread {
+ public:
+  ZapThread(zmq::context_t& ctx, const ServerOptions& options, const LogSink& log) : ctx_(ctx) {
+    if (!options.keys) return;
+    zmq::socket_t handler(ctx, zmq::socket_type::rep);
+    handler.set(zmq::sockopt::linger, 0);
+    handler.bind("inproc://zeromq.zap.01");
+    thread_ = std::thread([&allow = options.allow, &log = log, h = std::move(handler)]() mutable {
+      ServeZap(std::move(h), allow, log);
+    });
+  }
+  ~ZapThread() {
+    if (!thread_.joinable()) return;
+    ctx_.shutdown();
+    thread_.join();
+  }
+  ZapThread(const ZapThread&) = delete;
+  ZapThread& operator=(const ZapThread&) = delete;
+
+ private:
+  zmq::context_t& ctx_;
+  std::thread thread_;
+};
+
+// Group commit: claim replies wait here until one sync covers them all. The group ends when
+// the unit has served everything it has read (so a lone claimer waits for nothing but its own
+// flush) or has kMaxGroup replies waiting; requests that arrive during a flush form the next.
+class ReplyGroup {
+ public:
+  ReplyGroup(zmq::socket_t& sock, const Syncer& sync) : sock_(sock), sync_(sync) {}
+  void Hold(zmq::message_t identity, Outgoing out) {
+    waiting_.emplace_back(std::move(identity), std::move(out));
+  }
+  bool full() const { return waiting_.size() >= kMaxGroup; }
+  // Syncs once, then sends every reply held. Returns the sync's error when the unit must stop:
+  // a failed flush (kIoError).
+  Status End() {
+    if (waiting_.empty()) return Status::Ok();
+    const Status synced = sync_ ? sync_() : Status::Ok();
+    for (auto& [identity, out] : waiting_) {
+      SendReply(sock_, identity, synced.ok() ? out : Service::FailedSync(out, synced));
+    }
+    waiting_.clear();
+    return synced.code() == Code::kIoError ? synced : Status::Ok();
+  }
+
+ private:
+  static constexpr size_t kMaxGroup = 256;
+  zmq::socket_t& sock_;
+  const Syncer& sync_;
+  std::vector<std::pair<zmq::message_t, Outgoing>> waiting_;
+};
+
+// Handles one request read off the socket: its reply goes out at once, or joins `group` when
+// it may only be sent after the sync.
+void ServeOne(Frames& frames, const Handler& handle, const ServerOptions& options,
+              zmq::socket_t& sock, ReplyGroup& group) {
+  const bool has_payload = frames.size() == 3;
+  const Caller caller = CallerOf(frames[1], options);
+  Outgoing out =
+      handle(SpanOf(frames[1]), has_payload ? SpanOf(frames[2]) : std::span<const uint8_t>{},
+             has_payload, caller);
+  if (out.after_sync) {
+    group.Hold(std::move(frames[0]), std::move(out));
+  } else {
+    SendReply(sock, frames[0], out);
+  }
+}
+
 }  // namespace
 
 Status Serve(const Handler& handle, const ServerOptions& options, const LogSink& log,
              const Syncer& sync, const IdleWork& idle) {
   zmq::context_t ctx(1);
-  std::thread zap;
-  if (options.keys) {
-    zmq::socket_t handler(ctx, zmq::socket_type::rep);
-    handler.set(zmq::sockopt::linger, 0);
-    handler.bind("inproc://zeromq.zap.01");
-    zap = std::thread(
-        [&, h = std::move(handler)]() mutable { ServeZap(std::move(h), options.allow, log); });
-  }
-  // Stops the ZAP thread (context shutdown makes its recv fail) before the context goes.
-  struct ZapJoin {
-    zmq::context_t& ctx;
-    std::thread& t;
-    ~ZapJoin() {
-      if (!t.joinable()) return;
-      ctx.shutdown();
-      t.join();
-    }
-  } zap_join{ctx, zap};
+  const ZapThread zap(ctx, options, log);
   auto bound_sock = BindRouter(ctx, options);
   if (!bound_sock.ok()) return bound_sock.status();
   zmq::socket_t& sock = *bound_sock;
@@ -257,21 +311,7 @@ Status Serve(const Handler& handle, const ServerOptions& options, const LogSink&
   if (monitor) items.push_back({monitor->handle(), 0, ZMQ_POLLIN, 0});
   InflightQueue<Frames> held(options.limits);
   BusyLog busy(options.limits.per_client, log, options.metrics);
-  // Group commit: claim replies wait here until one sync covers them all. The group ends when
-  // the unit has served everything it has read (so a lone claimer waits for nothing but its own
-  // flush) or has kMaxGroup replies waiting; requests that arrive during a flush form the next.
-  constexpr size_t kMaxGroup = 256;
-  std::vector<std::pair<zmq::message_t, Outgoing>> waiting;
-  // Returns the sync's error when the unit must stop: a failed flush (kIoError).
-  auto end_group = [&]() -> Status {
-    if (waiting.empty()) return Status::Ok();
-    const Status synced = sync ? sync() : Status::Ok();
-    for (auto& [identity, out] : waiting) {
-      SendReply(sock, identity, synced.ok() ? out : Service::FailedSync(out, synced));
-    }
-    waiting.clear();
-    return synced.code() == Code::kIoError ? synced : Status::Ok();
-  };
+  ReplyGroup group(sock, sync);
   // When idle() wants to run again; -1: not until a request comes.
   std::chrono::milliseconds idle_again(-1);
   for (;;) {
@@ -288,21 +328,9 @@ Status Serve(const Handler& handle, const ServerOptions& options, const LogSink&
     if (monitor && (items.back().revents & ZMQ_POLLIN)) monitor->Drain();
     if (items[0].revents & ZMQ_POLLIN) Drain(sock, held, busy, log);
     busy.Flush();
-    auto frames = held.Next();
-    if (frames) {
-      const bool has_payload = frames->size() == 3;
-      const Caller caller = CallerOf((*frames)[1], options);
-      Outgoing out = handle(SpanOf((*frames)[1]),
-                            has_payload ? SpanOf((*frames)[2]) : std::span<const uint8_t>{},
-                            has_payload, caller);
-      if (out.after_sync) {
-        waiting.emplace_back(std::move((*frames)[0]), std::move(out));
-      } else {
-        SendReply(sock, (*frames)[0], out);
-      }
-    }
-    if (held.empty() || waiting.size() >= kMaxGroup) {
-      if (Status st = end_group(); !st.ok()) return StopAfter(log, st);
+    if (auto frames = held.Next()) ServeOne(*frames, handle, options, sock, group);
+    if (held.empty() || group.full()) {
+      if (Status st = group.End(); !st.ok()) return StopAfter(log, st);
     }
     idle_again = std::chrono::milliseconds(-1);
     if (held.empty() && idle) {
@@ -311,7 +339,7 @@ Status Serve(const Handler& handle, const ServerOptions& options, const LogSink&
       if (next->has_value()) idle_again = **next;
     }
   }
-  if (Status st = end_group(); !st.ok()) return StopAfter(log, st);  // only the flush was left
+  if (Status st = group.End(); !st.ok()) return StopAfter(log, st);  // only the flush was left
   log(LogLevel::kInfo, "stopping");
   return Status::Ok();
 }

@@ -30,6 +30,13 @@ std::string Who(const Caller& caller) {
   return std::string("key ").append(caller.key, 0, 10).append("..");
 }
 
+// `reply` refused with `s`'s status and message.
+wire::Reply WithError(wire::Reply reply, const Status& s) {
+  reply.status = ReplyStatusFor(s);
+  reply.error = s.message();
+  return reply;
+}
+
 }  // namespace
 
 wire::ReplyStatus ReplyStatusFor(const Status& s) {
@@ -210,11 +217,7 @@ Outgoing Service::FailedSync(const Outgoing& out, const Status& why) {
 wire::Reply Service::Dispatch(const wire::Request& r, std::span<const uint8_t> payload,
                               bool has_payload, const std::string& who, Outgoing& out) {
   wire::Reply reply;
-  auto fail = [&](const Status& s) {
-    reply.status = ReplyStatusFor(s);
-    reply.error = s.message();
-    return reply;
-  };
+  auto fail = [&reply](const Status& s) { return WithError(reply, s); };
   if (has_payload != (r.op == wire::Op::kPutSlice)) {
     return fail(Status::Invalid(has_payload ? "this op takes no payload frame"
                                             : "put_slice needs a payload frame"));
@@ -244,44 +247,10 @@ wire::Reply Service::Dispatch(const wire::Request& r, std::span<const uint8_t> p
       Status st = store_.Publish(r.name, *r.manifest);
       return st.ok() ? reply : fail(st);
     }
-    case wire::Op::kList: {
-      const size_t limit =
-          r.limit == 0 || r.limit > wire::kMaxListPage ? wire::kMaxListPage : r.limit;
-      store::ListPage page = store_.List(r.prefix, r.after, limit, wire::kListReplyBudget);
-      reply.entries = std::move(page.entries);
-      reply.more = page.more;
-      // Walkers try keys that another claimer holds last (a round spent on a held key is lost).
-      const int64_t now = NowMs();
-      for (auto& e : reply.entries) {
-        const store::ClaimState* claim = store_.Claim(e.name);
-        e.locked = claim != nullptr && LockLive(*claim, now) ? 1 : 0;
-        // A listing names objects; their slice digests would crowd the page out (and past
-        // the 64 KiB frame of clients of earlier versions). stat serves them.
-        e.manifest.hashes.clear(), e.manifest.root.clear();
-      }
-      return reply;
-    }
-    case wire::Op::kStat: {
-      reply.unit_id = store_.unit_id();
-      if (r.name.empty()) {
-        reply.unit = store_.Info();
-        reply.unit->version = version_;
-        return reply;
-      }
-      auto st = store_.Stat(r.name, r.verify);
-      if (!st.ok()) return fail(st.status());
-      for (const auto& h : st->held) {
-        if (h.bad > 0) {
-          if (metrics_ != nullptr) metrics_->SlicesQuarantined(h.bad);
-          log_(LogLevel::kWarn, r.name + ": " + std::to_string(h.bad) +
-                                    " corrupt slices of revision " + std::to_string(h.rev) +
-                                    " moved aside (.corrupt)");
-        }
-      }
-      reply.committed = st->committed;
-      reply.held = std::move(st->held);
-      return reply;
-    }
+    case wire::Op::kList:
+      return ListReply(r);
+    case wire::Op::kStat:
+      return StatReply(r);
     case wire::Op::kLockReadDelete:
     case wire::Op::kCommit:
     case wire::Op::kRelease:
@@ -290,6 +259,46 @@ wire::Reply Service::Dispatch(const wire::Request& r, std::span<const uint8_t> p
       return HandleClaim(r, who, out);
   }
   return fail(Status::Invalid("unknown op"));
+}
+
+wire::Reply Service::ListReply(const wire::Request& r) {
+  wire::Reply reply;
+  const size_t limit = r.limit == 0 || r.limit > wire::kMaxListPage ? wire::kMaxListPage : r.limit;
+  store::ListPage page = store_.List(r.prefix, r.after, limit, wire::kListReplyBudget);
+  reply.entries = std::move(page.entries);
+  reply.more = page.more;
+  // Walkers try keys that another claimer holds last (a round spent on a held key is lost).
+  const int64_t now = NowMs();
+  for (auto& e : reply.entries) {
+    const store::ClaimState* claim = store_.Claim(e.name);
+    e.locked = claim != nullptr && LockLive(*claim, now) ? 1 : 0;
+    // A listing names objects; their slice digests would crowd the page out (and past
+    // the 64 KiB frame of clients of earlier versions). stat serves them.
+    e.manifest.hashes.clear(), e.manifest.root.clear();
+  }
+  return reply;
+}
+
+wire::Reply Service::StatReply(const wire::Request& r) {
+  wire::Reply reply;
+  reply.unit_id = store_.unit_id();
+  if (r.name.empty()) {
+    reply.unit = store_.Info();
+    reply.unit->version = version_;
+    return reply;
+  }
+  auto st = store_.Stat(r.name, r.verify);
+  if (!st.ok()) return WithError(reply, st.status());
+  for (const auto& h : st->held) {
+    if (h.bad > 0) {
+      if (metrics_ != nullptr) metrics_->SlicesQuarantined(h.bad);
+      log_(LogLevel::kWarn, r.name + ": " + std::to_string(h.bad) + " corrupt slices of revision " +
+                                std::to_string(h.rev) + " moved aside (.corrupt)");
+    }
+  }
+  reply.committed = st->committed;
+  reply.held = std::move(st->held);
+  return reply;
 }
 
 wire::Reply Service::HandleClaim(const wire::Request& r, const std::string& who, Outgoing& out) {

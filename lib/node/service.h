@@ -83,6 +83,11 @@ class Service {
                            std::vector<uint8_t>& file, std::span<const uint8_t>& payload);
   wire::Reply Dispatch(const wire::Request& r, std::span<const uint8_t> payload, bool has_payload,
                        const std::string& who, Outgoing& out);
+  // list: one page of names, each marked when another claimer holds it.
+  wire::Reply ListReply(const wire::Request& r);
+  // stat: the unit's own figures when r.name is empty, else what it holds of that object
+  // (corrupt slices found are counted and logged).
+  wire::Reply StatReply(const wire::Request& r);
   // Logs a write, remove or push that took effect (publish, del_slice) with its caller.
   void Audit(const wire::Request& r, const std::string& who);
   std::optional<std::chrono::milliseconds> IdleWork();

@@ -42,17 +42,19 @@ Result<Session> Connect(const Common& c);
 // to close) for "" or "-".
 Result<UniqueFd> OpenInput(const std::string& file);
 
+// Push checks the queue's name before it connects. The other network subcommands start from
+// the Session main.cc's Dispatch connects for them.
 int Push(const Common& c, const PushArgs& a);
-int Put(const Common& c, const std::string& name, const std::string& file);
-int Get(const Common& c, const std::string& name);
-int Remove(const Common& c, const std::string& name);
-int List(const Common& c, const std::string& prefix, bool nul);
-int Stat(const Common& c, const std::string& name);
-int Repair(const Common& c, const std::string& name, bool all);
+int Put(const Common& c, Session& s, const std::string& name, const std::string& file);
+int Get(const Common& c, Session& s, const std::string& name);
+int Remove(Session& s, const std::string& name);
+int List(const Common& c, Session& s, const std::string& prefix, bool nul);
+int Stat(const Common& c, Session& s, const std::string& name);
+int Repair(const Common& c, Session& s, const std::string& name, bool all);
 int Keygen(const std::string& file, bool sign);
-int Nodes(const Common& c);
-int Place(const Common& c, const std::string& name);
-int Rebalance(const Common& c, const std::string& prefix);
+int Nodes(const Common& c, Session& s);
+int Place(const Common& c, Session& s, const std::string& name);
+int Rebalance(const Common& c, Session& s, const std::string& prefix);
 int Split(const Common& c, uint32_t k, uint32_t n, const std::string& name,
           const std::string& file);
 int Join(const Common& c);

@@ -160,20 +160,23 @@ void AddStreamReadCommands(CLI::App& app, Subcommands& s) {
 int Dispatch(const Args& a, const Subcommands& s) {
   using namespace dstk::tools::dsenc;
   const Common& c = a.c;
-  if (*s.put) return Put(c, a.name, a.file);
   if (*s.push) return Push(c, a.pa);
-  if (*s.get) return Get(c, a.name);
-  if (*s.rm) return Remove(c, a.name);
-  if (*s.ls) return List(c, a.prefix, a.nul);
-  if (*s.stat) return Stat(c, a.name);
   if (*s.keygen) return Keygen(a.keyfile, a.sign_key);
-  if (*s.repair) return Repair(c, a.name, a.all);
-  if (*s.nodes) return Nodes(c);
-  if (*s.place) return Place(c, a.name);
-  if (*s.rebalance) return Rebalance(c, a.prefix);
   if (*s.split) return Split(c, a.k, a.n, a.name.empty() ? "stdin" : a.name, a.file);
   if (*s.join) return Join(c);
   if (*s.inspect) return Inspect(c);
+  // Every other subcommand starts by connecting (exactly one subcommand is given).
+  auto session = Connect(c);
+  if (!session.ok()) return dstk::tools::Fail("dsenc", session.status());
+  if (*s.put) return Put(c, *session, a.name, a.file);
+  if (*s.get) return Get(c, *session, a.name);
+  if (*s.rm) return Remove(*session, a.name);
+  if (*s.ls) return List(c, *session, a.prefix, a.nul);
+  if (*s.stat) return Stat(c, *session, a.name);
+  if (*s.repair) return Repair(c, *session, a.name, a.all);
+  if (*s.nodes) return Nodes(c, *session);
+  if (*s.place) return Place(c, *session, a.name);
+  if (*s.rebalance) return Rebalance(c, *session, a.prefix);
   return dstk::kExitUsage;
 }
 

@@ -58,20 +58,18 @@ std::string Human(uint64_t bytes) {
 
 }  // namespace
 
-int Put(const Common& c, const std::string& name, const std::string& file) {
-  auto s = Connect(c);
-  if (!s.ok()) return Fail(kTool, s.status());
+int Put(const Common& c, Session& s, const std::string& name, const std::string& file) {
   auto opened = OpenInput(file);
   if (!opened.ok()) return Fail(kTool, opened.status());
   const int fd = opened->valid() ? opened->get() : STDIN_FILENO;
   client::PutOptions o;
-  o.t = s->t;
+  o.t = s.t;
   o.segment_size = c.segment_size;
   o.token = c.token;
   // Stored, but with fewer slices than n: say where redundancy is missing and how to restore it.
   std::vector<std::string> left_out;
   o.left_out = [&left_out](size_t, const std::string& why) { left_out.push_back(why); };
-  auto view = client::WriteView(*s->cluster, name, s->t.n);
+  auto view = client::WriteView(*s.cluster, name, s.t.n);
   if (!view.ok()) return Fail(kTool, view.status());
   Result<wire::Manifest> m = Status::Invalid("not stored");
   {
@@ -102,16 +100,14 @@ int Put(const Common& c, const std::string& name, const std::string& file) {
   return kExitOk;
 }
 
-int Get(const Common& c, const std::string& name) {
-  auto s = Connect(c);
-  if (!s.ok()) return Fail(kTool, s.status());
+int Get(const Common& c, Session& s, const std::string& name) {
   client::GetOptions o;
-  o.t = s->t;
+  o.t = s.t;
   client::ReadReport report;
   o.report = &report;
   auto m = [&] {
     ProgressBar bar(kTool, "get " + name, c.verbosity.level > 0);  // erased before the warnings
-    return client::ReadObject(*s->cluster, name, STDOUT_FILENO, o,
+    return client::ReadObject(*s.cluster, name, STDOUT_FILENO, o,
                               [&bar](uint64_t d, uint64_t t) { bar.Update(d, t); });
   }();
   // A lying unit is worth a warning even when the read went around it: stat names it too.
@@ -120,19 +116,14 @@ int Get(const Common& c, const std::string& name) {
   return kExitOk;
 }
 
-int Remove(const Common& c, const std::string& name) {
-  auto s = Connect(c);
-  if (!s.ok()) return Fail(kTool, s.status());
-  client::Found f = client::FindObject(*s->cluster, name, s->t.n, false, false);
-  Status st = client::RemoveObject(f.view, name, s->t);
+int Remove(Session& s, const std::string& name) {
+  client::Found f = client::FindObject(*s.cluster, name, s.t.n, false, false);
+  Status st = client::RemoveObject(f.view, name, s.t);
   return st.ok() ? kExitOk : Fail(kTool, st);
 }
 
-int List(const Common& c, const std::string& prefix, bool nul) {
-  auto s = Connect(c);
-  if (!s.ok()) return Fail(kTool, s.status());
-  auto entries =
-      client::ListObjects(*s->cluster, prefix, s->t.k, 0, "", 0, client::TrustCopies(s->t));
+int List(const Common& c, Session& s, const std::string& prefix, bool nul) {
+  auto entries = client::ListObjects(*s.cluster, prefix, s.t.k, 0, "", 0, client::TrustCopies(s.t));
   if (!entries.ok()) return Fail(kTool, entries.status());
   for (const auto& e : *entries) {
     if (c.json) {
@@ -150,17 +141,25 @@ int List(const Common& c, const std::string& prefix, bool nul) {
 
 namespace {
 
-// `dsenc stat` without a name: each unit's reachability, latency, slices, bytes, version.
-int Health(const Common& c, net::Cluster& cl, const client::Thresholds& t) {
+// Each unit's stat reply (none when it did not answer) and how long it took.
+struct UnitStats {
+  std::vector<std::optional<net::Response>> got;
+  std::vector<double> ms;
+  // Up: answered stat with the unit's figures.
+  bool up(size_t u) const { return got[u] && got[u]->reply.ok() && got[u]->reply.unit; }
+};
+
+// One stat round to every unit of `cl`.
+UnitStats AskEveryUnit(net::Cluster& cl) {
   std::vector<net::Clock::time_point> sent(cl.size());
-  std::vector<std::optional<net::Response>> got(cl.size());
-  std::vector<double> ms(cl.size(), 0);
+  UnitStats stats{std::vector<std::optional<net::Response>>(cl.size()),
+                  std::vector<double>(cl.size(), 0)};
   std::vector<size_t> all(cl.size());
   for (size_t u = 0; u < cl.size(); ++u) all[u] = u;
   net::GatherOptions g;
   // The latency is taken as each reply arrives, not when the round ends.
   g.on_reply = [&](const net::Response& resp) {
-    ms[resp.unit] =
+    stats.ms[resp.unit] =
         std::chrono::duration<double, std::milli>(net::Clock::now() - sent[resp.unit]).count();
   };
   net::Gathered round = net::Gather(
@@ -174,46 +173,62 @@ int Health(const Common& c, net::Cluster& cl, const client::Thresholds& t) {
       g);
   for (net::Response& resp : round.replies) {
     const size_t u = resp.unit;
-    got[u] = std::move(resp);
+    stats.got[u] = std::move(resp);
   }
+  return stats;
+}
+
+// Unit `u`'s entry in `dsenc stat --json`'s "units".
+nlohmann::ordered_json HealthJson(const net::Cluster& cl, const UnitStats& stats, size_t u) {
+  const bool ok = stats.up(u);
+  nlohmann::ordered_json j{{"unit", u}, {"endpoint", cl.endpoint(u)}, {"reachable", ok}};
+  if (ok) {
+    const auto& i = *stats.got[u]->reply.unit;
+    j.update({{"latency_ms", stats.ms[u]},
+              {"id", stats.got[u]->reply.unit_id},
+              {"version", i.version},
+              {"objects", i.objects},
+              {"slices", i.slices},
+              {"bytes_used", i.bytes_used},
+              {"bytes_free", i.bytes_free},
+              {"uptime_s", i.uptime_s}});
+  }
+  return j;
+}
+
+// Unit `u`'s line of `dsenc stat`'s table, after the table's head for the first unit.
+void PrintHealthLine(const net::Cluster& cl, const UnitStats& stats, size_t u) {
+  if (u == 0) {
+    std::printf("%-3s %-28s %-11s %8s %8s %10s %10s %10s %s\n", "#", "endpoint", "state", "latency",
+                "objects", "slices", "used", "free", "version");
+  }
+  if (!stats.up(u)) {
+    std::printf("%-3zu %-28s %-11s\n", u, cl.endpoint(u).c_str(), "unreachable");
+    return;
+  }
+  const auto& i = *stats.got[u]->reply.unit;
+  std::printf("%-3zu %-28s %-11s %6.1fms %8llu %10llu %10s %10s %s\n", u, cl.endpoint(u).c_str(),
+              "up", stats.ms[u], static_cast<unsigned long long>(i.objects),
+              static_cast<unsigned long long>(i.slices), Human(i.bytes_used).c_str(),
+              Human(i.bytes_free).c_str(), i.version.c_str());
+}
+
+// `dsenc stat` without a name: each unit's reachability, latency, slices, bytes, version.
+int Health(const Common& c, net::Cluster& cl, const client::Thresholds& t) {
+  const UnitStats stats = AskEveryUnit(cl);
   size_t up = 0;
   nlohmann::ordered_json units = nlohmann::ordered_json::array();
   for (size_t u = 0; u < cl.size(); ++u) {
-    const bool ok = got[u] && got[u]->reply.ok() && got[u]->reply.unit;
-    up += ok;
+    up += stats.up(u);
     if (c.json) {
-      nlohmann::ordered_json j{{"unit", u}, {"endpoint", cl.endpoint(u)}, {"reachable", ok}};
-      if (ok) {
-        const auto& i = *got[u]->reply.unit;
-        j.update({{"latency_ms", ms[u]},
-                  {"id", got[u]->reply.unit_id},
-                  {"version", i.version},
-                  {"objects", i.objects},
-                  {"slices", i.slices},
-                  {"bytes_used", i.bytes_used},
-                  {"bytes_free", i.bytes_free},
-                  {"uptime_s", i.uptime_s}});
-      }
-      units.push_back(j);
-      continue;
+      units.push_back(HealthJson(cl, stats, u));
+    } else {
+      PrintHealthLine(cl, stats, u);
     }
-    if (u == 0) {
-      std::printf("%-3s %-28s %-11s %8s %8s %10s %10s %10s %s\n", "#", "endpoint", "state",
-                  "latency", "objects", "slices", "used", "free", "version");
-    }
-    if (!ok) {
-      std::printf("%-3zu %-28s %-11s\n", u, cl.endpoint(u).c_str(), "unreachable");
-      continue;
-    }
-    const auto& i = *got[u]->reply.unit;
-    std::printf("%-3zu %-28s %-11s %6.1fms %8llu %10llu %10s %10s %s\n", u, cl.endpoint(u).c_str(),
-                "up", ms[u], static_cast<unsigned long long>(i.objects),
-                static_cast<unsigned long long>(i.slices), Human(i.bytes_used).c_str(),
-                Human(i.bytes_free).c_str(), i.version.c_str());
   }
   std::vector<std::string> ids(cl.size());
   for (size_t u = 0; u < cl.size(); ++u) {
-    if (got[u]) ids[u] = got[u]->reply.unit_id;
+    if (stats.got[u]) ids[u] = stats.got[u]->reply.unit_id;
   }
   const Status one_each = client::CheckOneUnitEach(cl, ids);
   const char* verdict = !one_each.ok()    ? "one unit listed twice"
@@ -293,16 +308,14 @@ int StatAbsent(const std::string& name, const net::Cluster& cl, const client::Lo
 
 }  // namespace
 
-int Stat(const Common& c, const std::string& name) {
-  auto s = Connect(c);
-  if (!s.ok()) return Fail(kTool, s.status());
-  if (name.empty()) return Health(c, *s->cluster, s->t);
-  client::Found f = client::FindObject(*s->cluster, name, s->t.n, /*verify=*/true, false);
+int Stat(const Common& c, Session& s, const std::string& name) {
+  if (name.empty()) return Health(c, *s.cluster, s.t);
+  client::Found f = client::FindObject(*s.cluster, name, s.t.n, /*verify=*/true, false);
   net::Cluster& cl = f.view;
   client::Location& loc = f.loc;
-  const uint32_t copies = client::TrustCopies(s->t);
+  const uint32_t copies = client::TrustCopies(s.t);
   client::TrustLocation(loc, copies);
-  if (!loc.manifest || loc.manifest->tomb) return StatAbsent(name, cl, loc, copies, s->t);
+  if (!loc.manifest || loc.manifest->tomb) return StatAbsent(name, cl, loc, copies, s.t);
   const wire::Manifest& m = *loc.manifest;
   // Every slice read back and checked here too: a unit that lies passes its own verify.
   const std::vector<size_t> holders = loc.Holders();
@@ -376,13 +389,10 @@ int Keygen(const std::string& file, bool sign) {
   return kExitOk;
 }
 
-int Repair(const Common& c, const std::string& name, bool all) {
-  auto s = Connect(c);
-  if (!s.ok()) return Fail(kTool, s.status());
+int Repair(const Common& c, Session& s, const std::string& name, bool all) {
   std::vector<std::string> names;
   if (all) {
-    auto entries =
-        client::ListObjects(*s->cluster, name, s->t.k, 0, "", 0, client::TrustCopies(s->t));
+    auto entries = client::ListObjects(*s.cluster, name, s.t.k, 0, "", 0, client::TrustCopies(s.t));
     if (!entries.ok()) return Fail(kTool, entries.status());
     for (const auto& e : *entries) names.push_back(e.name);
   } else {
@@ -394,21 +404,21 @@ int Repair(const Common& c, const std::string& name, bool all) {
   size_t repaired = 0, failed = 0, healthy = 0;
   int rc = kExitOk;
   // Pillars on units gone from the node list (a replaced disk) get a new home first.
-  auto answered = client::LiveUnits(*s->cluster);
+  auto answered = client::LiveUnits(*s.cluster);
   if (!answered.ok()) return Fail(kTool, answered.status());
   const std::vector<size_t>& live = *answered;
   client::RebalanceOptions rehome;
-  rehome.t = s->t;
+  rehome.t = s.t;
   rehome.only_gone = true;
   for (const auto& n : names) {
     client::RebalanceReport moved;
-    if (Status st = client::RebalanceObject(*s->cluster, live, n, rehome, moved); !st.ok()) {
+    if (Status st = client::RebalanceObject(*s.cluster, live, n, rehome, moved); !st.ok()) {
       rc = Fail(kTool, st);
       continue;
     }
     for (const auto& why : moved.failures) Diag(kTool, "repair " + why);
-    client::Found f = client::FindObject(*s->cluster, n, s->t.n, /*verify=*/false, false);
-    auto r = client::RepairObject(f.view, n, s->t);
+    client::Found f = client::FindObject(*s.cluster, n, s.t.n, /*verify=*/false, false);
+    auto r = client::RepairObject(f.view, n, s.t);
     if (!r.ok()) {
       rc = Fail(kTool, r.status());
       continue;

@@ -16,10 +16,8 @@ constexpr const char* kTool = "dsenc";
 
 }  // namespace
 
-int Nodes(const Common& c) {
-  auto s = Connect(c);
-  if (!s.ok()) return Fail(kTool, s.status());
-  net::Cluster network = s->cluster->Network();
+int Nodes(const Common& c, Session& s) {
+  net::Cluster network = s.cluster->Network();
   // Every unit is asked, also those the list gives an id for: a replaced disk answers with a
   // new one, which the printed list must carry.
   wire::Request stat;
@@ -59,13 +57,11 @@ int Nodes(const Common& c) {
   return kExitOk;
 }
 
-int Place(const Common& c, const std::string& name) {
-  auto s = Connect(c);
-  if (!s.ok()) return Fail(kTool, s.status());
-  net::Cluster& network = *s->cluster;
-  if (s->t.n < network.network_size()) client::LearnUnitIds(network);
+int Place(const Common& c, Session& s, const std::string& name) {
+  net::Cluster& network = *s.cluster;
+  if (s.t.n < network.network_size()) client::LearnUnitIds(network);
   const std::string key = client::PlacementKey(name);
-  auto units = client::Place(network, key, s->t.n);
+  auto units = client::Place(network, key, s.t.n);
   if (!units.ok()) return Fail(kTool, units.status());
   for (size_t p = 0; p < units->size(); ++p) {
     const size_t u = (*units)[p];
@@ -85,15 +81,13 @@ int Place(const Common& c, const std::string& name) {
   return kExitOk;
 }
 
-int Rebalance(const Common& c, const std::string& prefix) {
-  auto s = Connect(c);
-  if (!s.ok()) return Fail(kTool, s.status());
+int Rebalance(const Common& c, Session& s, const std::string& prefix) {
   client::RebalanceOptions o;
-  o.t = s->t;
+  o.t = s.t;
   Result<client::RebalanceReport> r = Status::Invalid("not run");
   {
     ProgressBar bar(kTool, "rebalance", c.verbosity.level > 0, "objects");
-    r = client::Rebalance(*s->cluster, prefix, o,
+    r = client::Rebalance(*s.cluster, prefix, o,
                           [&bar](uint64_t d, uint64_t t) { bar.Update(d, t); });
   }
   if (!r.ok()) return Fail(kTool, r.status());
