@@ -36,7 +36,6 @@ struct TraceEvent {
 struct ClaimOptions {
   wire::ClaimMode mode = wire::ClaimMode::kConsume;
   uint32_t lease_ms = 30000;
-  size_t page = 32;  // queue keys listed per walk
   std::function<void(const TraceEvent&)> trace;
   std::function<void(const std::string& phase)> step;  // called before each phase (--step)
 };
@@ -64,8 +63,11 @@ class Claimer {
  public:
   Claimer(net::Cluster& cluster, ClaimOptions options);
 
-  // Claims the next function of `queue` in order. kNotFound when no key is claimable now;
-  // kUnavailable when too few units answer to reach a quorum.
+  // Claims the next function of `queue` in order, with one-key messages (lock_read_delete and
+  // commit of one key). kNotFound when no key is claimable now; kUnavailable when too few units
+  // answer to reach a quorum. Walks the queue like NextBatch (docs/claim.md, "Walkers share
+  // the queue"): alone, in order from a listing kept across calls; beside other walkers, in
+  // lanes.
   Result<Claim> Next(const std::string& queue);
 
   // Claims up to `max` (at most wire::kMaxBatchKeys) of the next functions at once: one
@@ -118,12 +120,15 @@ class Claimer {
                                     const wire::Ballot& ballot, uint64_t value, size_t q);
   Status Unanswered(const std::string& key, const std::vector<net::Response>& replies,
                     const std::vector<size_t>& unreachable, size_t promised, size_t q) const;
-  // One key of Next()'s walk: the claim won, or nothing (lost, gone, decided for another). A key
-  // left unsettled joins `held` (tried in full before the pass ends); a lost one sets
-  // `contended`.
-  Result<std::optional<Claim>> Attempt(const std::string& queue, const wire::ListEntry& e,
-                                       bool skip_finished, std::vector<wire::ListEntry>& held,
-                                       bool& contended);
+  // The walk both paths take (claimer_walk.cc): lists windows of the queue and hands their keys
+  // to `try_keys`, max at a time, until one is won, the queue is empty, or every key is held.
+  using TryKeys = Result<bool> (Claimer::*)(const std::string& queue,
+                                            const std::vector<wire::ListEntry>& entries,
+                                            std::vector<Claim>& won);
+  Result<std::vector<Claim>> Walk(const std::string& queue, size_t max, TryKeys try_keys);
+  // Next()'s way to try keys (claimer_walk.cc): TryKey's one-key rounds, TryBatch's contract.
+  Result<bool> TryOne(const std::string& queue, const std::vector<wire::ListEntry>& entries,
+                      std::vector<Claim>& won);
   // One batch of keys (claimer_batch.cc): appends the claims won to `won`; returns whether
   // another claimer held any of the keys.
   Result<bool> TryBatch(const std::string& queue, const std::vector<wire::ListEntry>& entries,
@@ -160,7 +165,7 @@ class Claimer {
   // listed), keeping the claimable ones placed on this claimer's units.
   Result<std::vector<wire::ListEntry>> ListWindow(const std::string& queue,
                                                   const std::string& after, size_t limit);
-  // NextBatch's next keys into listed_ (claimer_batch.cc): false at the end of the queue.
+  // The walk's next keys into listed_ (claimer_walk.cc): false at the end of the queue.
   Result<bool> FillWindow(const std::string& queue, size_t max, const std::set<std::string>& tried,
                           bool& contended);
   // Bounds seen_ and left_unsettled_ (called after a win: what they hold is only an
@@ -189,13 +194,14 @@ class Claimer {
   static constexpr size_t kMaxWonKeys = size_t{1} << 16;
   std::set<std::string> won_keys_;
   std::deque<std::string> won_order_;
-  // NextBatch's walk (claimer_batch.cc). Alone, a walker keeps its window's listing across
+  // The walk (claimer_walk.cc). Alone, a walker keeps its window's listing across
   // calls (keys listed and not tried yet, in order). Crowded (another walker met), it keeps the
   // keys of its lane `lane_` (walk.h) from a fresh listing of the window instead; the lane
   // starts from a hash of the claimer id and moves whenever a batch meets another walker.
   static constexpr size_t kLanes = 4;          // also the batches a lone walker lists at once
   static constexpr size_t kLaneBatches = 3;    // batches of its lane a crowded walker lists
   static constexpr size_t kQuietListings = 8;  // crowded listings with nobody met: alone again
+  static constexpr size_t kMinListed = 8;      // keys per batch the walk lists, at least
   std::string listed_queue_;
   std::deque<wire::ListEntry> listed_;
   std::string listed_start_;  // the lone listing started after this name

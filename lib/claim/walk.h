@@ -1,5 +1,5 @@
-// Where a batched walker that shares the queue takes its next keys (internal to lib/claim; used
-// by Claimer::NextBatch, docs/claim.md "Batched walkers share the queue").
+// Where a walker that shares the queue takes its next keys (internal to lib/claim; used by the
+// walk of Claimer::Next and NextBatch, claimer_walk.cc, docs/claim.md "Walkers share the queue").
 //
 // Walkers that list the same queue see the same keys in the same order; if each took the first
 // free batch, every walker but one would lose it, and then trail the winner into the next one.
