@@ -125,7 +125,10 @@ class Claimer {
   using TryKeys = Result<bool> (Claimer::*)(const std::string& queue,
                                             const std::vector<wire::ListEntry>& entries,
                                             std::vector<Claim>& won);
-  Result<std::vector<Claim>> Walk(const std::string& queue, size_t max, TryKeys try_keys);
+  // With `held_last` (one-key walks), keys that a listing showed held by another claimer are
+  // tried once per pass after every free key, as the units' answer is the authority.
+  Result<std::vector<Claim>> Walk(const std::string& queue, size_t max, TryKeys try_keys,
+                                  bool held_last);
   // Next()'s way to try keys (claimer_walk.cc): TryKey's one-key rounds, TryBatch's contract.
   Result<bool> TryOne(const std::string& queue, const std::vector<wire::ListEntry>& entries,
                       std::vector<Claim>& won);
@@ -166,8 +169,9 @@ class Claimer {
   Result<std::vector<wire::ListEntry>> ListWindow(const std::string& queue,
                                                   const std::string& after, size_t limit);
   // The walk's next keys into listed_ (claimer_walk.cc): false at the end of the queue.
+  // With `held`, appends the keys a crowded listing shows held by others.
   Result<bool> FillWindow(const std::string& queue, size_t max, const std::set<std::string>& tried,
-                          bool& contended);
+                          bool& contended, std::vector<wire::ListEntry>* held);
   // Bounds seen_ and left_unsettled_ (called after a win: what they hold is only an
   // optimisation or a retry hint, safe to forget).
   void TrimKeyMemory();

@@ -26,13 +26,13 @@ void FreeFirst(std::deque<wire::ListEntry>& window, size_t n) {
 }  // namespace
 
 Result<Claim> Claimer::Next(const std::string& queue) {
-  auto won = Walk(queue, 1, &Claimer::TryOne);
+  auto won = Walk(queue, 1, &Claimer::TryOne, /*held_last=*/true);
   if (!won.ok()) return won.status();
   return std::move(won->front());
 }
 
 Result<std::vector<Claim>> Claimer::NextBatch(const std::string& queue, size_t max) {
-  return Walk(queue, max, &Claimer::TryBatch);
+  return Walk(queue, max, &Claimer::TryBatch, /*held_last=*/false);
 }
 
 // The keys of a one-key walk, each by TryKey's rounds with one-key messages; the same contract
@@ -78,7 +78,8 @@ Result<std::vector<wire::ListEntry>> Claimer::ListWindow(const std::string& queu
 // listing of the window (NextBatch). Sets `contended` when the window is all other walkers'
 // batches in flight.
 Result<bool> Claimer::FillWindow(const std::string& queue, size_t max,
-                                 const std::set<std::string>& tried, bool& contended) {
+                                 const std::set<std::string>& tried, bool& contended,
+                                 std::vector<wire::ListEntry>* held) {
   while (listed_.empty()) {
     // Listed as if batches held at least kMinListed keys: a listing costs about a claim's two
     // rounds, so a one-key walker that listed 4 keys at a time would spend a third of its
@@ -96,6 +97,11 @@ Result<bool> Claimer::FillWindow(const std::string& queue, size_t max,
       continue;
     }
     const LanePick pick = PickLane(*window, c_.size(), want, kLanes, lane_);
+    if (held != nullptr && crowded_) {
+      for (const auto& e : *window) {
+        if (e.locked > 0) held->push_back(e);
+      }
+    }
     window_held_ = crowded_ ? pick.held : 0;
     if (!crowded_ && pick.held > 0) {
       crowded_ = true;  // another walker at work: share the window with it
@@ -128,7 +134,8 @@ Result<bool> Claimer::FillWindow(const std::string& queue, size_t max,
   return true;
 }
 
-Result<std::vector<Claim>> Claimer::Walk(const std::string& queue, size_t max, TryKeys try_keys) {
+Result<std::vector<Claim>> Claimer::Walk(const std::string& queue, size_t max, TryKeys try_keys,
+                                         bool held_last) {
   max = std::clamp<size_t>(max, 1, wire::kMaxBatchKeys);
   std::mt19937_64 rng(id_ ^ 0x9e3779b97f4a7c15 ^ stats_.rounds);
   if (listed_queue_ != queue) {
@@ -145,14 +152,26 @@ Result<std::vector<Claim>> Claimer::Walk(const std::string& queue, size_t max, T
   // (walk.h) from a fresh listing of the window at a time; claimed keys are gone from the next
   // listing, so the window moves on by itself. A pass that ends without a claim but met others
   // backs off and starts again from the head (six passes at most).
-  std::set<std::string> tried;  // keys of this call's batches
+  std::set<std::string> tried;             // keys of this call's batches
+  std::vector<wire::ListEntry> held_keys;  // with held_last: keys seen held, tried at the end
   for (int pass = 0; pass < 6; ++pass) {
     bool contended = false;
     const size_t left_before = left_unsettled_.size();
     for (;;) {
-      auto more = FillWindow(queue, max, tried, contended);
+      auto more = FillWindow(queue, max, tried, contended, held_last ? &held_keys : nullptr);
       if (!more.ok()) return more.status();
-      if (!*more) break;  // the end of the queue
+      if (!*more && held_keys.empty()) break;  // the end of the queue
+      if (!*more) {
+        // Keys another claimer held when listed, once each pass, after every free key: the
+        // units, not a listing's hint, say whether they are still held (a one-key walker that
+        // finds nothing else free is refused by them, or takes a key whose holder went away).
+        std::set<std::string> once;  // a key held across listings was recorded by each
+        for (auto& e : held_keys) {
+          if (!tried.count(e.name) && once.insert(e.name).second) listed_.push_back(std::move(e));
+        }
+        held_keys.clear();
+        if (listed_.empty()) break;
+      }
       const size_t take = std::min(max, listed_.size());
       std::vector<wire::ListEntry> batch(listed_.begin(),
                                          listed_.begin() + static_cast<std::ptrdiff_t>(take));
@@ -183,6 +202,7 @@ Result<std::vector<Claim>> Claimer::Walk(const std::string& queue, size_t max, T
     }
     window_after_.clear();  // the end of the queue: the next walk starts from the head
     listed_.clear();
+    held_keys.clear();
     tried.clear();  // a new pass tries every key again (left_unsettled_: in full)
     crowded_ = false;
     // Keys left unsettled in this pass get their full rounds in the next (left_unsettled_):
