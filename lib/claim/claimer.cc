@@ -132,6 +132,24 @@ Result<Claimer::Outcome> Claimer::TryKey(const std::string& queue, const wire::L
   return Status::Unavailable("claim " + key + ": still undecided after 64 rounds");
 }
 
+Status Claimer::TryCollect(const std::string& queue, const wire::ListEntry& entry,
+                           KeyProgress progress, bool skip_finished, std::vector<Claim>& won,
+                           bool& contended, bool& stop) {
+  Claim claim;
+  auto outcome = TryKey(queue, entry, claim, std::move(progress), skip_finished);
+  if (!outcome.ok()) {
+    stop = true;
+    // Hand over what was won; the next call meets the error again.
+    return won.empty() ? outcome.status() : Status::Ok();
+  }
+  if (*outcome == Outcome::kWon) won.push_back(std::move(claim));
+  if (*outcome == Outcome::kLost) {
+    ++stats_.lost;
+    contended = true;
+  }
+  return Status::Ok();
+}
+
 // A round short of its quorum: released everywhere; the key's outcome or error, or nullopt for
 // another round.
 Result<std::optional<Claimer::Outcome>> Claimer::FellShort(

@@ -132,6 +132,11 @@ class Claimer {
   // Next()'s way to try keys (claimer_walk.cc): TryKey's one-key rounds, TryBatch's contract.
   Result<bool> TryOne(const std::string& queue, const std::vector<wire::ListEntry>& entries,
                       std::vector<Claim>& won);
+  // TryKey on one key of a walk or a batch, its outcome folded in: a win joins `won`, a loss
+  // counts and sets `contended`. On an error, sets `stop`; the error is returned only when
+  // nothing was won yet (what was won is handed over, and the next call meets the error again).
+  Status TryCollect(const std::string& queue, const wire::ListEntry& entry, KeyProgress progress,
+                    bool skip_finished, std::vector<Claim>& won, bool& contended, bool& stop);
   // One batch of keys (claimer_batch.cc): appends the claims won to `won`; returns whether
   // another claimer held any of the keys.
   Result<bool> TryBatch(const std::string& queue, const std::vector<wire::ListEntry>& entries,

@@ -261,17 +261,10 @@ Result<bool> Claimer::RetryEach(const std::string& queue,
   std::stable_partition(plan.to_retry.begin(), plan.to_retry.end(),
                         [&](size_t i) { return b.progress[i].committed_ours; });
   for (size_t i : plan.to_retry) {
-    Claim claim;
-    auto outcome = TryKey(queue, entries[i], claim, std::move(b.progress[i]));
-    if (!outcome.ok()) {
-      if (!won.empty()) break;  // hand over what was won; the next call meets the error again
-      return outcome.status();
-    }
-    if (*outcome == Outcome::kWon) won.push_back(std::move(claim));
-    if (*outcome == Outcome::kLost) {
-      ++stats_.lost;
-      plan.contended = true;
-    }
+    bool stop = false;
+    DSTK_RETURN_IF_ERROR(TryCollect(queue, entries[i], std::move(b.progress[i]),
+                                    /*skip_finished=*/false, won, plan.contended, stop));
+    if (stop) break;
   }
   return plan.contended;
 }

@@ -44,17 +44,9 @@ Result<bool> Claimer::TryOne(const std::string& queue, const std::vector<wire::L
   for (const auto& e : entries) {
     const bool may_leave =
         o_.mode == wire::ClaimMode::kConsume && e.units >= Quorum(e.manifest.k, c_.size());
-    Claim claim;
-    auto outcome = TryKey(queue, e, claim, KeyProgress{}, may_leave);
-    if (!outcome.ok()) {
-      if (!won.empty()) break;  // hand over what was won; the next call meets the error again
-      return outcome.status();
-    }
-    if (*outcome == Outcome::kWon) won.push_back(std::move(claim));
-    if (*outcome == Outcome::kLost) {
-      ++stats_.lost;
-      contended = true;
-    }
+    bool stop = false;
+    DSTK_RETURN_IF_ERROR(TryCollect(queue, e, KeyProgress{}, may_leave, won, contended, stop));
+    if (stop) break;
   }
   return contended;
 }
