@@ -176,7 +176,7 @@ class Claimer {
   // The walk's next keys into listed_ (claimer_walk.cc): false at the end of the queue.
   // With `held`, appends the keys a crowded listing shows held by others.
   Result<bool> FillWindow(const std::string& queue, size_t max, const std::set<std::string>& tried,
-                          bool& contended, std::vector<wire::ListEntry>* held);
+                          bool& contended, std::map<std::string, wire::ListEntry>* held);
   // Bounds seen_ and left_unsettled_ (called after a win: what they hold is only an
   // optimisation or a retry hint, safe to forget).
   void TrimKeyMemory();

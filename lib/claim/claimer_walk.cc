@@ -3,6 +3,7 @@
 // are then tried by one-key rounds (Next: TryOne, claimer.cc's TryKey) or in batches (NextBatch:
 // TryBatch, claimer_batch.cc). The walk only picks keys: every decision is the rounds'.
 #include <algorithm>
+#include <map>
 #include <random>
 #include <set>
 
@@ -71,7 +72,7 @@ Result<std::vector<wire::ListEntry>> Claimer::ListWindow(const std::string& queu
 // batches in flight.
 Result<bool> Claimer::FillWindow(const std::string& queue, size_t max,
                                  const std::set<std::string>& tried, bool& contended,
-                                 std::vector<wire::ListEntry>* held) {
+                                 std::map<std::string, wire::ListEntry>* held) {
   while (listed_.empty()) {
     // Listed as if batches held at least kMinListed keys: a listing costs about a claim's two
     // rounds, so a one-key walker that listed 4 keys at a time would spend a third of its
@@ -91,7 +92,7 @@ Result<bool> Claimer::FillWindow(const std::string& queue, size_t max,
     const LanePick pick = PickLane(*window, c_.size(), want, kLanes, lane_);
     if (held != nullptr && crowded_) {
       for (const auto& e : *window) {
-        if (e.locked > 0) held->push_back(e);
+        if (e.locked > 0) held->emplace(e.name, e);
       }
     }
     window_held_ = crowded_ ? pick.held : 0;
@@ -144,8 +145,8 @@ Result<std::vector<Claim>> Claimer::Walk(const std::string& queue, size_t max, T
   // (walk.h) from a fresh listing of the window at a time; claimed keys are gone from the next
   // listing, so the window moves on by itself. A pass that ends without a claim but met others
   // backs off and starts again from the head (six passes at most).
-  std::set<std::string> tried;             // keys of this call's batches
-  std::vector<wire::ListEntry> held_keys;  // with held_last: keys seen held, tried at the end
+  std::set<std::string> tried;                       // keys of this call's batches
+  std::map<std::string, wire::ListEntry> held_keys;  // held_last: seen held, by name (queue order)
   for (int pass = 0; pass < 6; ++pass) {
     bool contended = false;
     const size_t left_before = left_unsettled_.size();
@@ -157,9 +158,8 @@ Result<std::vector<Claim>> Claimer::Walk(const std::string& queue, size_t max, T
         // Keys another claimer held when listed, once each pass, after every free key: the
         // units, not a listing's hint, say whether they are still held (a one-key walker that
         // finds nothing else free is refused by them, or takes a key whose holder went away).
-        std::set<std::string> once;  // a key held across listings was recorded by each
-        for (auto& e : held_keys) {
-          if (!tried.count(e.name) && once.insert(e.name).second) listed_.push_back(std::move(e));
+        for (auto& [name, e] : held_keys) {
+          if (!tried.count(name)) listed_.push_back(std::move(e));
         }
         held_keys.clear();
         if (listed_.empty()) break;

@@ -22,11 +22,13 @@
 namespace dstk::claim {
 namespace {
 
-// Renews the lease every third of it on its own thread (and its own Cluster: a Cluster is not
-// thread-safe). `lost` turns true when renewal fails; the run is then cancelled.
+// Renews the lease every third of it on its own thread, through `renewer` (Connections), which
+// nothing else uses meanwhile (a Cluster is not thread-safe; Stop joins the thread). `lost` turns
+// true when renewal fails; the run is then cancelled.
 class Renewer {
  public:
-  Renewer(const Claim& c, const RunOptions& o) : claim_(c), opts_(o) {
+  Renewer(const Claim& c, const RunOptions& o, net::Cluster& renewer)
+      : claim_(c), opts_(o), network_(renewer) {
     if (c.mode == wire::ClaimMode::kLease) thread_ = std::thread([this] { Loop(); });
   }
   ~Renewer() { Stop(); }
@@ -46,8 +48,7 @@ class Renewer {
 
  private:
   void Loop() {
-    net::Cluster network(opts_.nodes, opts_.net_timeout, opts_.keys);
-    auto queue_units = client::WriteView(network, claim_.queue, opts_.t.n);
+    auto queue_units = client::WriteView(network_, claim_.queue, opts_.t.n);
     if (!queue_units.ok()) {
       std::lock_guard<std::mutex> g(mu_);
       why_ = queue_units.status().message();
@@ -71,6 +72,7 @@ class Renewer {
 
   const Claim& claim_;
   const RunOptions& opts_;
+  net::Cluster& network_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
@@ -282,7 +284,7 @@ Result<RunReport> RunClaim(const Claim& claim, const RunOptions& o, Connections&
 
   const exec::RunSpec spec = SpecFor(*f, o);
   const exec::StdinFeeder feed = InputFeeder(f->inputs, o, conn.feeder);
-  Renewer renewer(claim, o);
+  Renewer renewer(claim, o, conn.renewer);
   auto run = exec::Run(spec, feed, out_fd, [&renewer] { return renewer.lost(); });
   renewer.Stop();
   if (!run.ok()) {

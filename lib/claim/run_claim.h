@@ -49,15 +49,19 @@ struct RunReport {
 // The connections one job thread keeps from one claim to the next, so that a function costs no
 // ZeroMQ context, TCP connection or CurveZMQ handshake of its own. `network` serves the queue's
 // units, the output and the log, from the job thread; `feeder` streams the inputs from the
-// runner's feeder thread, which exec::Run joins before it returns (so the two threads never
-// use one Cluster at once). One per job thread: a Cluster is not thread-safe. A reply that
+// runner's feeder thread, which exec::Run joins before it returns, and `renewer` renews a lease
+// from the renewal thread, joined before the output is stored (so no two threads ever use one
+// Cluster at once). One per job thread: a Cluster is not thread-safe. A reply that
 // arrives after its request was given up (a unit slower than the timeout) is dropped by the
 // Cluster, so one claim's late replies never answer the next claim's requests.
 struct Connections {
   explicit Connections(const RunOptions& o)
-      : network(o.nodes, o.net_timeout, o.keys), feeder(o.nodes, o.net_timeout, o.keys) {}
+      : network(o.nodes, o.net_timeout, o.keys),
+        feeder(o.nodes, o.net_timeout, o.keys),
+        renewer(o.nodes, o.net_timeout, o.keys) {}
   net::Cluster network;
   net::Cluster feeder;
+  net::Cluster renewer;  // lease mode only; connects on first use
 };
 
 // Never throws; infrastructure failures (units unreachable) come back as a non-ok Status,
