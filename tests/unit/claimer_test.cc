@@ -305,7 +305,9 @@ TEST_CASE("claimer: concurrent claimers take every function, each won by one cla
 
 TEST_CASE("claimer: a unit that never answers does not stop a quorum", "[claim]") {
   Network net("uus");  // q = max(k, n/2+1) = 2 of 3
-  auto pusher = net.Client(std::chrono::milliseconds(300));
+  // The pusher waits out the silent units; its timeout is long enough for a slow first
+  // write (a sanitizer build, a loaded machine), which a short one made flaky.
+  auto pusher = net.Client(std::chrono::milliseconds(1500));
   const auto keys = Push(pusher, "q", 1);
   // A long timeout for the claim, so that waiting for the silent unit would show.
   auto c = net.Client(std::chrono::milliseconds(2000));
@@ -324,7 +326,9 @@ TEST_CASE("claimer: a unit that never answers does not stop a quorum", "[claim]"
 TEST_CASE("claimer: without a quorum of answers the claim fails and names the silent units",
           "[claim]") {
   Network net("uuss");  // q = 3 of 4, two units answer
-  auto pusher = net.Client(std::chrono::milliseconds(300));
+  // The pusher waits out the silent units; its timeout is long enough for a slow first
+  // write (a sanitizer build, a loaded machine), which a short one made flaky.
+  auto pusher = net.Client(std::chrono::milliseconds(1500));
   Push(pusher, "q", 1);
   auto c = net.Client(std::chrono::milliseconds(300));
   Claimer claimer(c, ClaimOptions{});
