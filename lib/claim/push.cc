@@ -75,7 +75,10 @@ std::vector<Result<std::string>> PushFunctions(net::Cluster& cl, const client::T
       continue;
     }
     // Keys in the caller's order: the queue's order is push order.
-    objects.push_back({keys.Next(queue), std::move(bytes).value()});
+    client::NewObject obj;
+    obj.name = keys.Next(queue);
+    obj.bytes = std::move(bytes).value();
+    objects.push_back(std::move(obj));
     index.push_back(i);
   }
   client::PutOptions o;

@@ -7,7 +7,9 @@
 #include <condition_variable>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
+#include <tuple>
 
 #include "claim/claim_record.h"
 #include "claim/lease.h"
@@ -85,7 +87,6 @@ std::string LeafOf(const std::string& key) {
   return key.substr(key.rfind('/') + 1);
 }
 
-// A small JSON object per run, under QUEUE.log/, so that exit status and stderr survive.
 // Stores `fd` (from its start) as object `name`, on the units it is placed on.
 Result<wire::Manifest> PutPlaced(net::Cluster& network, const std::string& name, int fd,
                                  const client::PutOptions& o) {
@@ -102,25 +103,55 @@ Result<std::string> PushPlaced(net::Cluster& network, const client::Thresholds& 
   return PushFunction(*view, t, keys, queue, f);
 }
 
-Status WriteLog(net::Cluster& cl, const client::Thresholds& t, const Claim& c, const RunReport& r,
-                const exec::RunResult* run, const std::string& worker) {
+std::string LogName(const Claim& c) {
+  return c.queue + ".log/" + LeafOf(c.key);
+}
+
+// A run's log: a small JSON object per run, QUEUE.log/<key's leaf>, so that exit status and
+// stderr survive.
+client::NewObject LogOf(const Claim& c, const RunReport& r, const exec::RunResult* run,
+                        const std::string& worker, bool fresh) {
   nlohmann::json j = nlohmann::json::parse(ReportJson(r, worker));
   if (run != nullptr) j["stderr"] = run->stderr_tail;
-  const std::string body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  auto fd = OpenUnlinkedTempFile("dstk-log");
-  if (!fd.ok()) return fd.status();
-  DSTK_RETURN_IF_ERROR(
-      WriteAll(fd->get(), {reinterpret_cast<const uint8_t*>(body.data()), body.size()}));
-  if (::lseek(fd->get(), 0, SEEK_SET) != 0) return Status::IoError("lseek failed");
-  client::PutOptions o;
-  o.t = t;
-  o.token = c.ballot.n;
-  // A consume-mode function is claimed once, so its log name is new: no stat round to find a
-  // revision to go past. A lease may run again and log to the same name: that one is looked up.
-  o.fresh = c.mode == wire::ClaimMode::kConsume;
-  o.pack = true;
-  auto m = PutPlaced(cl, c.queue + ".log/" + LeafOf(c.key), fd->get(), o);
-  return m.ok() ? Status::Ok() : m.status();
+  client::NewObject log;
+  log.name = LogName(c);
+  log.bytes = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // A consume-mode function is claimed once, so its log name is new on the success path: no
+  // stat round. A lease may run again and log to the same name, and a failure may follow a log
+  // already written (see Succeeded): those go past the revision they find.
+  log.exists_maybe = !fresh || c.mode != wire::ClaimMode::kConsume;
+  return log;
+}
+
+// The options of every write a run makes: the worker's thresholds, fenced by the claim's token,
+// small objects to the units' packs.
+client::PutOptions WriteOptions(const Claim& c, const RunOptions& o) {
+  client::PutOptions po;
+  po.t = o.t;
+  po.token = c.ballot.n;
+  po.pack = true;
+  return po;
+}
+
+// Stores `objects` (the log, and maybe the output), each on its units; one status each.
+std::vector<Status> PutSmallPlaced(net::Cluster& network, const Claim& c, const RunOptions& o,
+                                   std::vector<client::NewObject> objects) {
+  return client::PutSmallObjects(network, std::move(objects), WriteOptions(c, o));
+}
+
+// Adds a failed log write to the report's detail. The log is a record for people, not part of
+// the queue's state: a failed write does not undo the outcome, but the report says so (after
+// the log's copy of it was made).
+RunReport WithLogStatus(RunReport report, const Status& logged) {
+  if (!logged.ok()) report.detail += "; log: " + logged.message();
+  return report;
+}
+
+// Writes the run's log and returns the report, with a failed write said in it.
+RunReport Logged(net::Cluster& network, const RunOptions& o, const Claim& c, RunReport report,
+                 const exec::RunResult* run, bool fresh) {
+  const Status logged = PutSmallPlaced(network, c, o, {LogOf(c, report, run, o.worker, fresh)})[0];
+  return WithLogStatus(std::move(report), logged);
 }
 
 }  // namespace
@@ -170,11 +201,8 @@ Result<RunReport> Failed(net::Cluster& network, net::Cluster& cl, const Claim& c
     if (!k.ok()) return k.status().With("re-queue " + claim.key);
     report.outcome = "requeued";
   }
-  // The log is a record for people, not part of the queue's state: a failed write does not
-  // undo the outcome, but the report says so (after the log's copy of it was made).
-  Status logged = WriteLog(network, o.t, claim, report, run, o.worker);
-  if (!logged.ok()) report.detail += "; log: " + logged.message();
-  return report;
+  // Not fresh: Succeeded may have logged this run as done before its output failed.
+  return Logged(network, o, claim, std::move(report), run, /*fresh=*/false);
 }
 
 // What RunClaim runs: the function's argv in a clean environment and a scratch dir, under the
@@ -206,39 +234,77 @@ exec::StdinFeeder InputFeeder(std::vector<std::string> inputs, const RunOptions&
   };
 }
 
+// Outputs up to this size are stored with the run log in one put (client::PutSmallObjects:
+// three fan-out rounds for both, not five); larger ones stream through PutObject.
+constexpr uint64_t kSmallOutput = uint64_t{1} << 20;
+
+// The output file's bytes (from its start) when it is at most kSmallOutput long.
+std::optional<std::string> SmallOutput(int fd) {
+  if (::lseek(fd, 0, SEEK_SET) != 0) return std::nullopt;  // the command wrote it to its end
+  const uint64_t len = KnownLength(fd);
+  if (len == kUnknownLength || len > kSmallOutput) return std::nullopt;
+  std::string bytes(len, '\0');
+  auto got = ReadFull(fd, {reinterpret_cast<uint8_t*>(bytes.data()), bytes.size()});
+  if (!got.ok() || *got != len) return std::nullopt;
+  return bytes;
+}
+
+// Stores the output, streamed from `out_file`, then the log (two puts).
+std::pair<Status, Status> PutOutputThenLog(net::Cluster& network, const Claim& claim,
+                                           const RunOptions& o, const RunReport& report,
+                                           const exec::RunResult& run, const std::string& name,
+                                           int out_fd) {
+  if (::lseek(out_fd, 0, SEEK_SET) != 0) return {Status::IoError("lseek failed"), Status::Ok()};
+  auto m = PutPlaced(network, name, out_fd, WriteOptions(claim, o));
+  if (!m.ok()) return {m.status(), Status::Ok()};
+  return {Status::Ok(), PutSmallPlaced(network, claim, o,
+                                       {LogOf(claim, report, &run, o.worker,
+                                              /*fresh=*/true)})[0]};
+}
+
 // A run that exited 0: its stdout stored as the output object (fenced by the claim's token),
-// the log written and, in lease mode, the function finished. A failed store goes the way of a
+// the log written and, in lease mode, the function finished. A small output and the log go in
+// one put (each on its own units); the log then says "done" before the output's fate is known,
+// and a failure below writes it again (past that revision). A failed store goes the way of a
 // failed run (Failed), except a fenced one in lease mode: a newer owner has it.
 Result<RunReport> Succeeded(net::Cluster& network, net::Cluster& cl, const Claim& claim,
                             const Function& f, const RunOptions& o, RunReport& report,
                             const exec::RunResult& run, UniqueFd out_file) {
-  if (!f.output.empty()) {
-    client::PutOptions po;
-    po.t = o.t;
-    po.token = claim.ballot.n;
-    po.pack = true;  // a small output goes to the units' packs (a large one to files)
-    Status st =
-        ::lseek(out_file.get(), 0, SEEK_SET) == 0 ? Status::Ok() : Status::IoError("lseek failed");
-    if (st.ok()) {
-      auto m = PutPlaced(network, f.output, out_file.get(), po);
-      if (!m.ok()) st = m.status();
-    }
-    if (!st.ok()) {
-      out_file.reset();
-      report.detail = "output not stored: " + st.message();
-      if (st.code() == Code::kFenced && claim.mode == wire::ClaimMode::kLease) {
-        report.outcome = "fenced";  // a newer owner has it; it is theirs to finish
-        return report;
-      }
-      return Failed(network, cl, claim, f, o, report, &run);
-    }
-    report.output = f.output;
+  report.outcome = "done";
+  report.output = f.output;
+  Status stored = Status::Ok();
+  Status logged = Status::Ok();
+  bool log_written = false;
+  if (f.output.empty()) {
+    logged = PutSmallPlaced(network, claim, o,
+                            {LogOf(claim, report, &run, o.worker, /*fresh=*/true)})[0];
+  } else if (auto small = SmallOutput(out_file.get()); small) {
+    client::NewObject output;
+    output.name = f.output;
+    output.bytes = std::move(*small);
+    output.exists_maybe = true;
+    auto both =
+        PutSmallPlaced(network, claim, o,
+                       {std::move(output), LogOf(claim, report, &run, o.worker, /*fresh=*/true)});
+    stored = both[0];
+    logged = both[1];
+    log_written = logged.ok();
+  } else {
+    std::tie(stored, logged) =
+        PutOutputThenLog(network, claim, o, report, run, f.output, out_file.get());
   }
   out_file.reset();
-  report.outcome = "done";
-  // As in Failed(): the log is advisory, its failure is reported, not fatal.
-  Status logged = WriteLog(network, o.t, claim, report, &run, o.worker);
-  if (!logged.ok()) report.detail += "; log: " + logged.message();
+  if (!stored.ok()) {
+    report.output.clear();
+    report.detail = "output not stored: " + stored.message();
+    if (stored.code() != Code::kFenced || claim.mode != wire::ClaimMode::kLease) {
+      return Failed(network, cl, claim, f, o, report, &run);
+    }
+    report.outcome = "fenced";  // a newer owner has it; it is theirs to finish
+    // The log may say "done": say "fenced" past it (else no log, as before the put).
+    return log_written ? Logged(network, o, claim, report, &run, /*fresh=*/false) : report;
+  }
+  report = WithLogStatus(std::move(report), logged);
   if (claim.mode == wire::ClaimMode::kLease) {
     Status st = Finish(cl, claim);
     if (!st.ok()) report.detail += "; finish: " + st.message();

@@ -123,6 +123,7 @@ Location Locate(net::Cluster& cluster, const std::string& name, bool verify, boo
     const wire::Reply& r = resp.reply;
     if (r.status != wire::ReplyStatus::kOk && r.status != wire::ReplyStatus::kNotFound) {
       // Forbidden keeps its code: a caller tells a refused key from units that are down.
+      view.refused = true;
       view.error =
           Status(r.status == wire::ReplyStatus::kForbidden ? Code::kForbidden : Code::kUnavailable,
                  cluster.Describe(u) + ": " + wire::ReplyStatusName(r.status) + ": " + r.error);

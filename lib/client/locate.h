@@ -22,6 +22,7 @@ namespace dstk::client {
 struct UnitView {
   bool answered = false;
   bool skipped = false;  // not waited for: Locate had its answer early (may still hold slices)
+  bool refused = false;  // it did answer, with an error: up, but not for this (`error`)
   Status error;          // why not, when !answered
   std::optional<wire::Manifest> committed;
   std::vector<wire::HeldRevision> held;

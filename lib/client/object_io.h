@@ -10,6 +10,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "client/locate.h"
@@ -61,18 +62,37 @@ struct GetOptions {
   ReadReport* report = nullptr;  // optional
 };
 
-// A new object small enough for one segment, for PutNewObjects.
+// A new object small enough for one segment, for PutNewObjects and PutSmallObjects.
 struct NewObject {
   std::string name;
   std::string bytes;
+  // The revision is made not below this (a revision a stat round found, plus one); 0: any.
+  uint64_t at_least = 0;
+  // For PutSmallObjects: the name may hold revisions already (a function's output), so a stat
+  // round finds the one to go past. A queue key or a consume-mode run log is new: no round.
+  bool exists_maybe = false;
+  // For PutNewObjects: the cluster's units that hold pillars 0..n-1, in pillar order; empty:
+  // every unit, pillar i on unit i. All objects of one call have the same n.
+  std::vector<size_t> units;
+  // Units (of the cluster) this object is not sent to, with why: they refused its stat round.
+  std::vector<std::pair<size_t, Status>> left_out;
 };
 
 // Stores objects whose names are new (queue keys: no stat round) in two fan-out rounds for all
 // of them: every slice of every object, then a publish of each object that >= w units stored.
 // A unit that misses the timeout is not asked again within the call. One status per object, in
 // order; an object whose slices too few units stored is deleted from those (best effort).
+// Units in `skip` are left out from the start, as if they had missed the timeout already.
 std::vector<Status> PutNewObjects(net::Cluster& cluster, const std::vector<NewObject>& objects,
-                                  const PutOptions& options);
+                                  const PutOptions& options, const std::vector<size_t>& skip = {});
+// Stores small objects (each one segment) that may already exist, each on the units of
+// `network` placed for its name (client/find.h WriteView; `units` is set here): one stat round
+// per object marked exists_maybe (its revision goes past the newest found, as PutObject's does;
+// a unit that refused it is left out of that object, a silent one out of the whole put), then
+// PutNewObjects' two rounds for all of them. dsrun stores a function's small output and its run log
+// this way: three rounds, not five.
+std::vector<Status> PutSmallObjects(net::Cluster& network, std::vector<NewObject> objects,
+                                    const PutOptions& options);
 
 // Writes the newest committed revision of `name` to `fd`. kNotFound when there is none (or it
 // was removed), kUnavailable when fewer than k units can serve a segment, kCorruption when the

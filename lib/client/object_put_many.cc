@@ -1,8 +1,10 @@
 // PutNewObjects: many small new objects in two fan-out rounds, not two rounds each.
+#include <algorithm>
 #include <chrono>
 #include <thread>
 #include <unordered_map>
 
+#include "client/find.h"
 #include "client/integrity.h"
 #include "client/object_io.h"
 #include "client/placement.h"
@@ -24,9 +26,11 @@ struct Acks {
 
 // Sends one request per (object, unit) built by `make` and waits for every reply or the
 // timeout. A unit that does not answer in time is marked down for the rest of the batch call.
+// With `conflict_acks` (a publish), a unit that has a newer revision committed counts as an
+// acknowledgement, as in PutObject: the object is superseded there, not lost.
 template <typename MakeRequest>
 std::vector<Acks> Round(net::Cluster& c, const std::vector<std::vector<size_t>>& targets,
-                        std::vector<bool>& down, MakeRequest make) {
+                        std::vector<bool>& down, bool conflict_acks, MakeRequest make) {
   std::vector<Acks> acks(targets.size());
   std::unordered_map<uint64_t, std::pair<size_t, size_t>> sent;  // id -> (object, unit)
   for (size_t i = 0; i < targets.size(); ++i) {
@@ -62,7 +66,7 @@ std::vector<Acks> Round(net::Cluster& c, const std::vector<std::vector<size_t>>&
         continue;
       }
     }
-    if (r.ok()) {
+    if (r.ok() || (conflict_acks && r.status == wire::ReplyStatus::kConflict)) {
       acks[i].units.push_back(u);
     } else {
       acks[i].fenced |= r.status == wire::ReplyStatus::kFenced;
@@ -79,29 +83,42 @@ std::vector<Acks> Round(net::Cluster& c, const std::vector<std::vector<size_t>>&
   return acks;
 }
 
+// Why object `name` failed: fenced by a unit (whatever the count), else too few units.
 Status TooFew(const std::string& name, const std::string& what, const Acks& a, uint32_t w,
               size_t units) {
+  if (a.fenced) return Status::Fenced("put " + name + ": " + a.why);
   const std::string msg =
       "put " + name + ": " + what + " on only " + std::to_string(a.units.size()) +
       " units, the write threshold is w=" + std::to_string(w) + " (" + a.why + ")";
-  return a.fenced ? Status::Fenced(msg) : Decided(Status::Unavailable(msg), a.forbidden, units, w);
+  return Decided(Status::Unavailable(msg), a.forbidden, units, w);
+}
+
+// The units of `c` holding object `obj`'s pillars, in pillar order.
+std::vector<size_t> PillarUnits(const net::Cluster& c, const NewObject& obj) {
+  if (!obj.units.empty()) return obj.units;
+  std::vector<size_t> all(c.size());
+  for (size_t u = 0; u < c.size(); ++u) all[u] = u;
+  return all;
 }
 
 // Every object's manifest but its digests, which are sealed as it is encoded.
-std::vector<wire::Manifest> ManifestsOf(const std::vector<NewObject>& objects, const PutOptions& o,
-                                        const net::Cluster& c) {
+std::vector<wire::Manifest> ManifestsOf(const std::vector<NewObject>& objects,
+                                        const std::vector<std::vector<size_t>>& pillars,
+                                        const PutOptions& o, const net::Cluster& c) {
   std::vector<wire::Manifest> manifests(objects.size());
-  const std::vector<std::string> placement = PlacementIds(c);
+  const std::vector<std::string> ids = PlacementIds(c);
   for (size_t i = 0; i < objects.size(); ++i) {
     wire::Manifest& m = manifests[i];
-    m.rev = wire::NewRevision(0);
+    m.rev = wire::NewRevision(objects[i].at_least);
     m.size = objects[i].bytes.size();
     m.segs = 1;
     m.segsize = o.segment_size;
     m.k = o.t.k;
-    m.n = static_cast<uint32_t>(c.size());
+    m.n = static_cast<uint32_t>(pillars[i].size());
     m.token = o.token;
-    m.placement = placement;
+    if (!ids.empty()) {
+      for (size_t u : pillars[i]) m.placement.push_back(ids[u]);
+    }
   }
   return manifests;
 }
@@ -147,24 +164,38 @@ void DropStored(net::Cluster& c, const std::string& name, uint64_t rev,
 }  // namespace
 
 std::vector<Status> PutNewObjects(net::Cluster& c, const std::vector<NewObject>& objects,
-                                  const PutOptions& o) {
+                                  const PutOptions& o, const std::vector<size_t>& skip) {
   std::vector<Status> out(objects.size());
-  auto coder = codec::ErasureCoder::Create(static_cast<int>(o.t.k), static_cast<int>(c.size()));
+  if (objects.empty()) return out;
+  std::vector<std::vector<size_t>> pillars;
+  for (const NewObject& obj : objects) pillars.push_back(PillarUnits(c, obj));
+  const size_t n = pillars.front().size();
+  for (const auto& p : pillars) {
+    if (p.size() != n) {
+      return std::vector<Status>(objects.size(),
+                                 Status::Invalid("put: objects of one batch have different n"));
+    }
+  }
+  auto coder = codec::ErasureCoder::Create(static_cast<int>(o.t.k), static_cast<int>(n));
   if (!coder.ok()) {
     return std::vector<Status>(objects.size(), coder.status());
   }
   codec::SegmentEncoder encoder(*coder);
   std::vector<bool> down(c.size(), false);
-  std::vector<size_t> all(c.size());
-  for (size_t u = 0; u < c.size(); ++u) all[u] = u;
+  for (size_t u : skip) {
+    if (u < down.size()) down[u] = true;
+  }
 
-  std::vector<wire::Manifest> manifests = ManifestsOf(objects, o, c);
+  std::vector<wire::Manifest> manifests = ManifestsOf(objects, pillars, o, c);
+  std::vector<std::vector<size_t>> targets = pillars;
+  for (size_t i = 0; i < objects.size(); ++i) {
+    for (const auto& [u, why] : objects[i].left_out) std::erase(targets[i], u);
+  }
   // Round 1: every object's slices, to every unit. The encoder's views change with each
   // object, so each object is encoded right before its slices are queued (Send copies them).
   size_t encoded = objects.size();
   std::vector<std::span<const uint8_t>> payloads;
-  std::vector<std::vector<size_t>> targets(objects.size(), all);
-  auto slices = Round(c, targets, down, [&](size_t i, size_t u) -> Result<uint64_t> {
+  auto slices = Round(c, targets, down, false, [&](size_t i, size_t u) -> Result<uint64_t> {
     const auto& bytes = objects[i].bytes;
     if (bytes.size() > o.segment_size) {
       return Status::Invalid("put " + objects[i].name + ": larger than one segment");
@@ -176,23 +207,33 @@ std::vector<Status> PutNewObjects(net::Cluster& c, const std::vector<NewObject>&
       AppendSliceHashes(payloads, hashes);
       SealHashes(manifests[i], std::move(hashes));
     }
+    const size_t pillar = static_cast<size_t>(std::find(pillars[i].begin(), pillars[i].end(), u) -
+                                              pillars[i].begin());
     wire::Request req =
-        SliceRequest(objects[i].name, bytes, manifests[i].rev, o, c.size(), u, payloads[u]);
-    return c.Send(u, req, payloads[u]);
+        SliceRequest(objects[i].name, bytes, manifests[i].rev, o, n, pillar, payloads[pillar]);
+    return c.Send(u, req, payloads[pillar]);
   });
 
+  for (size_t i = 0; i < objects.size(); ++i) {
+    for (const auto& [u, why] : objects[i].left_out) {
+      slices[i].Fail(why.message());
+      slices[i].forbidden += why.code() == Code::kForbidden ? 1 : 0;
+    }
+  }
+
   // Round 2: publish each object that >= w units stored, on those units. The others are
-  // deleted where they were stored.
+  // deleted where they were stored, and so is one that any unit fenced (as PutObject does: its
+  // writer lost the claim, and a later revision of a stale owner must not cover the new one's).
   std::vector<std::vector<size_t>> publish_to(objects.size());
   for (size_t i = 0; i < objects.size(); ++i) {
-    if (slices[i].units.size() >= o.t.w) {
+    if (slices[i].units.size() >= o.t.w && !slices[i].fenced) {
       publish_to[i] = slices[i].units;
       continue;
     }
-    out[i] = TooFew(objects[i].name, "stored", slices[i], o.t.w, c.size());
+    out[i] = TooFew(objects[i].name, "stored", slices[i], o.t.w, n);
     DropStored(c, objects[i].name, manifests[i].rev, slices[i].units);
   }
-  auto published = Round(c, publish_to, down, [&](size_t i, size_t u) -> Result<uint64_t> {
+  auto published = Round(c, publish_to, down, true, [&](size_t i, size_t u) -> Result<uint64_t> {
     wire::Request pub;
     pub.op = wire::Op::kPublish;
     pub.name = objects[i].name;
@@ -201,12 +242,55 @@ std::vector<Status> PutNewObjects(net::Cluster& c, const std::vector<NewObject>&
   });
   for (size_t i = 0; i < objects.size(); ++i) {
     if (publish_to[i].empty()) continue;
-    if (published[i].units.size() < o.t.w) {
+    if (published[i].units.size() < o.t.w || published[i].fenced) {
       out[i] = TooFew(objects[i].name, "stored, but published (it may or may not be visible)",
-                      published[i], o.t.w, c.size());
+                      published[i], o.t.w, n);
     }
   }
   return out;
+}
+
+std::vector<Status> PutSmallObjects(net::Cluster& network, std::vector<NewObject> objects,
+                                    const PutOptions& o) {
+  // Each object on its own placement; one view over all of them carries the two rounds.
+  std::vector<size_t> joined;  // network units
+  std::vector<std::vector<size_t>> placed;
+  for (const NewObject& obj : objects) {
+    auto view = WriteView(network, obj.name, o.t.n);
+    if (!view.ok()) return std::vector<Status>(objects.size(), view.status());
+    placed.push_back(view->members());
+    for (size_t u : view->members()) {
+      if (std::find(joined.begin(), joined.end(), u) == joined.end()) joined.push_back(u);
+    }
+  }
+  net::Cluster all = network.View(joined);
+  std::vector<size_t> skip;  // units of `all`
+  for (size_t i = 0; i < objects.size(); ++i) {
+    NewObject& obj = objects[i];
+    obj.units.clear();
+    for (size_t u : placed[i]) {
+      obj.units.push_back(
+          static_cast<size_t>(std::find(joined.begin(), joined.end(), u) - joined.begin()));
+    }
+    if (!obj.exists_maybe) continue;
+    // As PutObject's stat round: w answers at least, then a short grace for the rest.
+    net::Cluster own = network.View(placed[i]);
+    const size_t enough = o.t.w <= own.size() ? std::max<size_t>(own.size() - o.t.w + 1, o.t.w) : 0;
+    const Location loc = Locate(own, obj.name, false, false, enough);
+    if (Status one = CheckOneUnitEach(own, loc); !one.ok()) {
+      return std::vector<Status>(objects.size(), one);
+    }
+    if (loc.manifest) obj.at_least = std::max(obj.at_least, loc.manifest->rev + 1);
+    for (size_t u = 0; u < own.size(); ++u) {
+      const UnitView& v = loc.units[u];
+      if (v.refused) {
+        obj.left_out.emplace_back(obj.units[u], v.error);
+      } else if (!v.answered) {
+        skip.push_back(obj.units[u]);  // silent: left out of every object of the put
+      }
+    }
+  }
+  return PutNewObjects(all, objects, o, skip);
 }
 
 }  // namespace dstk::client

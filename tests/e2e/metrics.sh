@@ -168,6 +168,32 @@ wait "$claim_pid" "$run_pid" 2>/dev/null || true  # dsrun ends at the end of its
 expect_values 'sum(dstk_unit_clients_connected)' 0
 note "the pipeline stopped: no clients connected"
 
+# --- a function's small output and its log share the units' flushes ------------------------------
+# dsrun stores them in one put: each unit flushes its files twice per function (the slices, then
+# the publish, of both), where an output put and then a log put flush four times. The bound
+# leaves one more per unit and function for the units' own work (the consumed functions' slices
+# removed meanwhile): 28 were seen, 48 with two puts.
+# file_flushes: the file flushes of the three units so far (read from the units).
+file_flushes() {
+  local i sum=0 v
+  for i in 0 1 2; do
+    v=$(curl -sf "http://127.0.0.1:$((PORT_BASE + 10 + i))/metrics" \
+      | awk '$1 ~ /^dstk_unit_flush_duration_seconds_count[{].*target="files"/ { print $2 }')
+    [ -n "$v" ] || fail "unit $i shows no dstk_unit_flush_duration_seconds_count of files"
+    sum=$(awk -v a="$sum" -v b="$v" 'BEGIN { print a + b }')
+  done
+  echo "$sum"
+}
+for i in 1 2 3 4; do "$DSENC" push outs --out "out/$i" -- echo "output $i" >/dev/null || fail "push out/$i"; done
+flushes_before=$(file_flushes)
+"$DSCLAIM" outs --max 4 2>"$WORK/dsclaim.err" | "$DSRUN" >"$WORK/runs.out" 2>"$WORK/dsrun.err" \
+  || fail "dsclaim | dsrun of 4 functions with outputs: $(cat "$WORK/dsclaim.err" "$WORK/dsrun.err")"
+[ "$(grep -c '"outcome":"done"' "$WORK/runs.out")" = 4 ] || fail "4 functions with outputs: $(cat "$WORK/runs.out")"
+[ "$("$DSENC" get out/3)" = "output 3" ] || fail "out/3 holds '$("$DSENC" get out/3)'"
+flushes=$(awk -v a="$flushes_before" -v b="$(file_flushes)" 'BEGIN { print b - a }')
+[ "$flushes" -le 36 ] || fail "4 functions with outputs cost $flushes file flushes on 3 units (want <= 36: 2 per unit and function, and some to spare)"
+note "4 functions with outputs: $flushes file flushes on 3 units (output and log in one put)"
+
 # --- a corrupt slice is counted and raises DstkCorruptSlices -------------------------------------
 flip_byte "$(ls "$WORK"/unit0/objects/obj1/*.00000000.slice)" 4000
 # A repair has every unit re-check its slices' CRCs (a get may be served by the other two).

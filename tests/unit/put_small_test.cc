@@ -1,0 +1,177 @@
+// client::PutSmallObjects (client/object_io.h) against units served in this process
+// (served_units.h): objects that may exist already and new ones in one call, each read back
+// from the units placed for it; an existing object goes past its revision; a fenced object is
+// refused while the other of the call is stored; a silent unit costs no timeout.
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "client/find.h"
+#include "client/locate.h"
+#include "client/object_io.h"
+#include "served_units.h"
+#include "util/unique_fd.h"
+
+namespace {
+
+using dstk::Code;
+using dstk::UniqueFd;
+using dstk::client::NewObject;
+using dstk::client::PutOptions;
+using dstk::client::Thresholds;
+using dstk::test::Network;
+using Clock = std::chrono::steady_clock;
+
+// A memory file holding `bytes`, at offset 0.
+UniqueFd FileOf(const std::string& bytes) {
+  UniqueFd fd(memfd_create("put-small-test", 0));
+  REQUIRE(fd.get() >= 0);
+  REQUIRE(write(fd.get(), bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
+  REQUIRE(lseek(fd.get(), 0, SEEK_SET) == 0);
+  return fd;
+}
+
+// Object `name` as read back through the network (placement and all); "" with a failed read.
+std::string Read(dstk::net::Cluster& network, const std::string& name, const Thresholds& t,
+                 uint64_t* rev = nullptr) {
+  UniqueFd fd(memfd_create("put-small-read", 0));
+  REQUIRE(fd.get() >= 0);
+  dstk::client::GetOptions g;
+  g.t = t;
+  auto m = dstk::client::ReadObject(network, name, fd.get(), g);
+  INFO((m.ok() ? "" : m.status().message()));
+  REQUIRE(m.ok());
+  if (rev != nullptr) *rev = m->rev;
+  std::string out(m->size, '\0');
+  REQUIRE(pread(fd.get(), out.data(), out.size(), 0) == static_cast<ssize_t>(out.size()));
+  return out;
+}
+
+NewObject Object(const std::string& name, const std::string& bytes, bool exists_maybe) {
+  NewObject o;
+  o.name = name;
+  o.bytes = bytes;
+  o.exists_maybe = exists_maybe;
+  return o;
+}
+
+PutOptions Options(const Thresholds& t, uint64_t token = 0) {
+  PutOptions o;
+  o.t = t;
+  o.token = token;
+  o.pack = true;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "put small: an existing object and a new one in one call; the existing one goes past "
+    "its revision",
+    "[client]") {
+  Network net("uuuu");
+  auto c = net.Client();
+  const Thresholds t{4, 2, 3};
+  UniqueFd old = FileOf("the old output");
+  auto first = dstk::client::PutObject(c, "out/1", old.get(), Options(t));
+  REQUIRE(first.ok());
+
+  auto st = dstk::client::PutSmallObjects(
+      c, {Object("out/1", "the new output", true), Object("q.log/1", "{\"log\":1}", false)},
+      Options(t));
+  REQUIRE(st.size() == 2);
+  CHECK(st[0].ok());
+  CHECK(st[1].ok());
+  uint64_t rev = 0;
+  CHECK(Read(c, "out/1", t, &rev) == "the new output");
+  CHECK(rev > first->rev);
+  CHECK(Read(c, "q.log/1", t) == "{\"log\":1}");
+}
+
+TEST_CASE("put small: on a wider network each object goes to the units placed for it", "[client]") {
+  Network net("uuuuuu");
+  auto c = net.Client();
+  const Thresholds t{3, 2, 3};
+  // Two names whose placements differ (3 of 6 units each).
+  const std::string a = "out/a";
+  std::string b;
+  auto va = dstk::client::WriteView(c, a, t.n);
+  REQUIRE(va.ok());
+  for (int i = 0; b.empty() && i < 100; ++i) {
+    const std::string name = "log/" + std::to_string(i);
+    auto vb = dstk::client::WriteView(c, name, t.n);
+    REQUIRE(vb.ok());
+    if (vb->members() != va->members()) b = name;
+  }
+  REQUIRE_FALSE(b.empty());
+
+  auto st = dstk::client::PutSmallObjects(
+      c, {Object(a, "output a", true), Object(b, "log b", false)}, Options(t));
+  REQUIRE(st.size() == 2);
+  CHECK(st[0].ok());
+  CHECK(st[1].ok());
+  CHECK(Read(c, a, t) == "output a");
+  CHECK(Read(c, b, t) == "log b");
+  // Each object's slices are on its own placement, pillar i on the view's unit i, and nowhere
+  // else: the whole network's stat says which units hold it.
+  for (const std::string& name : {a, b}) {
+    auto placed = dstk::client::WriteView(c, name, t.n);
+    REQUIRE(placed.ok());
+    auto whole = c.Network();
+    const dstk::client::Location loc = dstk::client::Locate(whole, name, false);
+    REQUIRE(loc.manifest);
+    for (size_t u = 0; u < whole.size(); ++u) {
+      const auto& members = placed->members();
+      const bool in = std::find(members.begin(), members.end(), u) != members.end();
+      INFO(name << " unit " << u);
+      CHECK(loc.units[u].committed.has_value() == in);
+    }
+    auto own = c.View(placed->members());
+    const dstk::client::Location mine = dstk::client::Locate(own, name, false);
+    for (size_t p = 0; p < own.size(); ++p) CHECK(mine.units[p].SlicesOf(mine.manifest->rev) == 1);
+  }
+}
+
+TEST_CASE("put small: an object any unit fences is refused; the other is stored", "[client]") {
+  Network net("uuu");
+  auto c = net.Client();
+  // A newer owner's output (token 10) reached unit 0 only: units 1 and 2 would take a stale
+  // owner's write, and w = 2 of them would be enough to publish it if fencing were counted.
+  const auto none = dstk::net::Cluster::kNoUnit;
+  auto unit0 = c.View({0, none, none});
+  UniqueFd newer = FileOf("the newer owner's output");
+  REQUIRE(dstk::client::PutObject(unit0, "out/1", newer.get(), Options({3, 1, 1}, 10)).ok());
+
+  const Thresholds t{3, 2, 2};
+  auto st = dstk::client::PutSmallObjects(
+      c, {Object("out/1", "a stale owner's output", true), Object("q.log/1", "log", false)},
+      Options(t, 5));
+  REQUIRE(st.size() == 2);
+  CHECK(st[0].code() == Code::kFenced);
+  CHECK(st[1].ok());
+  CHECK(Read(c, "q.log/1", t) == "log");
+  // Nothing of the stale write was published: units 1 and 2 hold no committed revision.
+  const dstk::client::Location loc = dstk::client::Locate(c, "out/1", false);
+  CHECK_FALSE(loc.units[1].committed.has_value());
+  CHECK_FALSE(loc.units[2].committed.has_value());
+}
+
+TEST_CASE("put small: a silent unit is found by the stat round and costs no timeout", "[client]") {
+  Network net("uuus");
+  auto c = net.Client(std::chrono::milliseconds(2000));
+  const Thresholds t{4, 2, 3};
+  const auto t0 = Clock::now();
+  auto st = dstk::client::PutSmallObjects(
+      c, {Object("out/1", "output", true), Object("q.log/1", "log", false)}, Options(t));
+  const auto took = Clock::now() - t0;
+  REQUIRE(st.size() == 2);
+  CHECK(st[0].ok());
+  CHECK(st[1].ok());
+  CHECK(took < c.timeout());
+  CHECK(Read(c, "out/1", t) == "output");
+  CHECK(Read(c, "q.log/1", t) == "log");
+}
