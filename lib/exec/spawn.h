@@ -1,4 +1,5 @@
-// Starting the command: fork, set the child up, exec. Internal to lib/exec.
+// Starting the command: a child that shares our memory until it execs (vfork-style clone, as
+// posix_spawn; sanitizer builds fork), set up, exec. Internal to lib/exec.
 #pragma once
 
 #include <sys/types.h>
@@ -27,12 +28,12 @@ struct Spawned {
   int exec_errno = 0;  // why execve failed (the child has been reaped)
 };
 
-// Forks a child that: resets every signal to its default disposition and unblocks all;
+// Starts a child that: resets every signal to its default disposition and unblocks all;
 // becomes leader of a new process group; puts the three fds on 0, 1 and 2; closes every other
 // fd; enters `cwd`; sets RLIMIT_CPU, RLIMIT_AS and RLIMIT_CORE (0); and execs `path`. Returns
 // once the exec happened or failed (a close-on-exec pipe reports the child's errno). A failure
-// of execve is the command's (Spawned::exec_errno); a failure of any earlier step, or of fork,
-// is a kIoError.
+// of execve is the command's (Spawned::exec_errno); a failure of any earlier step, or of the
+// clone, is a kIoError. posix_spawn is not used because it cannot set resource limits.
 Result<Spawned> Spawn(const ChildPlan& plan);
 
 }  // namespace dstk::exec
