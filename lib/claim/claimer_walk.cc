@@ -6,12 +6,14 @@
 #include <map>
 #include <random>
 #include <set>
+#include <string_view>
 
 #include "claim/claimer.h"
 #include "claim/rounds.h"
 #include "claim/walk.h"
 #include "client/object_io.h"
 #include "wire/limits.h"
+#include "wire/name.h"
 
 namespace dstk::claim {
 namespace {
@@ -60,8 +62,11 @@ Result<std::vector<wire::ListEntry>> Claimer::ListWindow(const std::string& queu
   if (!entries.ok()) return entries.status();
   listed_end_ = entries->empty() ? after : entries->back().name;
   KeepPlacedHere(*entries);
+  // Only queue keys are claimed: any other object under QUEUE/ (an output a user named there)
+  // is no function, and a consume-mode claim would delete it.
   std::erase_if(*entries, [&](const wire::ListEntry& e) {
-    return e.manifest.k == 0 || Quorum(e.manifest.k, c_.size()) > c_.size();
+    return e.manifest.k == 0 || Quorum(e.manifest.k, c_.size()) > c_.size() ||
+           wire::QueueOf(e.name) != std::string_view(queue);
   });
   return entries;
 }

@@ -6,6 +6,7 @@
 // key it already won, which a unit that missed its commit still lists (not a new claim).
 #include "claim/claimer.h"
 
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -28,17 +29,21 @@
 #include "claim/claim_record.h"
 #include "claim/function.h"
 #include "claim/push.h"
+#include "client/locate.h"
+#include "client/object_io.h"
 #include "net/cluster.h"
 #include "node/server.h"
 #include "node/service.h"
 #include "served_units.h"
 #include "store/slice_store.h"
 #include "temp_dir.h"
+#include "util/unique_fd.h"
 #include "wire/message.h"
 
 namespace {
 
 using dstk::Code;
+using dstk::UniqueFd;
 using dstk::claim::Claim;
 using dstk::claim::Claimer;
 using dstk::claim::ClaimOptions;
@@ -91,6 +96,43 @@ TEST_CASE("claimer: a lone claimer takes a queue in order, then finds it empty",
   CHECK(none.status().code() == Code::kNotFound);
   CHECK(claimer.stats().won == 3);
   CHECK(claimer.stats().lost == 0);
+}
+
+TEST_CASE("claimer: objects under the queue that are no queue keys are never claimed", "[claim]") {
+  Network net("uuu");
+  auto c = net.Client();
+  // An output a user named under the queue, and names that look almost like keys: none is a
+  // function, and a consume-mode claim of one would delete it.
+  const std::vector<std::string> others = {"q/result", "q/000661c6222b4ee3-51574cefx",
+                                           "q/000661C6222B4EE3-51574CEF",
+                                           "q/sub/000661c6222b4ee3-51574cef"};
+  for (const std::string& name : others) {
+    char body[] = "not a function";
+    UniqueFd fd(memfd_create("claimer-test", 0));
+    REQUIRE(write(fd.get(), body, sizeof body) == static_cast<ssize_t>(sizeof body));
+    REQUIRE(lseek(fd.get(), 0, SEEK_SET) == 0);
+    dstk::client::PutOptions o;
+    o.t = {3, 1, 2};
+    REQUIRE(dstk::client::PutObject(c, name, fd.get(), o).ok());
+  }
+  const auto keys = Push(c, "q", 2);
+  Claimer claimer(c, ClaimOptions{});
+  for (const std::string& key : keys) {
+    auto got = claimer.Next("q");
+    REQUIRE(got.ok());
+    CHECK(got->key == key);
+  }
+  auto none = claimer.Next("q");
+  REQUIRE_FALSE(none.ok());
+  CHECK(none.status().code() == Code::kNotFound);
+  for (const std::string& name : others) {
+    INFO(name);
+    const dstk::client::Location loc = dstk::client::Locate(c, name, false);
+    REQUIRE(loc.manifest);
+    CHECK(loc.units[0].SlicesOf(loc.manifest->rev) == 1);  // every slice still stored
+    CHECK(loc.units[1].SlicesOf(loc.manifest->rev) == 1);
+    CHECK(loc.units[2].SlicesOf(loc.manifest->rev) == 1);
+  }
 }
 
 TEST_CASE("claimer: two claimers on one key, exactly one wins, the other is refused", "[claim]") {
