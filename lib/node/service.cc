@@ -344,6 +344,15 @@ wire::Reply Service::HandleClaim(const wire::Request& r, const std::string& who,
 wire::KeyResult Service::ClaimOne(const wire::Request& r, const std::string& who, int64_t now,
                                   std::vector<uint8_t>& file, std::span<const uint8_t>& payload) {
   wire::KeyResult result;
+  // Only queue keys are functions. A claim of any other name would treat an ordinary object as
+  // one, and a consume-mode claim would delete it.
+  if (!wire::QueueOf(r.name)) {
+    result.status = wire::ReplyStatus::kBadRequest;
+    result.error =
+        r.name + " is not a queue key (QUEUE/<16 hex>-<8 hex>): only functions are claimed";
+    CountClaim(r, result.status);
+    return result;
+  }
   auto st = store_.Stat(r.name, false);
   if (!st.ok() || !st->committed || st->committed->tomb) {
     result.status = wire::ReplyStatus::kNotFound;

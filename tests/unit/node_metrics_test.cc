@@ -53,9 +53,11 @@ TEST_CASE("metrics: requests, claim refusals and store gauges are counted", "[se
   Send(service, stat);
   dstk::wire::Request lock;
   lock.op = dstk::wire::Op::kLockReadDelete;
-  lock.name = "no-function";
+  lock.name = "q/000661c6222b4ee3-51574cef";  // a queue key that holds no function
   lock.ballot = {1, 7};
   lock.lease_ms = 1000;
+  Send(service, lock);
+  lock.name = "no-function";  // no queue key at all: refused before the store is asked
   Send(service, lock);
   const std::string junk = "not msgpack";
   service.Handle({reinterpret_cast<const uint8_t*>(junk.data()), junk.size()}, {}, false);
@@ -69,6 +71,8 @@ TEST_CASE("metrics: requests, claim refusals and store gauges are counted", "[se
                   ",op=\"unknown\",status=\"bad_request\"} 1") != std::string::npos);
   CHECK(text.find("dstk_unit_claim_refusals_total{" + unit +
                   ",op=\"lock_read_delete\",reason=\"not_found\"} 1") != std::string::npos);
+  CHECK(text.find("dstk_unit_claim_refusals_total{" + unit +
+                  ",op=\"lock_read_delete\",reason=\"bad_request\"} 1") != std::string::npos);
   CHECK(text.find("dstk_unit_claim_promises_total{" + unit + "} 0") != std::string::npos);
   CHECK(text.find("dstk_unit_request_duration_seconds_count{" + unit + ",op=\"stat\"} 1") !=
         std::string::npos);

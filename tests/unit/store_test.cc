@@ -1149,11 +1149,18 @@ TEST_CASE("a batched claim applies the op to each key and sends their slices bac
   dstk::node::Service service(
       *store, [](dstk::node::LogLevel, const std::string&) {}, "test");
   std::mt19937_64 rng(5);
-  // 64 functions with names of the longest kind: a full batch must fit one reply header frame.
+  // 64 functions with names of the longest kind (queue keys: QUEUE/<16 hex>-<8 hex>, on a queue
+  // as long as a name allows): a full batch must fit one reply header frame.
+  const std::string queue(dstk::wire::kMaxNameLength - 26, 'q');
+  auto key = [&queue](int i) {
+    char leaf[32];
+    std::snprintf(leaf, sizeof leaf, "/%016x-%08x", static_cast<unsigned>(i), 7u);
+    return queue + leaf;
+  };
   std::vector<std::string> names;
   for (int i = 0; i < 64; ++i) {
-    std::string name = "q/" + std::to_string(100 + i);
-    name += std::string(dstk::wire::kMaxNameLength - name.size(), 'x');
+    const std::string name = key(100 + i);
+    REQUIRE(name.size() == dstk::wire::kMaxNameLength);
     Put(*store, RandomSlice(rng, name, 5, 0, 1));
     REQUIRE(PublishNow(*store, name, MakeManifest(5, 1)).ok());
     names.push_back(name);
@@ -1164,7 +1171,8 @@ TEST_CASE("a batched claim applies the op to each key and sends their slices bac
   lrd.ballot = {1, 7};
   lrd.lease_ms = 30000;
   for (const auto& name : names) lrd.keys.push_back({name, 2});
-  lrd.keys[10] = {"q/not-here", 1};
+  lrd.keys[10] = {key(99), 1};        // a queue key that holds no function
+  lrd.keys[11] = {"q/not-a-key", 1};  // no queue key: refused, never looked up
   dstk::node::Outgoing out;
   auto reply = Call(service, lrd, out);
   CHECK(out.after_sync);  // promises: not to be sent before the journal's flush
@@ -1176,6 +1184,10 @@ TEST_CASE("a batched claim applies the op to each key and sends their slices bac
     const auto& r = reply.results[i];
     if (i == 10) {
       CHECK(r.status == dstk::wire::ReplyStatus::kNotFound);
+      continue;
+    }
+    if (i == 11) {
+      CHECK(r.status == dstk::wire::ReplyStatus::kBadRequest);
       continue;
     }
     REQUIRE(r.ok());
@@ -1220,7 +1232,7 @@ TEST_CASE("a batched claim applies the op to each key and sends their slices bac
   dstk::wire::Request list;
   list.op = dstk::wire::Op::kList;
   list.id = 3;
-  list.prefix = "q/";
+  list.prefix = queue + "/";
   list.limit = 1000;
   reply = Call(service, list, out);
   CHECK_FALSE(out.after_sync);  // a hint, not a promise: sent at once
@@ -1228,7 +1240,8 @@ TEST_CASE("a batched claim applies the op to each key and sends their slices bac
   CHECK(reply.entries[0].name == names[2]);
   for (const auto& e : reply.entries) {
     INFO(e.name);
-    CHECK(e.locked == (e.name == names[10] ? 0u : 1u));  // key 10 was never asked for
+    // keys 10 and 11 were never asked for
+    CHECK(e.locked == (e.name == names[10] || e.name == names[11] ? 0u : 1u));
   }
   dstk::wire::Request release;
   release.op = dstk::wire::Op::kRelease;
