@@ -168,6 +168,7 @@ std::vector<Status> PutNewObjects(net::Cluster& c, const std::vector<NewObject>&
   std::vector<Status> out(objects.size());
   if (objects.empty()) return out;
   std::vector<std::vector<size_t>> pillars;
+  pillars.reserve(objects.size());
   for (const NewObject& obj : objects) pillars.push_back(PillarUnits(c, obj));
   const size_t n = pillars.front().size();
   for (const auto& p : pillars) {
