@@ -147,6 +147,54 @@ wire::Request SliceRequest(const std::string& name, const std::string& bytes, ui
   return req;
 }
 
+// Each object's slices for round 1, its manifest's digests sealed as it is encoded. The
+// encoder's views change with each object, so objects are encoded one at a time, right before
+// their slices are queued (Send copies them); except when all of them together are small
+// (dsrun's output and run log): then all are encoded first, so that the requests to one unit
+// leave back to back and its group commit makes their writes one flush, not one per object.
+class SliceSource {
+ public:
+  static constexpr size_t kEncodeAheadBytes = size_t{4} << 20;
+
+  SliceSource(codec::SegmentEncoder& encoder, const std::vector<NewObject>& objects,
+              std::vector<wire::Manifest>& manifests, uint32_t segment_size)
+      : encoder_(encoder), objects_(objects), manifests_(manifests) {
+    size_t total = 0;
+    for (const NewObject& obj : objects) total += obj.bytes.size();
+    if (total > kEncodeAheadBytes || objects.size() < 2) return;
+    ahead_.resize(objects.size());
+    for (size_t i = 0; i < objects.size(); ++i) {
+      if (objects[i].bytes.size() > segment_size) continue;  // refused in the round
+      Encode(i);
+      for (const auto& v : views_) ahead_[i].emplace_back(v.begin(), v.end());
+    }
+  }
+
+  // The slice of pillar `pillar` of object `i` (valid until the next call).
+  std::span<const uint8_t> Slice(size_t i, size_t pillar) {
+    if (!ahead_.empty()) return ahead_[i][pillar];
+    if (current_ != i) Encode(i);
+    return views_[pillar];
+  }
+
+ private:
+  void Encode(size_t i) {
+    const std::string& bytes = objects_[i].bytes;
+    views_ = encoder_.Encode({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()});
+    current_ = i;
+    std::string hashes;
+    AppendSliceHashes(views_, hashes);
+    SealHashes(manifests_[i], std::move(hashes));
+  }
+
+  codec::SegmentEncoder& encoder_;
+  const std::vector<NewObject>& objects_;
+  std::vector<wire::Manifest>& manifests_;
+  size_t current_ = ~size_t{0};
+  std::vector<std::span<const uint8_t>> views_;
+  std::vector<std::vector<std::vector<uint8_t>>> ahead_;  // object -> pillar -> slice
+};
+
 // Deletes a revision that too few units stored where it was stored (best effort, as a failed
 // put does).
 void DropStored(net::Cluster& c, const std::string& name, uint64_t rev,
@@ -192,27 +240,19 @@ std::vector<Status> PutNewObjects(net::Cluster& c, const std::vector<NewObject>&
   for (size_t i = 0; i < objects.size(); ++i) {
     for (const auto& [u, why] : objects[i].left_out) std::erase(targets[i], u);
   }
-  // Round 1: every object's slices, to every unit. The encoder's views change with each
-  // object, so each object is encoded right before its slices are queued (Send copies them).
-  size_t encoded = objects.size();
-  std::vector<std::span<const uint8_t>> payloads;
+  // Round 1: every object's slices, to every unit.
+  SliceSource source(encoder, objects, manifests, o.segment_size);
   auto slices = Round(c, targets, down, false, [&](size_t i, size_t u) -> Result<uint64_t> {
     const auto& bytes = objects[i].bytes;
     if (bytes.size() > o.segment_size) {
       return Status::Invalid("put " + objects[i].name + ": larger than one segment");
     }
-    if (encoded != i) {
-      payloads = encoder.Encode({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()});
-      encoded = i;
-      std::string hashes;
-      AppendSliceHashes(payloads, hashes);
-      SealHashes(manifests[i], std::move(hashes));
-    }
     const size_t pillar = static_cast<size_t>(std::find(pillars[i].begin(), pillars[i].end(), u) -
                                               pillars[i].begin());
+    const std::span<const uint8_t> payload = source.Slice(i, pillar);
     wire::Request req =
-        SliceRequest(objects[i].name, bytes, manifests[i].rev, o, n, pillar, payloads[pillar]);
-    return c.Send(u, req, payloads[pillar]);
+        SliceRequest(objects[i].name, bytes, manifests[i].rev, o, n, pillar, payload);
+    return c.Send(u, req, payload);
   });
 
   for (size_t i = 0; i < objects.size(); ++i) {
