@@ -127,16 +127,20 @@ note "5 puts: publish and put_slice counters grew by exactly 15, objects and sli
 
 # --- claims: 6 functions, one claimer, one worker ------------------------------------------------
 for i in 1 2 3 4 5 6; do "$DSENC" push jobs -- echo "$i" >>"$WORK/pushed" || fail "push $i"; done
-# accepted: connections the three units accepted so far (read from the units, not Prometheus).
-accepted() {
+# unit_sum WHAT REGEX: the sum over the three units of the sample whose name and labels match
+# REGEX (awk, on the first field), read from the units themselves, not Prometheus.
+unit_sum() {
   local i sum=0 v
   for i in 0 1 2; do
-    v=$(curl -sf "http://127.0.0.1:$((PORT_BASE + 10 + i))/metrics" \
-      | awk '$1 == "dstk_unit_client_connections_total" || $1 ~ /^dstk_unit_client_connections_total[{]/ { print $2 }')
-    [ -n "$v" ] || fail "unit $i shows no dstk_unit_client_connections_total"
+    v=$(curl -sf "http://127.0.0.1:$((PORT_BASE + 10 + i))/metrics" | awk -v re="$2" '$1 ~ re { print $2 }')
+    [ -n "$v" ] || fail "unit $i shows no $1"
     sum=$(awk -v a="$sum" -v b="$v" 'BEGIN { print a + b }')
   done
   echo "$sum"
+}
+# accepted: connections the three units accepted so far.
+accepted() {
+  unit_sum dstk_unit_client_connections_total '^dstk_unit_client_connections_total([{].*)?$'
 }
 accepted_before=$(accepted)
 mkfifo "$WORK/claims"
@@ -175,16 +179,9 @@ note "the pipeline stopped: no clients connected"
 # flush both objects' writes together when the two requests arrive together (group commit); the
 # file flushes are counted for the note, not asserted: whether two requests meet in one group
 # depends on timing (an ASan build splits about half of them).
-# file_flushes: the file flushes of the three units so far (read from the units).
+# file_flushes: the file flushes of the three units so far.
 file_flushes() {
-  local i sum=0 v
-  for i in 0 1 2; do
-    v=$(curl -sf "http://127.0.0.1:$((PORT_BASE + 10 + i))/metrics" \
-      | awk '$1 ~ /^dstk_unit_flush_duration_seconds_count[{].*target="files"/ { print $2 }')
-    [ -n "$v" ] || fail "unit $i shows no dstk_unit_flush_duration_seconds_count of files"
-    sum=$(awk -v a="$sum" -v b="$v" 'BEGIN { print a + b }')
-  done
-  echo "$sum"
+  unit_sum "file flushes" '^dstk_unit_flush_duration_seconds_count[{].*target="files"'
 }
 # run_four QUEUE WHAT: runs the 4 functions on QUEUE through one pipeline; prints the file flushes
 run_four() {
