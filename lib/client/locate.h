@@ -7,6 +7,7 @@
 // slice of another one is refused).
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -82,5 +83,12 @@ inline bool AbsenceIsCertain(size_t answered, size_t n, size_t w) {
 Location Locate(net::Cluster& cluster, const std::string& name, bool verify, bool early = false,
                 size_t enough = 0,
                 const std::function<bool(const wire::Manifest&)>& elsewhere = {});
+
+// Locate's `enough` for a writer to `units` units with threshold w: max(n-w+1, w), and w at
+// least because a put needs w units, and fewer than w fast ones must not make it leave out
+// healthy slower ones and fail. 0 (wait for all) when w exceeds the units.
+inline size_t WriterEnough(size_t units, uint32_t w) {
+  return w <= units ? std::max<size_t>(units - w + 1, w) : 0;
+}
 
 }  // namespace dstk::client

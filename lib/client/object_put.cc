@@ -198,10 +198,7 @@ Status Writer::ChooseRevision() {
     rev_ = wire::NewRevision(0);
     return Status::Ok();
   }
-  // w answers at least: a put needs w units, and fewer than w fast ones must not make it
-  // leave out healthy slower ones and fail.
-  const size_t enough = o_.t.w <= c_.size() ? std::max<size_t>(c_.size() - o_.t.w + 1, o_.t.w) : 0;
-  Location loc = Locate(c_, name_, false, false, enough);
+  Location loc = Locate(c_, name_, false, false, WriterEnough(c_.size(), o_.t.w));
   DSTK_RETURN_IF_ERROR(CheckOneUnitEach(c_, loc));
   for (size_t u = 0; u < c_.size(); ++u) {
     if (loc.units[u].answered) continue;

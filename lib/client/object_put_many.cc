@@ -314,10 +314,9 @@ std::vector<Status> PutSmallObjects(net::Cluster& network, std::vector<NewObject
           static_cast<size_t>(std::find(joined.begin(), joined.end(), u) - joined.begin()));
     }
     if (!obj.exists_maybe) continue;
-    // As PutObject's stat round: w answers at least, then a short grace for the rest.
+    // As PutObject's stat round: enough answers for a writer, then a short grace for the rest.
     net::Cluster own = network.View(placed[i]);
-    const size_t enough = o.t.w <= own.size() ? std::max<size_t>(own.size() - o.t.w + 1, o.t.w) : 0;
-    const Location loc = Locate(own, obj.name, false, false, enough);
+    const Location loc = Locate(own, obj.name, false, false, WriterEnough(own.size(), o.t.w));
     if (Status one = CheckOneUnitEach(own, loc); !one.ok()) {
       return std::vector<Status>(objects.size(), one);
     }
