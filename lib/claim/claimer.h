@@ -57,6 +57,9 @@ struct ClaimStats {
   uint64_t decided_other = 0;  // keys found decided for someone else
   uint64_t rounds = 0;         // phase-1 rounds sent
   uint64_t elsewhere = 0;      // functions skipped: placed on other units (KeepPlacedHere)
+  uint64_t listings = 0;       // listings of the queue the walk asked for
+  uint64_t listed = 0;         // names those listings returned (merged over the units)
+  uint64_t retried = 0;        // keys of a batch handed to one-key rounds (TryKey)
 };
 
 class Claimer {
@@ -170,9 +173,17 @@ class Claimer {
   // function, so claiming one on other units could let two claimers both win it.
   void KeepPlacedHere(std::vector<wire::ListEntry>& entries);
   // Lists up to `limit` keys of `queue` after `after` (sets listed_end_ to the last name
-  // listed), keeping the claimable ones placed on this claimer's units.
+  // listed), keeping the claimable ones placed on this claimer's units; with `lane`, the keys
+  // of that lane only.
   Result<std::vector<wire::ListEntry>> ListWindow(const std::string& queue,
-                                                  const std::string& after, size_t limit);
+                                                  const std::string& after, size_t limit,
+                                                  wire::ListLane lane = {});
+  // A crowded walker's listing of its own lane only (units filter it): true when it filled
+  // listed_ with at least half of `want` keys; false when the lane runs thin in the window,
+  // and FillWindow then lists every lane to pick one.
+  Result<bool> FillFromLane(const std::string& queue, size_t want,
+                            const std::set<std::string>& tried,
+                            std::map<std::string, wire::ListEntry>* held);
   // The walk's next keys into listed_ (claimer_walk.cc): false at the end of the queue.
   // With `held`, appends the keys a crowded listing shows held by others.
   Result<bool> FillWindow(const std::string& queue, size_t max, const std::set<std::string>& tried,
@@ -219,6 +230,7 @@ class Claimer {
   bool crowded_ = false;
   size_t quiet_listings_ = 0;
   size_t window_held_ = 0;  // keys others held in the latest crowded listing
+  size_t lane_held_ = 0;    // keys others held in the latest listing of the lane alone
   size_t lane_;
   ClaimStats stats_;
 };

@@ -261,6 +261,7 @@ Result<bool> Claimer::RetryEach(const std::string& queue,
   std::stable_partition(plan.to_retry.begin(), plan.to_retry.end(),
                         [&](size_t i) { return b.progress[i].committed_ours; });
   for (size_t i : plan.to_retry) {
+    ++stats_.retried;
     bool stop = false;
     DSTK_RETURN_IF_ERROR(TryCollect(queue, entries[i], std::move(b.progress[i]),
                                     /*skip_finished=*/false, won, plan.contended, stop));

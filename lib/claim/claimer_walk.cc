@@ -55,20 +55,47 @@ Result<bool> Claimer::TryOne(const std::string& queue, const std::vector<wire::L
 }
 
 Result<std::vector<wire::ListEntry>> Claimer::ListWindow(const std::string& queue,
-                                                         const std::string& after, size_t limit) {
+                                                         const std::string& after, size_t limit,
+                                                         wire::ListLane lane) {
   // A majority's view is enough: any key pushed to w units is on one of them.
   auto entries = client::ListObjects(c_, queue + "/", 1, std::min(limit, wire::kMaxListPage), after,
-                                     c_.size() / 2 + 1);
+                                     c_.size() / 2 + 1, 1, lane);
   if (!entries.ok()) return entries.status();
+  ++stats_.listings;
+  stats_.listed += entries->size();
   listed_end_ = entries->empty() ? after : entries->back().name;
   KeepPlacedHere(*entries);
   // Only queue keys are claimed: any other object under QUEUE/ (an output a user named there)
   // is no function, and a consume-mode claim would delete it.
+  // A unit of an earlier version lists every lane.
   std::erase_if(*entries, [&](const wire::ListEntry& e) {
     return e.manifest.k == 0 || Quorum(e.manifest.k, c_.size()) > c_.size() ||
-           wire::QueueOf(e.name) != std::string_view(queue);
+           wire::QueueOf(e.name) != std::string_view(queue) ||
+           (lane.lanes > 1 && wire::LaneOf(e.name, lane.lanes) != lane.lane);
   });
   return entries;
+}
+
+Result<bool> Claimer::FillFromLane(const std::string& queue, size_t want,
+                                   const std::set<std::string>& tried,
+                                   std::map<std::string, wire::ListEntry>* held) {
+  const wire::ListLane lane{.lane = static_cast<uint32_t>(lane_), .lanes = kLanes};
+  auto window = ListWindow(queue, window_after_, lane_held_ + want, lane);
+  if (!window.ok()) return window.status();
+  std::erase_if(*window, [&](const auto& e) { return tried.count(e.name); });
+  const LanePick pick = PickLane(*window, c_.size(), want, kLanes, lane_);
+  if (pick.lane != lane_ || pick.keys.size() < (want + 1) / 2) return false;
+  if (held != nullptr) {
+    for (const auto& e : *window) {
+      if (e.locked > 0) held->emplace(e.name, e);
+    }
+  }
+  // Only keys of this lane were listed, so a listing with none held says nothing of the other
+  // walkers: it neither counts as quiet nor moves the window.
+  lane_held_ = pick.held;
+  if (pick.held > 0) quiet_listings_ = 0;
+  for (size_t i : pick.keys) listed_.push_back(std::move((*window)[i]));
+  return true;
 }
 
 // Fills listed_ with the next keys to try: false at the end of the queue. Alone, a walker
@@ -84,6 +111,13 @@ Result<bool> Claimer::FillWindow(const std::string& queue, size_t max,
     // rounds listing.
     const size_t per = std::max(max, kMinListed);
     const size_t want = crowded_ ? kLaneBatches * per : kLanes * per;
+    // Crowded, a walker lists its own lane alone while it has keys (a quarter of the names a
+    // listing of every lane would carry); every lane only to pick another when it runs thin.
+    if (crowded_) {
+      auto from_lane = FillFromLane(queue, want, tried, held);
+      if (!from_lane.ok()) return from_lane.status();
+      if (*from_lane) break;
+    }
     auto window = ListWindow(queue, window_after_, crowded_ ? window_held_ + kLanes * want : want);
     if (!window.ok()) return window.status();
     if (window->empty() && listed_end_ == window_after_) return false;  // the end of the queue

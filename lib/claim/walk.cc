@@ -6,15 +6,6 @@
 
 namespace dstk::claim {
 
-size_t LaneOf(std::string_view name, size_t lanes) {
-  uint64_t h = 0xcbf29ce484222325;
-  for (const char c : name) {
-    h ^= static_cast<uint8_t>(c);
-    h *= 0x100000001b3;
-  }
-  return static_cast<size_t>(h % std::max<size_t>(lanes, 1));
-}
-
 LanePick PickLane(const std::vector<wire::ListEntry>& window, size_t n, size_t want, size_t lanes,
                   size_t lane) {
   LanePick out;
@@ -28,7 +19,7 @@ LanePick PickLane(const std::vector<wire::ListEntry>& window, size_t n, size_t w
       ++out.held;
       continue;
     }
-    const size_t l = LaneOf(e.name, lanes);
+    const size_t l = wire::LaneOf(e.name, lanes);
     (e.units >= Claimer::Quorum(e.manifest.k, n) ? free : teach)[l].push_back(i);
   }
   auto size = [&](size_t l) { return free[l].size() + teach[l].size(); };

@@ -13,15 +13,12 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <string_view>
 #include <vector>
 
 #include "wire/message.h"
+#include "wire/name.h"
 
 namespace dstk::claim {
-
-// The lane of a queue key: a stable hash of the name (FNV-1a), the same in every build.
-size_t LaneOf(std::string_view name, size_t lanes);
 
 struct LanePick {
   std::vector<size_t> keys;  // indexes into the window, in queue order

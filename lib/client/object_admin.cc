@@ -104,11 +104,12 @@ class MergedListing {
 class Pager {
  public:
   Pager(net::Cluster& cluster, const std::string& prefix, size_t max_entries,
-        const std::string& start_after, size_t enough)
+        const std::string& start_after, size_t enough, wire::ListLane lane)
       : cluster_(cluster),
         prefix_(prefix),
         max_entries_(max_entries),
         enough_(enough),
+        lane_(lane),
         returned_(cluster.size(), 0),
         done_(cluster.size(), false),
         after_(cluster.size(), start_after) {}
@@ -177,6 +178,7 @@ class Pager {
     req.op = wire::Op::kList;
     req.prefix = prefix_;
     req.after = after_[u];
+    req.lane = lane_;
     if (max_entries_ > 0) req.limit = static_cast<uint32_t>(std::min<size_t>(max_entries_, 1000));
     auto id = cluster_.Send(u, req);
     if (!id.ok()) {
@@ -198,13 +200,17 @@ class Pager {
     }
     for (const auto& e : r.entries) merged_.Add(e);
     returned_[u] += r.entries.size();
+    // A lane's page that the unit's scan bound cut short resumes after the last name scanned
+    // (ignored unless it is past where this page started: a unit must move forward).
+    const bool resumes = !r.scanned.empty() && r.scanned > after_[u] && r.more;
     // Each unit's first max_entries names contain every name of the merged first max_entries
     // that the unit holds, so a unit can stop paging once it returned that many.
-    if (!r.more || r.entries.empty() || (max_entries_ > 0 && returned_[u] >= max_entries_)) {
+    if (!r.more || (r.entries.empty() && !resumes) ||
+        (max_entries_ > 0 && returned_[u] >= max_entries_)) {
       done_[u] = true;
       ++answered_;
     } else {
-      after_[u] = r.entries.back().name;
+      after_[u] = resumes ? r.scanned : r.entries.back().name;
     }
   }
 
@@ -214,6 +220,7 @@ class Pager {
   const std::string& prefix_;
   const size_t max_entries_;
   const size_t enough_;
+  const wire::ListLane lane_;
   std::vector<size_t> returned_;  // names each unit returned so far
   std::vector<bool> done_;
   std::vector<std::string> after_;  // each unit's last name returned
@@ -230,8 +237,8 @@ class Pager {
 Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const std::string& prefix,
                                                  size_t min_units, size_t max_entries,
                                                  const std::string& start_after, size_t enough,
-                                                 uint32_t copies) {
-  Pager pager(cluster, prefix, max_entries, start_after, enough);
+                                                 uint32_t copies, wire::ListLane lane) {
+  Pager pager(cluster, prefix, max_entries, start_after, enough, lane);
   pager.Run();
   if (pager.answered() < min_units) {
     return Decided(

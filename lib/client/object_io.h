@@ -111,9 +111,12 @@ Status RemoveObject(net::Cluster& cluster, const std::string& name, const Thresh
 // wait a timeout per walk for a unit that is down; the grace still lets it see names that only
 // one unit holds, such as a function that unit missed the commit of). A name counts as removed
 // only when `copies` units report its newest tombstone (client/integrity.h, TrustCopies).
+// With `lane`, only the names of that lane (wire::ListLane): units of earlier versions list
+// every name, so a caller that needs one lane only still checks each name's lane.
 Result<std::vector<wire::ListEntry>> ListObjects(net::Cluster& cluster, const std::string& prefix,
                                                  size_t min_units, size_t max_entries = 0,
                                                  const std::string& start_after = "",
-                                                 size_t enough = 0, uint32_t copies = 1);
+                                                 size_t enough = 0, uint32_t copies = 1,
+                                                 wire::ListLane lane = {});
 
 }  // namespace dstk::client

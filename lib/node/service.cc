@@ -264,9 +264,10 @@ wire::Reply Service::Dispatch(const wire::Request& r, std::span<const uint8_t> p
 wire::Reply Service::ListReply(const wire::Request& r) {
   wire::Reply reply;
   const size_t limit = r.limit == 0 || r.limit > wire::kMaxListPage ? wire::kMaxListPage : r.limit;
-  store::ListPage page = store_.List(r.prefix, r.after, limit, wire::kListReplyBudget);
+  store::ListPage page = store_.List(r.prefix, r.after, limit, wire::kListReplyBudget, r.lane);
   reply.entries = std::move(page.entries);
   reply.more = page.more;
+  reply.scanned = std::move(page.scanned);
   // Walkers try keys that another claimer holds last (a round spent on a held key is lost).
   const int64_t now = NowMs();
   for (auto& e : reply.entries) {

@@ -7,18 +7,21 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <iterator>
 
 #include "codec/crc32c.h"
 #include "store/claim_file.h"
 #include "store/file_util.h"
 #include "store/slice_file.h"
 #include "store/unit_id.h"
+#include "wire/limits.h"
 #include "wire/msgpack_fields.h"
 #include "wire/name.h"
 
@@ -463,14 +466,25 @@ Result<ObjectState> SliceStore::Stat(const std::string& name, bool verify) {
 }
 
 ListPage SliceStore::List(const std::string& prefix, const std::string& after, size_t limit,
-                          size_t max_bytes) const {
+                          size_t max_bytes, wire::ListLane lane) const {
   ListPage page;
   size_t bytes = 0;
+  const bool filtered = lane.lanes > 1;
+  size_t scan_left =
+      filtered ? std::max<size_t>(limit, 1) * lane.lanes * wire::kListScanPerLane : SIZE_MAX;
   // Walks listable_, not index_: a drained queue keeps its consumed functions in the index (they
   // are the protocol's acceptors) and a listing from the head must not step over all of them.
   auto it = after.empty() || after < prefix ? listable_.lower_bound(prefix)
                                             : listable_.upper_bound(after);
   for (; it != listable_.end() && it->compare(0, prefix.size(), prefix) == 0; ++it) {
+    if (filtered) {
+      if (scan_left-- == 0) {
+        page.more = true;
+        page.scanned = *std::prev(it);
+        break;
+      }
+      if (wire::LaneOf(*it, lane.lanes) != lane.lane) continue;
+    }
     const Entry& e = index_.at(*it);
     bytes += it->size() + kListEntryOverhead;
     if (page.entries.size() == limit || (bytes > max_bytes && !page.entries.empty())) {

@@ -60,6 +60,7 @@ struct ObjectState {
 struct ListPage {
   std::vector<wire::ListEntry> entries;
   bool more = false;
+  std::string scanned;  // set when a lane's scan stopped short: the last name examined
 };
 
 class SliceStore {
@@ -108,9 +109,12 @@ class SliceStore {
 
   // Names with a committed revision (tombstones included, so clients can merge), in byte order,
   // starting after `after`, at most `limit` entries and about `max_bytes` of encoded reply
-  // (each entry counted as its name plus kListEntryOverhead).
-  ListPage List(const std::string& prefix, const std::string& after, size_t limit,
-                size_t max_bytes) const;
+  // (each entry counted as its name plus kListEntryOverhead). With `lane`, only the names of
+  // that lane, after examining at most limit * lanes * wire::kListScanPerLane names: a page cut
+  // short by that bound has `more` and `scanned` set, so a unit's work per request stays bounded
+  // however the names fall into lanes.
+  ListPage List(const std::string& prefix, const std::string& after, size_t limit, size_t max_bytes,
+                wire::ListLane lane = {}) const;
   static constexpr size_t kListEntryOverhead = 96;  // an encoded manifest and map keys, at most
 
   // The claim state of function `name`, or nullptr when none was ever written.

@@ -20,6 +20,10 @@ inline constexpr size_t kMaxHeaderFrame = 4u << 20;
 inline constexpr size_t kMaxManifestHashes = kMaxHeaderFrame - (64u << 10);
 inline constexpr size_t kMaxPayloadFrame = codec::kMaxSegmentSize;  // frame 2: slice bytes
 inline constexpr size_t kMaxListPage = 1000;                        // names per list reply
+// A lane-filtered list (Request::lanes): at most this many lanes, and a unit examines at most
+// kListScanPerLane * lanes names per returned name asked for before it replies.
+inline constexpr uint32_t kMaxListLanes = 64;
+inline constexpr size_t kListScanPerLane = 4;
 // Bytes of entries a unit puts in one list reply: the 64 KiB header frame of earlier versions
 // less room for the map around them, so their clients can still list (and walk queues).
 inline constexpr size_t kListReplyBudget = (64u << 10) - 1024;

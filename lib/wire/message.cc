@@ -122,6 +122,12 @@ Status ValidateRequest(const Request& r, bool has_name, bool has_rev) {
       if (!has_name || !r.manifest) return Status::Invalid("publish needs 'name' and 'manifest'");
       return ValidateName(r.name);
     case Op::kList:
+      if (r.lane.lanes > kMaxListLanes)
+        return Status::Invalid("at most " + std::to_string(kMaxListLanes) + " 'lanes'");
+      if (r.lane.lanes > 1 && r.lane.lane >= r.lane.lanes)
+        return Status::Invalid("'lane' must be below 'lanes'");
+      if (r.lane.lanes <= 1 && r.lane.lane != 0)
+        return Status::Invalid("'lane' needs 'lanes' above 1");
       return ValidatePrefix(r.prefix);
     case Op::kStat:
       return has_name ? ValidateName(r.name) : Status::Ok();
@@ -257,6 +263,7 @@ std::string EncodeRequest(const Request& r) {
   fields += r.slice ? 1 : 0;
   fields += r.manifest ? 1 : 0;
   fields += r.op == Op::kList ? 3 : 0;
+  fields += r.op == Op::kList && r.lane.lanes > 1 ? 2 : 0;
   fields += IsClaimOp(r.op) ? 4 : 0;  // ballot, owner, lease_ms, mode
   fields += r.token != 0 ? 1 : 0;
   fields += r.pack ? 1 : 0;
@@ -276,6 +283,8 @@ std::string EncodeRequest(const Request& r) {
     p.pack("prefix"), p.pack(r.prefix);
     p.pack("after"), p.pack(r.after);
     p.pack("limit"), p.pack(r.limit);
+    if (r.lane.lanes > 1)
+      p.pack("lanes"), p.pack(r.lane.lanes), p.pack("lane"), p.pack(r.lane.lane);
   }
   if (IsClaimOp(r.op)) {
     p.pack("ballot"), PackBallot(p, r.ballot);
@@ -315,6 +324,8 @@ Result<Request> DecodeRequest(std::span<const uint8_t> bytes) {
     if (key == "prefix") return ReadString(v, key, r.prefix);
     if (key == "after") return ReadString(v, key, r.after);
     if (key == "limit") return ReadU32(v, key, r.limit);
+    if (key == "lanes") return ReadU32(v, key, r.lane.lanes);
+    if (key == "lane") return ReadU32(v, key, r.lane.lane);
     if (key == "ballot") return ReadBallot(v, r.ballot);
     if (key == "owner") return ReadU64(v, key, r.owner);
     if (key == "lease_ms") return ReadU32(v, key, r.lease_ms);
@@ -438,6 +449,7 @@ std::string EncodeReply(const Reply& r) {
   fields += r.unit_id.empty() ? 0 : 1;
   fields += r.claim ? 1 : 0;
   fields += r.results.empty() ? 0 : 1;
+  fields += r.scanned.empty() ? 0 : 1;
   p.pack_map(fields);
   p.pack("v"), p.pack(kProtocolVersion);
   p.pack("id"), p.pack(r.id);
@@ -466,6 +478,7 @@ std::string EncodeReply(const Reply& r) {
     }
     p.pack("more"), p.pack(r.more);
   }
+  if (!r.scanned.empty()) p.pack("scanned"), p.pack(r.scanned);
   if (r.claim) p.pack("claim"), PackClaimView(p, *r.claim);
   if (!r.results.empty()) p.pack("results"), PackResults(p, r.results);
   if (r.unit) {
@@ -550,6 +563,10 @@ Result<Reply> DecodeReply(std::span<const uint8_t> bytes) {
     if (key == "status") return has_status = true, ReadString(v, key, status_name);
     if (key == "error") return ReadString(v, key, r.error);
     if (key == "more") return ReadBool(v, key, r.more);
+    if (key == "scanned") {
+      DSTK_RETURN_IF_ERROR(ReadString(v, key, r.scanned));
+      return ValidateName(r.scanned);
+    }
     if (key == "held") return ReadHeld(v, r.held);
     if (key == "entries") return ReadEntries(v, r.entries);
     if (key == "slice") return mp::ReadOptional(v, r.slice, mp::ReadSliceHeader);

@@ -113,6 +113,13 @@ struct BatchKey {
   uint64_t owner = 0;  // 0: the request's owner
 };
 
+// One lane of a listing: with lanes > 1, only the names whose LaneOf(name, lanes)
+// (wire/name.h) is `lane`; lanes 0 or 1 lists every name.
+struct ListLane {
+  uint32_t lane = 0;
+  uint32_t lanes = 0;
+};
+
 struct Request {
   uint32_t v = kProtocolVersion;
   Op op = Op::kStat;
@@ -129,6 +136,7 @@ struct Request {
   std::string prefix;                    // list
   std::string after;                     // list: resume after this name
   uint32_t limit = 0;                    // list: page size (0: the unit's maximum)
+  ListLane lane;                         // list: one lane of the names only
   Ballot ballot;                         // claim ops
   uint64_t owner = 0;                    // commit: the owner to accept
   uint32_t lease_ms = 0;                 // lock_read_delete, commit, renew
@@ -212,6 +220,9 @@ struct Reply {
   std::string unit_id;                      // stat: the unit's identity (store/unit_id.h)
   std::optional<ClaimView> claim;           // claim ops
   std::vector<KeyResult> results;           // batched claim ops
+  // list with lanes: the last name examined, when the unit stopped scanning before `limit`
+  // names of the lane (resume after it, not after the last entry); empty otherwise.
+  std::string scanned;
 
   bool ok() const { return status == ReplyStatus::kOk; }
 };

@@ -1,5 +1,6 @@
 #include "wire/name.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
@@ -125,6 +126,15 @@ std::optional<std::string_view> QueueOf(std::string_view name) {
     return std::nullopt;
   }
   return name.substr(0, slash);
+}
+
+size_t LaneOf(std::string_view name, size_t lanes) {
+  uint64_t h = 0xcbf29ce484222325;
+  for (const char c : name) {
+    h ^= static_cast<uint8_t>(c);
+    h *= 0x100000001b3;
+  }
+  return static_cast<size_t>(h % std::max<size_t>(lanes, 1));
 }
 
 }  // namespace dstk::wire

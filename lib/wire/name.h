@@ -27,4 +27,9 @@ Status ValidatePrefix(std::string_view prefix);
 // name. Units tell a push from a write by this shape alone (node/rights.h).
 std::optional<std::string_view> QueueOf(std::string_view name);
 
+// The lane of `name` among `lanes` (>= 1): FNV-1a (64-bit) of its bytes, modulo lanes. The same
+// in every build and on every host: walkers split a queue into lanes by it, and a lane-filtered
+// list (Request::lanes) names only the keys of one lane.
+size_t LaneOf(std::string_view name, size_t lanes);
+
 }  // namespace dstk::wire

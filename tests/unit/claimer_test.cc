@@ -39,6 +39,7 @@
 #include "temp_dir.h"
 #include "util/unique_fd.h"
 #include "wire/message.h"
+#include "wire/name.h"
 
 namespace {
 
@@ -288,6 +289,47 @@ TEST_CASE("claimer: a unit promised to a higher ballot refuses a lower one; the 
   CHECK(got->ballot.n > 100);  // went above the promise it was refused for
   CHECK(claimer.stats().rounds >= 2);
   CHECK(ArgvOf(*got) == std::vector<std::string>{"job", "0"});
+}
+
+// A walker that meets another (keys held by a live lease) takes one lane of the queue and lists
+// that lane alone (units filter it: Request::lane), not every lane to find its own; every other
+// key is still claimed once.
+TEST_CASE("claimer: a crowded walker lists its own lane only", "[claim]") {
+  Network net("uuu");
+  auto c = net.Client();
+  const auto keys = Push(c, "q", 120);
+  ClaimOptions lease;
+  lease.mode = dstk::wire::ClaimMode::kLease;
+  lease.lease_ms = 60000;
+  Claimer holder(c, lease);
+  auto held = holder.NextBatch("q", 8);
+  REQUIRE(held.ok());
+  REQUIRE(held->size() == 8);
+
+  Claimer walker(c, ClaimOptions{});
+  auto first = walker.NextBatch("q", 8);
+  REQUIRE(first.ok());
+  REQUIRE(first->size() == 8);
+  const size_t lane = dstk::wire::LaneOf(first->front().key, 4);
+  for (const auto& claim : *first) CHECK(dstk::wire::LaneOf(claim.key, 4) == lane);
+  // A lone listing of 4 batches (32 names: it sees the held keys), then one of its lane: 3
+  // batches and the held keys of that lane at most. Listing every lane instead would have
+  // taken 8 + 4 * 24 names more.
+  CHECK(walker.stats().listings == 2);
+  CHECK(walker.stats().listed <= 32 + 24 + 8);
+
+  std::set<std::string> taken;
+  for (const auto& claim : *held) taken.insert(claim.key);
+  for (const auto& claim : *first) CHECK(taken.insert(claim.key).second);
+  for (int calls = 0; calls < 100; ++calls) {
+    auto more = walker.NextBatch("q", 8);
+    if (!more.ok()) {
+      CHECK(more.status().code() == Code::kNotFound);
+      break;
+    }
+    for (const auto& claim : *more) CHECK(taken.insert(claim.key).second);
+  }
+  CHECK(taken == std::set<std::string>(keys.begin(), keys.end()));
 }
 
 TEST_CASE("claimer: a batch claims several keys at once, each once", "[claim]") {

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -31,7 +32,9 @@
 #include "store/slice_store.h"
 #include "temp_dir.h"
 #include "util/status.h"
+#include "wire/limits.h"
 #include "wire/message.h"
+#include "wire/name.h"
 
 namespace fs = std::filesystem;
 
@@ -353,6 +356,58 @@ TEST_CASE("put and get round-trip real encoded slices", "[store]") {
     on_disk += fs::file_size(SlicePath(store.dir(), "photos/cat.jpg", 5, seg));
   CHECK(info.bytes_used == on_disk);
   CHECK(info.bytes_free > 0);
+}
+
+TEST_CASE("a lane-filtered list names one lane's names, and bounds its scan", "[store]") {
+  TempDir tmp;
+  auto store = OpenStore(tmp.path() + "/unit");
+  std::mt19937_64 rng(5);
+  std::vector<std::string> names;
+  for (int i = 0; i < 120; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "q/%016x-%08x", i, 7);
+    names.emplace_back(name);
+    Put(*store, RandomSlice(rng, name, 10, 0, 1));
+    REQUIRE(PublishNow(*store, name, MakeManifest(10, 1)).ok());
+  }
+  const dstk::wire::ListLane lane{.lane = 2, .lanes = 4};
+  std::vector<std::string> want;
+  for (const auto& n : names) {
+    if (dstk::wire::LaneOf(n, 4) == 2) want.push_back(n);
+  }
+  REQUIRE(want.size() > 10);
+  // Every name of the lane, in order, and only those.
+  auto all = store->List("q/", "", 1000, size_t{1} << 20, lane);
+  CHECK(Names(all) == want);
+  CHECK_FALSE(all.more);
+  CHECK(all.scanned.empty());
+  // No lanes, or one: every name.
+  CHECK(store->List("q/", "", 1000, size_t{1} << 20, {.lane = 0, .lanes = 1}).entries.size() ==
+        names.size());
+  // Paged one name at a time, each page examines at most 1 * 4 * kListScanPerLane names; a page
+  // cut short by that names where it stopped, and paging on from there (or from the last
+  // entry) visits every name of the lane once.
+  std::vector<std::string> seen;
+  std::string after;
+  int pages = 0;
+  for (;;) {
+    auto p = store->List("q/", after, 1, size_t{1} << 20, lane);
+    REQUIRE(p.entries.size() <= 1);
+    REQUIRE(++pages < 1000);
+    for (const auto& e : p.entries) seen.push_back(e.name);
+    if (!p.more) break;
+    if (!p.scanned.empty()) {
+      // Stopped after 16 names: where it stopped is past `after` and no further than that.
+      const auto from = std::upper_bound(names.begin(), names.end(), after);
+      const auto at = std::find(names.begin(), names.end(), p.scanned);
+      REQUIRE(at != names.end());
+      CHECK(at - from == static_cast<std::ptrdiff_t>(4 * dstk::wire::kListScanPerLane) - 1);
+      after = p.scanned;
+    } else {
+      after = p.entries.back().name;
+    }
+  }
+  CHECK(seen == want);
 }
 
 TEST_CASE("publish, stat and list: ordering, prefixes, paging and tombstones", "[store]") {

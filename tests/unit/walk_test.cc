@@ -8,8 +8,8 @@
 
 namespace {
 
-using dstk::claim::LaneOf;
 using dstk::claim::PickLane;
+using dstk::wire::LaneOf;
 using dstk::wire::ListEntry;
 
 // A window of `count` keys of a queue on 5 units (k=3, q=3), all free.

@@ -160,6 +160,8 @@ void CheckSameRequest(const Request& a, const Request& b) {
   CHECK(a.prefix == b.prefix);
   CHECK(a.after == b.after);
   CHECK(a.limit == b.limit);
+  CHECK(a.lane.lanes == b.lane.lanes);
+  CHECK(a.lane.lane == b.lane.lane);
 }
 
 Request RoundTrip(const Request& r) {
@@ -257,6 +259,11 @@ std::vector<Request> SampleRequests() {
   list_all.op = Op::kList;
   list_all.id = 7;
   out.push_back(list_all);
+
+  Request list_lane = list;
+  list_lane.id = 10;
+  list_lane.lane = {.lane = 3, .lanes = 4};
+  out.push_back(list_lane);
 
   Request stat;
   stat.op = Op::kStat;
@@ -1459,6 +1466,62 @@ TEST_CASE("batched claim requests and their per-key results round-trip", "[wire]
   CHECK_FALSE(got->results[1].slice.has_value());
   CHECK(got->results[2].status == ReplyStatus::kNotFound);
   CHECK_FALSE(got->results[2].claim.has_value());
+}
+
+TEST_CASE("a list's lane is checked: at most 64 lanes, lane below lanes",
+          "[wire][message][hostile]") {
+  const auto list = std::vector<Field>{F("v", 1u), F("op", "list"), F("id", 1u), F("prefix", "q/")};
+  auto with = [&](std::vector<Field> extra) {
+    auto fields = list;
+    fields.insert(fields.end(), extra.begin(), extra.end());
+    return DecodeCode(PackMap(fields));
+  };
+  CHECK(with({}) == Code::kOk);
+  CHECK(with({F("lanes", 4u), F("lane", 3u)}) == Code::kOk);
+  CHECK(with({F("lanes", 64u), F("lane", 63u)}) == Code::kOk);
+  CHECK(with({F("lanes", 1u), F("lane", 0u)}) == Code::kOk);  // one lane: every name
+  CHECK(with({F("lanes", 0u)}) == Code::kOk);
+  CHECK(with({F("lanes", 4u), F("lane", 4u)}) == Code::kInvalidArgument);
+  CHECK(with({F("lanes", 65u), F("lane", 0u)}) == Code::kInvalidArgument);
+  CHECK(with({F("lanes", 0xffffffffu), F("lane", 1u)}) == Code::kInvalidArgument);
+  CHECK(with({F("lane", 2u)}) == Code::kInvalidArgument);  // a lane of no lanes
+  CHECK(with({F("lanes", 1u), F("lane", 1u)}) == Code::kInvalidArgument);
+  CHECK(with({F("lanes", -1)}) == Code::kInvalidArgument);
+  CHECK(with({F("lanes", "4")}) == Code::kInvalidArgument);
+  CHECK(with({F("lanes", 4u), F("lane", 1.5)}) == Code::kInvalidArgument);
+  CHECK(with({F("lanes", uint64_t{1} << 32)}) == Code::kInvalidArgument);
+  // A lane's page cut short names where it stopped; the name is checked like any other.
+  Reply r;
+  r.id = 3;
+  r.more = true;
+  r.scanned = "q/0005f1c2a3b4c5d6-0a1b2c3d";
+  const std::string bytes = EncodeReply(r);
+  auto back = DecodeReply(Bytes(bytes));
+  REQUIRE(back.ok());
+  CHECK(back->scanned == r.scanned);
+  CHECK(back->more);
+  for (const char* bad : {"../x", "/abs", "a//b", ""}) {
+    msgpack::sbuffer buf;
+    Packer p(buf);
+    p.pack_map(4);
+    p.pack("id"), p.pack(3u);
+    p.pack("status"), p.pack("ok");
+    p.pack("more"), p.pack(true);
+    p.pack("scanned"), p.pack(std::string(bad));
+    INFO(bad);
+    CHECK_FALSE(DecodeReply(Bytes(Str(buf))).ok());
+  }
+}
+
+TEST_CASE("a name's lane is FNV-1a of its bytes, the same everywhere", "[wire][name]") {
+  // FNV-1a 64 of "" is its offset basis, 0xcbf29ce484222325; of "a", 0xaf63dc4c8601ec8c.
+  CHECK(dstk::wire::LaneOf("", 1000) == 0xcbf29ce484222325ull % 1000);
+  CHECK(dstk::wire::LaneOf("a", 1000) == 0xaf63dc4c8601ec8cull % 1000);
+  CHECK(dstk::wire::LaneOf("anything", 1) == 0);
+  CHECK(dstk::wire::LaneOf("anything", 0) == 0);  // no lanes: one
+  size_t per[4] = {0, 0, 0, 0};
+  for (int i = 0; i < 4000; ++i) ++per[dstk::wire::LaneOf("q/" + std::to_string(i), 4)];
+  for (size_t n : per) CHECK(n > 800);  // spread over the lanes
 }
 
 TEST_CASE("a claim view's state is the same string on the wire, and only a known one decodes",

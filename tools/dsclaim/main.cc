@@ -241,7 +241,9 @@ int main(int argc, char** argv) {
     const auto& s = claimer.stats();
     tools::Diag(kTool, "won " + std::to_string(s.won) + ", lost " + std::to_string(s.lost) +
                            ", rounds " + std::to_string(s.rounds) + ", found decided for others " +
-                           std::to_string(s.decided_other));
+                           std::to_string(s.decided_other) + ", listings " +
+                           std::to_string(s.listings) + " of " + std::to_string(s.listed) +
+                           " names, keys retried one at a time " + std::to_string(s.retried));
   }
   return rc;
 }
