@@ -222,6 +222,7 @@ class Claimer {
   static constexpr size_t kLaneBatches = 3;    // batches of its lane a crowded walker lists
   static constexpr size_t kQuietListings = 8;  // crowded listings with nobody met: alone again
   static constexpr size_t kMinListed = 8;      // keys per batch the walk lists, at least
+  static constexpr size_t kLaneListings = 8;   // crowded: listings of the lane alone in a row
   std::string listed_queue_;
   std::deque<wire::ListEntry> listed_;
   std::string listed_start_;  // the lone listing started after this name
@@ -229,8 +230,9 @@ class Claimer {
   std::string listed_end_;    // the last name of the latest listing
   bool crowded_ = false;
   size_t quiet_listings_ = 0;
-  size_t window_held_ = 0;  // keys others held in the latest crowded listing
-  size_t lane_held_ = 0;    // keys others held in the latest listing of the lane alone
+  size_t window_held_ = 0;    // keys others held in the latest crowded listing
+  size_t lane_held_ = 0;      // keys others held in the latest listing of the lane alone
+  size_t lane_listings_ = 0;  // listings of the lane alone since the last of every lane
   size_t lane_;
   ClaimStats stats_;
 };

@@ -110,14 +110,21 @@ Result<bool> Claimer::FillWindow(const std::string& queue, size_t max,
     // rounds, so a one-key walker that listed 4 keys at a time would spend a third of its
     // rounds listing.
     const size_t per = std::max(max, kMinListed);
-    const size_t want = crowded_ ? kLaneBatches * per : kLanes * per;
-    // Crowded, a walker lists its own lane alone while it has keys (a quarter of the names a
-    // listing of every lane would carry); every lane only to pick another when it runs thin.
-    if (crowded_) {
-      auto from_lane = FillFromLane(queue, want, tried, held);
+    // Crowded, a walker lists kLaneBatches batches of its own lane alone (a quarter of the
+    // names a listing of every lane carries), kLaneListings times in a row; then, and whenever
+    // its lane runs thin, one batch of the lane PickLane chooses from the head of the queue's
+    // window (every lane listed): a lane nobody serves shows there and the walker moves to it,
+    // so that no lane falls far behind the others.
+    const size_t want = crowded_ ? per : kLanes * per;
+    if (crowded_ && lane_listings_ < kLaneListings) {
+      auto from_lane = FillFromLane(queue, kLaneBatches * per, tried, held);
       if (!from_lane.ok()) return from_lane.status();
-      if (*from_lane) break;
+      if (*from_lane) {
+        ++lane_listings_;
+        break;
+      }
     }
+    lane_listings_ = 0;
     auto window = ListWindow(queue, window_after_, crowded_ ? window_held_ + kLanes * want : want);
     if (!window.ok()) return window.status();
     if (window->empty() && listed_end_ == window_after_) return false;  // the end of the queue
@@ -223,6 +230,7 @@ Result<std::vector<Claim>> Claimer::Walk(const std::string& queue, size_t max, T
         }
         quiet_listings_ = 0;
         lane_ = (lane_ + 1 + rng() % (kLanes - 1)) % kLanes;
+        lane_listings_ = kLaneListings;  // list every lane next: PickLane avoids held ones
         listed_.clear();
       }
       if (!won.empty()) {

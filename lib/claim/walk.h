@@ -30,8 +30,11 @@ struct LanePick {
 // the walker whose lane is `lane` (< lanes). Keys a live lock holds are left out (another
 // walker's batch in flight). The lane's free keys come first, then its keys that fewer than a
 // quorum still list (consumed on the others, to be taught). When the lane has fewer than want/2
-// such keys and another lane has more, the lane with the most is taken instead (the first one
-// after `lane` among equals). Empty when no key of the window is free of a live lock.
+// such keys or a key of it is held, the lane with the most of those that has no key held in the
+// window is taken
+// instead, if it has more (the first one after `lane` among equals); a lane with held keys (where
+// another walker works) only when the walker's own lane has none. Empty when no key of the
+// window is free of a live lock.
 LanePick PickLane(const std::vector<wire::ListEntry>& window, size_t n, size_t want, size_t lanes,
                   size_t lane);
 

@@ -332,6 +332,50 @@ TEST_CASE("claimer: a crowded walker lists its own lane only", "[claim]") {
   CHECK(taken == std::set<std::string>(keys.begin(), keys.end()));
 }
 
+// A crowded walker lists its own lane alone, but not for ever: every few listings it looks at
+// the head of the queue's window (every lane) and moves to a lane left behind there. Alone in a
+// queue (other walkers gone), it must not walk its lane to the end while the other lanes' first
+// keys wait.
+TEST_CASE("claimer: a crowded walker does not leave the other lanes behind", "[claim]") {
+  Network net("uuu");
+  auto c = net.Client();
+  const auto keys = Push(c, "q", 1500);
+  ClaimOptions lease;
+  lease.mode = dstk::wire::ClaimMode::kLease;
+  lease.lease_ms = 60000;
+  Claimer holder(c, lease);
+  auto held = holder.NextBatch("q", 8);  // keeps the walker crowded
+  REQUIRE(held.ok());
+  std::set<std::string> taken;
+  for (const auto& claim : *held) taken.insert(claim.key);
+
+  Claimer walker(c, ClaimOptions{});
+  std::set<size_t> lanes;
+  size_t worst_lag = 0;
+  while (taken.size() < 900) {
+    auto got = walker.NextBatch("q", 8);
+    REQUIRE(got.ok());
+    for (const auto& claim : *got) {
+      CHECK(taken.insert(claim.key).second);
+      lanes.insert(dstk::wire::LaneOf(claim.key, 4));
+    }
+    // How far the newest claim runs ahead of the oldest key still waiting.
+    size_t oldest = keys.size(), newest = 0;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (!taken.count(keys[i])) {
+        oldest = std::min(oldest, i);
+      } else {
+        newest = i;
+      }
+    }
+    if (newest > oldest) worst_lag = std::max(worst_lag, newest - oldest);
+  }
+  CHECK(lanes.size() == 4);
+  // kLaneListings listings of 3 batches of 8 keys of one lane: about 8 * 24 * 4 = 768 names.
+  INFO("worst lag " << worst_lag);
+  CHECK(worst_lag < 1000);
+}
+
 TEST_CASE("claimer: a batch claims several keys at once, each once", "[claim]") {
   Network net("uuu");
   auto c = net.Client();

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -70,4 +71,37 @@ TEST_CASE("walk: a thin lane gives way to the fullest; keys to teach come last",
   // Nothing but held keys: nothing to pick.
   for (auto& e : window) e.locked = 1;
   CHECK(PickLane(window, 5, 64, 4, 0).keys.empty());
+}
+
+TEST_CASE("walk: a thin lane moves to a lane nobody holds keys of, not into another walker's",
+          "[claim]") {
+  auto w = Window(200);
+  // Lane 0 (ours) has 2 free keys; lane 1 has the most free keys but another walker holds one of
+  // them; lane 2 fewer, none held; lane 3 none at all.
+  std::vector<ListEntry> window;
+  size_t kept[4] = {0, 0, 0, 0};
+  bool held_one = false;
+  for (auto& e : w) {
+    const size_t l = LaneOf(e.name, 4);
+    const size_t cap[4] = {2, 40, 20, 0};
+    if (kept[l] >= cap[l]) continue;
+    ++kept[l];
+    window.push_back(e);
+    if (l == 1 && !held_one) {
+      window.back().locked = 1;
+      held_one = true;
+    }
+  }
+  REQUIRE(held_one);
+  CHECK(PickLane(window, 5, 64, 4, 0).lane == 2);
+  // With no idle lane fuller than its own, a walker keeps its few keys...
+  std::erase_if(window, [](const ListEntry& e) { return LaneOf(e.name, 4) == 2; });
+  const auto stay = PickLane(window, 5, 64, 4, 0);
+  CHECK(stay.lane == 0);
+  CHECK(stay.keys.size() == 2);
+  // ...and joins a busy lane only when it has none left.
+  std::erase_if(window, [](const ListEntry& e) { return LaneOf(e.name, 4) == 0; });
+  const auto join = PickLane(window, 5, 64, 4, 0);
+  CHECK(join.lane == 1);
+  CHECK(join.keys.size() == 39);
 }
