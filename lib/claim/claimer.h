@@ -60,6 +60,7 @@ struct ClaimStats {
   uint64_t listings = 0;       // listings of the queue the walk asked for
   uint64_t listed = 0;         // names those listings returned (merged over the units)
   uint64_t retried = 0;        // keys of a batch handed to one-key rounds (TryKey)
+  uint64_t lane_moves = 0;     // a crowded walker moved to another lane
 };
 
 class Claimer {

@@ -159,6 +159,7 @@ Result<bool> Claimer::FillWindow(const std::string& queue, size_t max,
       continue;
     }
     if (pick.held > 0) quiet_listings_ = 0;
+    stats_.lane_moves += pick.lane != lane_;
     lane_ = pick.lane;
     if (pick.keys.empty()) {
       // Every key of the window is another walker's batch in flight: look further. The
@@ -230,7 +231,7 @@ Result<std::vector<Claim>> Claimer::Walk(const std::string& queue, size_t max, T
         }
         quiet_listings_ = 0;
         lane_ = (lane_ + 1 + rng() % (kLanes - 1)) % kLanes;
-        lane_listings_ = kLaneListings;  // list every lane next: PickLane avoids held ones
+        ++stats_.lane_moves;
         listed_.clear();
       }
       if (!won.empty()) {

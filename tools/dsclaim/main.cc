@@ -243,7 +243,8 @@ int main(int argc, char** argv) {
                            ", rounds " + std::to_string(s.rounds) + ", found decided for others " +
                            std::to_string(s.decided_other) + ", listings " +
                            std::to_string(s.listings) + " of " + std::to_string(s.listed) +
-                           " names, keys retried one at a time " + std::to_string(s.retried));
+                           " names, keys retried one at a time " + std::to_string(s.retried) +
+                           ", lane moves " + std::to_string(s.lane_moves));
   }
   return rc;
 }
