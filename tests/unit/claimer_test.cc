@@ -75,6 +75,19 @@ std::vector<std::string> ArgvOf(const Claim& c) {
   return f->argv;
 }
 
+// Claims the first `count` keys of `queue` in lease mode with a lease of a minute and keeps them:
+// another walker's keys held by a live lock, so that a walker that lists them shares the queue.
+std::vector<Claim> HoldByLease(dstk::net::Cluster& c, const std::string& queue, size_t count) {
+  ClaimOptions lease;
+  lease.mode = dstk::wire::ClaimMode::kLease;
+  lease.lease_ms = 60000;
+  Claimer holder(c, lease);
+  auto held = holder.NextBatch(queue, count);
+  REQUIRE(held.ok());
+  REQUIRE(held->size() == count);
+  return std::move(held).value();
+}
+
 }  // namespace
 
 TEST_CASE("claimer: a lone claimer takes a queue in order, then finds it empty", "[claim]") {
@@ -298,13 +311,7 @@ TEST_CASE("claimer: a crowded walker lists its own lane only", "[claim]") {
   Network net("uuu");
   auto c = net.Client();
   const auto keys = Push(c, "q", 120);
-  ClaimOptions lease;
-  lease.mode = dstk::wire::ClaimMode::kLease;
-  lease.lease_ms = 60000;
-  Claimer holder(c, lease);
-  auto held = holder.NextBatch("q", 8);
-  REQUIRE(held.ok());
-  REQUIRE(held->size() == 8);
+  const auto held = HoldByLease(c, "q", 8);
 
   Claimer walker(c, ClaimOptions{});
   auto first = walker.NextBatch("q", 8);
@@ -319,7 +326,7 @@ TEST_CASE("claimer: a crowded walker lists its own lane only", "[claim]") {
   CHECK(walker.stats().listed <= 32 + 24 + 8);
 
   std::set<std::string> taken;
-  for (const auto& claim : *held) taken.insert(claim.key);
+  for (const auto& claim : held) taken.insert(claim.key);
   for (const auto& claim : *first) CHECK(taken.insert(claim.key).second);
   for (int calls = 0; calls < 100; ++calls) {
     auto more = walker.NextBatch("q", 8);
@@ -340,14 +347,8 @@ TEST_CASE("claimer: a crowded walker does not leave the other lanes behind", "[c
   Network net("uuu");
   auto c = net.Client();
   const auto keys = Push(c, "q", 1500);
-  ClaimOptions lease;
-  lease.mode = dstk::wire::ClaimMode::kLease;
-  lease.lease_ms = 60000;
-  Claimer holder(c, lease);
-  auto held = holder.NextBatch("q", 8);  // keeps the walker crowded
-  REQUIRE(held.ok());
   std::set<std::string> taken;
-  for (const auto& claim : *held) taken.insert(claim.key);
+  for (const auto& claim : HoldByLease(c, "q", 8)) taken.insert(claim.key);  // keeps it crowded
 
   Claimer walker(c, ClaimOptions{});
   std::set<size_t> lanes;
