@@ -245,7 +245,8 @@ class ZapThread {
 // flush) or has kMaxGroup replies waiting; requests that arrive during a flush form the next.
 class ReplyGroup {
  public:
-  ReplyGroup(zmq::socket_t& sock, const Syncer& sync) : sock_(sock), sync_(sync) {}
+  ReplyGroup(zmq::socket_t& sock, const Syncer& sync, const std::function<void()>& flush_log)
+      : sock_(sock), sync_(sync), flush_log_(flush_log) {}
   void Hold(zmq::message_t identity, Outgoing out) {
     waiting_.emplace_back(std::move(identity), std::move(out));
   }
@@ -255,6 +256,7 @@ class ReplyGroup {
   Status End() {
     if (waiting_.empty()) return Status::Ok();
     const Status synced = sync_ ? sync_() : Status::Ok();
+    if (flush_log_) flush_log_();
     for (auto& [identity, out] : waiting_) {
       SendReply(sock_, identity, synced.ok() ? out : Service::FailedSync(out, synced));
     }
@@ -266,6 +268,7 @@ class ReplyGroup {
   static constexpr size_t kMaxGroup = 256;
   zmq::socket_t& sock_;
   const Syncer& sync_;
+  const std::function<void()>& flush_log_;
   std::vector<std::pair<zmq::message_t, Outgoing>> waiting_;
 };
 
@@ -302,6 +305,7 @@ Status Serve(const Handler& handle, const ServerOptions& options, const LogSink&
   }
   const std::string bound = sock.get(zmq::sockopt::last_endpoint);
   log(LogLevel::kInfo, "listening on " + bound);
+  if (options.flush_log) options.flush_log();  // the log says so before anyone is told
   if (options.on_ready) options.on_ready(bound);
 
   // The socket, then the stop fd and the connection monitor when there are.
@@ -311,12 +315,13 @@ Status Serve(const Handler& handle, const ServerOptions& options, const LogSink&
   if (monitor) items.push_back({monitor->handle(), 0, ZMQ_POLLIN, 0});
   InflightQueue<Frames> held(options.limits);
   BusyLog busy(options.limits.per_client, log, options.metrics);
-  ReplyGroup group(sock, sync);
+  ReplyGroup group(sock, sync, options.flush_log);
   // When idle() wants to run again; -1: not until a request comes.
   std::chrono::milliseconds idle_again(-1);
   for (;;) {
     // Block only when nothing is held and no idle work is left; otherwise just look for a stop
     // and new arrivals between two requests, so a stop never waits for a backlog.
+    if (held.empty() && options.flush_log) options.flush_log();
     try {
       zmq::poll(items.data(), items.size(),
                 !held.empty() ? std::chrono::milliseconds(0) : idle_again);

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -297,6 +298,81 @@ TEST_CASE("server: a failed flush answers the group with an error and stops the 
   // A second request finds nobody serving.
   client.send(zmq::buffer(StatRequest(8)), zmq::send_flags::none);
   CHECK_FALSE(RecvReply(client, header, std::chrono::milliseconds(300)));
+  ::close(stop[0]);
+  ::close(stop[1]);
+  fs::remove_all(dir);
+}
+
+// A log that buffers its lines (dsnode's) is written out by flush_log after the group's flush
+// and before the replies: what a reply's request logged is out before the client hears back.
+TEST_CASE("server: buffered log lines are flushed before the group's replies go out", "[server]") {
+  const fs::path dir = fs::temp_directory_path() / ("dstk-server-log-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const dstk::node::LogSink quiet = [](dstk::node::LogLevel, const std::string&) {};
+  std::mutex mu;
+  std::vector<std::string> pending, written;  // the buffer, and what reached the "file"
+  std::vector<std::string> order;             // sync, flush: in the order the server ran them
+  const dstk::node::Handler logging = [&](std::span<const uint8_t> h, std::span<const uint8_t>,
+                                          bool, const dstk::node::Caller&) {
+    dstk::node::Outgoing out;
+    out.id = dstk::wire::DecodeRequest(h).value().id;
+    {
+      std::lock_guard lock(mu);
+      pending.push_back("handled " + std::to_string(out.id));
+    }
+    dstk::wire::Reply ok;
+    ok.id = out.id;
+    out.header = dstk::wire::EncodeReply(ok);
+    out.after_sync = true;
+    return out;
+  };
+  const dstk::node::Syncer sync = [&] {
+    std::lock_guard lock(mu);
+    order.push_back("sync");
+    return dstk::Status::Ok();
+  };
+  int stop[2];
+  REQUIRE(pipe(stop) == 0);
+  dstk::node::ServerOptions opts;
+  opts.listen = "ipc://" + (dir / "sock").string();
+  opts.stop_fd = stop[0];
+  opts.flush_log = [&] {
+    {
+      std::lock_guard lock(mu);
+      if (pending.empty()) return;
+    }
+    // A slow write: a reply sent before it (or without waiting for it) reaches the client
+    // while the lines are still on their way.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::lock_guard lock(mu);
+    order.push_back("flush");
+    written.insert(written.end(), pending.begin(), pending.end());
+    pending.clear();
+  };
+  dstk::Status served;
+  std::thread server([&] { served = dstk::node::Serve(logging, opts, quiet, sync); });
+
+  zmq::context_t ctx(1);
+  zmq::socket_t client(ctx, zmq::socket_type::dealer);
+  client.set(zmq::sockopt::linger, 0);
+  client.connect(opts.listen);
+  for (uint64_t id : {11u, 12u}) {
+    client.send(zmq::buffer(StatRequest(id)), zmq::send_flags::none);
+    zmq::message_t header;
+    REQUIRE(RecvReply(client, header, std::chrono::milliseconds(5000)));
+    CHECK(DecodeOrFail(header).id == id);
+    std::lock_guard lock(mu);
+    CHECK(std::find(written.begin(), written.end(), "handled " + std::to_string(id)) !=
+          written.end());
+  }
+  REQUIRE(write(stop[1], "x", 1) == 1);
+  server.join();
+  CHECK(served.ok());
+  std::lock_guard lock(mu);
+  REQUIRE(order.size() >= 2);
+  CHECK(order[0] == "sync");  // the lines go out after the flush that makes their work durable
+  CHECK(order[1] == "flush");
   ::close(stop[0]);
   ::close(stop[1]);
   fs::remove_all(dir);

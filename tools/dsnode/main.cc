@@ -217,9 +217,14 @@ int main(int argc, char** argv) {
   if (int rc = dstk::tools::ParseArgs(app, argc, argv); rc >= 0) return rc;
 
   const int max_level = a.level == "error" ? 0 : a.level == "warn" ? 1 : a.level == "info" ? 2 : 3;
+  // Info and debug lines are buffered and written by the server between groups of requests
+  // (ServerOptions::flush_log): the audit lines of a batched claim in one write(2) instead of
+  // one each, about a seventh of a unit's CPU per batched claim. Warnings and errors go at once.
+  std::setvbuf(stderr, nullptr, _IOFBF, size_t{64} << 10);
   const dstk::node::LogSink log = [max_level](LogLevel l, const std::string& msg) {
     if (static_cast<int>(l) > max_level) return;
     std::fprintf(stderr, "dsnode: %s: %s\n", LevelName(l), msg.c_str());
+    if (l <= LogLevel::kWarn) std::fflush(stderr);
   };
 
   auto endpoint = dstk::net::ParseEndpoint(a.listen, dstk::net::EndpointUse::kBind);
@@ -257,6 +262,7 @@ int main(int argc, char** argv) {
   opts.stop_fd = *stop_fd;
   opts.limits.per_client = a.max_inflight;
   opts.on_ready = OnReady(a.ready_file, log);
+  opts.flush_log = [] { std::fflush(stderr); };
   dstk::Status st = dstk::node::Serve(service, opts, log);
   if (!st.ok()) return dstk::tools::Fail("dsnode", st);
   if (auto err = dstk::tools::NotifySystemd("STOPPING=1"); !err.empty()) {
