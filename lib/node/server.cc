@@ -284,6 +284,7 @@ void ServeOne(Frames& frames, const Handler& handle, const ServerOptions& option
   if (out.after_sync) {
     group.Hold(std::move(frames[0]), std::move(out));
   } else {
+    if (options.flush_log) options.flush_log();  // what it logged goes out before its reply
     SendReply(sock, frames[0], out);
   }
 }

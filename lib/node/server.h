@@ -37,9 +37,10 @@ struct ServerOptions {
   // connections to it are accepted from then on. dsnode tells systemd (READY=1) and writes
   // --ready-file here; tests wait on it. Not called when the bind fails.
   std::function<void(const std::string& endpoint)> on_ready;
-  // Called on the serving thread after a group's flush, before its replies go out, before the
-  // loop waits for requests, and before on_ready: a LogSink that buffers its lines writes them
-  // here. dsnode does,
+  // Called on the serving thread after a group's flush, before its replies go out, before a
+  // reply that needs no flush goes out, before the loop waits for requests, and before
+  // on_ready: a LogSink that buffers its lines writes them here, so every line is out before
+  // the reply to the request that logged it. dsnode does,
   // so that a group's audit lines (one per claim decision: 64 for a batched claim) cost one
   // write(2), not one each, and are written before the replies they describe.
   std::function<void()> flush_log;
