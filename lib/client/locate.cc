@@ -93,6 +93,7 @@ Location Locate(net::Cluster& cluster, const std::string& name, bool verify, boo
   req.op = wire::Op::kStat;
   req.name = name;
   req.verify = verify;
+  if (early) req.slice_max = kReadFirstSliceMax;
   Location loc;
   loc.units.resize(cluster.size());
   std::vector<size_t> all(cluster.size());
@@ -136,6 +137,14 @@ Location Locate(net::Cluster& cluster, const std::string& name, bool verify, boo
     view.held = r.held;
     view.unit_id = r.unit_id;
     cluster.NoteUnitId(u, r.unit_id);
+    if (early && r.slice && resp.payload.size() > 0) {
+      auto first = std::make_shared<net::Response>();
+      first->unit = u;
+      first->reply.id = r.id;
+      first->reply.slice = r.slice;
+      first->payload = zmq::message_t(resp.payload.data(), resp.payload.size());
+      view.first_slice = std::move(first);
+    }
     // The newest revision; of one revision, the manifest with the newest placement.
     if (r.committed &&
         (!loc.manifest || loc.manifest->rev < r.committed->rev ||

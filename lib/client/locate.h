@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +29,9 @@ struct UnitView {
   std::optional<wire::Manifest> committed;
   std::vector<wire::HeldRevision> held;
   std::string unit_id;  // who answered (store/unit_id.h); empty from units that predate it
+  // A reader's Locate: the unit's slice of segment 0 of its committed revision, sent with the
+  // stat (wire `slice_max`); null when it sent none. Shared: a Location is copied whole.
+  std::shared_ptr<const net::Response> first_slice;
   uint32_t SlicesOf(uint64_t rev) const;  // good slices this unit holds of `rev`
   uint32_t BadOf(uint64_t rev) const;
 };
@@ -64,11 +68,18 @@ inline bool AbsenceIsCertain(size_t answered, size_t n, size_t w) {
   return answered + w > n;
 }
 
+// A reader's stat asks each unit for its first slice when the slice is at most this long: an
+// object of one segment up to k times this size is then read in one round, and the n-k slices
+// it did not need cost at most this much each.
+inline constexpr uint32_t kReadFirstSliceMax = 64 * 1024;
+
 // Asks every unit about `name` (with `verify`, each unit re-checks its slices' CRCs) and waits
 // for all of them or the timeout. With `early` (a reader), it stops waiting once more than n-k
 // units answered and k of them hold the newest committed revision seen: every put is
 // acknowledged by w >= k units, so a newer revision would be on one of the answering units. Dead
-// units then cost a degraded get nothing instead of a whole timeout.
+// units then cost a degraded get nothing instead of a whole timeout. A reader's stat also asks
+// for the first slice (kReadFirstSliceMax, UnitView::first_slice), which GetObject takes
+// instead of asking for it again.
 //
 // With `enough` > 0 (a writer: max(n-w+1, w)), once that many units answered it waits for the
 // others only three times as long again (100 ms at least), not a whole timeout: the newest

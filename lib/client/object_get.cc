@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <unordered_map>
@@ -37,6 +38,7 @@ class Reader {
 
  private:
   Status Ask(Gather& g);
+  Status Seed(Gather& g);
   Status Collect(Gather& g, net::Response&& r);
   Status CheckDigests(Gather& g);
   Status DecodeAndWrite(const codec::ErasureCoder& coder, const Gather& g, int fd,
@@ -55,6 +57,7 @@ class Reader {
   wire::Manifest m_;
   std::vector<size_t> holders_;
   std::vector<bool> down_;
+  std::vector<std::shared_ptr<const net::Response>> first_;  // by unit: Locate's first slices
   std::deque<Gather> flight_;
   struct Asked {
     uint32_t seg;
@@ -97,6 +100,28 @@ Status Reader::Ask(Gather& g) {
   if (g.lie_seen) return Status::Unavailable(msg);
   if (g.corrupt_seen) return Status::Corruption(msg);
   return Decided(Status::Unavailable(msg), g.forbidden, holders_.size(), m_.k);
+}
+
+// Takes the first slices the units sent with their stat (Locate's UnitView::first_slice) for
+// segment 0, as if asked for with get_slice: they pass the same checks in Collect. Only slices
+// of the revision being read are taken; a unit whose committed revision is another (one the
+// manifest rule passed over) is asked again, like any holder.
+Status Reader::Seed(Gather& g) {
+  for (size_t u : holders_) {
+    const auto& first = first_[u];
+    if (!first || !first->reply.slice || first->reply.slice->rev != m_.rev ||
+        first->reply.slice->seg != g.seg ||
+        std::find(g.tried.begin(), g.tried.end(), u) != g.tried.end()) {
+      continue;
+    }
+    g.tried.push_back(u);
+    net::Response r;
+    r.unit = u;
+    r.reply = first->reply;
+    r.payload = zmq::message_t(first->payload.data(), first->payload.size());
+    DSTK_RETURN_IF_ERROR(Collect(g, std::move(r)));
+  }
+  return Status::Ok();
 }
 
 Status Reader::Collect(Gather& g, net::Response&& r) {
@@ -289,6 +314,8 @@ Result<wire::Manifest> Reader::Run(int fd, const ProgressSink& progress) {
     if (loc.units[u].skipped) holders_.push_back(u);
   }
   down_.assign(c_.size(), false);
+  first_.assign(c_.size(), nullptr);
+  for (size_t u = 0; u < c_.size(); ++u) first_[u] = loc.units[u].first_slice;
   if (holders_.size() < m_.k) {
     std::string failures = loc.Failures(c_);
     return Status::Unavailable(
@@ -307,6 +334,7 @@ Result<wire::Manifest> Reader::Run(int fd, const ProgressSink& progress) {
     while (next_to_ask < m_.segs && flight_.size() < o_.window) {
       flight_.emplace_back();
       flight_.back().seg = next_to_ask++;
+      if (flight_.back().seg == 0) DSTK_RETURN_IF_ERROR(Seed(flight_.back()));
       DSTK_RETURN_IF_ERROR(Ask(flight_.back()));
     }
     Gather& head = flight_.front();

@@ -93,7 +93,9 @@ Outgoing Service::Handle(std::span<const uint8_t> header, std::span<const uint8_
       reply.error = allowed.message();
       log_(LogLevel::kWarn, who + ": refused " + what + ": " + reply.error);
     } else {
-      reply = Dispatch(*req, payload, has_payload, who, out);
+      const bool may_read =
+          caller.rights == nullptr || caller.rights->Covers(Right::kRead, req->name);
+      reply = Dispatch(*req, payload, has_payload, who, may_read, out);
       if (reply.ok()) Audit(*req, who);
     }
     reply.id = req->id;
@@ -215,7 +217,8 @@ Outgoing Service::FailedSync(const Outgoing& out, const Status& why) {
 }
 
 wire::Reply Service::Dispatch(const wire::Request& r, std::span<const uint8_t> payload,
-                              bool has_payload, const std::string& who, Outgoing& out) {
+                              bool has_payload, const std::string& who, bool may_read,
+                              Outgoing& out) {
   wire::Reply reply;
   auto fail = [&reply](const Status& s) { return WithError(reply, s); };
   if (has_payload != (r.op == wire::Op::kPutSlice)) {
@@ -250,7 +253,7 @@ wire::Reply Service::Dispatch(const wire::Request& r, std::span<const uint8_t> p
     case wire::Op::kList:
       return ListReply(r);
     case wire::Op::kStat:
-      return StatReply(r);
+      return StatReply(r, may_read, out);
     case wire::Op::kLockReadDelete:
     case wire::Op::kCommit:
     case wire::Op::kRelease:
@@ -280,7 +283,7 @@ wire::Reply Service::ListReply(const wire::Request& r) {
   return reply;
 }
 
-wire::Reply Service::StatReply(const wire::Request& r) {
+wire::Reply Service::StatReply(const wire::Request& r, bool may_read, Outgoing& out) {
   wire::Reply reply;
   reply.unit_id = store_.unit_id();
   if (r.name.empty()) {
@@ -299,7 +302,29 @@ wire::Reply Service::StatReply(const wire::Request& r) {
   }
   reply.committed = st->committed;
   reply.held = std::move(st->held);
+  if (r.slice_max != 0 && may_read && reply.committed && !reply.committed->tomb) {
+    AttachFirstSlice(*reply.committed, r.name, r.slice_max, reply, out);
+  }
   return reply;
+}
+
+void Service::AttachFirstSlice(const wire::Manifest& m, const std::string& name, uint32_t slice_max,
+                               wire::Reply& reply, Outgoing& out) {
+  // A slice carries at least 1/k of its segment: a larger one is not read only to be dropped.
+  const uint64_t first_segment = std::min<uint64_t>(m.size, m.segsize);
+  if (m.k == 0 || first_segment > uint64_t{slice_max} * m.k) return;
+  codec::SliceHeader h;
+  Status st = store_.GetSlice(name, m.rev, 0, h, out.file, out.payload);
+  if (st.code() == Code::kCorruption && metrics_ != nullptr) metrics_->SlicesQuarantined(1);
+  if (!st.ok() || out.payload.size() > slice_max) {
+    // No slice here (a unit without a pillar of the revision, or a bad one moved aside): the
+    // reader asks the other holders with get_slice, as it would without slice_max.
+    out.file.clear();
+    out.payload = {};
+    return;
+  }
+  reply.slice = h;
+  out.has_payload = true;
 }
 
 wire::Reply Service::HandleClaim(const wire::Request& r, const std::string& who, Outgoing& out) {

@@ -81,13 +81,19 @@ class Service {
   // names the caller in the log line of a decision.
   wire::KeyResult ClaimOne(const wire::Request& r, const std::string& who, int64_t now,
                            std::vector<uint8_t>& file, std::span<const uint8_t>& payload);
+  // `may_read`: the caller's key has the read right on r.name (a stat's slice needs it).
   wire::Reply Dispatch(const wire::Request& r, std::span<const uint8_t> payload, bool has_payload,
-                       const std::string& who, Outgoing& out);
+                       const std::string& who, bool may_read, Outgoing& out);
   // list: one page of names, each marked when another claimer holds it.
   wire::Reply ListReply(const wire::Request& r);
   // stat: the unit's own figures when r.name is empty, else what it holds of that object
-  // (corrupt slices found are counted and logged).
-  wire::Reply StatReply(const wire::Request& r);
+  // (corrupt slices found are counted and logged), with the committed revision's first slice
+  // in `out` when r.slice_max asks for it and `may_read`.
+  wire::Reply StatReply(const wire::Request& r, bool may_read, Outgoing& out);
+  // The committed revision's slice of segment 0 into `out` and `reply.slice`, when it is at
+  // most `slice_max` bytes; nothing when there is none to give (the stat stands without it).
+  void AttachFirstSlice(const wire::Manifest& m, const std::string& name, uint32_t slice_max,
+                        wire::Reply& reply, Outgoing& out);
   // Logs a write, remove or push that took effect (publish, del_slice) with its caller.
   void Audit(const wire::Request& r, const std::string& who);
   std::optional<std::chrono::milliseconds> IdleWork();

@@ -260,6 +260,7 @@ std::string EncodeRequest(const Request& r) {
   fields += (r.op == Op::kGetSlice || r.op == Op::kDelSlice) ? 1 : 0;  // rev
   fields += r.op == Op::kGetSlice ? 1 : 0;                             // seg
   fields += r.verify ? 1 : 0;
+  fields += r.op == Op::kStat && r.slice_max != 0 ? 1 : 0;
   fields += r.slice ? 1 : 0;
   fields += r.manifest ? 1 : 0;
   fields += r.op == Op::kList ? 3 : 0;
@@ -277,6 +278,7 @@ std::string EncodeRequest(const Request& r) {
   if (r.op == Op::kGetSlice || r.op == Op::kDelSlice) p.pack("rev"), p.pack(r.rev);
   if (r.op == Op::kGetSlice) p.pack("seg"), p.pack(r.seg);
   if (r.verify) p.pack("verify"), p.pack(true);
+  if (r.op == Op::kStat && r.slice_max != 0) p.pack("slice_max"), p.pack(r.slice_max);
   if (r.slice) p.pack("slice"), mp::PackSliceHeader(p, *r.slice);
   if (r.manifest) p.pack("manifest"), mp::PackManifest(p, *r.manifest);
   if (r.op == Op::kList) {
@@ -321,6 +323,7 @@ Result<Request> DecodeRequest(std::span<const uint8_t> bytes) {
     if (key == "rev") return has_rev = true, ReadU64(v, key, r.rev);
     if (key == "seg") return ReadU32(v, key, r.seg);
     if (key == "verify") return ReadBool(v, key, r.verify);
+    if (key == "slice_max") return ReadU32(v, key, r.slice_max);
     if (key == "prefix") return ReadString(v, key, r.prefix);
     if (key == "after") return ReadString(v, key, r.after);
     if (key == "limit") return ReadU32(v, key, r.limit);

@@ -124,10 +124,14 @@ struct Request {
   uint32_t v = kProtocolVersion;
   Op op = Op::kStat;
   uint64_t id = 0;
-  std::string name;                         // put/get/del/publish/stat(object)
-  uint64_t rev = 0;                         // get/del/publish
-  uint32_t seg = 0;                         // get
-  bool verify = false;                      // stat: re-read and check every slice's CRC
+  std::string name;     // put/get/del/publish/stat(object)
+  uint64_t rev = 0;     // get/del/publish
+  uint32_t seg = 0;     // get
+  bool verify = false;  // stat: re-read and check every slice's CRC
+  // stat(object): also send the committed revision's slice of segment 0 (header in the reply's
+  // `slice`, bytes in its payload frame) when its payload is at most this long and the key may
+  // read the name; 0: no slice. A reader of a small object then needs no get_slice round.
+  uint32_t slice_max = 0;
   std::optional<codec::SliceHeader> slice;  // put_slice
   std::optional<Manifest> manifest;         // publish
   // del_slice: the revision lives on other units now (rebalance moved it); drop it even when

@@ -7,13 +7,14 @@
 //
 // List the proxy's endpoint in a node list in place of the unit's. Modes:
 //   none    forward everything unchanged
-//   slices  get_slice replies carry other bytes of the same length, with the slice header's
-//           CRC32C recomputed over them, so that the CRC check passes
-//   garble  get_slice replies carry other bytes with the CRC left as it was: damage on the way
+//   slices  replies with a slice (get_slice, and a reader's stat that carries the first slice)
+//           carry other bytes of the same length, with the slice header's CRC32C recomputed
+//           over them, so that the CRC check passes
+//   garble  the same slices carry other bytes with the CRC left as it was: damage on the way
 //           (or on a disk), not a lie, which a reader must tell apart from one
 //   newer   object stat replies report a committed revision rev+1000 (the other manifest fields
 //           unchanged) and slices of it, as many as the unit holds of rev
-//   tomb    object stat replies report a tombstone at rev+1000 and no slices
+//   tomb    object stat replies report a tombstone at rev+1000, no slices and no first slice
 // `slices` combines with `newer` or `tomb` (--lie slices,newer).
 //
 // --delay MS holds every reply for MS milliseconds: with --lie none, a slow honest unit. A reader
@@ -123,7 +124,7 @@ bool ForgeSlice(wire::Reply& r, Frames& frames, bool keep_crc) {
 }
 
 // stat of an object: a newer revision, or a tombstone, at rev+1000.
-bool ForgeStat(wire::Reply& r, const Lies& lies) {
+bool ForgeStat(wire::Reply& r, Frames& frames, const Lies& lies) {
   if (!r.ok() || !r.committed || r.committed->tomb) return false;
   const wire::Manifest real = *r.committed;
   const uint64_t fake = real.rev + 1000;
@@ -142,6 +143,8 @@ bool ForgeStat(wire::Reply& r, const Lies& lies) {
     tomb.tomb = true;
     r.committed = tomb;
     r.held.clear();
+    r.slice.reset();  // a removed object has no slice to send
+    frames.resize(1);
     what = "reported a tombstone at revision ";
   }
   what.append(std::to_string(fake)).append(" for revision ").append(std::to_string(real.rev));
@@ -159,10 +162,12 @@ void Edit(Client& c, Frames& frames, const Lies& lies) {
   const wire::Op what = op->second;
   c.ops.erase(op);
   bool changed = false;
-  if (what == wire::Op::kGetSlice && (lies.slices || lies.garble)) {
+  if ((what == wire::Op::kGetSlice || what == wire::Op::kStat) && (lies.slices || lies.garble)) {
     changed = ForgeSlice(*reply, frames, /*keep_crc=*/lies.garble);
   }
-  if (what == wire::Op::kStat && (lies.newer || lies.tomb)) changed = ForgeStat(*reply, lies);
+  if (what == wire::Op::kStat && (lies.newer || lies.tomb)) {
+    changed = ForgeStat(*reply, frames, lies) || changed;
+  }
   if (changed) {
     const std::string header = wire::EncodeReply(*reply);
     frames[0] = zmq::message_t(header.data(), header.size());
@@ -259,7 +264,7 @@ int Run(const std::string& listen, const std::string& unit, const Lies& lies,
         SendAll(c->unit, frames, 1);
       }
     }
-    // Replies: header, payload (get_slice) -> the client, behind its identity.
+    // Replies: header, payload (a slice) -> the client, behind its identity.
     for (size_t i = 0; i < order.size(); ++i) {
       if (!(items[i + 2].revents & ZMQ_POLLIN)) continue;
       Client& c = *order[i];

@@ -3,11 +3,13 @@
 // thread, reached over an ipc:// socket in that dir (net::ParseEndpoint refuses inproc://, and
 // the server and net::Cluster each own their ZeroMQ context, so ipc is what needs no change to
 // lib/). A "silent unit" is a ROUTER bound where a unit would be that reads every request and
-// answers none. A Network is a few of either in one temp dir.
+// answers none. A Network is a few of either in one temp dir. A unit without idle work also
+// counts the requests it served by op, so that a test can tell how many rounds a call took.
 #pragma once
 
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -27,6 +29,7 @@
 #include "node/service.h"
 #include "store/slice_store.h"
 #include "temp_dir.h"
+#include "wire/message.h"
 
 namespace dstk::test {
 
@@ -59,8 +62,13 @@ class ServedUnit {
       } else {
         dstk::node::Service& svc = *service_;
         served_ = dstk::node::Serve(
-            [&svc](std::span<const uint8_t> h, std::span<const uint8_t> p, bool has,
-                   const dstk::node::Caller& caller) { return svc.Handle(h, p, has, caller); },
+            [&svc, this](std::span<const uint8_t> h, std::span<const uint8_t> p, bool has,
+                         const dstk::node::Caller& caller) {
+              if (auto req = dstk::wire::DecodeRequest(h); req.ok()) {
+                ++served_ops_.at(static_cast<size_t>(req->op));
+              }
+              return svc.Handle(h, p, has, caller);
+            },
             options_, kQuiet, [&svc] { return svc.Sync(); });
       }
       std::lock_guard lock(mu_);
@@ -85,8 +93,11 @@ class ServedUnit {
     close(stop_[1]);
   }
   const std::string& endpoint() const { return options_.listen; }
+  // Requests of `op` served so far (units without idle work only; 0 for the others).
+  size_t served(dstk::wire::Op op) const { return served_ops_.at(static_cast<size_t>(op)); }
 
  private:
+  std::array<std::atomic<size_t>, 16> served_ops_{};
   std::unique_ptr<dstk::store::SliceStore> store_;
   std::unique_ptr<dstk::node::Service> service_;
   int stop_[2] = {-1, -1};
@@ -154,6 +165,14 @@ class Network {
     return dstk::net::Cluster(lines_, timeout);
   }
   const SilentUnit& silent(size_t i) const { return *silent_[i]; }
+  // The served units, in the shape's order with the silent ones left out.
+  const ServedUnit& unit(size_t i) const { return *units_[i]; }
+  // Requests of `op` that the served units without idle work served, all together.
+  size_t Served(dstk::wire::Op op) const {
+    size_t n = 0;
+    for (const auto& u : units_) n += u->served(op);
+    return n;
+  }
 
  private:
   TempDir dir_;

@@ -153,6 +153,7 @@ void CheckSameRequest(const Request& a, const Request& b) {
   CHECK(a.rev == b.rev);
   CHECK(a.seg == b.seg);
   CHECK(a.verify == b.verify);
+  CHECK(a.slice_max == b.slice_max);
   REQUIRE(a.slice.has_value() == b.slice.has_value());
   if (a.slice) CheckSameSlice(*a.slice, *b.slice);
   REQUIRE(a.manifest.has_value() == b.manifest.has_value());
@@ -271,6 +272,12 @@ std::vector<Request> SampleRequests() {
   stat.name = "données/été";  // UTF-8 is allowed
   stat.verify = true;
   out.push_back(stat);
+
+  Request stat_first = stat;
+  stat_first.id = 11;
+  stat_first.verify = false;
+  stat_first.slice_max = 65536;
+  out.push_back(stat_first);
 
   Request unit_stat;
   unit_stat.op = Op::kStat;
@@ -1466,6 +1473,31 @@ TEST_CASE("batched claim requests and their per-key results round-trip", "[wire]
   CHECK_FALSE(got->results[1].slice.has_value());
   CHECK(got->results[2].status == ReplyStatus::kNotFound);
   CHECK_FALSE(got->results[2].claim.has_value());
+}
+
+TEST_CASE("a stat's slice_max is an unsigned 32-bit count", "[wire][message][hostile]") {
+  const auto stat = std::vector<Field>{F("v", 1u), F("op", "stat"), F("id", 1u), F("name", "in/1")};
+  auto with = [&](std::vector<Field> extra) {
+    auto fields = stat;
+    fields.insert(fields.end(), extra.begin(), extra.end());
+    return DecodeCode(PackMap(fields));
+  };
+  CHECK(with({F("slice_max", 0u)}) == Code::kOk);
+  CHECK(with({F("slice_max", 0xffffffffu)}) == Code::kOk);
+  CHECK(with({F("slice_max", uint64_t{1} << 32)}) == Code::kInvalidArgument);
+  CHECK(with({F("slice_max", -1)}) == Code::kInvalidArgument);
+  CHECK(with({F("slice_max", "65536")}) == Code::kInvalidArgument);
+  CHECK(with({F("slice_max", 1.5)}) == Code::kInvalidArgument);
+  CHECK(with({F("slice_max", true)}) == Code::kInvalidArgument);
+  CHECK(with({Raw("slice_max", [](Packer& p) { p.pack_nil(); })}) == Code::kInvalidArgument);
+  // Only a stat carries it: a get_slice's is not sent.
+  Request get;
+  get.op = Op::kGetSlice;
+  get.name = "in/1";
+  get.slice_max = 100;
+  auto back = DecodeRequest(Bytes(EncodeRequest(get)));
+  REQUIRE(back.ok());
+  CHECK(back->slice_max == 0);
 }
 
 TEST_CASE("a list's lane is checked: at most 64 lanes, lane below lanes",
