@@ -20,18 +20,38 @@ struct Acks {
   std::vector<size_t> units;
   std::string why;
   bool fenced = false;
+  bool newer = false;    // a unit refused: it has a newer revision committed
   size_t forbidden = 0;  // units that refused as forbidden
   void Fail(const std::string& reason) { why += (why.empty() ? "" : "; ") + reason; }
 };
 
-// Sends one request per (object, unit) built by `make` and waits for every reply or the
-// timeout. A unit that does not answer in time is marked down for the rest of the batch call.
-// With `conflict_acks` (a publish), a unit that has a newer revision committed counts as an
-// acknowledgement, as in PutObject: the object is superseded there, not lost.
+// How one round waits and what it counts.
+struct RoundRules {
+  // A publish: a unit that has a newer revision committed counts as an acknowledgement, as in
+  // PutObject (the object is superseded there, not lost).
+  bool conflict_acks = false;
+  // > 0: once every object has this many acknowledgements (or nothing left to wait for), the
+  // units still silent get a short grace, not the whole timeout (as Locate's `enough`).
+  size_t enough = 0;
+};
+
+// Whether every object has `enough` acknowledgements or no request outstanding.
+bool AllEnough(const std::vector<Acks>& acks, const std::vector<size_t>& outstanding,
+               size_t enough) {
+  for (size_t i = 0; i < acks.size(); ++i) {
+    if (acks[i].units.size() < enough && outstanding[i] > 0) return false;
+  }
+  return true;
+}
+
+// Sends one request per (object, unit) built by `make` and waits for every reply, the timeout,
+// or (with rules.enough) the grace after enough replies. A unit that does not answer in time is
+// marked down for the rest of the batch call.
 template <typename MakeRequest>
 std::vector<Acks> Round(net::Cluster& c, const std::vector<std::vector<size_t>>& targets,
-                        std::vector<bool>& down, bool conflict_acks, MakeRequest make) {
+                        std::vector<bool>& down, const RoundRules& rules, MakeRequest make) {
   std::vector<Acks> acks(targets.size());
+  std::vector<size_t> outstanding(targets.size(), 0);
   std::unordered_map<uint64_t, std::pair<size_t, size_t>> sent;  // id -> (object, unit)
   for (size_t i = 0; i < targets.size(); ++i) {
     for (size_t u : targets[i]) {
@@ -45,16 +65,26 @@ std::vector<Acks> Round(net::Cluster& c, const std::vector<std::vector<size_t>>&
         continue;
       }
       sent[*id] = {i, u};
+      ++outstanding[i];
     }
   }
-  const auto deadline = net::Clock::now() + c.timeout();
+  const auto started = net::Clock::now();
+  auto deadline = started + c.timeout();
+  bool grace = false;
   while (!sent.empty()) {
+    if (!grace && rules.enough > 0 && AllEnough(acks, outstanding, rules.enough)) {
+      grace = true;
+      const auto now = net::Clock::now();
+      deadline = std::min(deadline, now + std::max<net::Clock::duration>(
+                                              3 * (now - started), std::chrono::milliseconds(100)));
+    }
     auto resp = c.Receive(deadline);
     if (!resp) break;
     auto it = sent.find(resp->reply.id);
     if (it == sent.end()) continue;
     const auto [i, u] = it->second;
     sent.erase(it);
+    --outstanding[i];
     const wire::Reply& r = resp->reply;
     if (r.status == wire::ReplyStatus::kBusy && net::Clock::now() < deadline) {
       // The unit holds as many of our requests as it takes from one client: send this one
@@ -63,13 +93,15 @@ std::vector<Acks> Round(net::Cluster& c, const std::vector<std::vector<size_t>>&
       auto id = make(i, u);
       if (id.ok()) {
         sent[*id] = {i, u};
+        ++outstanding[i];
         continue;
       }
     }
-    if (r.ok() || (conflict_acks && r.status == wire::ReplyStatus::kConflict)) {
+    if (r.ok() || (rules.conflict_acks && r.status == wire::ReplyStatus::kConflict)) {
       acks[i].units.push_back(u);
     } else {
       acks[i].fenced |= r.status == wire::ReplyStatus::kFenced;
+      acks[i].newer |= r.status == wire::ReplyStatus::kConflict;
       acks[i].forbidden += r.status == wire::ReplyStatus::kForbidden ? 1 : 0;
       acks[i].Fail(c.Describe(u) + ": " + wire::ReplyStatusName(r.status) + ": " + r.error);
     }
@@ -209,11 +241,18 @@ void DropStored(net::Cluster& c, const std::string& name, uint64_t rev,
   }
 }
 
-}  // namespace
+// What one call's two rounds did: a status per object, and which objects a unit refused
+// because it has a newer revision committed (those are not published: see PutSmallObjects).
+struct Stored {
+  std::vector<Status> status;
+  std::vector<bool> newer;
+};
 
-std::vector<Status> PutNewObjects(net::Cluster& c, const std::vector<NewObject>& objects,
-                                  const PutOptions& o, const std::vector<size_t>& skip) {
-  std::vector<Status> out(objects.size());
+// PutNewObjects' two rounds; with `enough` > 0, the slice round gives units still silent once
+// every object has that many acknowledgements only a short grace (RoundRules::enough).
+Stored PutInRounds(net::Cluster& c, const std::vector<NewObject>& objects, const PutOptions& o,
+                   const std::vector<size_t>& skip, size_t enough) {
+  Stored out{std::vector<Status>(objects.size()), std::vector<bool>(objects.size(), false)};
   if (objects.empty()) return out;
   std::vector<std::vector<size_t>> pillars;
   pillars.reserve(objects.size());
@@ -221,13 +260,15 @@ std::vector<Status> PutNewObjects(net::Cluster& c, const std::vector<NewObject>&
   const size_t n = pillars.front().size();
   for (const auto& p : pillars) {
     if (p.size() != n) {
-      return std::vector<Status>(objects.size(),
-                                 Status::Invalid("put: objects of one batch have different n"));
+      out.status.assign(objects.size(),
+                        Status::Invalid("put: objects of one batch have different n"));
+      return out;
     }
   }
   auto coder = codec::ErasureCoder::Create(static_cast<int>(o.t.k), static_cast<int>(n));
   if (!coder.ok()) {
-    return std::vector<Status>(objects.size(), coder.status());
+    out.status.assign(objects.size(), coder.status());
+    return out;
   }
   codec::SegmentEncoder encoder(*coder);
   std::vector<bool> down(c.size(), false);
@@ -242,7 +283,9 @@ std::vector<Status> PutNewObjects(net::Cluster& c, const std::vector<NewObject>&
   }
   // Round 1: every object's slices, to every unit.
   SliceSource source(encoder, objects, manifests, o.segment_size);
-  auto slices = Round(c, targets, down, false, [&](size_t i, size_t u) -> Result<uint64_t> {
+  RoundRules slice_rules;
+  slice_rules.enough = enough;
+  auto slices = Round(c, targets, down, slice_rules, [&](size_t i, size_t u) -> Result<uint64_t> {
     const auto& bytes = objects[i].bytes;
     if (bytes.size() > o.segment_size) {
       return Status::Invalid("put " + objects[i].name + ": larger than one segment");
@@ -264,36 +307,61 @@ std::vector<Status> PutNewObjects(net::Cluster& c, const std::vector<NewObject>&
 
   // Round 2: publish each object that >= w units stored, on those units. The others are
   // deleted where they were stored, and so is one that any unit fenced (as PutObject does: its
-  // writer lost the claim, and a later revision of a stale owner must not cover the new one's).
+  // writer lost the claim, and a later revision of a stale owner must not cover the new one's),
+  // and one that a unit holds a newer revision of (published, it would cover that revision on
+  // the units that lack it; PutSmallObjects writes it again past that revision).
   std::vector<std::vector<size_t>> publish_to(objects.size());
   for (size_t i = 0; i < objects.size(); ++i) {
-    if (slices[i].units.size() >= o.t.w && !slices[i].fenced) {
+    if (slices[i].units.size() >= o.t.w && !slices[i].fenced && !slices[i].newer) {
       publish_to[i] = slices[i].units;
       continue;
     }
-    out[i] = TooFew(objects[i].name, "stored", slices[i], o.t.w, n);
+    out.newer[i] = slices[i].newer && !slices[i].fenced;
+    out.status[i] = out.newer[i] ? Status::Conflict("put " + objects[i].name + ": " + slices[i].why)
+                                 : TooFew(objects[i].name, "stored", slices[i], o.t.w, n);
     DropStored(c, objects[i].name, manifests[i].rev, slices[i].units);
   }
-  auto published = Round(c, publish_to, down, true, [&](size_t i, size_t u) -> Result<uint64_t> {
-    wire::Request pub;
-    pub.op = wire::Op::kPublish;
-    pub.name = objects[i].name;
-    pub.manifest = manifests[i];
-    return c.Send(u, pub);
-  });
+  RoundRules publish_rules;
+  publish_rules.conflict_acks = true;
+  auto published =
+      Round(c, publish_to, down, publish_rules, [&](size_t i, size_t u) -> Result<uint64_t> {
+        wire::Request pub;
+        pub.op = wire::Op::kPublish;
+        pub.name = objects[i].name;
+        pub.manifest = manifests[i];
+        return c.Send(u, pub);
+      });
   for (size_t i = 0; i < objects.size(); ++i) {
     if (publish_to[i].empty()) continue;
     if (published[i].units.size() < o.t.w || published[i].fenced) {
-      out[i] = TooFew(objects[i].name, "stored, but published (it may or may not be visible)",
-                      published[i], o.t.w, n);
+      out.status[i] =
+          TooFew(objects[i].name, "stored, but published (it may or may not be visible)",
+                 published[i], o.t.w, n);
     }
   }
   return out;
 }
 
+// The ids the network knows for the units of `view` (node list, or reported by a stat), for
+// CheckOneUnitEach; "" where none is known.
+std::vector<std::string> KnownIds(const net::Cluster& network, const std::vector<size_t>& units) {
+  std::vector<std::string> ids;
+  ids.reserve(units.size());
+  for (size_t u : units) ids.push_back(network.Entry(u).id);
+  return ids;
+}
+
+}  // namespace
+
+std::vector<Status> PutNewObjects(net::Cluster& c, const std::vector<NewObject>& objects,
+                                  const PutOptions& o, const std::vector<size_t>& skip) {
+  return PutInRounds(c, objects, o, skip, /*enough=*/0).status;
+}
+
 std::vector<Status> PutSmallObjects(net::Cluster& network, std::vector<NewObject> objects,
                                     const PutOptions& o) {
-  // Each object on its own placement; one view over all of them carries the two rounds.
+  if (objects.empty()) return {};
+  // Each object on its own placement; one view over all of them carries the rounds.
   std::vector<size_t> joined;  // network units
   std::vector<std::vector<size_t>> placed;
   for (const NewObject& obj : objects) {
@@ -305,20 +373,41 @@ std::vector<Status> PutSmallObjects(net::Cluster& network, std::vector<NewObject
     }
   }
   net::Cluster all = network.View(joined);
-  std::vector<size_t> skip;  // units of `all`
   for (size_t i = 0; i < objects.size(); ++i) {
-    NewObject& obj = objects[i];
-    obj.units.clear();
+    // Two entries of the list that are one unit would hold two pillars: refused, as a writer's
+    // stat round refuses them (here with the ids the network knows already).
+    if (Status one = CheckOneUnitEach(network.View(placed[i]), KnownIds(network, placed[i]));
+        !one.ok()) {
+      return std::vector<Status>(objects.size(), one);
+    }
+    objects[i].units.clear();
     for (size_t u : placed[i]) {
-      obj.units.push_back(
+      objects[i].units.push_back(
           static_cast<size_t>(std::find(joined.begin(), joined.end(), u) - joined.begin()));
     }
-    if (!obj.exists_maybe) continue;
-    // As PutObject's stat round: enough answers for a writer, then a short grace for the rest.
+  }
+  // First without a stat round: a fresh revision from the clock is past the committed one
+  // unless a clock is behind, and then a unit that holds the newer one refuses the slice.
+  const size_t enough = WriterEnough(placed.front().size(), o.t.w);
+  Stored first = PutInRounds(all, objects, o, {}, enough);
+  std::vector<size_t> again;  // objects a unit holds a newer revision of
+  for (size_t i = 0; i < objects.size(); ++i) {
+    if (first.newer[i] && objects[i].exists_maybe) again.push_back(i);
+  }
+  if (again.empty()) return first.status;
+
+  // Those go past the revision a stat round finds, as PutObject's do: enough answers for a
+  // writer, then a short grace for the rest.
+  std::vector<NewObject> redo;
+  std::vector<size_t> redo_of;  // redo[j] is objects[redo_of[j]]
+  std::vector<size_t> skip;     // units of `all`
+  for (size_t i : again) {
+    NewObject obj = objects[i];
     net::Cluster own = network.View(placed[i]);
     const Location loc = Locate(own, obj.name, false, false, WriterEnough(own.size(), o.t.w));
     if (Status one = CheckOneUnitEach(own, loc); !one.ok()) {
-      return std::vector<Status>(objects.size(), one);
+      first.status[i] = one;
+      continue;
     }
     if (loc.manifest) obj.at_least = std::max(obj.at_least, loc.manifest->rev + 1);
     for (size_t u = 0; u < own.size(); ++u) {
@@ -329,8 +418,12 @@ std::vector<Status> PutSmallObjects(net::Cluster& network, std::vector<NewObject
         skip.push_back(obj.units[u]);  // silent: left out of every object of the put
       }
     }
+    redo.push_back(std::move(obj));
+    redo_of.push_back(i);
   }
-  return PutNewObjects(all, objects, o, skip);
+  const Stored second = PutInRounds(all, redo, o, skip, enough);
+  for (size_t j = 0; j < redo.size(); ++j) first.status[redo_of[j]] = second.status[j];
+  return first.status;
 }
 
 }  // namespace dstk::client
