@@ -116,9 +116,9 @@ client::NewObject LogOf(const Claim& c, const RunReport& r, const exec::RunResul
   client::NewObject log;
   log.name = LogName(c);
   log.bytes = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  // A consume-mode function is claimed once, so its log name is new on the success path: no
-  // stat round. A lease may run again and log to the same name, and a failure may follow a log
-  // already written (see Succeeded): those go past the revision they find.
+  // A consume-mode function is claimed once, so its log name is new on the success path. A
+  // lease may run again and log to the same name, and a failure may follow a log already
+  // written (see Succeeded): those go past any newer revision they meet (PutSmallObjects).
   log.exists_maybe = !fresh || c.mode != wire::ClaimMode::kConsume;
   return log;
 }
@@ -235,7 +235,7 @@ exec::StdinFeeder InputFeeder(std::vector<std::string> inputs, const RunOptions&
 }
 
 // Outputs up to this size are stored with the run log in one put (client::PutSmallObjects:
-// three fan-out rounds for both, not five); larger ones stream through PutObject.
+// two fan-out rounds for both, not five); larger ones stream through PutObject.
 constexpr uint64_t kSmallOutput = uint64_t{1} << 20;
 
 // The output file's bytes (from its start) when it is at most kSmallOutput long.

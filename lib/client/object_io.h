@@ -68,8 +68,9 @@ struct NewObject {
   std::string bytes;
   // The revision is made not below this (a revision a stat round found, plus one); 0: any.
   uint64_t at_least = 0;
-  // For PutSmallObjects: the name may hold revisions already (a function's output), so a stat
-  // round finds the one to go past. A queue key or a consume-mode run log is new: no round.
+  // For PutSmallObjects: the name may hold revisions already (a function's output): when a unit
+  // holds a newer one than the clock gives, a stat round finds it and the put goes past it. A
+  // queue key or a consume-mode run log is new, and such a refusal fails it (kConflict).
   bool exists_maybe = false;
   // For PutNewObjects: the cluster's units that hold pillars 0..n-1, in pillar order; empty:
   // every unit, pillar i on unit i. All objects of one call have the same n.
@@ -86,11 +87,15 @@ struct NewObject {
 std::vector<Status> PutNewObjects(net::Cluster& cluster, const std::vector<NewObject>& objects,
                                   const PutOptions& options, const std::vector<size_t>& skip = {});
 // Stores small objects (each one segment) that may already exist, each on the units of
-// `network` placed for its name (client/find.h WriteView; `units` is set here): one stat round
-// per object marked exists_maybe (its revision goes past the newest found, as PutObject's does;
-// a unit that refused it is left out of that object, a silent one out of the whole put), then
-// PutNewObjects' two rounds for all of them. dsrun stores a function's small output and its run log
-// this way: three rounds, not five.
+// `network` placed for its name (client/find.h WriteView; `units` is set here), in PutNewObjects'
+// two rounds for all of them, with no stat round: a revision from the clock is newer than the
+// stored one unless a clock is behind. Then a unit that holds the newer revision refuses the
+// slice, the object is not published (it would cover that revision on the units that lack it),
+// and an object marked exists_maybe is put again after a stat round, past the newest revision
+// found (as PutObject's is; a unit that refused the stat is left out of that object, a silent
+// one out of the put). Once every object has max(w, n-w+1) acknowledgements of its slices, the
+// units still silent get a short grace, not the whole timeout, and are left out. dsrun stores a
+// function's small output and its run log this way: two rounds, not five.
 std::vector<Status> PutSmallObjects(net::Cluster& network, std::vector<NewObject> objects,
                                     const PutOptions& options);
 
