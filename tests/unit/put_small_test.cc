@@ -14,6 +14,7 @@
 #include "client/find.h"
 #include "client/locate.h"
 #include "client/object_io.h"
+#include "object_files.h"
 #include "served_units.h"
 #include "util/unique_fd.h"
 #include "wire/revision.h"
@@ -25,33 +26,10 @@ using dstk::UniqueFd;
 using dstk::client::NewObject;
 using dstk::client::PutOptions;
 using dstk::client::Thresholds;
+using dstk::test::FileOf;
 using dstk::test::Network;
+using dstk::test::ReadBack;
 using Clock = std::chrono::steady_clock;
-
-// A memory file holding `bytes`, at offset 0.
-UniqueFd FileOf(const std::string& bytes) {
-  UniqueFd fd(memfd_create("put-small-test", 0));
-  REQUIRE(fd.get() >= 0);
-  REQUIRE(write(fd.get(), bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
-  REQUIRE(lseek(fd.get(), 0, SEEK_SET) == 0);
-  return fd;
-}
-
-// Object `name` as read back through the network (placement and all); "" with a failed read.
-std::string Read(dstk::net::Cluster& network, const std::string& name, const Thresholds& t,
-                 uint64_t* rev = nullptr) {
-  UniqueFd fd(memfd_create("put-small-read", 0));
-  REQUIRE(fd.get() >= 0);
-  dstk::client::GetOptions g;
-  g.t = t;
-  auto m = dstk::client::ReadObject(network, name, fd.get(), g);
-  INFO((m.ok() ? "" : m.status().message()));
-  REQUIRE(m.ok());
-  if (rev != nullptr) *rev = m->rev;
-  std::string out(m->size, '\0');
-  REQUIRE(pread(fd.get(), out.data(), out.size(), 0) == static_cast<ssize_t>(out.size()));
-  return out;
-}
 
 NewObject Object(const std::string& name, const std::string& bytes, bool exists_maybe) {
   NewObject o;
@@ -67,6 +45,16 @@ PutOptions Options(const Thresholds& t, uint64_t token = 0) {
   o.token = token;
   o.pack = true;
   return o;
+}
+
+// Stores `output` as out/1 (which may exist) and "log" as q.log/1 (new) in one call; both must
+// succeed.
+void PutOutputAndLog(dstk::net::Cluster& c, const Thresholds& t, const std::string& output) {
+  auto st = dstk::client::PutSmallObjects(
+      c, {Object("out/1", output, true), Object("q.log/1", "log", false)}, Options(t));
+  REQUIRE(st.size() == 2);
+  CHECK(st[0].ok());
+  CHECK(st[1].ok());
 }
 
 }  // namespace
@@ -89,9 +77,9 @@ TEST_CASE(
   CHECK(st[0].ok());
   CHECK(st[1].ok());
   uint64_t rev = 0;
-  CHECK(Read(c, "out/1", t, &rev) == "the new output");
+  CHECK(ReadBack(c, "out/1", t, &rev) == "the new output");
   CHECK(rev > first->rev);
-  CHECK(Read(c, "q.log/1", t) == "{\"log\":1}");
+  CHECK(ReadBack(c, "q.log/1", t) == "{\"log\":1}");
 }
 
 TEST_CASE("put small: on a wider network each object goes to the units placed for it", "[client]") {
@@ -116,8 +104,8 @@ TEST_CASE("put small: on a wider network each object goes to the units placed fo
   REQUIRE(st.size() == 2);
   CHECK(st[0].ok());
   CHECK(st[1].ok());
-  CHECK(Read(c, a, t) == "output a");
-  CHECK(Read(c, b, t) == "log b");
+  CHECK(ReadBack(c, a, t) == "output a");
+  CHECK(ReadBack(c, b, t) == "log b");
   // Each object's slices are on its own placement, pillar i on the view's unit i, and nowhere
   // else: the whole network's stat says which units hold it.
   for (const std::string& name : {a, b}) {
@@ -155,7 +143,7 @@ TEST_CASE("put small: an object any unit fences is refused; the other is stored"
   REQUIRE(st.size() == 2);
   CHECK(st[0].code() == Code::kFenced);
   CHECK(st[1].ok());
-  CHECK(Read(c, "q.log/1", t) == "log");
+  CHECK(ReadBack(c, "q.log/1", t) == "log");
   // Nothing of the stale write was published: units 1 and 2 hold no committed revision.
   const dstk::client::Location loc = dstk::client::Locate(c, "out/1", false);
   CHECK_FALSE(loc.units[1].committed.has_value());
@@ -167,15 +155,11 @@ TEST_CASE("put small: a silent unit costs no timeout", "[client]") {
   auto c = net.Client(std::chrono::milliseconds(2000));
   const Thresholds t{4, 2, 3};
   const auto t0 = Clock::now();
-  auto st = dstk::client::PutSmallObjects(
-      c, {Object("out/1", "output", true), Object("q.log/1", "log", false)}, Options(t));
+  PutOutputAndLog(c, t, "output");
   const auto took = Clock::now() - t0;
-  REQUIRE(st.size() == 2);
-  CHECK(st[0].ok());
-  CHECK(st[1].ok());
   CHECK(took < c.timeout());
-  CHECK(Read(c, "out/1", t) == "output");
-  CHECK(Read(c, "q.log/1", t) == "log");
+  CHECK(ReadBack(c, "out/1", t) == "output");
+  CHECK(ReadBack(c, "q.log/1", t) == "log");
 }
 
 TEST_CASE("put small: an object that may exist costs no stat round when the clock is ahead",
@@ -186,13 +170,9 @@ TEST_CASE("put small: an object that may exist costs no stat round when the cloc
   UniqueFd old = FileOf("the old output");
   REQUIRE(dstk::client::PutObject(c, "out/1", old.get(), Options(t)).ok());
   const size_t stats = net.Served(dstk::wire::Op::kStat);
-  auto st = dstk::client::PutSmallObjects(
-      c, {Object("out/1", "the new output", true), Object("q.log/1", "log", false)}, Options(t));
-  REQUIRE(st.size() == 2);
-  CHECK(st[0].ok());
-  CHECK(st[1].ok());
+  PutOutputAndLog(c, t, "the new output");
   CHECK(net.Served(dstk::wire::Op::kStat) == stats);
-  CHECK(Read(c, "out/1", t) == "the new output");
+  CHECK(ReadBack(c, "out/1", t) == "the new output");
 }
 
 TEST_CASE("put small: a committed revision ahead of the clock is gone past after a stat round",
@@ -208,25 +188,21 @@ TEST_CASE("put small: a committed revision ahead of the clock is gone past after
   REQUIRE(w.size() == 1);
   REQUIRE(w[0].ok());
   uint64_t future_rev = 0;
-  REQUIRE(Read(c, "out/1", t, &future_rev) == "from the future");
+  REQUIRE(ReadBack(c, "out/1", t, &future_rev) == "from the future");
   REQUIRE(future_rev >= future.at_least);
 
   const size_t stats = net.Served(dstk::wire::Op::kStat);
-  auto st = dstk::client::PutSmallObjects(
-      c, {Object("out/1", "the new output", true), Object("q.log/1", "log", false)}, Options(t));
-  REQUIRE(st.size() == 2);
-  CHECK(st[0].ok());
-  CHECK(st[1].ok());
+  PutOutputAndLog(c, t, "the new output");
   CHECK(net.Served(dstk::wire::Op::kStat) > stats);  // the stat round of the second try
   uint64_t rev = 0;
-  CHECK(Read(c, "out/1", t, &rev) == "the new output");
+  CHECK(ReadBack(c, "out/1", t, &rev) == "the new output");
   CHECK(rev > future_rev);
-  CHECK(Read(c, "q.log/1", t) == "log");
+  CHECK(ReadBack(c, "q.log/1", t) == "log");
 
   // A name that must be new but is not (exists_maybe unset) is refused, not published below
   // the newer revision.
   auto again = dstk::client::PutSmallObjects(c, {Object("out/1", "stale", false)}, Options(t));
   REQUIRE(again.size() == 1);
   CHECK(again[0].code() == Code::kConflict);
-  CHECK(Read(c, "out/1", t) == "the new output");
+  CHECK(ReadBack(c, "out/1", t) == "the new output");
 }

@@ -15,6 +15,7 @@
 #include "codec/slice.h"
 #include "node/allow_list.h"
 #include "node/service.h"
+#include "object_files.h"
 #include "served_units.h"
 #include "store/slice_store.h"
 #include "util/unique_fd.h"
@@ -23,17 +24,10 @@ namespace {
 
 using dstk::UniqueFd;
 using dstk::client::Thresholds;
+using dstk::test::FileOf;
 using dstk::test::Network;
+using dstk::test::ReadBack;
 using dstk::wire::Op;
-
-// A memory file holding `bytes`, at offset 0.
-UniqueFd FileOf(const std::string& bytes) {
-  UniqueFd fd(memfd_create("first-slice-test", 0));
-  REQUIRE(fd.get() >= 0);
-  REQUIRE(write(fd.get(), bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
-  REQUIRE(lseek(fd.get(), 0, SEEK_SET) == 0);
-  return fd;
-}
 
 void Put(dstk::net::Cluster& c, const std::string& name, const std::string& bytes,
          const Thresholds& t, uint32_t segment_size = dstk::codec::kDefaultSegmentSize) {
@@ -44,20 +38,6 @@ void Put(dstk::net::Cluster& c, const std::string& name, const std::string& byte
   auto m = dstk::client::PutObject(c, name, fd.get(), o);
   INFO((m.ok() ? "" : m.status().message()));
   REQUIRE(m.ok());
-}
-
-// Object `name` read back through the network (placement and all).
-std::string Read(dstk::net::Cluster& c, const std::string& name, const Thresholds& t) {
-  UniqueFd fd(memfd_create("first-slice-read", 0));
-  REQUIRE(fd.get() >= 0);
-  dstk::client::GetOptions g;
-  g.t = t;
-  auto m = dstk::client::ReadObject(c, name, fd.get(), g);
-  INFO((m.ok() ? "" : m.status().message()));
-  REQUIRE(m.ok());
-  std::string out(m->size, '\0');
-  REQUIRE(pread(fd.get(), out.data(), out.size(), 0) == static_cast<ssize_t>(out.size()));
-  return out;
 }
 
 std::string Bytes(size_t n) {
@@ -96,7 +76,7 @@ TEST_CASE("read first slice: a small object is read in one round of stats", "[cl
   const std::string input = Bytes(4096);
   Put(c, "in/small", input, t);
   const size_t stats = net.Served(Op::kStat);
-  CHECK(Read(c, "in/small", t) == input);
+  CHECK(ReadBack(c, "in/small", t) == input);
   CHECK(net.Served(Op::kGetSlice) == 0);
   CHECK(net.Served(Op::kStat) - stats <= 5);
 }
@@ -109,13 +89,13 @@ TEST_CASE("read first slice: larger slices and later segments are asked for", "[
   // asks k units for theirs.
   const std::string large = Bytes(400 * 1024);
   Put(c, "in/large", large, t);
-  CHECK(Read(c, "in/large", t) == large);
+  CHECK(ReadBack(c, "in/large", t) == large);
   CHECK(net.Served(Op::kGetSlice) == 3);
   // Four segments of 3 KiB: the first from the stats, the other three from k units each.
   const std::string segmented = Bytes(4 * 3072);
   Put(c, "in/segmented", segmented, t, 3072);
   const size_t before = net.Served(Op::kGetSlice);
-  CHECK(Read(c, "in/segmented", t) == segmented);
+  CHECK(ReadBack(c, "in/segmented", t) == segmented);
   CHECK(net.Served(Op::kGetSlice) - before == 3 * 3);
 }
 
@@ -125,7 +105,7 @@ TEST_CASE("read first slice: a new revision and a removal are read right", "[cli
   const Thresholds t{5, 3, 4};
   Put(c, "in/x", "first revision", t);
   Put(c, "in/x", "second revision, longer", t);
-  CHECK(Read(c, "in/x", t) == "second revision, longer");
+  CHECK(ReadBack(c, "in/x", t) == "second revision, longer");
   REQUIRE(dstk::client::RemoveObject(c, "in/x", t).ok());
   UniqueFd fd(memfd_create("first-slice-gone", 0));
   dstk::client::GetOptions g;
