@@ -160,6 +160,15 @@ TEST_CASE("put small: a silent unit costs no timeout", "[client]") {
   CHECK(took < c.timeout());
   CHECK(ReadBack(c, "out/1", t) == "output");
   CHECK(ReadBack(c, "q.log/1", t) == "log");
+
+  // A run without output stores its log alone, a new name: the slice round's grace, not the
+  // whole timeout, for the silent unit.
+  const auto t1 = Clock::now();
+  auto log = dstk::client::PutSmallObjects(c, {Object("q.log/2", "log 2", false)}, Options(t));
+  REQUIRE(log.size() == 1);
+  CHECK(log[0].ok());
+  CHECK(Clock::now() - t1 < c.timeout() / 2);
+  CHECK(ReadBack(c, "q.log/2", t) == "log 2");
 }
 
 TEST_CASE("put small: an object that may exist costs no stat round when the clock is ahead",
