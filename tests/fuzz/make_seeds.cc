@@ -180,6 +180,9 @@ void WireSeeds(const std::string& dir) {
   r.verify = true;
   put(EncodeRequest(r));
   r.verify = false;
+  r.slice_max = 65536;  // a reader's stat: the first slice with it
+  put(EncodeRequest(r));
+  r.slice_max = 0;
   for (Op op : {Op::kGetSlice, Op::kDelSlice}) {
     r.op = op;
     r.rev = 1700000000000001;
