@@ -81,7 +81,8 @@ class Service {
   // names the caller in the log line of a decision.
   wire::KeyResult ClaimOne(const wire::Request& r, const std::string& who, int64_t now,
                            std::vector<uint8_t>& file, std::span<const uint8_t>& payload);
-  // `may_read`: the caller's key has the read right on r.name (a stat's slice needs it).
+  // `may_read`: the caller's key has the read right on r.name (a stat's slice needs it; false
+  // for every other request, which never needs it).
   wire::Reply Dispatch(const wire::Request& r, std::span<const uint8_t> payload, bool has_payload,
                        const std::string& who, bool may_read, Outgoing& out);
   // list: one page of names, each marked when another claimer holds it.
