@@ -6,6 +6,7 @@
 #include <random>
 
 #include "net/endpoint.h"
+#include "net/read_watch.h"
 #include "wire/limits.h"
 
 namespace dstk::net {
@@ -16,8 +17,9 @@ struct Cluster::Links {
   std::vector<NodeEntry> entries;
   std::optional<KeyPair> client_keys;
   std::vector<std::optional<zmq::socket_t>> sockets;
-  std::vector<bool> answered;               // a reply came from this unit
-  std::vector<std::string> connect_errors;  // why a unit's endpoint was refused, or ''
+  std::vector<std::optional<ReadWatch>> watches;  // each socket's readiness (net/read_watch.h)
+  std::vector<bool> answered;                     // a reply came from this unit
+  std::vector<std::string> connect_errors;        // why a unit's endpoint was refused, or ''
   uint64_t next_id = 0;
 
   Links() = default;
@@ -72,6 +74,7 @@ zmq::socket_t* Cluster::Links::Socket(size_t net_unit) {
     return nullptr;
   }
   sockets[net_unit] = std::move(s);
+  watches[net_unit].emplace(sockets[net_unit]->handle());
   return &*sockets[net_unit];
 }
 
@@ -95,6 +98,7 @@ Cluster::Cluster(const std::vector<std::string>& node_list, std::chrono::millise
     links_->entries.push_back(std::move(e));
   }
   links_->sockets.resize(node_list.size());
+  links_->watches.resize(node_list.size());
   links_->answered.assign(node_list.size(), false);
   members_.resize(node_list.size());
   for (size_t u = 0; u < members_.size(); ++u) members_[u] = u;
@@ -155,6 +159,7 @@ Result<uint64_t> Cluster::Send(size_t unit, wire::Request& request,
   if (socket == nullptr)
     return Status::Invalid(Describe(unit) + ": " + links_->connect_errors[net_unit]);
   const std::string header = wire::EncodeRequest(request);
+  links_->watches[net_unit]->Touch();  // a send may take the commands that armed its fd
   try {
     const bool has_payload = request.op == wire::Op::kPutSlice;
     auto flags = zmq::send_flags::dontwait |
@@ -174,68 +179,75 @@ Result<uint64_t> Cluster::Send(size_t unit, wire::Request& request,
 }
 
 std::optional<Response> Cluster::Receive(Clock::time_point deadline) {
-  // Only units with a request outstanding are polled: a view of a few units of a large network
-  // costs what those units cost.
-  std::vector<zmq::pollitem_t> items;
-  std::vector<size_t> unit_of;  // item -> view unit
-  auto gather = [&] {
-    items.clear();
-    unit_of.clear();
+  // Only units with a request outstanding are looked at: a view of a few units of a large
+  // network costs what those units cost. A socket is asked for a message only when it may have
+  // one (net/read_watch.h); the others are waited on with one poll(2) of their fds.
+  std::vector<size_t> units;  // view units with a request outstanding and a socket
+  std::vector<pollfd> fds;
+  for (;;) {
+    units.clear();
     std::vector<bool> seen(members_.size(), false);
     for (const auto& [id, u] : pending_) {
       if (seen[u]) continue;
       seen[u] = true;
-      zmq::socket_t* s = links_->Socket(members_[u]);
-      if (s == nullptr) continue;
-      items.push_back(zmq::pollitem_t{s->handle(), 0, ZMQ_POLLIN, 0});
-      unit_of.push_back(u);
+      if (links_->Socket(members_[u]) != nullptr) units.push_back(u);
     }
-  };
-  gather();
-  for (;;) {
+    for (size_t u : units) {
+      if (auto r = ReceiveFrom(u)) return r;
+    }
     const auto now = Clock::now();
     if (pending_.empty() || now >= deadline) return std::nullopt;
     const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
-    try {
-      zmq::poll(items, std::max(wait, std::chrono::milliseconds(1)));
-    } catch (const zmq::error_t& e) {
-      if (e.num() == EINTR) continue;
-      throw;
+    fds.clear();
+    for (size_t u : units) fds.push_back({links_->watches[members_[u]]->fd(), POLLIN, 0});
+    if (Status waited = WaitReadable(fds, std::max(wait, std::chrono::milliseconds(1)));
+        !waited.ok()) {
+      throw zmq::error_t();  // as zmq::poll did: the failure is the process's, not a unit's
     }
-    for (size_t i = 0; i < items.size(); ++i) {
-      if (!(items[i].revents & ZMQ_POLLIN)) continue;
-      const size_t u = unit_of[i];
-      const size_t net_unit = members_[u];
-      zmq::socket_t& socket = *links_->sockets[net_unit];
-      std::vector<zmq::message_t> frames;
-      for (;;) {
-        zmq::message_t m;
-        if (!socket.recv(m, zmq::recv_flags::dontwait)) break;
-        const bool more = m.more();
-        frames.push_back(std::move(m));
-        if (!more) break;
-      }
-      if (frames.empty()) continue;
-      auto decoded =
-          wire::DecodeReply({static_cast<const uint8_t*>(frames[0].data()), frames[0].size()});
-      if (!decoded.ok()) continue;  // cannot be matched to a request; its deadline will pass
-      links_->answered[net_unit] = true;
-      auto it = pending_.find(decoded->id);
-      if (it == pending_.end() || members_[it->second] != net_unit) continue;  // late: drop
-      const size_t unit = it->second;
-      pending_.erase(it);
-      Response r;
-      r.unit = unit;
-      r.reply = std::move(decoded).value();
-      if (frames.size() == 2) r.payload = std::move(frames[1]);
-      if (frames.size() > 2) {
-        r.reply.status = wire::ReplyStatus::kError;
-        r.reply.error = "reply has too many frames";
-      }
-      return r;
+    for (size_t i = 0; i < units.size(); ++i) {
+      if (fds[i].revents != 0) links_->watches[members_[units[i]]]->Touch();
     }
-    gather();  // a unit whose requests were all answered or forgotten is not polled again
   }
+}
+
+std::optional<Response> Cluster::ReceiveFrom(size_t u) {
+  const size_t net_unit = members_[u];
+  zmq::socket_t& socket = *links_->sockets[net_unit];
+  ReadWatch& watch = *links_->watches[net_unit];
+  // Every message waiting is read until one matches a request still outstanding.
+  while (watch.Readable()) {
+    std::vector<zmq::message_t> frames;
+    for (;;) {
+      zmq::message_t m;
+      if (!socket.recv(m, zmq::recv_flags::dontwait)) break;
+      const bool more = m.more();
+      frames.push_back(std::move(m));
+      if (!more) break;
+    }
+    if (frames.empty()) {
+      watch.Emptied();
+      break;
+    }
+    watch.Touch();  // more may be waiting
+    auto decoded =
+        wire::DecodeReply({static_cast<const uint8_t*>(frames[0].data()), frames[0].size()});
+    if (!decoded.ok()) continue;  // cannot be matched to a request; its deadline will pass
+    links_->answered[net_unit] = true;
+    auto it = pending_.find(decoded->id);
+    if (it == pending_.end() || members_[it->second] != net_unit) continue;  // late: drop
+    const size_t unit = it->second;
+    pending_.erase(it);
+    Response r;
+    r.unit = unit;
+    r.reply = std::move(decoded).value();
+    if (frames.size() == 2) r.payload = std::move(frames[1]);
+    if (frames.size() > 2) {
+      r.reply.status = wire::ReplyStatus::kError;
+      r.reply.error = "reply has too many frames";
+    }
+    return r;
+  }
+  return std::nullopt;
 }
 
 std::vector<Outcome> Cluster::CallEach(const wire::Request& request,

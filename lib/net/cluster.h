@@ -112,6 +112,10 @@ class Cluster {
   Cluster(std::shared_ptr<Links> links, std::vector<size_t> members,
           std::chrono::milliseconds timeout);
 
+  // The first message waiting on view unit `u`'s socket that answers a request outstanding
+  // (others are dropped), or nullopt when none is waiting.
+  std::optional<Response> ReceiveFrom(size_t u);
+
   std::shared_ptr<Links> links_;
   std::vector<size_t> members_;  // view unit -> network unit
   std::chrono::milliseconds timeout_;

@@ -2,11 +2,13 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <set>
 #include <thread>
 #include <vector>
 #include <zmq.hpp>
 
+#include "net/read_watch.h"
 #include "node/connection_monitor.h"
 #include "wire/limits.h"
 
@@ -114,8 +116,9 @@ class BusyLog {
 };
 
 // Reads every message that has arrived (while there is room) into `held`; a client already at
-// its limit is answered busy at once, and the message is dropped.
-void Drain(zmq::socket_t& sock, InflightQueue<Frames>& held, BusyLog& busy, const LogSink& log) {
+// its limit is answered busy at once, and the message is dropped. True when it read the socket
+// empty (its last receive found nothing), false when `held` ran out of room first.
+bool Drain(zmq::socket_t& sock, InflightQueue<Frames>& held, BusyLog& busy, const LogSink& log) {
   while (held.Room()) {
     Frames frames;
     size_t bytes = 0;
@@ -127,7 +130,7 @@ void Drain(zmq::socket_t& sock, InflightQueue<Frames>& held, BusyLog& busy, cons
       frames.push_back(std::move(m));
       if (!more) break;
     }
-    if (frames.empty()) return;
+    if (frames.empty()) return true;
     if (frames.size() < 2 || frames.size() > 3) {
       log(LogLevel::kWarn, "refused a message with " + std::to_string(frames.size()) + " frames");
       if (frames.size() > 3) {
@@ -148,6 +151,7 @@ void Drain(zmq::socket_t& sock, InflightQueue<Frames>& held, BusyLog& busy, cons
     }
     held.Admit(client, std::move(frames), bytes);  // room checked above: it cannot refuse
   }
+  return false;  // no room left: more may be waiting
 }
 
 // Who sent `header`: with CurveZMQ, the key the ZAP handler admitted the connection with and
@@ -251,6 +255,7 @@ class ReplyGroup {
     waiting_.emplace_back(std::move(identity), std::move(out));
   }
   bool full() const { return waiting_.size() >= kMaxGroup; }
+  bool holding() const { return !waiting_.empty(); }
   // Syncs once, then sends every reply held. Returns the sync's error when the unit must stop:
   // a failed flush (kIoError).
   Status End() {
@@ -309,34 +314,50 @@ Status Serve(const Handler& handle, const ServerOptions& options, const LogSink&
   if (options.flush_log) options.flush_log();  // the log says so before anyone is told
   if (options.on_ready) options.on_ready(bound);
 
-  // The socket, then the stop fd and the connection monitor when there are.
-  std::vector<zmq::pollitem_t> items = {{sock.handle(), 0, ZMQ_POLLIN, 0}};
-  if (options.stop_fd >= 0) items.push_back({nullptr, options.stop_fd, ZMQ_POLLIN, 0});
+  // The socket, then the stop fd and the connection monitor when there are, waited on with one
+  // poll(2) of their fds; a socket is asked for messages only when it may have some
+  // (net/read_watch.h: zmq_poll asked every socket twice per wait, a dear system call each).
+  net::ReadWatch requests(sock.handle());
+  std::optional<net::ReadWatch> events;
+  std::vector<pollfd> fds = {{requests.fd(), POLLIN, 0}};
+  if (options.stop_fd >= 0) fds.push_back({options.stop_fd, POLLIN, 0});
   const size_t stop_item = options.stop_fd >= 0 ? 1 : 0;
-  if (monitor) items.push_back({monitor->handle(), 0, ZMQ_POLLIN, 0});
+  if (monitor) {
+    events.emplace(monitor->handle());
+    fds.push_back({events->fd(), POLLIN, 0});
+  }
   InflightQueue<Frames> held(options.limits);
   BusyLog busy(options.limits.per_client, log, options.metrics);
   ReplyGroup group(sock, sync, options.flush_log);
   // When idle() wants to run again; -1: not until a request comes.
   std::chrono::milliseconds idle_again(-1);
   for (;;) {
-    // Block only when nothing is held and no idle work is left; otherwise just look for a stop
-    // and new arrivals between two requests, so a stop never waits for a backlog.
+    // Block only when nothing is held, no idle work is left and no message waits; otherwise
+    // just look for a stop between two requests, so a stop never waits for a backlog.
     if (held.empty() && options.flush_log) options.flush_log();
-    try {
-      zmq::poll(items.data(), items.size(),
-                !held.empty() ? std::chrono::milliseconds(0) : idle_again);
-    } catch (const zmq::error_t& e) {
-      if (e.num() == EINTR) continue;
-      return Status::IoError(std::string("poll: ") + e.what());
+    const bool work = !held.empty() || requests.Readable() || (events && events->Readable());
+    if (Status waited = net::WaitReadable(fds, work ? std::chrono::milliseconds(0) : idle_again);
+        !waited.ok()) {
+      return waited;
     }
-    if (stop_item > 0 && (items[stop_item].revents & ZMQ_POLLIN)) break;
-    if (monitor && (items.back().revents & ZMQ_POLLIN)) monitor->Drain();
-    if (items[0].revents & ZMQ_POLLIN) Drain(sock, held, busy, log);
+    if (stop_item > 0 && fds[stop_item].revents != 0) break;
+    if (fds[0].revents != 0) requests.Touch();
+    if (events && fds.back().revents != 0) events->Touch();
+    if (events && events->Readable()) {
+      monitor->Drain();
+      events->Emptied();  // Drain reads until a receive finds nothing
+    }
+    if (requests.Readable()) {
+      if (Drain(sock, held, busy, log)) requests.Emptied();
+    }
     busy.Flush();
-    if (auto frames = held.Next()) ServeOne(*frames, handle, options, sock, group);
-    if (held.empty() || group.full()) {
+    if (auto frames = held.Next()) {
+      ServeOne(*frames, handle, options, sock, group);
+      requests.Touch();  // a send may take the commands that armed the fd
+    }
+    if (group.holding() && (held.empty() || group.full())) {
       if (Status st = group.End(); !st.ok()) return StopAfter(log, st);
+      requests.Touch();  // replies were sent
     }
     idle_again = std::chrono::milliseconds(-1);
     if (held.empty() && idle) {
