@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -67,7 +68,11 @@ bool ParsePackName(const char* file, uint32_t& number) {
 
 }  // namespace
 
-PackLog::~PackLog() = default;  // each Pack's descriptor closes with it
+PackLog::~PackLog() {
+  // Lazy records still waiting go to the file on a clean stop (unchecked: a lost one is
+  // redone at the next open, as after a crash). Each Pack's descriptor closes with it.
+  (void)WriteLazy();
+}
 
 std::string PackLog::PathOf(uint32_t pack) const {
   char name[32];
@@ -148,19 +153,25 @@ Result<PackRef> PackLog::Append(PackKind kind, const std::string& name, uint64_t
   if (name.size() > 0xffff || kFixed + name.size() + data_len > kMaxBody) {
     return Status::Invalid("pack record too large");
   }
-  if (packs_.empty() || packs_.rbegin()->second.size >= kPackBytes) {
+  if (packs_.empty() || packs_.rbegin()->second.size + unwritten_.size() >= kPackBytes) {
     // A full pack is never appended to again, so no later record would flush its lazy tail:
     // the next Sync does, or a crash would leave a torn record in an older pack (reported as
     // damage at the next open).
+    DSTK_RETURN_IF_ERROR(WriteLazy());
     if (!packs_.empty() && packs_.rbegin()->second.lazy_tail)
       unsynced_.insert(packs_.rbegin()->first);
     DSTK_RETURN_IF_ERROR(StartPack());
   }
   const uint32_t number = packs_.rbegin()->first;
   Pack& p = packs_.rbegin()->second;
-  std::vector<uint8_t> rec;
-  rec.reserve(kFrame + kFixed + name.size() + data_len);
+  if (lazy && unwritten_.size() >= kLazyBytes) DSTK_RETURN_IF_ERROR(WriteLazy());
+  // Every record is framed at the end of unwritten_: a lazy one stays there, and any other leaves
+  // with the lazy records before it, in one write.
+  std::vector<uint8_t>& rec = unwritten_;
+  const size_t waiting = rec.size();
   const size_t body_len = kFixed + name.size() + data_len;
+  if (rec.capacity() < waiting + kFrame + body_len)
+    rec.reserve(std::max(waiting + kFrame + body_len, 2 * rec.capacity()));
   PutLe(rec, body_len, 4);
   PutLe(rec, 0, 4);  // the CRC, below
   rec.push_back(static_cast<uint8_t>(kind));
@@ -170,28 +181,46 @@ Result<PackRef> PackLog::Append(PackKind kind, const std::string& name, uint64_t
   PutLe(rec, data_len, 4);
   rec.insert(rec.end(), name.begin(), name.end());
   for (const auto& d : data) rec.insert(rec.end(), d.begin(), d.end());
-  const uint32_t crc = codec::Crc32c({rec.data() + kFrame, body_len});
-  for (int i = 0; i < 4; ++i) rec[4 + i] = static_cast<uint8_t>(crc >> (8 * i));
-  Status st = PwriteAll(p.fd.get(), rec.data(), rec.size(), p.size, PathOf(number));
-  if (!st.ok()) {
-    // Nothing of a failed append may stay: the next record is written where this one started.
-    // Unchecked: should the truncate fail too, the next append overwrites the same bytes, and a
-    // torn tail left after the last record is cut off by the next Open (Replay).
-    (void)::ftruncate(p.fd.get(), static_cast<off_t>(p.size));
-    return st;
-  }
-  PackRef ref{number, p.size + kFrame + kFixed + name.size(), static_cast<uint32_t>(data_len)};
-  p.size += rec.size();
-  if (kind == PackKind::kSlice || kind == PackKind::kManifest) p.live += data_len;
+  const uint32_t crc = codec::Crc32c({rec.data() + waiting + kFrame, body_len});
+  for (int i = 0; i < 4; ++i) rec[waiting + 4 + i] = static_cast<uint8_t>(crc >> (8 * i));
+  const PackRef ref{number, p.size + waiting + kFrame + kFixed + name.size(),
+                    static_cast<uint32_t>(data_len)};
   if (lazy) {
+    if (kind == PackKind::kSlice || kind == PackKind::kManifest) p.live += data_len;
     p.lazy_tail = true;
-  } else {
-    unsynced_.insert(number);
+    return ref;
   }
+  // Nothing of a failed append may stay: the next record is written where this one started.
+  // The lazy records that went with it are lost, as in a crash: the store redoes them at open.
+  DSTK_RETURN_IF_ERROR(WriteLazy());
+  if (kind == PackKind::kSlice || kind == PackKind::kManifest) p.live += data_len;
+  unsynced_.insert(number);
   return ref;
 }
 
+Status PackLog::WriteLazy() {
+  if (unwritten_.empty() || packs_.empty()) return Status::Ok();
+  const uint32_t number = packs_.rbegin()->first;
+  Pack& p = packs_.rbegin()->second;
+  const Status st =
+      PwriteAll(p.fd.get(), unwritten_.data(), unwritten_.size(), p.size, PathOf(number));
+  const size_t written = unwritten_.size();
+  unwritten_.clear();  // kept allocated for the next records, unless a large one grew it
+  if (unwritten_.capacity() > 4 * kLazyBytes) unwritten_.shrink_to_fit();
+  if (!st.ok()) {
+    // Unchecked: should the truncate fail too, the next append overwrites the same bytes, and
+    // a torn tail left after the last record is cut off by the next Open (Replay).
+    (void)::ftruncate(p.fd.get(), static_cast<off_t>(p.size));
+    return st;
+  }
+  p.size += written;
+  return Status::Ok();
+}
+
 Status PackLog::Sync() {
+  // Lazy records are written (not flushed: their pack is not unsynced for them), so that what
+  // waits in memory stays within one group of requests.
+  DSTK_RETURN_IF_ERROR(WriteLazy());
   // Every pack appended to since the last Sync: a group may span a roll-over.
   for (auto it = unsynced_.begin(); it != unsynced_.end();) {
     auto pack = packs_.find(*it);
@@ -211,17 +240,42 @@ Status PackLog::Sync() {
 Result<std::vector<uint8_t>> PackLog::Read(const PackRef& ref) const {
   auto it = packs_.find(ref.pack);
   if (it == packs_.end()) return Status::NotFound("no pack " + std::to_string(ref.pack));
-  std::vector<uint8_t> data(ref.size);
-  size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::pread(it->second.fd.get(), data.data() + done, data.size() - done,
-                              static_cast<off_t>(ref.offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Errno("read", PathOf(ref.pack));
-    if (n == 0) return Status::Corruption(PathOf(ref.pack) + ": record past the end of the pack");
-    done += static_cast<size_t>(n);
+  const uint64_t end = ref.offset + ref.size;
+  if (end > it->second.size)
+    return Status::Corruption(PathOf(ref.pack) + ": record past the end of the pack");
+  ReadWindow& w = window_;
+  const bool in_window =
+      w.pack == ref.pack && ref.offset >= w.offset && end <= w.offset + w.bytes.size();
+  if (!in_window) {
+    // Records read in the order they were appended (a claim walking its queue) are read ahead
+    // a window at a time: one pread for many records instead of one each.
+    const bool sequential =
+        w.pack == ref.pack && ref.offset >= w.last_end && ref.offset - w.last_end <= kReadGap;
+    const uint64_t want = sequential ? std::max<uint64_t>(ref.size, kReadAhead) : ref.size;
+    const uint64_t len = std::min<uint64_t>(want, it->second.size - ref.offset);
+    std::vector<uint8_t> bytes(len);
+    size_t done = 0;
+    while (done < bytes.size()) {
+      const ssize_t n = ::pread(it->second.fd.get(), bytes.data() + done, bytes.size() - done,
+                                static_cast<off_t>(ref.offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Errno("read", PathOf(ref.pack));
+      if (n == 0) return Status::Corruption(PathOf(ref.pack) + ": record past the end of the pack");
+      done += static_cast<size_t>(n);
+    }
+    if (!sequential) {
+      w.pack = ref.pack;
+      w.last_end = end;
+      w.offset = 0;
+      w.bytes.clear();
+      return bytes;
+    }
+    w.offset = ref.offset;
+    w.bytes = std::move(bytes);
   }
-  return data;
+  w.last_end = end;
+  const auto* first = w.bytes.data() + (ref.offset - w.offset);
+  return std::vector<uint8_t>(first, first + ref.size);
 }
 
 void PackLog::Dead(const PackRef& ref) {
@@ -241,6 +295,7 @@ Status PackLog::RemoveOldest(uint32_t pack) {
     return Status::Invalid("only the oldest pack, not the one appended to, can be removed");
   }
   const std::string path = PathOf(pack);
+  if (window_.pack == pack) window_ = ReadWindow{};
   packs_.erase(packs_.begin());  // closes its descriptor
   DSTK_RETURN_IF_ERROR(RemoveFile(path));
   return SyncDir(dir_);
@@ -249,6 +304,7 @@ Status PackLog::RemoveOldest(uint32_t pack) {
 uint64_t PackLog::bytes() const {
   uint64_t total = 0;
   for (const auto& [n, p] : packs_) total += p.size;
+  total += unwritten_.size();
   return total;
 }
 

@@ -20,7 +20,8 @@
 // crash tore (never acknowledged) and is cut off. A bad record elsewhere is bitrot: that pack is
 // read up to it and the rest of it is reported.
 //
-// Appends go to the file at once (so a unit can serve what it accepted) and are durable after
+// Appends go to the file at once (so a unit can serve what it accepted; lazy drops wait for the
+// next write, see Append) and are durable after
 // the next Sync, which a unit runs once per group of requests before it replies (group commit).
 // Dead records (dropped, superseded) are reclaimed by compaction: the store re-appends the live
 // records of the oldest pack and removes it (SliceStore::CompactPacks). Only the oldest pack is
@@ -78,13 +79,16 @@ class PackLog {
   // its pack: it becomes durable with the next record synced after it, or a crash loses it. Only
   // for records the store redoes at open when they are lost (the drop of a consumed function's
   // slice: the claim state that says consumed is durable), so that a unit claiming functions
-  // flushes its claim journal only, not the pack as well.
+  // flushes its claim journal only, not the pack as well. Lazy records also wait in memory (up
+  // to kLazyBytes) and are written with the next record, the next Sync or at close: a batch of
+  // drops is one write, not one each.
   Result<PackRef> Append(PackKind kind, const std::string& name, uint64_t rev, uint32_t seg,
                          const std::vector<std::span<const uint8_t>>& data = {}, bool lazy = false);
   Status Sync();
   bool HasUnsynced() const { return !unsynced_.empty() || dir_unsynced_; }
 
-  // The data of a record (not checked here: it carries its own CRC).
+  // The data of a record (not checked here: it carries its own CRC). Records read in the order
+  // they were appended are read ahead kReadAhead bytes at a time.
   Result<std::vector<uint8_t>> Read(const PackRef& ref) const;
 
   // Live-data accounting, for compaction: a slice or manifest record counts as live from its
@@ -107,7 +111,20 @@ class PackLog {
     uint64_t live = 0;       // data bytes of live records
     bool lazy_tail = false;  // lazy records appended since this pack was last flushed
   };
+  // The bytes last read ahead, and where the last read ended (to see a sequential reader).
+  struct ReadWindow {
+    uint32_t pack = 0;
+    uint64_t offset = 0;
+    std::vector<uint8_t> bytes;
+    uint64_t last_end = 0;
+  };
+  static constexpr size_t kLazyBytes = 64u << 10;
+  static constexpr uint64_t kReadAhead = 64u << 10;
+  static constexpr uint64_t kReadGap = 4096;  // a read this close after the last is sequential
   explicit PackLog(std::string dir) : dir_(std::move(dir)) {}
+  // Writes what waits in unwritten_ to the active pack (on an error, truncates back: none of it
+  // stays).
+  Status WriteLazy();
   std::string PathOf(uint32_t pack) const;
   Status Replay(uint32_t number, bool newest, const std::function<void(const PackRecord&)>& replay);
   Status StartPack();
@@ -118,6 +135,10 @@ class PackLog {
   bool dir_unsynced_ = false;
   uint64_t torn_tail_bytes_ = 0;
   std::vector<std::string> damaged_;
+  // Lazy records of the active pack not written yet (its tail); also where Append frames a
+  // record, so that a record leaves with the lazy ones before it in one write.
+  std::vector<uint8_t> unwritten_;
+  mutable ReadWindow window_;  // Read's read-ahead (Read is const for its callers)
 };
 
 }  // namespace dstk::store

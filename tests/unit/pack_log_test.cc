@@ -1,5 +1,6 @@
 // Unit tests of store/pack_log: append and read, replay order, a torn tail cut off, damage in an
-// older pack reported, roll-over and removal of the oldest pack.
+// older pack reported, roll-over and removal of the oldest pack, lazy records waiting for the next
+// write, and the read-ahead of records read in order.
 #include "store/pack_log.h"
 
 #include <unistd.h>
@@ -198,4 +199,92 @@ TEST_CASE("a roll-over after a lazy tail leaves a flush pending; Sync clears it"
   CHECK(log->HasUnsynced());
   REQUIRE(log->Sync().ok());
   CHECK_FALSE(log->HasUnsynced());
+}
+
+TEST_CASE("lazy records wait in memory and leave with the next write, a Sync or the close",
+          "[store][pack]") {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/packs";
+  std::string b_data;
+  PackRef b;
+  {
+    auto log = OpenLog(dir);
+    REQUIRE(log->Append(PackKind::kSlice, "q/a", 1, 0, {Bytes("slice a")}).ok());
+    REQUIRE(log->Sync().ok());
+    const auto synced = fs::file_size(PackPath(dir, 1));
+    for (int i = 0; i < 3; ++i) {
+      REQUIRE(log->Append(PackKind::kDropSlice, "q/a", 1, 0, {}, /*lazy=*/true).ok());
+    }
+    CHECK(fs::file_size(PackPath(dir, 1)) == synced);  // waiting, not written
+    CHECK(log->bytes() > synced);                      // but counted
+    // A record written takes the waiting ones with it, ahead of itself.
+    auto ref = log->Append(PackKind::kSlice, "q/b", 1, 0, {Bytes("slice b")});
+    REQUIRE(ref.ok());
+    b = *ref;
+    CHECK(fs::file_size(PackPath(dir, 1)) == log->bytes());
+    CHECK(ReadBack(*log, b) == "slice b");
+    REQUIRE(log->Sync().ok());
+    for (int i = 0; i < 2; ++i) {
+      REQUIRE(log->Append(PackKind::kDropSlice, "q/b", 1, 0, {}, /*lazy=*/true).ok());
+    }
+    const auto before_sync = fs::file_size(PackPath(dir, 1));
+    REQUIRE(log->Sync().ok());  // writes them (without a flush of their own)
+    CHECK(fs::file_size(PackPath(dir, 1)) > before_sync);
+    CHECK(fs::file_size(PackPath(dir, 1)) == log->bytes());
+    REQUIRE(log->Append(PackKind::kDropSlice, "q/b", 1, 0, {}, /*lazy=*/true).ok());
+  }  // the close writes the last one
+  std::vector<PackRecord> seen;
+  std::vector<std::string> datas;
+  auto log = OpenLog(dir, &seen, &datas);
+  std::vector<PackKind> kinds;
+  for (const auto& r : seen) kinds.push_back(r.kind);
+  using K = PackKind;
+  CHECK(kinds == std::vector<K>{K::kSlice, K::kDropSlice, K::kDropSlice, K::kDropSlice, K::kSlice,
+                                K::kDropSlice, K::kDropSlice, K::kDropSlice});
+  REQUIRE(seen.size() == 8);
+  CHECK(datas[4] == "slice b");
+  CHECK(seen[4].data.offset == b.offset);  // the ref handed out when it waited behind drops
+  CHECK(log->torn_tail_bytes() == 0);
+}
+
+TEST_CASE("records read in order are read ahead; the window never hides a later append",
+          "[store][pack]") {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/packs";
+  auto log = OpenLog(dir);
+  std::vector<PackRef> refs;
+  std::vector<std::string> want;
+  auto append = [&](int i) {
+    // Distinct contents of varying length, about 200 bytes: 700 of them span several windows.
+    std::string data =
+        "record " + std::to_string(i) + " " +
+        std::string(static_cast<size_t>(150 + i % 97), static_cast<char>('a' + i % 26));
+    auto ref = log->Append(PackKind::kSlice, "q/" + std::to_string(i), 1, 0, {Bytes(data)});
+    REQUIRE(ref.ok());
+    refs.push_back(*ref);
+    want.push_back(data);
+    // Manifests between the slices, as a pushed queue has them: still a sequential walk.
+    REQUIRE(log->Append(PackKind::kManifest, "q/" + std::to_string(i), 1, 0, {Bytes("m")}).ok());
+  };
+  for (int i = 0; i < 700; ++i) append(i);
+  REQUIRE(log->Sync().ok());
+  for (size_t i = 0; i < refs.size(); ++i) {
+    INFO("record " << i);
+    REQUIRE(ReadBack(*log, refs[i]) == want[i]);
+  }
+  // The last window ended at the pack's end as it was then; records appended since are past it.
+  for (int i = 700; i < 705; ++i) append(i);
+  for (size_t i = 695; i < refs.size(); ++i) {
+    INFO("record " << i);
+    CHECK(ReadBack(*log, refs[i]) == want[i]);
+  }
+  for (size_t i = refs.size(); i-- > 0;) {  // backwards: no read-ahead, the same bytes
+    INFO("record " << i);
+    REQUIRE(ReadBack(*log, refs[i]) == want[i]);
+  }
+  PackRef past = refs.back();
+  past.offset = log->bytes() - 2;
+  auto bad = log->Read(past);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().code() == dstk::Code::kCorruption);
 }
