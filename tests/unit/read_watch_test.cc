@@ -45,14 +45,23 @@ std::vector<std::string> ReceiveAll(zmq::socket_t& rx, ReadWatch& watch, size_t 
   return got;
 }
 
+// Two PAIR sockets joined over inproc: `tx` sends, `rx` is watched.
+struct Pair {
+  explicit Pair(const std::string& endpoint) {
+    rx.bind(endpoint);
+    tx.connect(endpoint);
+  }
+  zmq::context_t ctx{1};
+  zmq::socket_t rx{ctx, zmq::socket_type::pair};
+  zmq::socket_t tx{ctx, zmq::socket_type::pair};
+};
+
 }  // namespace
 
 TEST_CASE("read watch: messages sent while the receiver blocks on its fd all arrive", "[net]") {
-  zmq::context_t ctx(1);
-  zmq::socket_t rx(ctx, zmq::socket_type::pair);
-  zmq::socket_t tx(ctx, zmq::socket_type::pair);
-  rx.bind("inproc://read-watch");
-  tx.connect("inproc://read-watch");
+  Pair p("inproc://read-watch");
+  zmq::socket_t& rx = p.rx;
+  zmq::socket_t& tx = p.tx;
   ReadWatch watch(rx.handle());
   REQUIRE(watch.fd() >= 0);
   CHECK_FALSE(watch.Readable());  // nothing sent yet
@@ -74,11 +83,9 @@ TEST_CASE("read watch: messages sent while the receiver blocks on its fd all arr
 }
 
 TEST_CASE("read watch: after the socket is used, Readable asks again", "[net]") {
-  zmq::context_t ctx(1);
-  zmq::socket_t rx(ctx, zmq::socket_type::pair);
-  zmq::socket_t tx(ctx, zmq::socket_type::pair);
-  rx.bind("inproc://read-watch-used");
-  tx.connect("inproc://read-watch-used");
+  Pair p("inproc://read-watch-used");
+  zmq::socket_t& rx = p.rx;
+  zmq::socket_t& tx = p.tx;
   ReadWatch watch(rx.handle());
   CHECK_FALSE(watch.Readable());
   tx.send(zmq::str_buffer("late"), zmq::send_flags::none);
