@@ -202,8 +202,7 @@ Status PackLog::WriteLazy() {
   if (unwritten_.empty() || packs_.empty()) return Status::Ok();
   const uint32_t number = packs_.rbegin()->first;
   Pack& p = packs_.rbegin()->second;
-  const Status st =
-      PwriteAll(p.fd.get(), unwritten_.data(), unwritten_.size(), p.size, PathOf(number));
+  Status st = PwriteAll(p.fd.get(), unwritten_.data(), unwritten_.size(), p.size, PathOf(number));
   const size_t written = unwritten_.size();
   unwritten_.clear();  // kept allocated for the next records, unless a large one grew it
   if (unwritten_.capacity() > 4 * kLazyBytes) unwritten_.shrink_to_fit();
