@@ -167,6 +167,22 @@ Status PwriteAll(int fd, const uint8_t* data, size_t size, uint64_t offset,
   return Status::Ok();
 }
 
+Status PreadAll(int fd, uint8_t* data, size_t size, uint64_t offset, const std::string& path) {
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::pread(fd, data + done, size - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Errno("read", path);
+    }
+    if (n == 0) {
+      return Status::Corruption(path + ": ends before byte " + std::to_string(offset + size));
+    }
+    done += static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
+
 Status RemoveFile(const std::string& path) {
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) return Errno("unlink", path);
   return Status::Ok();

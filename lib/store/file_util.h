@@ -47,6 +47,10 @@ Status MakeDirs(const std::string& root, const std::string& relative,
 Status PwriteAll(int fd, const uint8_t* data, size_t size, uint64_t offset,
                  const std::string& path);
 
+// pread of all `size` bytes at `offset` (EINTR and short reads retried); errors name `path`, and
+// a file that ends first is kCorruption (what was read there was written whole).
+Status PreadAll(int fd, uint8_t* data, size_t size, uint64_t offset, const std::string& path);
+
 // Removes a file; a missing file is not an error. The caller syncs the directory.
 Status RemoveFile(const std::string& path);
 

@@ -239,38 +239,34 @@ Status PackLog::Sync() {
 Result<std::vector<uint8_t>> PackLog::Read(const PackRef& ref) const {
   auto it = packs_.find(ref.pack);
   if (it == packs_.end()) return Status::NotFound("no pack " + std::to_string(ref.pack));
+  const Pack& p = it->second;
   const uint64_t end = ref.offset + ref.size;
-  if (end > it->second.size)
+  if (end > p.size)
     return Status::Corruption(PathOf(ref.pack) + ": record past the end of the pack");
   ReadWindow& w = window_;
   const bool in_window =
       w.pack == ref.pack && ref.offset >= w.offset && end <= w.offset + w.bytes.size();
+  // Records read in the order they were appended (a claim walking its queue) are read ahead a
+  // window at a time: one pread for many records instead of one each.
+  const bool sequential =
+      w.pack == ref.pack && ref.offset >= w.last_end && ref.offset - w.last_end <= kReadGap;
+  if (!in_window && !sequential) {
+    std::vector<uint8_t> bytes(ref.size);
+    w = ReadWindow{.pack = ref.pack, .offset = 0, .bytes = {}, .last_end = end};
+    DSTK_RETURN_IF_ERROR(
+        PreadAll(p.fd.get(), bytes.data(), bytes.size(), ref.offset, PathOf(ref.pack)));
+    return bytes;
+  }
   if (!in_window) {
-    // Records read in the order they were appended (a claim walking its queue) are read ahead
-    // a window at a time: one pread for many records instead of one each.
-    const bool sequential =
-        w.pack == ref.pack && ref.offset >= w.last_end && ref.offset - w.last_end <= kReadGap;
-    const uint64_t want = sequential ? std::max<uint64_t>(ref.size, kReadAhead) : ref.size;
-    const uint64_t len = std::min<uint64_t>(want, it->second.size - ref.offset);
-    std::vector<uint8_t> bytes(len);
-    size_t done = 0;
-    while (done < bytes.size()) {
-      const ssize_t n = ::pread(it->second.fd.get(), bytes.data() + done, bytes.size() - done,
-                                static_cast<off_t>(ref.offset + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return Errno("read", PathOf(ref.pack));
-      if (n == 0) return Status::Corruption(PathOf(ref.pack) + ": record past the end of the pack");
-      done += static_cast<size_t>(n);
-    }
-    if (!sequential) {
-      w.pack = ref.pack;
-      w.last_end = end;
-      w.offset = 0;
-      w.bytes.clear();
-      return bytes;
-    }
     w.offset = ref.offset;
-    w.bytes = std::move(bytes);
+    w.bytes.resize(
+        std::min<uint64_t>(std::max<uint64_t>(ref.size, kReadAhead), p.size - ref.offset));
+    if (Status st =
+            PreadAll(p.fd.get(), w.bytes.data(), w.bytes.size(), ref.offset, PathOf(ref.pack));
+        !st.ok()) {
+      w = ReadWindow{};  // what it holds is not the file's
+      return st;
+    }
   }
   w.last_end = end;
   const auto* first = w.bytes.data() + (ref.offset - w.offset);
